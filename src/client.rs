@@ -1,0 +1,619 @@
+//! The Rust API: a [`Client`] owns its configuration, token, caches, workers and queues.
+//!
+//! Every network operation returns a [`RequestId`] at once and reports through a callback that runs
+//! inside [`Client::poll`] or [`Client::wait`], on the thread that calls them. Nothing here blocks
+//! the caller on the network.
+//!
+//! ```no_run
+//! use modio_market::{Client, Config, PlatformAuth, AuthOptions, Secret};
+//! let client = Client::new(Config::new(1, "0123456789abcdef0123456789abcdef")).unwrap();
+//! client.authenticate(PlatformAuth::Steam { appdata: Secret::new("ticket") }, AuthOptions::agreed(), |r| {
+//!     println!("signed in: {}", r.is_ok());
+//! }).unwrap();
+//! loop { client.poll().unwrap(); /* render a frame */ break; }
+//! ```
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use crate::config::Config;
+use crate::error::{Error, Result, Secret};
+use crate::log::{LogLevel, Logger};
+use crate::models::{
+    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet,
+};
+use crate::runtime::{lock, RequestId, Runtime};
+use crate::transport::{ApiRequest, Auth, Transport};
+
+/// A completion callback. Implemented for `FnOnce(Result<T>)` closures, and for [`WithId`].
+pub trait Callback<T>: Send + 'static {
+    fn call(self: Box<Self>, id: RequestId, result: Result<T>);
+}
+
+impl<T, F: FnOnce(Result<T>) + Send + 'static> Callback<T> for F {
+    fn call(self: Box<Self>, _id: RequestId, result: Result<T>) {
+        (*self)(result)
+    }
+}
+
+/// Wraps a closure that also wants the request's id: `WithId(|id, result| ...)`.
+pub struct WithId<F>(pub F);
+
+impl<T, F: FnOnce(RequestId, Result<T>) + Send + 'static> Callback<T> for WithId<F> {
+    fn call(self: Box<Self>, id: RequestId, result: Result<T>) {
+        (self.0)(id, result)
+    }
+}
+
+/// Platform credentials for `POST /external/*auth` (secrets stay wrapped).
+#[derive(Debug, Clone)]
+pub enum PlatformAuth {
+    /// Steam encrypted app ticket, base64 (`appdata`).
+    Steam { appdata: Secret },
+    /// Xbox Live token from `GetTokenAndSignatureAsync` (`xbox_token`).
+    XboxLive { xbox_token: Secret },
+    /// PlayStation Network auth code; `env` only when not production.
+    Psn { auth_code: Secret, env: Option<i64> },
+    /// Meta Quest / Rift: device `quest` or `rift`, nonce, user id, access token.
+    Meta { device: String, nonce: Secret, user_id: u64, access_token: Secret },
+    /// Sign in with Apple `id_token`.
+    Apple { id_token: Secret },
+    /// Google: a server `auth_code`, or an `id_token`.
+    Google { auth_code: Option<Secret>, id_token: Option<Secret> },
+    /// Epic Games `id_token`.
+    Epic { id_token: Secret },
+}
+
+/// Options every platform authentication takes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthOptions {
+    /// The user has seen and agreed to the mod.io terms (`terms_agreed`).
+    pub terms_agreed: bool,
+    /// Ask for a shorter-lived token (unix time); `None` for mod.io's default of one year.
+    pub date_expires: Option<i64>,
+}
+
+impl AuthOptions {
+    pub fn agreed() -> AuthOptions {
+        AuthOptions { terms_agreed: true, date_expires: None }
+    }
+}
+
+/// Where to sync entitlements from (`POST /me/iap/{portal}/sync`).
+#[derive(Debug, Clone)]
+pub enum EntitlementSource {
+    /// Steam: no body; the user's Steam link is used.
+    Steam,
+    XboxLive { xbox_token: Secret },
+    Psn { auth_code: Secret, env: Option<i64>, service_label: Option<i64> },
+    /// Meta: device `quest` or `rift` and the Meta user id.
+    Meta { device: String, user_id: u64 },
+    /// Apple App Store receipt.
+    Apple { receipt: Secret },
+    /// Google Play purchase token / receipt.
+    Google { receipt: Secret },
+}
+
+impl EntitlementSource {
+    fn portal_path(&self) -> &'static str {
+        match self {
+            EntitlementSource::Steam => "steam",
+            EntitlementSource::XboxLive { .. } => "xboxlive",
+            EntitlementSource::Psn { .. } => "psn",
+            EntitlementSource::Meta { .. } => "meta",
+            EntitlementSource::Apple { .. } => "apple",
+            EntitlementSource::Google { .. } => "google",
+        }
+    }
+}
+
+/// The result of a purchases refresh: every purchased mod.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Purchases {
+    pub mods: Vec<Mod>,
+}
+
+#[derive(Default)]
+struct PurchaseCache {
+    ids: HashSet<u64>,
+    confirmed_at: Option<SystemTime>,
+}
+
+/// State the workers share with the caller's thread.
+pub(crate) struct Shared {
+    pub(crate) transport: Transport,
+    pub(crate) game_id: u64,
+    token: RwLock<Option<Secret>>,
+    /// Bumped whenever the token changes: answers for an older token do not touch the caches.
+    token_generation: AtomicU64,
+    purchases: RwLock<PurchaseCache>,
+    pub(crate) logger: Logger,
+}
+
+impl Shared {
+    pub(crate) fn token(&self) -> (Option<Secret>, u64) {
+        let token = self.token.read().unwrap_or_else(|p| p.into_inner()).clone();
+        (token, self.token_generation.load(Ordering::Acquire))
+    }
+
+    fn set_token(&self, token: Option<Secret>) {
+        let mut slot = self.token.write().unwrap_or_else(|p| p.into_inner());
+        *slot = token.filter(|t| !t.is_empty());
+        self.token_generation.fetch_add(1, Ordering::AcqRel);
+        // A different user may own different mods: forget the old list.
+        *self.purchases.write().unwrap_or_else(|p| p.into_inner()) = PurchaseCache::default();
+    }
+
+    fn generation(&self) -> u64 {
+        self.token_generation.load(Ordering::Acquire)
+    }
+
+    /// Sends with the current user token.
+    pub(crate) fn send(&self, request: &ApiRequest) -> Result<Vec<u8>> {
+        let (token, _) = self.token();
+        self.transport.execute(request, token.as_ref())
+    }
+
+    fn record_purchase(&self, mod_id: u64, generation: u64) {
+        if self.generation() != generation {
+            return;
+        }
+        let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
+        cache.ids.insert(mod_id);
+    }
+
+    fn replace_purchases(&self, ids: HashSet<u64>, generation: u64) {
+        if self.generation() != generation {
+            return;
+        }
+        let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
+        cache.ids = ids;
+        cache.confirmed_at = Some(SystemTime::now());
+    }
+}
+
+type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
+
+/// A mod.io Marketplace client. Cheap to share by reference across threads (`Send + Sync`);
+/// callbacks run on whichever thread calls [`Client::poll`] or [`Client::wait`].
+pub struct Client {
+    runtime: Runtime<Shared>,
+    log_sink: Mutex<Option<LogSink>>,
+}
+
+/// Upper bound on pages fetched by one purchases refresh: stops a server that never ends a list.
+const MAX_PURCHASE_PAGES: u64 = 10_000;
+const PAGE_LIMIT: u64 = 100;
+
+fn validate_idempotency_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(Error::invalid_argument("idempotency_key", "must be 1 to 255 of [a-zA-Z0-9_-]"));
+    }
+    Ok(())
+}
+
+fn require_secret(name: &str, value: &Secret) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid_argument(name, "must not be empty"));
+    }
+    Ok(())
+}
+
+fn validate_meta_device(device: &str) -> Result<()> {
+    if device != "quest" && device != "rift" {
+        return Err(Error::invalid_argument("device", "must be `quest` or `rift`"));
+    }
+    Ok(())
+}
+
+impl Client {
+    /// Validates the configuration and starts the workers.
+    pub fn new(config: Config) -> Result<Client> {
+        let logger = Logger::new();
+        let transport = Transport::new(&config, logger.clone())?;
+        let shared = Arc::new(Shared {
+            transport,
+            game_id: config.game_id,
+            token: RwLock::new(None),
+            token_generation: AtomicU64::new(0),
+            purchases: RwLock::new(PurchaseCache::default()),
+            logger,
+        });
+        let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;
+        Ok(Client { runtime, log_sink: Mutex::new(None) })
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        self.runtime.shared()
+    }
+
+    pub fn game_id(&self) -> u64 {
+        self.shared().game_id
+    }
+
+    /// Sets or replaces the user's access token; `None` (or an empty token) clears it.
+    /// Requests already running keep the token they started with.
+    pub fn set_access_token(&self, token: Option<Secret>) {
+        self.shared().set_token(token);
+    }
+
+    pub fn has_access_token(&self) -> bool {
+        self.shared().token().0.is_some()
+    }
+
+    /// Routes log records at `max_level` or more severe to `sink`, which runs inside poll/wait.
+    /// `None` turns logging off.
+    pub fn set_logger(&self, max_level: Option<LogLevel>, sink: Option<LogSink>) {
+        *lock(&self.log_sink) = sink;
+        self.shared().logger.set_max_level(max_level);
+    }
+
+    fn flush_logs(&self) {
+        let records = self.shared().logger.drain();
+        if records.is_empty() {
+            return;
+        }
+        let mut sink = lock(&self.log_sink);
+        if let Some(sink) = sink.as_mut() {
+            for r in records {
+                sink(r.level, &r.message);
+            }
+        }
+    }
+
+    /// Runs the callbacks of every request that has completed; never blocks. Returns how many ran.
+    /// Refused with `Reentrant` from inside a callback.
+    pub fn poll(&self) -> Result<usize> {
+        self.runtime.poll(|| self.flush_logs())
+    }
+
+    /// Blocks until the callback of `id` has run, running other callbacks that complete meanwhile.
+    pub fn wait(&self, id: RequestId, timeout: Duration) -> Result<usize> {
+        self.runtime.wait(Some(id), timeout, || self.flush_logs())
+    }
+
+    /// Blocks until at least one callback has run.
+    pub fn wait_any(&self, timeout: Duration) -> Result<usize> {
+        self.runtime.wait(None, timeout, || self.flush_logs())
+    }
+
+    /// Cancels a request: its callback reports `Cancelled` at the next poll. A request that already
+    /// reached the server may still have taken effect (a checkout: refresh purchases to know).
+    pub fn cancel(&self, id: RequestId) -> Result<()> {
+        self.runtime.cancel(id)
+    }
+
+    /// How many requests are waiting for their callback.
+    pub fn pending_requests(&self) -> usize {
+        self.runtime.pending_count()
+    }
+
+    pub(crate) fn is_pumping_on_this_thread(&self) -> bool {
+        self.runtime.is_pumping_on_this_thread()
+    }
+
+    /// Stops the client: every pending callback runs now with `ShutDown`, on this thread; workers
+    /// are joined (bounded by the shutdown timeout). Also done on drop.
+    pub fn shutdown(&self) {
+        self.runtime.shutdown();
+        self.flush_logs();
+    }
+
+    fn run<T, W>(&self, work: W, callback: impl Callback<T>) -> Result<RequestId>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Shared) -> Result<T> + Send + 'static,
+    {
+        let callback: Box<dyn Callback<T>> = Box::new(callback);
+        self.runtime.submit(work, move |id, result| callback.call(id, result))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Authentication
+    // -----------------------------------------------------------------------------------------
+
+    /// Signs the user in through a platform; on success the returned token becomes the client's.
+    pub fn authenticate(&self, auth: PlatformAuth, options: AuthOptions, callback: impl Callback<AccessToken>) -> Result<RequestId> {
+        let request = auth_request(auth, options)?;
+        self.run(
+            move |shared: &Shared| {
+                let body = shared.transport.execute(&request, None)?;
+                let token = AccessToken::decode(&body)?;
+                shared.set_token(Some(token.token.clone()));
+                Ok(token)
+            },
+            callback,
+        )
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Wallet, entitlements
+    // -----------------------------------------------------------------------------------------
+
+    /// `GET /me/wallets`: the user's wallet for this game.
+    pub fn get_wallet(&self, callback: impl Callback<Wallet>) -> Result<RequestId> {
+        let request = ApiRequest::get("me/wallets", Auth::User).query("game_id", self.game_id());
+        self.run(move |shared: &Shared| Wallet::decode(&shared.send(&request)?), callback)
+    }
+
+    /// Converts the user's platform entitlements into virtual currency.
+    pub fn sync_entitlements(&self, source: EntitlementSource, callback: impl Callback<EntitlementSync>) -> Result<RequestId> {
+        let mut request = ApiRequest::post(format!("me/iap/{}/sync", source.portal_path()), Auth::User);
+        match &source {
+            EntitlementSource::Steam => {}
+            EntitlementSource::XboxLive { xbox_token } => {
+                require_secret("xbox_token", xbox_token)?;
+                request = request.secret_field("xbox_token", xbox_token);
+            }
+            EntitlementSource::Psn { auth_code, env, service_label } => {
+                require_secret("auth_code", auth_code)?;
+                request = request.secret_field("auth_code", auth_code);
+                if let Some(env) = env {
+                    request = request.field("env", env);
+                }
+                if let Some(label) = service_label {
+                    request = request.field("service_label", label);
+                }
+            }
+            EntitlementSource::Meta { device, user_id } => {
+                validate_meta_device(device)?;
+                if *user_id == 0 {
+                    return Err(Error::invalid_argument("user_id", "must not be 0"));
+                }
+                request = request.field("device", device).field("user_id", user_id);
+            }
+            EntitlementSource::Apple { receipt } | EntitlementSource::Google { receipt } => {
+                require_secret("receipt", receipt)?;
+                request = request.secret_field("receipt", receipt);
+            }
+        }
+        self.run(move |shared: &Shared| EntitlementSync::decode(&shared.send(&request)?), callback)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Browsing
+    // -----------------------------------------------------------------------------------------
+
+    /// `GET /games/{id}`: the game's settings, including `api_access_options`.
+    pub fn get_game(&self, callback: impl Callback<Game>) -> Result<RequestId> {
+        let request = ApiRequest::get(format!("games/{}", self.game_id()), Auth::UserOrApiKey);
+        self.run(move |shared: &Shared| Game::decode(&shared.send(&request)?), callback)
+    }
+
+    /// `GET /games/{id}/mods` with `revenue_type`, pagination and an optional text search.
+    pub fn get_mods(&self, query: ModQuery, callback: impl Callback<ModPage>) -> Result<RequestId> {
+        if !(1..=100).contains(&query.limit) {
+            return Err(Error::invalid_argument("limit", "must be between 1 and 100"));
+        }
+        let mut request = ApiRequest::get(format!("games/{}/mods", self.game_id()), Auth::UserOrApiKey)
+            .query("revenue_type", query.revenue_type as u32)
+            .query("_offset", query.offset)
+            .query("_limit", query.limit);
+        if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
+            request = request.query("_q", search);
+        }
+        self.run(move |shared: &Shared| ModPage::decode(&shared.send(&request)?), callback)
+    }
+
+    /// `GET /games/{id}/mods/{mod_id}`.
+    pub fn get_mod(&self, mod_id: u64, callback: impl Callback<Mod>) -> Result<RequestId> {
+        if mod_id == 0 {
+            return Err(Error::invalid_argument("mod_id", "must not be 0"));
+        }
+        let request = ApiRequest::get(format!("games/{}/mods/{mod_id}", self.game_id()), Auth::UserOrApiKey);
+        self.run(move |shared: &Shared| Mod::decode(&shared.send(&request)?), callback)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Checkout and ownership
+    // -----------------------------------------------------------------------------------------
+
+    /// Buys a mod with virtual currency (`type=0`). `display_amount` is the price shown to the
+    /// player; `idempotency_key` is generated (UUID v4) when `None`. On success the mod is owned
+    /// at once (see [`Client::owns`]).
+    pub fn checkout(
+        &self,
+        mod_id: u64,
+        display_amount: i64,
+        idempotency_key: Option<String>,
+        callback: impl Callback<CheckoutReceipt>,
+    ) -> Result<RequestId> {
+        if mod_id == 0 {
+            return Err(Error::invalid_argument("mod_id", "must not be 0"));
+        }
+        if display_amount < 0 || display_amount > i64::from(i32::MAX) {
+            return Err(Error::invalid_argument("display_amount", "must be between 0 and 2147483647"));
+        }
+        let key = match idempotency_key {
+            Some(k) => {
+                validate_idempotency_key(&k)?;
+                k
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let request = ApiRequest::post(format!("games/{}/mods/{mod_id}/checkout", self.game_id()), Auth::User)
+            .field("type", 0)
+            .field("display_amount", display_amount)
+            .field("idempotent_key", &key);
+        // The key goes back to the caller in the receipt.
+        self.run(
+            move |shared: &Shared| {
+                let (token, generation) = shared.token();
+                let body = shared.transport.execute(&request, token.as_ref())?;
+                let mut receipt = CheckoutReceipt::decode(&body)?;
+                receipt.idempotency_key = key;
+                shared.record_purchase(mod_id, generation);
+                Ok(receipt)
+            },
+            callback,
+        )
+    }
+
+    /// Fetches every page of `GET /me/purchased` and replaces the ownership cache with it.
+    pub fn refresh_purchases(&self, callback: impl Callback<Purchases>) -> Result<RequestId> {
+        let game_id = self.game_id();
+        self.run(
+            move |shared: &Shared| {
+                let (token, generation) = shared.token();
+                let mut mods = Vec::new();
+                let mut offset = 0u64;
+                for _ in 0..MAX_PURCHASE_PAGES {
+                    let request = ApiRequest::get("me/purchased", Auth::User)
+                        .query("game_id", game_id)
+                        .query("_offset", offset)
+                        .query("_limit", PAGE_LIMIT);
+                    let page = ModPage::decode(&shared.transport.execute(&request, token.as_ref())?)?;
+                    let count = page.mods.len() as u64;
+                    mods.extend(page.mods);
+                    offset += count;
+                    if count == 0 || offset >= page.page.result_total {
+                        let ids = mods.iter().map(|m| m.id).collect();
+                        shared.replace_purchases(ids, generation);
+                        return Ok(Purchases { mods });
+                    }
+                }
+                Err(Error::malformed("the purchased list did not end after 10000 pages"))
+            },
+            callback,
+        )
+    }
+
+    /// Whether the user owns `mod_id`, from the cache (refreshed by [`Client::refresh_purchases`]
+    /// and successful checkouts). Never touches the network.
+    pub fn owns(&self, mod_id: u64) -> bool {
+        self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).ids.contains(&mod_id)
+    }
+
+    /// The cached purchased mod ids, sorted.
+    pub fn owned_mod_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).ids.iter().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// How long ago the server last confirmed the purchased list; `None` if never this session.
+    pub fn purchases_age(&self) -> Option<Duration> {
+        let confirmed = self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).confirmed_at?;
+        Some(SystemTime::now().duration_since(confirmed).unwrap_or_default())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // S2S hand-off
+    // -----------------------------------------------------------------------------------------
+
+    /// `POST /me/s2s/oauth/token`: a user delegation token to hand to the studio's purchase server.
+    pub fn request_delegation_token(&self, callback: impl Callback<DelegationToken>) -> Result<RequestId> {
+        let request = ApiRequest::post("me/s2s/oauth/token", Auth::User);
+        self.run(move |shared: &Shared| DelegationToken::decode(&shared.send(&request)?), callback)
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<ApiRequest> {
+    let (path, mut request) = match &auth {
+        PlatformAuth::Steam { appdata } => {
+            require_secret("appdata", appdata)?;
+            ("external/steamauth", ApiRequest::post("", Auth::ApiKey).secret_field("appdata", appdata))
+        }
+        PlatformAuth::XboxLive { xbox_token } => {
+            require_secret("xbox_token", xbox_token)?;
+            ("external/xboxauth", ApiRequest::post("", Auth::ApiKey).secret_field("xbox_token", xbox_token))
+        }
+        PlatformAuth::Psn { auth_code, env } => {
+            require_secret("auth_code", auth_code)?;
+            let mut r = ApiRequest::post("", Auth::ApiKey).secret_field("auth_code", auth_code);
+            if let Some(env) = env {
+                r = r.field("env", env);
+            }
+            ("external/psnauth", r)
+        }
+        PlatformAuth::Meta { device, nonce, user_id, access_token } => {
+            validate_meta_device(device)?;
+            require_secret("nonce", nonce)?;
+            require_secret("access_token", access_token)?;
+            if *user_id == 0 {
+                return Err(Error::invalid_argument("user_id", "must not be 0"));
+            }
+            (
+                "external/oculusauth",
+                ApiRequest::post("", Auth::ApiKey)
+                    .field("device", device)
+                    .secret_field("nonce", nonce)
+                    .field("user_id", user_id)
+                    .secret_field("access_token", access_token),
+            )
+        }
+        PlatformAuth::Apple { id_token } => {
+            require_secret("id_token", id_token)?;
+            ("external/appleauth", ApiRequest::post("", Auth::ApiKey).secret_field("id_token", id_token))
+        }
+        PlatformAuth::Google { auth_code, id_token } => {
+            let auth_code = auth_code.as_ref().filter(|s| !s.is_empty());
+            let id_token = id_token.as_ref().filter(|s| !s.is_empty());
+            if auth_code.is_none() && id_token.is_none() {
+                return Err(Error::invalid_argument("auth_code", "Google needs an auth_code or an id_token"));
+            }
+            let mut r = ApiRequest::post("", Auth::ApiKey);
+            if let Some(code) = auth_code {
+                r = r.secret_field("auth_code", code);
+            }
+            if let Some(token) = id_token {
+                r = r.secret_field("id_token", token);
+            }
+            ("external/googleauth", r)
+        }
+        PlatformAuth::Epic { id_token } => {
+            require_secret("id_token", id_token)?;
+            ("external/epicgamesauth", ApiRequest::post("", Auth::ApiKey).secret_field("id_token", id_token))
+        }
+    };
+    request.path = path.to_owned();
+    request = request.field("terms_agreed", options.terms_agreed);
+    if let Some(date) = options.date_expires {
+        request = request.field("date_expires", date);
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_validated() {
+        assert!(validate_idempotency_key("de6382c1-f077-4a53-9805-b0fa3b79478e").is_ok());
+        assert!(validate_idempotency_key("a_b-C9").is_ok());
+        for bad in ["", "has space", "semi;colon", "ünï", &"x".repeat(256)] {
+            assert!(validate_idempotency_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn auth_requests_name_their_fields() {
+        let r = auth_request(PlatformAuth::Steam { appdata: Secret::new("t") }, AuthOptions::agreed()).unwrap();
+        assert_eq!(r.path, "external/steamauth");
+        let r = auth_request(
+            PlatformAuth::Meta { device: "quest".into(), nonce: "n".into(), user_id: 5, access_token: "a".into() },
+            AuthOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(r.path, "external/oculusauth");
+        let fields: Vec<&str> = r.form.as_ref().unwrap().iter().map(|(k, _)| *k).collect();
+        assert_eq!(fields, ["device", "nonce", "user_id", "access_token", "terms_agreed"]);
+        let e = auth_request(PlatformAuth::Google { auth_code: None, id_token: None }, AuthOptions::default()).unwrap_err();
+        assert!(e.message().contains("auth_code"));
+        let e = auth_request(
+            PlatformAuth::Meta { device: "vive".into(), nonce: "n".into(), user_id: 5, access_token: "a".into() },
+            AuthOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.message().contains("device"));
+    }
+}

@@ -1,0 +1,209 @@
+//! Client configuration: which game, which mod.io environment, headers, timeouts, workers.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result, Secret};
+
+/// Which mod.io API a client talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://g-{game_id}.modapi.io/v1`
+    Live,
+    /// `https://g-{game_id}.test.mod.io/v1`
+    Test,
+    /// Any base URL (a private test server, the local fake, the S2S `{game-id}.modapi.io` form).
+    Custom(String),
+}
+
+/// Values accepted in the `X-Modio-Portal` header (`restapi-platforms.md`).
+pub const PORTALS: &[&str] =
+    &["apple", "discord", "epicgames", "facebook", "gog", "google", "itchio", "nintendo", "psn", "sso", "steam", "xboxlive"];
+
+/// Values accepted in the `X-Modio-Platform` header (`restapi-platforms.md`).
+pub const PLATFORMS: &[&str] = &[
+    "source", "windows", "mac", "linux", "android", "ios", "xboxone", "xboxseriesx", "ps4", "ps5", "switch", "switch2",
+    "oculus", "windowsserver", "linuxserver",
+];
+
+/// Everything a client needs before its first request. Build with [`Config::new`] and the setters.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) game_id: u64,
+    pub(crate) api_key: Secret,
+    pub(crate) environment: Environment,
+    pub(crate) portal: Option<String>,
+    pub(crate) platform: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) worker_threads: usize,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+/// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+impl Config {
+    /// A configuration for `game_id` with its API key, on the live environment.
+    pub fn new(game_id: u64, api_key: impl Into<Secret>) -> Config {
+        Config {
+            game_id,
+            api_key: api_key.into(),
+            environment: Environment::Live,
+            portal: None,
+            platform: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            worker_threads: 2,
+            allow_insecure_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            shutdown_timeout: Duration::from_secs(2),
+        }
+    }
+
+    pub fn environment(mut self, environment: Environment) -> Config {
+        self.environment = environment;
+        self
+    }
+
+    /// Shorthand for `environment(Environment::Custom(url))`.
+    pub fn base_url(self, url: impl Into<String>) -> Config {
+        self.environment(Environment::Custom(url.into()))
+    }
+
+    /// `X-Modio-Portal` on every request (case-insensitive; validated in [`Config::validate`]).
+    pub fn portal(mut self, portal: impl Into<String>) -> Config {
+        self.portal = Some(portal.into().to_ascii_lowercase());
+        self
+    }
+
+    /// `X-Modio-Platform` on every request (case-insensitive; validated in [`Config::validate`]).
+    pub fn platform(mut self, platform: impl Into<String>) -> Config {
+        self.platform = Some(platform.into().to_ascii_lowercase());
+        self
+    }
+
+    pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The deadline of one HTTP exchange, connect to last byte.
+    pub fn request_timeout(mut self, timeout: Duration) -> Config {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How many worker threads run requests (1 to 64).
+    pub fn worker_threads(mut self, threads: usize) -> Config {
+        self.worker_threads = threads;
+        self
+    }
+
+    /// Allow plain `http://` to non-loopback hosts (loopback is always allowed, for local test servers).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Config {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Answers larger than this are cut off with `ResponseTooLarge` instead of being buffered.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Config {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// How long freeing the client waits for workers busy on the network before leaving them to finish alone.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Config {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The API base URL, without a trailing slash.
+    pub fn base_url_string(&self) -> String {
+        match &self.environment {
+            Environment::Live => format!("https://g-{}.modapi.io/v1", self.game_id),
+            Environment::Test => format!("https://g-{}.test.mod.io/v1", self.game_id),
+            Environment::Custom(url) => url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<url::Url> {
+        if self.game_id == 0 {
+            return Err(Error::invalid_argument("game_id", "must not be 0"));
+        }
+        if self.api_key.is_empty() {
+            return Err(Error::invalid_argument("api_key", "must not be empty"));
+        }
+        if !self.api_key.expose().bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::invalid_argument("api_key", "must be letters and digits only"));
+        }
+        if let Some(p) = &self.portal {
+            if !PORTALS.contains(&p.as_str()) {
+                return Err(Error::invalid_argument("portal", "not one of the documented X-Modio-Portal values"));
+            }
+        }
+        if let Some(p) = &self.platform {
+            if !PLATFORMS.contains(&p.as_str()) {
+                return Err(Error::invalid_argument("platform", "not one of the documented X-Modio-Platform values"));
+            }
+        }
+        if !(1..=64).contains(&self.worker_threads) {
+            return Err(Error::invalid_argument("worker_threads", "must be between 1 and 64"));
+        }
+        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
+            return Err(Error::invalid_argument("timeout", "must be greater than 0"));
+        }
+        if self.max_response_bytes < 1024 {
+            return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));
+        }
+        let base = self.base_url_string();
+        let url = url::Url::parse(&base).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
+        crate::transport::check_scheme(&url, self.allow_insecure_http)?;
+        Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ResultCode;
+
+    #[test]
+    fn environments_build_the_documented_urls() {
+        let c = Config::new(42, "abc");
+        assert_eq!(c.base_url_string(), "https://g-42.modapi.io/v1");
+        let c = c.environment(Environment::Test);
+        assert_eq!(c.base_url_string(), "https://g-42.test.mod.io/v1");
+        let c = c.base_url("http://127.0.0.1:9/v1/");
+        assert_eq!(c.base_url_string(), "http://127.0.0.1:9/v1");
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let e = Config::new(0, "abc").validate().unwrap_err();
+        assert!(e.message().contains("game_id"));
+        let e = Config::new(1, "").validate().unwrap_err();
+        assert!(e.message().contains("api_key"));
+        let e = Config::new(1, "abc").portal("myspace").validate().unwrap_err();
+        assert!(e.message().contains("portal"));
+        let e = Config::new(1, "abc").platform("amiga").validate().unwrap_err();
+        assert!(e.message().contains("platform"));
+        let e = Config::new(1, "abc").worker_threads(0).validate().unwrap_err();
+        assert!(e.message().contains("worker_threads"));
+        assert!(Config::new(1, "abc").portal("STEAM").platform("Windows").validate().is_ok());
+    }
+
+    #[test]
+    fn plain_http_needs_loopback_or_opt_in() {
+        let e = Config::new(1, "abc").base_url("http://example.com/v1").validate().unwrap_err();
+        assert_eq!(e.code(), ResultCode::InsecureUrl);
+        assert!(Config::new(1, "abc").base_url("http://example.com/v1").allow_insecure_http(true).validate().is_ok());
+        assert!(Config::new(1, "abc").base_url("http://localhost:8080/v1").validate().is_ok());
+        assert!(Config::new(1, "abc").base_url("http://[::1]:8080/v1").validate().is_ok());
+        let e = Config::new(1, "abc").base_url("ftp://example.com").validate().unwrap_err();
+        assert_eq!(e.code(), ResultCode::InsecureUrl);
+    }
+}

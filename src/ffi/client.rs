@@ -1,0 +1,761 @@
+//! `modio_market_client`: the exported client functions, each a thin call into [`Client`].
+#![allow(non_camel_case_types)]
+
+use std::ffi::{c_char, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::client::{AuthOptions, Client, EntitlementSource, PlatformAuth, WithId};
+use crate::error::{Error, ResultCode, Secret};
+use crate::log::LogLevel;
+use crate::models::{ModQuery, RevenueType};
+use crate::runtime::RequestId;
+
+use super::config::modio_market_config;
+use super::types::*;
+use super::{arg_opt_str, arg_out, arg_ref, arg_str};
+
+/// Opaque client handle: owns the configuration, the user's token, the ownership cache, the
+/// worker threads and the completion queue. Create with `modio_market_client_new`, free with
+/// `modio_market_client_free`. Internally synchronized: any thread may call its functions;
+/// callbacks run only inside `modio_market_client_poll`/`modio_market_client_wait`.
+pub struct modio_market_client {
+    client: Client,
+    /// Set when free is called from inside one of this client's callbacks; poll frees on return.
+    free_requested: AtomicBool,
+}
+
+/// `void (*)(void *user_data, modio_market_log_level level, const char *message)`; `message` is
+/// valid during the call only. Runs inside poll/wait, on the polling thread.
+pub type modio_market_log_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, level: LogLevel, message: *const c_char)>;
+
+/// Completion callbacks: `user_data` first, the request id, then `error` (non-NULL on failure) or
+/// the result (non-NULL on success). Everything they point to is valid during the call only.
+pub type modio_market_auth_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, token: *const modio_market_access_token)>;
+pub type modio_market_wallet_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, wallet: *const modio_market_wallet)>;
+pub type modio_market_sync_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, sync: *const modio_market_entitlement_sync),
+>;
+pub type modio_market_game_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, game: *const modio_market_game)>;
+pub type modio_market_mod_page_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, page: *const modio_market_mod_page)>;
+pub type modio_market_mod_cb =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, mod_: *const modio_market_mod)>;
+pub type modio_market_checkout_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, checkout: *const modio_market_checkout),
+>;
+pub type modio_market_purchases_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, purchases: *const modio_market_purchases),
+>;
+pub type modio_market_delegation_token_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, token: *const modio_market_delegation_token),
+>;
+
+unsafe fn client_ref<'a>(client: *const modio_market_client) -> Result<&'a modio_market_client, Error> {
+    arg_ref(client, "client")
+}
+
+/// Checks the callback, submits, and writes the request id: the one path every request takes.
+unsafe fn start<T: Send + 'static, V: 'static>(
+    callback: Option<ResultCallback<V>>,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+    view: fn(&mut Arena, &T) -> V,
+    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, crate::Result<T>) + Send>>) -> crate::Result<RequestId>,
+) -> Result<(), Error> {
+    let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
+    let user_data = UserData(user_data);
+    let deliver: Box<dyn FnOnce(RequestId, crate::Result<T>) + Send> =
+        Box::new(move |id, result| invoke(callback, user_data, id, result, view));
+    let id = submit(WithId(deliver))?;
+    if let Some(out) = request_id_out.as_mut() {
+        *out = id;
+    }
+    Ok(())
+}
+
+fn secret(value: &str) -> Secret {
+    Secret::new(value)
+}
+
+fn optional_number(value: i64) -> Option<i64> {
+    (value >= 0).then_some(value)
+}
+
+/// Creates a client from `config` (copied: free the config whenever you like) and starts its
+/// worker threads. Fails with the first invalid setting (`INVALID_ARGUMENT`, `INSECURE_URL`).
+///
+/// Ownership: `*client_out` is yours; free it with `modio_market_client_free`. Any thread.
+///
+/// # Safety
+/// `config` must be a live configuration; `client_out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_new(config: *const modio_market_config, client_out: *mut *mut modio_market_client) -> ResultCode {
+    ffi_result!({
+        let out = arg_out(client_out, "client_out")?;
+        let config = arg_ref(config, "config")?;
+        let client = Client::new(config.inner.clone())?;
+        *out = Box::into_raw(Box::new(modio_market_client { client, free_requested: AtomicBool::new(false) }));
+        Ok(())
+    })
+}
+
+/// Frees a client. Every request still pending gets its callback now, on this thread, with
+/// `MODIO_MARKET_RESULT_SHUT_DOWN` (so per-request `user_data` can be released); worker threads
+/// are joined (waiting at most 2 s for ones blocked on the network, which then finish alone and
+/// never call back). No callback fires after this returns. NULL is ignored.
+///
+/// Called from inside one of this client's callbacks, the free happens when that poll/wait
+/// returns. Must not race other calls on the same client from other threads.
+///
+/// # Safety
+/// `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_free(client: *mut modio_market_client) {
+    ffi_boundary!({
+        if client.is_null() {
+            return;
+        }
+        let handle = &*client;
+        if handle.client.is_pumping_on_this_thread() {
+            handle.free_requested.store(true, Ordering::Release);
+            return;
+        }
+        drop(Box::from_raw(client));
+    })
+}
+
+/// Sets or replaces the user's access token (copied). NULL or "" clears it. Requests already
+/// running keep the token they started with; the ownership cache is emptied (it belongs to the
+/// previous user). Any thread.
+///
+/// # Safety
+/// `client` must be live; `access_token` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_set_access_token(client: *mut modio_market_client, access_token: *const c_char) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let token = arg_opt_str(access_token, "access_token")?;
+        handle.client.set_access_token(token.map(secret));
+        Ok(())
+    })
+}
+
+/// Clears the user's access token (sign out). Any thread.
+///
+/// # Safety
+/// `client` must be live.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_clear_access_token(client: *mut modio_market_client) -> ResultCode {
+    ffi_result!({
+        client_ref(client)?.client.set_access_token(None);
+        Ok(())
+    })
+}
+
+/// Routes log records at `max_level` or more severe (a `modio_market_log_level`) to `callback`,
+/// which runs inside poll/wait on the polling thread. A NULL callback turns logging off. Log
+/// lines never contain tokens, tickets, receipts or the API key. Any thread.
+///
+/// # Safety
+/// `client` must be live; `callback` and `user_data` must stay valid until replaced or the client is freed.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_set_log_callback(
+    client: *mut modio_market_client,
+    max_level: u32,
+    callback: modio_market_log_cb,
+    user_data: *mut c_void,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let Some(callback) = callback else {
+            handle.client.set_logger(None, None);
+            return Ok(());
+        };
+        let level = LogLevel::from_u32(max_level)
+            .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown log level {max_level}")))?;
+        let user_data = UserData(user_data);
+        handle.client.set_logger(
+            Some(level),
+            Some(Box::new(move |level, message| {
+                let mut arena = Arena::default();
+                let text = arena.str(message);
+                callback(user_data.get(), level, text);
+            })),
+        );
+        Ok(())
+    })
+}
+
+/// Runs the callbacks of every request completed so far, on this thread, and returns at once
+/// (never waits on the network). `ran_out` (optional) receives how many ran. Call it once per
+/// frame. From inside a callback it returns `MODIO_MARKET_RESULT_REENTRANT`.
+///
+/// # Safety
+/// `client` must be live; `ran_out` NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_poll(client: *mut modio_market_client, ran_out: *mut usize) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let outcome = handle.client.poll();
+        release_if_requested(client);
+        let ran = outcome?;
+        if let Some(out) = ran_out.as_mut() {
+            *out = ran;
+        }
+        Ok(())
+    })
+}
+
+/// Blocks up to `timeout_ms` until the callback of `request_id` has run (0 = until any callback
+/// ran), running callbacks on this thread as requests complete. `MODIO_MARKET_RESULT_WAIT_TIMED_OUT`
+/// when the time passes first; `MODIO_MARKET_RESULT_REQUEST_NOT_FOUND` for an unknown or finished
+/// id. For tools, tests and loading screens: a game loop should use poll.
+///
+/// # Safety
+/// `client` must be live; `ran_out` NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_wait(
+    client: *mut modio_market_client,
+    request_id: u64,
+    timeout_ms: u32,
+    ran_out: *mut usize,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let outcome =
+            if request_id == 0 { handle.client.wait_any(timeout) } else { handle.client.wait(request_id, timeout) };
+        release_if_requested(client);
+        let ran = outcome?;
+        if let Some(out) = ran_out.as_mut() {
+            *out = ran;
+        }
+        Ok(())
+    })
+}
+
+/// Frees the client if one of its callbacks asked for it during this poll/wait.
+unsafe fn release_if_requested(client: *mut modio_market_client) {
+    if (*client).free_requested.load(Ordering::Acquire) {
+        drop(Box::from_raw(client));
+    }
+}
+
+/// Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
+/// poll, exactly once. `REQUEST_NOT_FOUND` for an unknown id, `ALREADY_COMPLETED` when its result
+/// is already queued. A cancelled checkout may still have been charged if it had reached mod.io:
+/// refresh purchases to know. Any thread.
+///
+/// # Safety
+/// `client` must be live.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_cancel(client: *mut modio_market_client, request_id: u64) -> ResultCode {
+    ffi_result!({
+        client_ref(client)?.client.cancel(request_id)?;
+        Ok(())
+    })
+}
+
+/// How many requests still wait for their callback. Any thread.
+///
+/// # Safety
+/// `client` must be live; `count_out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_pending_requests(client: *mut modio_market_client, count_out: *mut usize) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let out = arg_out(count_out, "count_out")?;
+        *out = handle.client.pending_requests();
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication: POST /external/{platform}auth. On success the client keeps the token.
+// ---------------------------------------------------------------------------------------------
+
+unsafe fn authenticate(
+    client: *mut modio_market_client,
+    auth: PlatformAuth,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> Result<(), Error> {
+    let handle = client_ref(client)?;
+    let options = AuthOptions { terms_agreed, date_expires: None };
+    start(callback, user_data, request_id_out, access_token_view, |cb| handle.client.authenticate(auth, options, cb))
+}
+
+/// Signs in with a Steam encrypted app ticket (base64, `appdata`). `terms_agreed`: the player
+/// accepted the mod.io terms. `callback` runs in poll with the access token (also kept by the
+/// client) or the error (e.g. 401 / 11018 invalid ticket, 403 / 11074 terms not agreed).
+/// `request_id_out` is optional. Strings are copied. Any thread.
+///
+/// # Safety
+/// `client` live; strings NUL-terminated; `user_data` passed back untouched.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_steam(
+    client: *mut modio_market_client,
+    appdata: *const c_char,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let appdata = secret(arg_str(appdata, "appdata")?);
+        authenticate(client, PlatformAuth::Steam { appdata }, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+/// Signs in with an Xbox Live token from `GetTokenAndSignatureAsync` (URL-encoded by the library).
+/// Same contract as `modio_market_client_auth_steam`.
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_xbox_live(
+    client: *mut modio_market_client,
+    xbox_token: *const c_char,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let xbox_token = secret(arg_str(xbox_token, "xbox_token")?);
+        authenticate(client, PlatformAuth::XboxLive { xbox_token }, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+/// Signs in with a PlayStation Network auth code; `env` is the PSN environment, or a negative
+/// number to leave it out (production). Same contract as `modio_market_client_auth_steam`.
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_psn(
+    client: *mut modio_market_client,
+    auth_code: *const c_char,
+    env: i64,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let auth_code = secret(arg_str(auth_code, "auth_code")?);
+        let auth = PlatformAuth::Psn { auth_code, env: optional_number(env) };
+        authenticate(client, auth, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+/// Signs in with Meta Quest / Rift: `device` is "quest" or "rift", plus the nonce, the Meta user
+/// id and the user's Meta access token. Same contract as `modio_market_client_auth_steam`.
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_meta(
+    client: *mut modio_market_client,
+    device: *const c_char,
+    nonce: *const c_char,
+    user_id: u64,
+    access_token: *const c_char,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let device = arg_str(device, "device")?.to_owned();
+        let nonce = secret(arg_str(nonce, "nonce")?);
+        let access_token = secret(arg_str(access_token, "access_token")?);
+        let auth = PlatformAuth::Meta { device, nonce, user_id, access_token };
+        authenticate(client, auth, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+/// Signs in with an Apple `id_token`. Same contract as `modio_market_client_auth_steam`.
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_apple(
+    client: *mut modio_market_client,
+    id_token: *const c_char,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let id_token = secret(arg_str(id_token, "id_token")?);
+        authenticate(client, PlatformAuth::Apple { id_token }, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+/// Signs in with Google: a server `auth_code`, an `id_token`, or both (either may be NULL, not
+/// both). Same contract as `modio_market_client_auth_steam`.
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_google(
+    client: *mut modio_market_client,
+    auth_code: *const c_char,
+    id_token: *const c_char,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let auth_code = arg_opt_str(auth_code, "auth_code")?.map(secret);
+        let id_token = arg_opt_str(id_token, "id_token")?.map(secret);
+        authenticate(client, PlatformAuth::Google { auth_code, id_token }, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+/// Signs in with an Epic Games `id_token`. Same contract as `modio_market_client_auth_steam`.
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_epic(
+    client: *mut modio_market_client,
+    id_token: *const c_char,
+    terms_agreed: bool,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let id_token = secret(arg_str(id_token, "id_token")?);
+        authenticate(client, PlatformAuth::Epic { id_token }, terms_agreed, callback, user_data, request_id_out)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wallet and entitlements
+// ---------------------------------------------------------------------------------------------
+
+/// Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
+/// with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
+///
+/// # Safety
+/// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_get_wallet(
+    client: *mut modio_market_client,
+    callback: modio_market_wallet_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        start(callback, user_data, request_id_out, wallet_view, |cb| handle.client.get_wallet(cb))
+    })
+}
+
+unsafe fn sync(
+    client: *mut modio_market_client,
+    source: EntitlementSource,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> Result<(), Error> {
+    let handle = client_ref(client)?;
+    start(callback, user_data, request_id_out, sync_view, |cb| handle.client.sync_entitlements(source, cb))
+}
+
+/// Converts the user's Steam entitlements into virtual currency (`POST /me/iap/steam/sync`).
+/// `callback` runs in poll with the new balance and every entitlement line, or the error
+/// (11069 no Steam account linked, 900054 IAP not configured, 900057 not monetized, 900096
+/// platform fetch failed). Needs an access token. Any thread.
+///
+/// # Safety
+/// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_sync_steam(
+    client: *mut modio_market_client,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({ sync(client, EntitlementSource::Steam, callback, user_data, request_id_out) })
+}
+
+/// Syncs Xbox Live entitlements with an Xbox Live token. Same contract as `modio_market_client_sync_steam`.
+///
+/// # Safety
+/// As `modio_market_client_sync_steam`; `xbox_token` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_sync_xbox_live(
+    client: *mut modio_market_client,
+    xbox_token: *const c_char,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let xbox_token = secret(arg_str(xbox_token, "xbox_token")?);
+        sync(client, EntitlementSource::XboxLive { xbox_token }, callback, user_data, request_id_out)
+    })
+}
+
+/// Syncs PlayStation Network entitlements: `auth_code`, and `env` / `service_label` (negative to
+/// leave out). Same contract as `modio_market_client_sync_steam`.
+///
+/// # Safety
+/// As `modio_market_client_sync_steam`; `auth_code` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_sync_psn(
+    client: *mut modio_market_client,
+    auth_code: *const c_char,
+    env: i64,
+    service_label: i64,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let auth_code = secret(arg_str(auth_code, "auth_code")?);
+        let source = EntitlementSource::Psn { auth_code, env: optional_number(env), service_label: optional_number(service_label) };
+        sync(client, source, callback, user_data, request_id_out)
+    })
+}
+
+/// Syncs Meta entitlements: `device` "quest" or "rift" and the Meta `user_id`. Same contract as
+/// `modio_market_client_sync_steam`.
+///
+/// # Safety
+/// As `modio_market_client_sync_steam`; `device` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_sync_meta(
+    client: *mut modio_market_client,
+    device: *const c_char,
+    user_id: u64,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let device = arg_str(device, "device")?.to_owned();
+        sync(client, EntitlementSource::Meta { device, user_id }, callback, user_data, request_id_out)
+    })
+}
+
+/// Syncs Apple App Store purchases from a receipt. Same contract as `modio_market_client_sync_steam`.
+///
+/// # Safety
+/// As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_sync_apple(
+    client: *mut modio_market_client,
+    receipt: *const c_char,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let receipt = secret(arg_str(receipt, "receipt")?);
+        sync(client, EntitlementSource::Apple { receipt }, callback, user_data, request_id_out)
+    })
+}
+
+/// Syncs Google Play purchases from a receipt (purchase token). Same contract as
+/// `modio_market_client_sync_steam`.
+///
+/// # Safety
+/// As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_sync_google(
+    client: *mut modio_market_client,
+    receipt: *const c_char,
+    callback: modio_market_sync_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let receipt = secret(arg_str(receipt, "receipt")?);
+        sync(client, EntitlementSource::Google { receipt }, callback, user_data, request_id_out)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browsing
+// ---------------------------------------------------------------------------------------------
+
+/// Reads the game (`GET /games/{id}`), including its `api_access_options` flags by name.
+/// Works with the API key alone. Any thread.
+///
+/// # Safety
+/// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_get_game(
+    client: *mut modio_market_client,
+    callback: modio_market_game_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        start(callback, user_data, request_id_out, game_view, |cb| handle.client.get_game(cb))
+    })
+}
+
+/// Lists mods (`GET /games/{id}/mods`): `revenue_type` is a `modio_market_revenue_type`
+/// (PAID for the premium store), `offset`/`limit` paginate (`limit` 1-100), `search` is an
+/// optional full-text search on the name (NULL or "" for none, copied). Any thread.
+///
+/// # Safety
+/// `client` live; `search` NULL or NUL-terminated; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_get_mods(
+    client: *mut modio_market_client,
+    revenue_type: u32,
+    offset: u64,
+    limit: u32,
+    search: *const c_char,
+    callback: modio_market_mod_page_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let revenue_type = RevenueType::from_raw(revenue_type)
+            .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown revenue_type {revenue_type}")))?;
+        let search = arg_opt_str(search, "search")?.map(str::to_owned);
+        let query = ModQuery { revenue_type, offset, limit: u64::from(limit), search };
+        start(callback, user_data, request_id_out, mod_page_view, |cb| handle.client.get_mods(query, cb))
+    })
+}
+
+/// Reads one mod by id (`GET /games/{id}/mods/{mod_id}`; 404 / 15022 when unknown). Any thread.
+///
+/// # Safety
+/// `client` live; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_get_mod(
+    client: *mut modio_market_client,
+    mod_id: u64,
+    callback: modio_market_mod_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        start(callback, user_data, request_id_out, mod_view, |cb| handle.client.get_mod(mod_id, cb))
+    })
+}
+
+/// Revenue filter of `modio_market_client_get_mods`.
+#[repr(u32)]
+pub enum modio_market_revenue_type {
+    Free = 0,
+    Paid = 1,
+    Both = 2,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkout and ownership
+// ---------------------------------------------------------------------------------------------
+
+/// Buys a mod with virtual currency (`POST .../checkout`, `type=0`). `display_amount` is the
+/// price the player saw (mod.io refuses a mismatch: 900035). `idempotency_key` (optional,
+/// `[a-zA-Z0-9_-]`, copied) makes a retry safe; NULL generates a UUID, returned in the receipt.
+/// `callback` runs in poll with the transaction, the new balance and the mod, or the error
+/// (900049 insufficient funds, 900034 already owned, 900035 price mismatch). On success the mod
+/// is owned at once (`modio_market_client_owns`). Needs an access token. Any thread.
+///
+/// # Safety
+/// `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_checkout(
+    client: *mut modio_market_client,
+    mod_id: u64,
+    display_amount: i64,
+    idempotency_key: *const c_char,
+    callback: modio_market_checkout_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let key = arg_opt_str(idempotency_key, "idempotency_key")?.map(str::to_owned);
+        start(callback, user_data, request_id_out, checkout_view, |cb| handle.client.checkout(mod_id, display_amount, key, cb))
+    })
+}
+
+/// Fetches every page of the user's purchased mods (`GET /me/purchased`) and replaces the
+/// ownership cache with them. `callback` runs in poll with every purchased mod. Needs an access
+/// token. Any thread.
+///
+/// # Safety
+/// `client` live; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_refresh_purchases(
+    client: *mut modio_market_client,
+    callback: modio_market_purchases_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        start(callback, user_data, request_id_out, purchases_view, |cb| handle.client.refresh_purchases(cb))
+    })
+}
+
+/// Whether the user owns `mod_id`, answered at once from the cache filled by
+/// `modio_market_client_refresh_purchases` and successful checkouts (never the network). Any thread.
+///
+/// # Safety
+/// `client` live; `owns_out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_owns(client: *const modio_market_client, mod_id: u64, owns_out: *mut bool) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let out = arg_out(owns_out, "owns_out")?;
+        *out = handle.client.owns(mod_id);
+        Ok(())
+    })
+}
+
+/// Milliseconds since mod.io last confirmed the purchased list, or -1 when it has not this
+/// session. Any thread.
+///
+/// # Safety
+/// `client` live; `age_ms_out` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_purchases_age(client: *const modio_market_client, age_ms_out: *mut i64) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let out = arg_out(age_ms_out, "age_ms_out")?;
+        *out = handle.client.purchases_age().map_or(-1, |d| d.as_millis().min(i64::MAX as u128) as i64);
+        Ok(())
+    })
+}
+
+/// Obtains a user delegation token (`POST /me/s2s/oauth/token`) for the studio's purchase
+/// server. Send it to your backend only; never log it. Needs an access token. Any thread.
+///
+/// # Safety
+/// `client` live; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_request_delegation_token(
+    client: *mut modio_market_client,
+    callback: modio_market_delegation_token_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        start(callback, user_data, request_id_out, delegation_view, |cb| handle.client.request_delegation_token(cb))
+    })
+}

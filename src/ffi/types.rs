@@ -1,0 +1,460 @@
+//! C views of the Rust models. Every pointer inside a view points into an [`Arena`] that lives
+//! exactly as long as the callback call: C code copies what it wants to keep.
+#![allow(non_camel_case_types)]
+
+use std::any::Any;
+use std::ffi::{c_char, c_void, CString};
+
+use crate::error::{Error, ResultCode};
+use crate::models::{
+    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
+};
+use crate::Purchases;
+
+/// Owns the strings and arrays a view points into.
+#[derive(Default)]
+pub(crate) struct Arena {
+    strings: Vec<CString>,
+    blobs: Vec<Box<dyn Any>>,
+}
+
+impl Arena {
+    /// A NUL-terminated copy of `s` (interior NULs from a hostile server are dropped).
+    pub fn str(&mut self, s: &str) -> *const c_char {
+        let c = CString::new(s).unwrap_or_else(|_| CString::new(s.replace('\0', "")).unwrap_or_default());
+        let ptr = c.as_ptr();
+        self.strings.push(c); // moving the CString does not move its heap buffer
+        ptr
+    }
+
+    pub fn opt_str(&mut self, s: Option<&str>) -> *const c_char {
+        s.map_or(std::ptr::null(), |s| self.str(s))
+    }
+
+    /// Keeps `items` alive; returns a pointer to the first (NULL when empty) and the count.
+    pub fn slice<T: 'static>(&mut self, items: Vec<T>) -> (*const T, usize) {
+        if items.is_empty() {
+            return (std::ptr::null(), 0);
+        }
+        let boxed: Box<[T]> = items.into_boxed_slice();
+        let ptr = boxed.as_ptr();
+        let len = boxed.len();
+        self.blobs.push(Box::new(boxed));
+        (ptr, len)
+    }
+
+    pub fn boxed<T: 'static>(&mut self, item: T) -> *const T {
+        let b = Box::new(item);
+        let ptr: *const T = &*b;
+        self.blobs.push(b);
+        ptr
+    }
+}
+
+/// One entry of a 422 answer's `errors` map.
+#[repr(C)]
+pub struct modio_market_field_error {
+    pub field: *const c_char,
+    pub message: *const c_char,
+}
+
+/// Why a request failed. Passed to callbacks (NULL on success); valid during the callback only.
+#[repr(C)]
+pub struct modio_market_error {
+    /// The kind of failure.
+    pub code: ResultCode,
+    /// HTTP status for `HTTP`/`RATE_LIMITED`, else 0.
+    pub http_status: u32,
+    /// mod.io's `error_ref`, 0 when none.
+    pub error_ref: i64,
+    /// The ref's name (`"MONETIZATION_INSUFFICIENT_FUNDS"`) when the library knows it, else NULL.
+    pub error_ref_name: *const c_char,
+    /// A readable description (the server's message for HTTP errors). Never contains a secret.
+    pub message: *const c_char,
+    /// For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
+    pub retry_after_secs: i64,
+    /// The `errors` field map of a 422 answer.
+    pub field_errors: *const modio_market_field_error,
+    pub field_error_count: usize,
+}
+
+pub(crate) fn error_view(arena: &mut Arena, e: &Error) -> modio_market_error {
+    let fields: Vec<modio_market_field_error> =
+        e.field_errors().iter().map(|(k, v)| modio_market_field_error { field: arena.str(k), message: arena.str(v) }).collect();
+    let (field_errors, field_error_count) = arena.slice(fields);
+    modio_market_error {
+        code: e.code(),
+        http_status: u32::from(e.http_status()),
+        error_ref: e.error_ref(),
+        error_ref_name: arena.opt_str(e.error_ref_name()),
+        message: arena.str(&e.to_string()),
+        retry_after_secs: e.retry_after_secs().map_or(-1, |s| s.min(i64::MAX as u64) as i64),
+        field_errors,
+        field_error_count,
+    }
+}
+
+/// A user access token from platform authentication. The client already keeps it; the game may
+/// store it (securely) to restore a session with `modio_market_client_set_access_token`.
+#[repr(C)]
+pub struct modio_market_access_token {
+    pub access_token: *const c_char,
+    /// Unix time the token expires.
+    pub date_expires: i64,
+}
+
+pub(crate) fn access_token_view(arena: &mut Arena, t: &AccessToken) -> modio_market_access_token {
+    modio_market_access_token { access_token: arena.str(t.token.expose()), date_expires: t.date_expires }
+}
+
+/// The user's wallet for the game. Amounts are in the game's virtual currency.
+#[repr(C)]
+pub struct modio_market_wallet {
+    pub wallet_type: *const c_char,
+    pub currency: *const c_char,
+    pub payment_method_id: *const c_char,
+    pub game_id: u64,
+    pub balance: i64,
+    pub pending_balance: i64,
+    pub deficit: i64,
+    /// `MODIO_MARKET_MONETIZATION_STATUS_*` flags; 0 = unregistered.
+    pub monetization_status: u32,
+}
+
+pub(crate) fn wallet_view(arena: &mut Arena, w: &Wallet) -> modio_market_wallet {
+    modio_market_wallet {
+        wallet_type: arena.str(&w.wallet_type),
+        currency: arena.str(&w.currency),
+        payment_method_id: arena.str(&w.payment_method_id),
+        game_id: w.game_id,
+        balance: w.balance,
+        pending_balance: w.pending_balance,
+        deficit: w.deficit,
+        monetization_status: w.monetization_status.bits(),
+    }
+}
+
+/// `monetization_status` flags of a wallet.
+pub const MODIO_MARKET_MONETIZATION_STATUS_PENDING: u32 = 1;
+pub const MODIO_MARKET_MONETIZATION_STATUS_REJECTED: u32 = 2;
+pub const MODIO_MARKET_MONETIZATION_STATUS_REVIEW: u32 = 4;
+pub const MODIO_MARKET_MONETIZATION_STATUS_ACTION: u32 = 8;
+pub const MODIO_MARKET_MONETIZATION_STATUS_APPROVED: u32 = 16;
+pub const MODIO_MARKET_MONETIZATION_STATUS_MEMBER: u32 = 32;
+
+/// `api_access_options` flags of a game.
+pub const MODIO_MARKET_API_ACCESS_OPEN: u32 = 1;
+pub const MODIO_MARKET_API_ACCESS_DOWNLOADS: u32 = 2;
+pub const MODIO_MARKET_API_ACCESS_AUTHORISED_DOWNLOADS: u32 = 4;
+pub const MODIO_MARKET_API_ACCESS_PAID_DOWNLOADS: u32 = 8;
+
+/// `transaction_state` of a synced entitlement (other values pass through as numbers).
+#[repr(u32)]
+pub enum modio_market_entitlement_state {
+    Failed = 0,
+    Pending = 1,
+    Fulfilled = 2,
+    ConsumeLimitExceeded = 3,
+}
+
+/// One entitlement line of a sync.
+#[repr(C)]
+pub struct modio_market_entitlement {
+    pub transaction_id: *const c_char,
+    /// A `modio_market_entitlement_state` value, or another number mod.io sent.
+    pub state: i64,
+    /// "failed", "pending", "fulfilled", "consume limit exceeded" or "unknown".
+    pub state_name: *const c_char,
+    pub sku_id: *const c_char,
+    pub consumed: bool,
+    /// 0 = virtual currency.
+    pub entitlement_type: i64,
+    /// `details` as JSON, or NULL.
+    pub details_json: *const c_char,
+}
+
+/// The answer of an entitlement sync.
+#[repr(C)]
+pub struct modio_market_entitlement_sync {
+    /// The wallet balance after the sync.
+    pub balance: i64,
+    pub entitlements: *const modio_market_entitlement,
+    pub entitlement_count: usize,
+}
+
+pub(crate) fn sync_view(arena: &mut Arena, s: &EntitlementSync) -> modio_market_entitlement_sync {
+    let lines: Vec<modio_market_entitlement> = s
+        .entitlements
+        .iter()
+        .map(|e| modio_market_entitlement {
+            transaction_id: arena.str(&e.transaction_id),
+            state: e.state.raw(),
+            state_name: arena.str(e.state.name()),
+            sku_id: arena.str(&e.sku_id),
+            consumed: e.consumed,
+            entitlement_type: e.entitlement_type,
+            details_json: arena.opt_str(e.details_json.as_deref()),
+        })
+        .collect();
+    let (entitlements, entitlement_count) = arena.slice(lines);
+    modio_market_entitlement_sync { balance: s.balance, entitlements, entitlement_count }
+}
+
+/// A mod with what a store page needs; `json` holds the whole object as mod.io sent it.
+#[repr(C)]
+pub struct modio_market_mod {
+    pub id: u64,
+    pub game_id: u64,
+    pub name: *const c_char,
+    pub name_id: *const c_char,
+    pub summary: *const c_char,
+    /// Price in virtual currency; 0 for free mods.
+    pub price: i64,
+    pub logo_url: *const c_char,
+    pub profile_url: *const c_char,
+    pub modfile_id: u64,
+    /// Size of the modfile in bytes.
+    pub filesize: u64,
+    pub md5: *const c_char,
+    pub version: *const c_char,
+    pub downloads_total: u64,
+    /// Percentage of positive ratings, 0-100.
+    pub rating_percentage_positive: u32,
+    pub rating_weighted_aggregate: f64,
+    pub rating_display_text: *const c_char,
+    pub json: *const c_char,
+}
+
+pub(crate) fn mod_view(arena: &mut Arena, m: &Mod) -> modio_market_mod {
+    modio_market_mod {
+        id: m.id,
+        game_id: m.game_id,
+        name: arena.str(&m.name),
+        name_id: arena.str(&m.name_id),
+        summary: arena.str(&m.summary),
+        price: m.price,
+        logo_url: arena.str(&m.logo_url),
+        profile_url: arena.str(&m.profile_url),
+        modfile_id: m.modfile.id,
+        filesize: m.modfile.filesize,
+        md5: arena.str(&m.modfile.md5),
+        version: arena.str(&m.modfile.version),
+        downloads_total: m.downloads_total,
+        rating_percentage_positive: m.rating_percentage_positive.min(u64::from(u32::MAX)) as u32,
+        rating_weighted_aggregate: m.rating_weighted_aggregate,
+        rating_display_text: arena.str(&m.rating_display_text),
+        json: arena.str(&m.json),
+    }
+}
+
+fn mods_slice(arena: &mut Arena, mods: &[Mod]) -> (*const modio_market_mod, usize) {
+    let views: Vec<modio_market_mod> = mods.iter().map(|m| mod_view(arena, m)).collect();
+    arena.slice(views)
+}
+
+/// One page of a mod list.
+#[repr(C)]
+pub struct modio_market_mod_page {
+    pub mods: *const modio_market_mod,
+    pub mod_count: usize,
+    pub result_offset: u64,
+    pub result_limit: u64,
+    /// Every mod matching the query, across pages.
+    pub result_total: u64,
+}
+
+pub(crate) fn mod_page_view(arena: &mut Arena, p: &ModPage) -> modio_market_mod_page {
+    let (mods, mod_count) = mods_slice(arena, &p.mods);
+    modio_market_mod_page {
+        mods,
+        mod_count,
+        result_offset: p.page.result_offset,
+        result_limit: p.page.result_limit,
+        result_total: p.page.result_total,
+    }
+}
+
+/// Every mod the user has purchased.
+#[repr(C)]
+pub struct modio_market_purchases {
+    pub mods: *const modio_market_mod,
+    pub mod_count: usize,
+}
+
+pub(crate) fn purchases_view(arena: &mut Arena, p: &Purchases) -> modio_market_purchases {
+    let (mods, mod_count) = mods_slice(arena, &p.mods);
+    modio_market_purchases { mods, mod_count }
+}
+
+/// `transaction_type` of a transaction, compared case-insensitively.
+#[repr(u32)]
+pub enum modio_market_transaction_state {
+    Pending = 0,
+    Paid = 1,
+    Refunded = 2,
+    Cancelled = 3,
+    Cleared = 4,
+    Failed = 5,
+    /// A state the docs do not list; see `state_name`.
+    Other = 6,
+}
+
+/// A mod.io transaction.
+#[repr(C)]
+pub struct modio_market_transaction {
+    pub id: u64,
+    pub gateway_uuid: *const c_char,
+    pub gross_amount: i64,
+    pub net_amount: i64,
+    pub platform_fee: i64,
+    pub gateway_fee: i64,
+    pub tax: i64,
+    pub tax_type: *const c_char,
+    /// A `modio_market_transaction_state`.
+    pub state: u32,
+    /// The state as text ("paid", or what the server sent for `OTHER`).
+    pub state_name: *const c_char,
+    /// `meta` as JSON.
+    pub meta_json: *const c_char,
+    /// Unix time.
+    pub purchase_date: i64,
+}
+
+fn state_number(s: &TransactionState) -> u32 {
+    match s {
+        TransactionState::Pending => 0,
+        TransactionState::Paid => 1,
+        TransactionState::Refunded => 2,
+        TransactionState::Cancelled => 3,
+        TransactionState::Cleared => 4,
+        TransactionState::Failed => 5,
+        TransactionState::Other(_) => 6,
+    }
+}
+
+pub(crate) fn transaction_view(arena: &mut Arena, t: &Transaction) -> modio_market_transaction {
+    modio_market_transaction {
+        id: t.id,
+        gateway_uuid: arena.str(&t.gateway_uuid),
+        gross_amount: t.gross_amount,
+        net_amount: t.net_amount,
+        platform_fee: t.platform_fee,
+        gateway_fee: t.gateway_fee,
+        tax: t.tax,
+        tax_type: arena.str(&t.tax_type),
+        state: state_number(&t.state),
+        state_name: arena.str(t.state.name()),
+        meta_json: arena.str(&t.meta_json),
+        purchase_date: t.purchase_date,
+    }
+}
+
+/// A completed checkout.
+#[repr(C)]
+pub struct modio_market_checkout {
+    pub transaction: modio_market_transaction,
+    /// Wallet balance after the purchase.
+    pub balance: i64,
+    pub deficit: i64,
+    pub wallet_type: *const c_char,
+    pub payment_method_id: *const c_char,
+    /// The idempotency key the purchase was made with.
+    pub idempotency_key: *const c_char,
+    pub purchased_mod: *const modio_market_mod,
+}
+
+pub(crate) fn checkout_view(arena: &mut Arena, r: &CheckoutReceipt) -> modio_market_checkout {
+    let purchased = mod_view(arena, &r.purchased_mod);
+    modio_market_checkout {
+        transaction: transaction_view(arena, &r.transaction),
+        balance: r.balance,
+        deficit: r.deficit,
+        wallet_type: arena.str(&r.wallet_type),
+        payment_method_id: arena.str(&r.payment_method_id),
+        idempotency_key: arena.str(&r.idempotency_key),
+        purchased_mod: arena.boxed(purchased),
+    }
+}
+
+/// The game's settings that matter to a store.
+#[repr(C)]
+pub struct modio_market_game {
+    pub id: u64,
+    pub name: *const c_char,
+    /// `MODIO_MARKET_API_ACCESS_*` flags.
+    pub api_access_options: u32,
+    /// Third parties may use the game's API.
+    pub open: bool,
+    /// Mods may be downloaded directly.
+    pub direct_downloads: bool,
+    /// Downloads need a bearer token.
+    pub authorised_downloads_only: bool,
+    /// Paid mods can be downloaded only by their owners.
+    pub paid_downloads_need_purchase: bool,
+    /// The game's name for its virtual currency.
+    pub token_name: *const c_char,
+    pub json: *const c_char,
+}
+
+pub(crate) fn game_view(arena: &mut Arena, g: &Game) -> modio_market_game {
+    let o = g.api_access_options;
+    modio_market_game {
+        id: g.id,
+        name: arena.str(&g.name),
+        api_access_options: o.bits(),
+        open: o.open(),
+        direct_downloads: o.direct_downloads(),
+        authorised_downloads_only: o.authorised_downloads_only(),
+        paid_downloads_need_purchase: o.paid_downloads_need_purchase(),
+        token_name: arena.str(&g.token_name),
+        json: arena.str(&g.json),
+    }
+}
+
+/// A user delegation token for the studio's purchase server. Send it to your backend only.
+#[repr(C)]
+pub struct modio_market_delegation_token {
+    pub entity: *const c_char,
+    pub token: *const c_char,
+}
+
+pub(crate) fn delegation_view(arena: &mut Arena, d: &DelegationToken) -> modio_market_delegation_token {
+    modio_market_delegation_token { entity: arena.str(&d.entity), token: arena.str(d.token.expose()) }
+}
+
+/// The caller's `user_data`, carried to the thread that polls. The library never dereferences it.
+#[derive(Clone, Copy)]
+pub(crate) struct UserData(pub *mut c_void);
+// SAFETY: the pointer is only handed back to the caller's callback, on the caller's polling thread.
+unsafe impl Send for UserData {}
+
+impl UserData {
+    /// By method, so closures capture the Send wrapper rather than its raw-pointer field.
+    pub fn get(self) -> *mut c_void {
+        self.0
+    }
+}
+
+/// Callback shape shared by every request: `user_data` first, then the request id, then either
+/// `error` (non-NULL on failure, `result` NULL) or `result` (non-NULL on success, `error` NULL).
+pub(crate) type ResultCallback<V> = unsafe extern "C" fn(*mut c_void, u64, *const modio_market_error, *const V);
+
+/// Builds the views and calls the C callback; everything it points to dies when it returns.
+pub(crate) fn invoke<T, V>(cb: ResultCallback<V>, user_data: UserData, id: u64, result: crate::Result<T>, view: fn(&mut Arena, &T) -> V) {
+    let mut arena = Arena::default();
+    match result {
+        Ok(value) => {
+            let v = view(&mut arena, &value);
+            // SAFETY: the callback and user_data come from the caller, with the documented contract.
+            unsafe { cb(user_data.0, id, std::ptr::null(), &v) };
+        }
+        Err(error) => {
+            let e = error_view(&mut arena, &error);
+            unsafe { cb(user_data.0, id, &e, std::ptr::null()) };
+        }
+    }
+}
+
+// Keep ResultCode importable for the header's typedef.
+#[allow(dead_code)]
+fn _uses(_: ResultCode) {}

@@ -1,0 +1,29 @@
+//! modio-market: the mod.io Marketplace for games, as a Rust library and a plain C ABI.
+//!
+//! - [`Client`]: configure, authenticate through a platform, read the wallet, sync entitlements,
+//!   browse premium mods, check out, and answer ownership from a cache.
+//! - Network work runs on the client's worker threads; callbacks run only inside
+//!   [`Client::poll`] / [`Client::wait`] on the caller's thread.
+//! - The C ABI (`include/modio_market.h`) is a thin skin over this API, in [`ffi`].
+
+mod client;
+mod config;
+mod error;
+pub mod ffi;
+mod log;
+mod models;
+mod runtime;
+mod transport;
+
+pub use client::{AuthOptions, Callback, Client, EntitlementSource, PlatformAuth, Purchases, WithId};
+pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
+pub use error::{error_ref, Error, Result, ResultCode, Secret};
+pub use log::{LogLevel, LogRecord};
+pub use models::{
+    AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game,
+    MonetizationStatus, Mod, ModPage, ModQuery, Modfile, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
+};
+pub use runtime::RequestId;
+
+/// The library's version (`CARGO_PKG_VERSION`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,449 @@
+//! The request runtime: worker threads run jobs, completions travel back through a
+//! `crossbeam-channel` queue, and callbacks run only inside `poll`/`wait` on the caller's thread.
+//!
+//! Every request has an id and a small state machine (queued → running → finished, or → cancelled)
+//! so that its callback runs exactly once: with the real outcome, or with `Cancelled`/`ShutDown`.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::error::{Error, Result, ResultCode};
+
+/// Identifies one request; never 0.
+pub type RequestId = u64;
+
+type Outcome = Result<Box<dyn Any + Send>>;
+type Work<S> = Box<dyn FnOnce(&S) -> Outcome + Send>;
+type Deliver = Box<dyn FnOnce(RequestId, Outcome) + Send>;
+
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const FINISHED: u8 = 2;
+const CANCELLED: u8 = 3;
+
+struct Job<S> {
+    id: RequestId,
+    state: Arc<AtomicU8>,
+    work: Work<S>,
+}
+
+struct Completion {
+    id: RequestId,
+    outcome: Outcome,
+}
+
+struct PendingEntry {
+    state: Arc<AtomicU8>,
+    deliver: Deliver,
+}
+
+/// Locks a mutex, recovering from poisoning: a panicking callback must not brick the client.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs jobs that need shared state `S` (the transport and caches) on worker threads.
+pub(crate) struct Runtime<S: Send + Sync + 'static> {
+    shared: Arc<S>,
+    job_tx: Mutex<Option<Sender<Job<S>>>>,
+    completion_tx: Sender<Completion>,
+    completion_rx: Receiver<Completion>,
+    pending: Mutex<HashMap<RequestId, PendingEntry>>,
+    next_id: AtomicU64,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    exited_rx: Receiver<()>,
+    /// The thread currently inside poll/wait (re-entry and concurrent-poll guard).
+    pumping: Mutex<Option<ThreadId>>,
+    shutting_down: AtomicBool,
+    shutdown_timeout: Duration,
+}
+
+/// Released when poll/wait returns.
+struct PumpGuard<'a>(&'a Mutex<Option<ThreadId>>);
+
+impl Drop for PumpGuard<'_> {
+    fn drop(&mut self) {
+        *lock(self.0) = None;
+    }
+}
+
+impl<S: Send + Sync + 'static> Runtime<S> {
+    pub fn new(shared: Arc<S>, worker_threads: usize, shutdown_timeout: Duration) -> Result<Runtime<S>> {
+        let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job<S>>();
+        let (completion_tx, completion_rx) = crossbeam_channel::unbounded();
+        let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
+        let mut workers = Vec::with_capacity(worker_threads);
+        for index in 0..worker_threads {
+            let job_rx = job_rx.clone();
+            let completion_tx = completion_tx.clone();
+            let exited_tx = exited_tx.clone();
+            let shared = Arc::clone(&shared);
+            let handle = thread::Builder::new()
+                .name(format!("modio-market-{index}"))
+                .spawn(move || {
+                    worker_loop(&*shared, &job_rx, &completion_tx);
+                    let _ = exited_tx.send(());
+                })
+                .map_err(|e| Error::new(ResultCode::Internal, format!("could not start a worker thread: {e}")))?;
+            workers.push(handle);
+        }
+        Ok(Runtime {
+            shared,
+            job_tx: Mutex::new(Some(job_tx)),
+            completion_tx,
+            completion_rx,
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            workers: Mutex::new(workers),
+            exited_rx,
+            pumping: Mutex::new(None),
+            shutting_down: AtomicBool::new(false),
+            shutdown_timeout,
+        })
+    }
+
+    pub fn shared(&self) -> &Arc<S> {
+        &self.shared
+    }
+
+    /// Queues `work` for a worker; `callback` runs later inside poll/wait with its outcome.
+    pub fn submit<T, W, C>(&self, work: W, callback: C) -> Result<RequestId>
+    where
+        T: Send + 'static,
+        W: FnOnce(&S) -> Result<T> + Send + 'static,
+        C: FnOnce(RequestId, Result<T>) + Send + 'static,
+    {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return Err(Error::shut_down());
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::new(AtomicU8::new(QUEUED));
+        let deliver: Deliver = Box::new(move |id, outcome: Outcome| {
+            let typed = outcome.and_then(|boxed| {
+                boxed
+                    .downcast::<T>()
+                    .map(|b| *b)
+                    .map_err(|_| Error::new(ResultCode::Internal, "a completion had the wrong type"))
+            });
+            callback(id, typed);
+        });
+        let work: Work<S> = Box::new(move |shared: &S| work(shared).map(|v| Box::new(v) as Box<dyn Any + Send>));
+        lock(&self.pending).insert(id, PendingEntry { state: Arc::clone(&state), deliver });
+        let sent = match &*lock(&self.job_tx) {
+            Some(tx) => tx.send(Job { id, state, work }).is_ok(),
+            None => false,
+        };
+        if !sent {
+            lock(&self.pending).remove(&id);
+            return Err(Error::shut_down());
+        }
+        Ok(id)
+    }
+
+    /// Cancels a pending request: its callback reports `Cancelled` at the next poll.
+    pub fn cancel(&self, id: RequestId) -> Result<()> {
+        let pending = lock(&self.pending);
+        let entry = pending.get(&id).ok_or_else(|| Error::new(ResultCode::RequestNotFound, format!("no pending request {id}")))?;
+        loop {
+            let current = entry.state.load(Ordering::Acquire);
+            match current {
+                QUEUED | RUNNING => {
+                    if entry.state.compare_exchange(current, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                        let _ = self.completion_tx.send(Completion { id, outcome: Err(Error::cancelled()) });
+                        return Ok(());
+                    }
+                }
+                CANCELLED => return Err(Error::new(ResultCode::AlreadyCompleted, format!("request {id} is already cancelled"))),
+                _ => {
+                    return Err(Error::new(
+                        ResultCode::AlreadyCompleted,
+                        format!("request {id} already completed; its callback reports the outcome"),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// How many requests have not had their callback yet.
+    pub fn pending_count(&self) -> usize {
+        lock(&self.pending).len()
+    }
+
+    pub fn is_pumping_on_this_thread(&self) -> bool {
+        *lock(&self.pumping) == Some(thread::current().id())
+    }
+
+    fn enter_pump(&self) -> Result<PumpGuard<'_>> {
+        let mut pumping = lock(&self.pumping);
+        match *pumping {
+            Some(t) if t == thread::current().id() => {
+                Err(Error::new(ResultCode::Reentrant, "poll/wait was called from inside a callback"))
+            }
+            Some(_) => Err(Error::new(ResultCode::Reentrant, "another thread is inside poll/wait on this client")),
+            None => {
+                *pumping = Some(thread::current().id());
+                Ok(PumpGuard(&self.pumping))
+            }
+        }
+    }
+
+    /// Runs the callbacks of every completion queued now; never blocks. Returns how many ran.
+    pub fn poll(&self, before_callbacks: impl FnMut()) -> Result<usize> {
+        let _guard = self.enter_pump()?;
+        let mut before_callbacks = before_callbacks;
+        before_callbacks();
+        // Only what is queued now: callbacks that start requests cannot keep this call running.
+        let queued = self.completion_rx.len();
+        let mut ran = 0;
+        for completion in self.completion_rx.try_iter().take(queued) {
+            if self.deliver(completion) {
+                ran += 1;
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Blocks until the callback of `id` has run (or, with `None`, until any callback ran), running
+    /// callbacks as completions arrive; `WaitTimedOut` when `timeout` passes first.
+    pub fn wait(&self, id: Option<RequestId>, timeout: Duration, before_callbacks: impl FnMut()) -> Result<usize> {
+        let _guard = self.enter_pump()?;
+        let mut before_callbacks = before_callbacks;
+        if let Some(id) = id {
+            if !lock(&self.pending).contains_key(&id) {
+                return Err(Error::new(ResultCode::RequestNotFound, format!("no pending request {id}")));
+            }
+        }
+        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + Duration::from_secs(86400 * 365));
+        let mut ran = 0;
+        loop {
+            let completion = match self.completion_rx.recv_deadline(deadline) {
+                Ok(c) => c,
+                Err(RecvTimeoutError::Timeout) => {
+                    before_callbacks();
+                    return Err(Error::new(ResultCode::WaitTimedOut, "the wait timed out"));
+                }
+                Err(RecvTimeoutError::Disconnected) => return Err(Error::shut_down()),
+            };
+            before_callbacks();
+            let completed_id = completion.id;
+            if self.deliver(completion) {
+                ran += 1;
+                if id.is_none() || id == Some(completed_id) {
+                    return Ok(ran);
+                }
+            }
+        }
+    }
+
+    /// Runs one completion's callback unless it was already delivered (a cancelled request's late result).
+    fn deliver(&self, completion: Completion) -> bool {
+        let entry = lock(&self.pending).remove(&completion.id);
+        match entry {
+            Some(entry) => {
+                (entry.deliver)(completion.id, completion.outcome);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops accepting work, runs every pending callback with `ShutDown` on this thread, and joins
+    /// the workers (waiting at most the shutdown timeout for ones busy on the network; those finish
+    /// alone and their results are dropped: their callbacks already ran).
+    pub fn shutdown(&self) {
+        if self.shutting_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // Closing the job channel lets idle workers exit.
+        lock(&self.job_tx).take();
+        // Cancel everything: queued jobs are skipped by the workers, running ones are discarded.
+        let entries: Vec<(RequestId, PendingEntry)> = {
+            let mut pending = lock(&self.pending);
+            let mut all: Vec<_> = pending.drain().collect();
+            all.sort_by_key(|(id, _)| *id);
+            all
+        };
+        for (_, entry) in &entries {
+            entry.state.store(CANCELLED, Ordering::Release);
+        }
+        {
+            // Callbacks run now count as "inside a callback": poll from them is refused, and a
+            // C-side free from them is deferred (we are already freeing).
+            let previous = lock(&self.pumping).replace(thread::current().id());
+            for (id, entry) in entries {
+                let _ = catch_unwind(AssertUnwindSafe(|| (entry.deliver)(id, Err(Error::shut_down()))));
+            }
+            *lock(&self.pumping) = previous;
+        }
+        let workers: Vec<JoinHandle<()>> = std::mem::take(&mut *lock(&self.workers));
+        let deadline = Instant::now() + self.shutdown_timeout;
+        let mut exited = 0;
+        while exited < workers.len() {
+            match self.exited_rx.recv_deadline(deadline) {
+                Ok(()) => exited += 1,
+                Err(_) => break,
+            }
+        }
+        for handle in workers {
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+            // else: detached; it holds only Arc'd shared state, never a callback or user data.
+        }
+    }
+}
+
+fn worker_loop<S>(shared: &S, jobs: &Receiver<Job<S>>, completions: &Sender<Completion>) {
+    for job in jobs.iter() {
+        if job.state.compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            continue; // cancelled while queued: its Cancelled completion is already on the way
+        }
+        let work = job.work;
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(shared))).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(Error::new(ResultCode::Internal, format!("internal error while running the request: {what}")))
+        });
+        if job.state.compare_exchange(RUNNING, FINISHED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            let _ = completions.send(Completion { id: job.id, outcome });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn runtime(workers: usize) -> Runtime<()> {
+        Runtime::new(Arc::new(()), workers, Duration::from_secs(2)).unwrap()
+    }
+
+    #[test]
+    fn callbacks_run_only_in_poll_on_the_polling_thread() {
+        let rt = runtime(2);
+        let caller = thread::current().id();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        for i in 0..10u32 {
+            let seen = Arc::clone(&seen);
+            rt.submit(move |_| Ok(i * 2), move |_, r: Result<u32>| {
+                assert_eq!(thread::current().id(), caller);
+                lock(&seen).push(r.unwrap());
+            })
+            .unwrap();
+        }
+        let mut ran = 0;
+        while ran < 10 {
+            ran += rt.wait(None, Duration::from_secs(5), || {}).unwrap();
+        }
+        let mut got = lock(&seen).clone();
+        got.sort();
+        assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(rt.poll(|| {}).unwrap(), 0);
+    }
+
+    #[test]
+    fn cancel_reports_cancelled_exactly_once() {
+        let rt = runtime(1);
+        // bounded(1): the job may be skipped (cancelled while queued), so nobody may receive this.
+        let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&calls);
+        let id = rt
+            .submit(
+                move |_| {
+                    let _ = release_rx.recv();
+                    Ok(1u8)
+                },
+                move |_, r: Result<u8>| {
+                    assert_eq!(r.unwrap_err().code(), ResultCode::Cancelled);
+                    c.fetch_add(1, Ordering::SeqCst);
+                },
+            )
+            .unwrap();
+        rt.cancel(id).unwrap();
+        assert_eq!(rt.cancel(id).unwrap_err().code(), ResultCode::AlreadyCompleted);
+        let _ = release_tx.send(());
+        rt.wait(Some(id), Duration::from_secs(5), || {}).unwrap();
+        // The worker's late result must not produce a second callback.
+        rt.shutdown();
+        assert_eq!(rt.poll(|| {}).unwrap(), 0);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(rt.cancel(id).unwrap_err().code(), ResultCode::RequestNotFound);
+    }
+
+    #[test]
+    fn poll_inside_a_callback_is_refused() {
+        let rt = Arc::new(runtime(1));
+        let inner = Arc::clone(&rt);
+        let got = Arc::new(Mutex::new(None));
+        let g = Arc::clone(&got);
+        let id = rt
+            .submit(|_| Ok(()), move |_, _r: Result<()>| {
+                *lock(&g) = Some(inner.poll(|| {}).map(|_| ()).unwrap_err().code());
+            })
+            .unwrap();
+        rt.wait(Some(id), Duration::from_secs(5), || {}).unwrap();
+        assert_eq!(*lock(&got), Some(ResultCode::Reentrant));
+        // The guard is released afterwards.
+        assert!(rt.poll(|| {}).is_ok());
+    }
+
+    #[test]
+    fn a_panicking_job_becomes_an_internal_error_and_the_worker_survives() {
+        let rt = runtime(1);
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g1 = Arc::clone(&got);
+        let g2 = Arc::clone(&got);
+        let a = rt.submit(|_| -> Result<u8> { panic!("boom") }, move |_, r| lock(&g1).push(r.map_err(|e| e.code()))).unwrap();
+        let b = rt.submit(|_| Ok(7u8), move |_, r| lock(&g2).push(r.map_err(|e| e.code()))).unwrap();
+        rt.wait(Some(a), Duration::from_secs(5), || {}).unwrap();
+        rt.wait(Some(b), Duration::from_secs(5), || {}).unwrap();
+        assert_eq!(*lock(&got), vec![Err(ResultCode::Internal), Ok(7)]);
+    }
+
+    #[test]
+    fn shutdown_delivers_pending_callbacks_once_then_refuses_work() {
+        let rt = runtime(1);
+        let (block_tx, block_rx) = crossbeam_channel::bounded::<()>(0);
+        let codes = Arc::new(Mutex::new(Vec::new()));
+        for _ in 0..3 {
+            let codes = Arc::clone(&codes);
+            let block_rx = block_rx.clone();
+            rt.submit(
+                move |_| {
+                    let _ = block_rx.recv_timeout(Duration::from_millis(200));
+                    Ok(())
+                },
+                move |_, r: Result<()>| lock(&codes).push(r.unwrap_err().code()),
+            )
+            .unwrap();
+        }
+        rt.shutdown();
+        drop(block_tx);
+        assert_eq!(*lock(&codes), vec![ResultCode::ShutDown; 3]);
+        assert_eq!(rt.submit(|_| Ok(()), |_, _: Result<()>| {}).unwrap_err().code(), ResultCode::ShutDown);
+        assert_eq!(rt.poll(|| {}).unwrap(), 0);
+    }
+
+    #[test]
+    fn wait_times_out_and_unknown_ids_are_reported() {
+        let rt = runtime(1);
+        assert_eq!(rt.wait(Some(999), Duration::from_millis(1), || {}).unwrap_err().code(), ResultCode::RequestNotFound);
+        let (tx, rx) = crossbeam_channel::bounded::<()>(0);
+        let id = rt.submit(move |_| Ok(rx.recv().ok()), |_, _r: Result<Option<()>>| {}).unwrap();
+        assert_eq!(rt.wait(Some(id), Duration::from_millis(20), || {}).unwrap_err().code(), ResultCode::WaitTimedOut);
+        tx.send(()).unwrap();
+        assert_eq!(rt.wait(Some(id), Duration::from_secs(5), || {}).unwrap(), 1);
+    }
+}

@@ -1,0 +1,394 @@
+//! HTTP transport: one blocking `reqwest` client per library client, shared by the workers.
+//!
+//! Builds URLs and form bodies with proper encoding, attaches the API key or bearer token and the
+//! portal/platform headers, reads bodies under a size cap and a deadline, and turns every failure
+//! into a typed [`Error`]. It never puts a URL, header or body into an error message or a log line:
+//! those can carry tokens, tickets and receipts.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Client as HttpClient;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::Method;
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result, ResultCode, Secret};
+use crate::log::{LogLevel, Logger};
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub(crate) enum Auth {
+    /// `api_key` in the query (the `/external/*auth` endpoints).
+    ApiKey,
+    /// The user's access token; fails with `NotAuthenticated` when none is set.
+    User,
+    /// The user's access token when set, else the API key (public reads).
+    UserOrApiKey,
+    /// An explicit bearer token (S2S service token).
+    Bearer(Secret),
+}
+
+/// One API call, relative to the base URL.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiRequest {
+    pub method: Method,
+    /// Path below the base URL, without a leading slash: `me/wallets`.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    /// `application/x-www-form-urlencoded` body; `Some(vec![])` sends an empty form.
+    pub form: Option<Vec<(&'static str, FormValue)>>,
+    pub auth: Auth,
+    /// Extra headers (S2S delegation token, idempotency key). Values may be secrets.
+    pub headers: Vec<(&'static str, Secret)>,
+}
+
+/// A form field's value; secrets are kept wrapped so a `Debug` of the request never shows them.
+#[derive(Debug, Clone)]
+pub(crate) enum FormValue {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl FormValue {
+    fn as_str(&self) -> &str {
+        match self {
+            FormValue::Plain(s) => s,
+            FormValue::Secret(s) => s.expose(),
+        }
+    }
+}
+
+impl ApiRequest {
+    pub fn get(path: impl Into<String>, auth: Auth) -> ApiRequest {
+        ApiRequest { method: Method::GET, path: path.into(), query: Vec::new(), form: None, auth, headers: Vec::new() }
+    }
+    pub fn post(path: impl Into<String>, auth: Auth) -> ApiRequest {
+        ApiRequest { method: Method::POST, path: path.into(), query: Vec::new(), form: Some(Vec::new()), auth, headers: Vec::new() }
+    }
+    pub fn query(mut self, key: &'static str, value: impl ToString) -> ApiRequest {
+        self.query.push((key, value.to_string()));
+        self
+    }
+    pub fn field(mut self, key: &'static str, value: impl ToString) -> ApiRequest {
+        self.form.get_or_insert_with(Vec::new).push((key, FormValue::Plain(value.to_string())));
+        self
+    }
+    pub fn secret_field(mut self, key: &'static str, value: &Secret) -> ApiRequest {
+        self.form.get_or_insert_with(Vec::new).push((key, FormValue::Secret(value.clone())));
+        self
+    }
+    pub fn header(mut self, name: &'static str, value: Secret) -> ApiRequest {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// `http://` is only for loopback hosts unless the configuration opts in; other schemes never.
+pub(crate) fn check_scheme(url: &url::Url, allow_insecure_http: bool) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
+        "http" => Err(Error::new(
+            ResultCode::InsecureUrl,
+            "plain http:// is refused for non-loopback hosts; use https:// or opt in explicitly",
+        )),
+        _ => Err(Error::new(ResultCode::InsecureUrl, "the base URL must use https:// (or http:// for loopback)")),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+pub(crate) struct Transport {
+    http: HttpClient,
+    base: url::Url,
+    api_key: Secret,
+    max_response_bytes: usize,
+    request_timeout: Duration,
+    logger: Logger,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorObject,
+}
+
+#[derive(Deserialize)]
+struct ErrorObject {
+    #[serde(default, deserialize_with = "crate::models::lenient_i64")]
+    error_ref: i64,
+    #[serde(default, deserialize_with = "crate::models::lenient_string")]
+    message: String,
+    #[serde(default)]
+    errors: Option<serde_json::Value>,
+}
+
+impl Transport {
+    pub fn new(config: &Config, logger: Logger) -> Result<Transport> {
+        let base = config.validate()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(concat!("modio-market/", env!("CARGO_PKG_VERSION"))));
+        if let Some(portal) = &config.portal {
+            headers.insert("x-modio-portal", HeaderValue::from_str(portal).map_err(|_| Error::invalid_argument("portal", "bad header value"))?);
+        }
+        if let Some(platform) = &config.platform {
+            headers.insert(
+                "x-modio-platform",
+                HeaderValue::from_str(platform).map_err(|_| Error::invalid_argument("platform", "bad header value"))?,
+            );
+        }
+        let origin = base.origin();
+        let mut builder = HttpClient::builder()
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            // mod.io does not redirect API calls; follow only same-origin redirects so the
+            // Authorization and X-Modio-Delegation-Token headers never reach another host.
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }));
+        if is_loopback(&base) {
+            // A local test server is never reached through HTTP(S)_PROXY.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| Error::new(ResultCode::Internal, format!("could not build the HTTP client: {e}")))?;
+        Ok(Transport {
+            http,
+            base,
+            api_key: config.api_key.clone(),
+            max_response_bytes: config.max_response_bytes,
+            request_timeout: config.request_timeout,
+            logger,
+        })
+    }
+
+    /// Sends the request and returns the body of a 2xx answer, or a typed error.
+    pub fn execute(&self, request: &ApiRequest, user_token: Option<&Secret>) -> Result<Vec<u8>> {
+        let started = Instant::now();
+        let mut url = self.url_for(&request.path)?;
+        let bearer: Option<&Secret> = match &request.auth {
+            Auth::ApiKey => None,
+            Auth::User => Some(user_token.ok_or_else(|| {
+                Error::new(ResultCode::NotAuthenticated, "this call needs a user access token: authenticate or set one first")
+            })?),
+            Auth::UserOrApiKey => user_token,
+            Auth::Bearer(token) => Some(token),
+        };
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &request.query {
+                pairs.append_pair(k, v);
+            }
+            if bearer.is_none() {
+                pairs.append_pair("api_key", self.api_key.expose());
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        let mut builder = self.http.request(request.method.clone(), url);
+        if let Some(token) = bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| Error::invalid_argument("access_token", "contains characters not allowed in a header"))?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        for (name, value) in &request.headers {
+            let mut v = HeaderValue::from_str(value.expose())
+                .map_err(|_| Error::invalid_argument(name, "contains characters not allowed in a header"))?;
+            v.set_sensitive(true);
+            builder = builder.header(HeaderName::from_static(name), v);
+        }
+        if let Some(form) = &request.form {
+            let body = {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in form {
+                    ser.append_pair(k, v.as_str());
+                }
+                ser.finish()
+            };
+            builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
+        }
+
+        let outcome = self.exchange(builder, started);
+        let status_text = match &outcome {
+            Ok((status, _)) => status.to_string(),
+            Err(e) => e.code().name().to_owned(),
+        };
+        self.logger.log(
+            LogLevel::Debug,
+            format_args!("{} /{} -> {} in {} ms", request.method, request.path, status_text, started.elapsed().as_millis()),
+        );
+        let (status, body) = outcome?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(self.http_error(status, &body))
+    }
+
+    fn exchange(&self, builder: reqwest::blocking::RequestBuilder, started: Instant) -> Result<(u16, Vec<u8>)> {
+        let mut response = builder.send().map_err(map_reqwest_error)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(len) = response.content_length() {
+            if len > self.max_response_bytes as u64 {
+                return Err(self.too_large());
+            }
+        }
+        let mut body = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            // The per-read timeout of reqwest does not bound a body that trickles in; this does.
+            if started.elapsed() > self.request_timeout {
+                return Err(Error::new(ResultCode::Timeout, "the answer did not arrive within the request timeout"));
+            }
+            let n = match response.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(map_io_error(&e)),
+            };
+            if body.len() + n > self.max_response_bytes {
+                return Err(self.too_large());
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        if status == 429 {
+            // Carry the wait through the body parse below.
+            let mut err = self.http_error(status, &body);
+            err = err.with_retry_after(Some(retry_after.unwrap_or(60)));
+            return Err(err);
+        }
+        Ok((status, body))
+    }
+
+    fn too_large(&self) -> Error {
+        Error::new(
+            ResultCode::ResponseTooLarge,
+            format!("the answer was larger than the {}-byte cap", self.max_response_bytes),
+        )
+    }
+
+    fn url_for(&self, path: &str) -> Result<url::Url> {
+        let joined = format!("{}/{}", self.base.as_str().trim_end_matches('/'), path.trim_start_matches('/'));
+        url::Url::parse(&joined).map_err(|_| Error::invalid_argument("path", "could not build the request URL"))
+    }
+
+    /// Builds the error for a non-2xx status from mod.io's error object, or from the status alone.
+    fn http_error(&self, status: u16, body: &[u8]) -> Error {
+        match serde_json::from_slice::<ErrorEnvelope>(body) {
+            Ok(envelope) => {
+                let e = envelope.error;
+                let mut fields = BTreeMap::new();
+                if let Some(serde_json::Value::Object(map)) = e.errors {
+                    for (k, v) in map {
+                        let text = match v {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        fields.insert(k, text);
+                    }
+                }
+                let message = if e.message.is_empty() { format!("HTTP {status}") } else { e.message };
+                Error::http(status, e.error_ref, message, fields)
+            }
+            Err(_) => Error::http(status, 0, format!("HTTP {status} without a mod.io error object"), BTreeMap::new()),
+        }
+    }
+}
+
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&e.to_string());
+        current = e.source();
+    }
+    text
+}
+
+fn map_reqwest_error(err: reqwest::Error) -> Error {
+    // without_url: the URL can carry the api_key; never put it in a message.
+    let err = err.without_url();
+    let text = chain_text(&err);
+    let lower = text.to_ascii_lowercase();
+    let code = if err.is_timeout() || lower.contains("timed out") {
+        ResultCode::Timeout
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+        ResultCode::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") || lower.contains("invalid peer") {
+        ResultCode::Tls
+    } else if err.is_connect() || lower.contains("connection refused") || lower.contains("connection reset") {
+        ResultCode::Connect
+    } else {
+        ResultCode::Transport
+    };
+    Error::new(code, format!("{}: {}", code.message(), text))
+}
+
+fn map_io_error(err: &std::io::Error) -> Error {
+    let text = chain_text(err);
+    let code = if err.kind() == std::io::ErrorKind::TimedOut || text.to_ascii_lowercase().contains("timed out") {
+        ResultCode::Timeout
+    } else {
+        ResultCode::Transport
+    };
+    Error::new(code, format!("reading the answer failed: {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_detection() {
+        for (u, want) in [
+            ("http://127.0.0.1:1/v1", true),
+            ("http://127.9.9.9/v1", true),
+            ("http://[::1]:5/v1", true),
+            ("http://LOCALHOST/v1", true),
+            ("http://10.0.0.1/v1", false),
+            ("http://example.com/v1", false),
+        ] {
+            assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), want, "{u}");
+        }
+    }
+
+    #[test]
+    fn form_values_are_url_encoded() {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        ser.append_pair("xbox_token", "XBL3.0 x=1;ey+/=&%?");
+        assert_eq!(ser.finish(), "xbox_token=XBL3.0+x%3D1%3Bey%2B%2F%3D%26%25%3F");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_request_debug() {
+        let r = ApiRequest::post("external/steamauth", Auth::ApiKey)
+            .secret_field("appdata", &Secret::new("TICKET-SECRET"))
+            .header("x-modio-delegation-token", Secret::new("DELEGATION-SECRET"));
+        let text = format!("{r:?}");
+        assert!(!text.contains("TICKET-SECRET") && !text.contains("DELEGATION-SECRET"), "{text}");
+    }
+}
