@@ -1,0 +1,103 @@
+//! The API under `/v1`: routing and the authentication rules every route shares.
+
+mod auth;
+mod catalog;
+mod checkout;
+mod wallet;
+
+use crate::errors;
+use crate::http::{settle, Answer, ApiResponse, Req};
+use crate::state::State;
+
+/// Answers one API request (path already known to start with `/v1`).
+pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
+    let rest = req.path.strip_prefix("/v1").unwrap_or("");
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let answer = match (req.method.as_str(), segs.as_slice()) {
+        ("POST", ["external", endpoint]) => auth::external_auth(state, req, endpoint),
+        ("GET", ["authenticate", "terms"]) => auth::terms(state, req),
+        ("GET", ["me"]) => catalog::me(state, req),
+        ("GET", ["me", "wallets"]) => wallet::get_wallet(state, req),
+        ("POST", ["me", "iap", portal, "sync"]) => wallet::sync(state, req, portal),
+        ("GET", ["me", "purchased"]) => catalog::purchased(state, req),
+        ("GET", ["games", game]) => catalog::get_game(state, req, game),
+        ("GET", ["games", game, "mods"]) => catalog::get_mods(state, req, game),
+        ("GET", ["games", game, "mods", m]) => catalog::get_mod(state, req, game, m),
+        ("GET", ["games", game, "mods", m, "files", file, "download", hash]) => {
+            catalog::download(state, game, m, file, hash)
+        }
+        ("POST", ["games", game, "mods", m, "checkout"]) => checkout::checkout(state, req, game, m),
+        _ => Err(errors::resource_not_found()),
+    };
+    settle(answer)
+}
+
+/// Who a user token belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct UserCtx {
+    pub user_id: u64,
+    /// The game whose api_key issued the token.
+    pub game_id: u64,
+}
+
+/// `Authorization: Bearer` with a valid user access token, else 401 / 11005.
+pub fn require_user(state: &State, req: &Req) -> Result<UserCtx, ApiResponse> {
+    let token = req.bearer().ok_or_else(errors::token_invalid)?;
+    let t = state.tokens.get(&token).ok_or_else(errors::token_invalid)?;
+    if t.expires_at <= state.now() || !state.users.contains_key(&t.user_id) {
+        return Err(errors::token_invalid());
+    }
+    Ok(UserCtx {
+        user_id: t.user_id,
+        game_id: t.game_id,
+    })
+}
+
+/// Reads accept a bearer token (which must then be valid) or an `api_key` query
+/// parameter: missing → 401 / 11000, unknown → 401 / 11002.
+pub fn require_read(state: &State, req: &Req) -> Result<Option<UserCtx>, ApiResponse> {
+    if req.header("authorization").is_some() {
+        return require_user(state, req).map(Some);
+    }
+    require_api_key(state, req)?;
+    Ok(None)
+}
+
+/// The `api_key` query parameter, resolved to its game id.
+pub fn require_api_key(state: &State, req: &Req) -> Result<u64, ApiResponse> {
+    let key = req
+        .query("api_key")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(errors::api_key_missing)?;
+    state
+        .game_by_api_key(&key)
+        .map(|g| g.id)
+        .ok_or_else(errors::api_key_invalid)
+}
+
+/// A numeric path segment; anything else cannot name a resource (404 with `not_found`).
+pub fn path_id(seg: &str, not_found: fn() -> ApiResponse) -> Result<u64, ApiResponse> {
+    seg.parse::<u64>().map_err(|_| not_found())
+}
+
+/// `_offset` / `_limit` as the pagination guide describes (limit defaults to and is
+/// capped at 100); a non-integer is a 422 naming the parameter.
+pub fn pagination(req: &Req) -> Result<(usize, usize), ApiResponse> {
+    let mut v = crate::http::Validation::new();
+    let mut parse = |name: &str, default: usize| match req.query(name) {
+        None => default,
+        Some(raw) => raw.trim().parse::<usize>().unwrap_or_else(|_| {
+            v.add(name, format!("The {name} must be a non-negative integer."));
+            default
+        }),
+    };
+    let offset = parse("_offset", 0);
+    let limit = parse("_limit", 100);
+    v.finish()?;
+    Ok((offset, limit.clamp(1, 100)))
+}
+
+/// Helper for routes that answer a plain object.
+pub fn ok(value: serde_json::Value) -> Answer {
+    Ok(ApiResponse::ok(value))
+}

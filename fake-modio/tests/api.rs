@@ -1,0 +1,640 @@
+//! The client API: authentication, wallet, sync, browsing, checkout, purchases.
+
+mod common;
+
+use common::*;
+use fake_modio::{demo, FakeServer};
+use serde_json::json;
+
+fn url(server: &FakeServer, path: &str) -> String {
+    format!("{}{}", server.base_url(), path)
+}
+
+fn auth(server: &FakeServer, endpoint: &str, key: &str, fields: &[(&str, &str)]) -> Resp {
+    post_form(
+        &format!("{}/external/{endpoint}?api_key={key}", server.base_url()),
+        None,
+        fields,
+    )
+}
+
+fn token_of(r: &Resp) -> String {
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["code"], 200);
+    assert!(v["date_expires"].as_i64().unwrap() > 0);
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+fn balance(server: &FakeServer, token: &str) -> i64 {
+    let r = get_auth(&url(server, "/me/wallets?game_id=1"), token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["balance"].as_i64().unwrap()
+}
+
+// ---------------------------------------------------------------- authentication
+
+#[test]
+fn every_platform_authenticates_alice() {
+    let s = FakeServer::start();
+    let k = demo::API_KEY;
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("steamauth", vec![("appdata", demo::ALICE_STEAM_TICKET)]),
+        ("xboxauth", vec![("xbox_token", demo::ALICE_XBOX_TOKEN)]),
+        ("psnauth", vec![("auth_code", demo::ALICE_PSN_AUTH_CODE), ("env", "256")]),
+        (
+            "oculusauth",
+            vec![
+                ("device", demo::ALICE_META_DEVICE),
+                ("nonce", demo::ALICE_META_NONCE),
+                ("user_id", demo::ALICE_META_USER_ID),
+                ("access_token", demo::ALICE_META_ACCESS_TOKEN),
+            ],
+        ),
+        ("appleauth", vec![("id_token", demo::ALICE_APPLE_ID_TOKEN)]),
+        ("googleauth", vec![("auth_code", demo::ALICE_GOOGLE_AUTH_CODE)]),
+        ("googleauth", vec![("id_token", demo::ALICE_GOOGLE_AUTH_CODE)]),
+        ("epicgamesauth", vec![("id_token", demo::ALICE_EPIC_ID_TOKEN)]),
+    ];
+    for (endpoint, fields) in cases {
+        let token = token_of(&auth(&s, endpoint, k, &fields));
+        let me = get_auth(&url(&s, "/me"), &token);
+        assert_eq!(me.status, 200, "{endpoint}");
+        assert_eq!(me.json()["username"], "alice", "{endpoint}");
+        assert_eq!(me.json()["id"], demo::ALICE_ID);
+    }
+}
+
+#[test]
+fn unknown_credentials_answer_the_platform_ref() {
+    let s = FakeServer::start();
+    let k = demo::API_KEY;
+    auth(&s, "steamauth", k, &[("appdata", "nope")]).assert_error(401, 11018);
+    auth(&s, "xboxauth", k, &[("xbox_token", "nope")]).assert_error(401, 11027);
+    auth(&s, "psnauth", k, &[("auth_code", "nope")]).assert_error(401, 11032);
+    auth(&s, "appleauth", k, &[("id_token", "nope")]).assert_error(401, 11032);
+    auth(&s, "googleauth", k, &[("auth_code", "nope")]).assert_error(401, 11032);
+    auth(&s, "epicgamesauth", k, &[("id_token", "nope")]).assert_error(401, 11032);
+    auth(
+        &s,
+        "oculusauth",
+        k,
+        &[("device", "quest"), ("nonce", "n"), ("user_id", "1001"), ("access_token", "wrong")],
+    )
+    .assert_error(401, 11032);
+}
+
+#[test]
+fn xbox_token_must_be_url_encoded() {
+    let s = FakeServer::start();
+    // Sent raw, `+` becomes a space and `&`/`=` split the value: not alice's token.
+    let raw = format!("xbox_token={}", demo::ALICE_XBOX_TOKEN);
+    let r = send(
+        "POST",
+        &with_key(&url(&s, "/external/xboxauth")),
+        &[FORM],
+        raw.as_bytes(),
+    );
+    r.assert_error(401, 11027);
+    let encoded = form(&[("xbox_token", demo::ALICE_XBOX_TOKEN)]);
+    let r = send("POST", &with_key(&url(&s, "/external/xboxauth")), &[FORM], &encoded);
+    token_of(&r);
+}
+
+#[test]
+fn api_key_is_required_and_checked() {
+    let s = FakeServer::start();
+    let body = form(&[("appdata", demo::ALICE_STEAM_TICKET)]);
+    send("POST", &url(&s, "/external/steamauth"), &[FORM], &body).assert_error(401, 11000);
+    send("POST", &url(&s, "/external/steamauth?api_key=bad"), &[FORM], &body)
+        .assert_error(401, 11002);
+}
+
+#[test]
+fn missing_fields_are_named() {
+    let s = FakeServer::start();
+    let v = auth(&s, "oculusauth", demo::API_KEY, &[("device", "quest")]).assert_error(422, 13009);
+    let errors = v["error"]["errors"].as_object().unwrap();
+    for field in ["nonce", "user_id", "access_token"] {
+        assert!(errors.contains_key(field), "{field} missing from {v}");
+    }
+    assert!(!errors.contains_key("device"));
+    auth(&s, "steamauth", demo::API_KEY, &[]).assert_error(422, 13009);
+}
+
+#[test]
+fn post_bodies_must_be_form_encoded() {
+    let s = FakeServer::start();
+    let r = send(
+        "POST",
+        &with_key(&url(&s, "/external/steamauth")),
+        &[("Content-Type", "application/json")],
+        br#"{"appdata":"demo-steam-ticket-alice"}"#,
+    );
+    r.assert_error(415, 13006);
+    // A charset parameter is fine.
+    let r = send(
+        "POST",
+        &with_key(&url(&s, "/external/steamauth")),
+        &[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+        &form(&[("appdata", demo::ALICE_STEAM_TICKET)]),
+    );
+    token_of(&r);
+}
+
+#[test]
+fn carol_must_agree_to_the_terms_once() {
+    let s = FakeServer::start();
+    let k = demo::API_KEY;
+    auth(&s, "steamauth", k, &[("appdata", demo::CAROL_STEAM_TICKET)]).assert_error(403, 11074);
+    auth(
+        &s,
+        "steamauth",
+        k,
+        &[("appdata", demo::CAROL_STEAM_TICKET), ("terms_agreed", "false")],
+    )
+    .assert_error(403, 11074);
+    token_of(&auth(
+        &s,
+        "steamauth",
+        k,
+        &[("appdata", demo::CAROL_STEAM_TICKET), ("terms_agreed", "true")],
+    ));
+    // Recorded: no need to agree again.
+    token_of(&auth(&s, "steamauth", k, &[("appdata", demo::CAROL_STEAM_TICKET)]));
+}
+
+#[test]
+fn date_expires_shortens_the_token() {
+    let s = FakeServer::start();
+    let now = control(&s, "GET", "/clock", json!(null)).json()["now"].as_i64().unwrap();
+    let wanted = (now + 100).to_string();
+    let r = auth(
+        &s,
+        "steamauth",
+        demo::API_KEY,
+        &[("appdata", demo::ALICE_STEAM_TICKET), ("date_expires", &wanted)],
+    );
+    let token = token_of(&r);
+    assert_eq!(r.json()["date_expires"], now + 100);
+    assert_eq!(balance(&s, &token), 0);
+    s.advance_clock(100);
+    get_auth(&url(&s, "/me/wallets?game_id=1"), &token).assert_error(401, 11005);
+}
+
+#[test]
+fn bearer_tokens_are_checked() {
+    let s = FakeServer::start();
+    let w = url(&s, "/me/wallets?game_id=1");
+    get(&w).assert_error(401, 11005);
+    get_auth(&w, "not-a-token").assert_error(401, 11005);
+    let expired = control(&s, "POST", "/users/1/token", json!({"expired": true})).json();
+    get_auth(&w, expired["access_token"].as_str().unwrap()).assert_error(401, 11005);
+    let fresh = control(&s, "POST", "/users/1/token", json!({"expired": false})).json();
+    assert_eq!(balance(&s, fresh["access_token"].as_str().unwrap()), 0);
+}
+
+// ---------------------------------------------------------------- wallet
+
+#[test]
+fn wallet_object_and_errors() {
+    let s = FakeServer::start();
+    let r = get_auth(&url(&s, "/me/wallets?game_id=1"), demo::BOB_ACCESS_TOKEN);
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["balance"], 500);
+    assert_eq!(v["game_id"], 1);
+    for field in ["type", "currency", "payment_method_id", "pending_balance", "deficit", "monetization_status"] {
+        assert!(v.get(field).is_some(), "{field} in {v}");
+    }
+    let t = demo::ALICE_ACCESS_TOKEN;
+    let v = get_auth(&url(&s, "/me/wallets"), t).assert_error(422, 13009);
+    assert!(v["error"]["errors"]["game_id"].is_string());
+    get_auth(&url(&s, "/me/wallets?game_id=2"), t).assert_error(403, 900057);
+    get_auth(&url(&s, "/me/wallets?game_id=99"), t).assert_error(404, 14001);
+}
+
+// ---------------------------------------------------------------- entitlement sync
+
+fn sync(s: &FakeServer, portal: &str, token: &str, fields: &[(&str, &str)]) -> Resp {
+    post_form(&url(s, &format!("/me/iap/{portal}/sync")), Some(token), fields)
+}
+
+#[test]
+fn steam_sync_consumes_mapped_entitlements_once() {
+    let s = FakeServer::start();
+    let t = alice_token(&s);
+    // Without a body and without a Content-Type, as the guide shows.
+    let r = send(
+        "POST",
+        &url(&s, "/me/iap/steam/sync"),
+        &[("Authorization", &format!("Bearer {t}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["wallet"]["balance"], 2000);
+    let data = v["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    for d in data {
+        assert!(d["transaction_id"].is_string());
+        assert_eq!(d["transaction_state"], 2);
+        assert_eq!(d["sku_id"], demo::SKU_GOLD_1000);
+        assert_eq!(d["entitlement_consumed"], true);
+        assert_eq!(d["entitlement_type"], 0);
+        assert!(d["details"].is_null());
+    }
+    assert_ne!(data[0]["transaction_id"], data[1]["transaction_id"]);
+    let again = sync(&s, "steam", &t, &[]);
+    assert_eq!(again.json()["data"].as_array().unwrap().len(), 0);
+    assert_eq!(again.json()["wallet"]["balance"], 2000);
+    assert_eq!(balance(&s, &t), 2000);
+}
+
+#[test]
+fn unmapped_skus_stay_in_the_inventory() {
+    let s = FakeServer::start();
+    let t = demo::ALICE_ACCESS_TOKEN;
+    control(&s, "POST", "/users/1/entitlements", json!({"portal": "xboxlive", "sku": "HAT", "count": 1}));
+    control(&s, "POST", "/users/1/entitlements", json!({"portal": "xboxlive", "sku": "GOLD_500", "count": 3}));
+    let r = sync(&s, "xboxlive", t, &[("xbox_token", demo::ALICE_XBOX_TOKEN)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["wallet"]["balance"], 1500);
+    assert_eq!(r.json()["data"].as_array().unwrap().len(), 3);
+    let user = control(&s, "GET", "/users/1", json!(null)).json();
+    assert_eq!(user["entitlements"]["xboxlive"], json!({"HAT": 1}));
+    assert_eq!(user["balance"], 1500);
+}
+
+#[test]
+fn every_portal_syncs_with_its_fields() {
+    let s = FakeServer::start();
+    let t = demo::ALICE_ACCESS_TOKEN;
+    for portal in ["psn", "meta", "apple", "google"] {
+        control(&s, "POST", "/users/1/entitlements", json!({"portal": portal, "sku": "GOLD_500", "count": 1}));
+    }
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("psn", vec![("auth_code", demo::ALICE_PSN_AUTH_CODE), ("env", "256"), ("service_label", "0")]),
+        ("meta", vec![("device", "quest"), ("user_id", demo::ALICE_META_USER_ID)]),
+        ("apple", vec![("receipt", "MIIT...")]),
+        ("google", vec![("receipt", "{\"orderId\":\"GPA.1\"}")]),
+    ];
+    let mut expected = 0;
+    for (portal, fields) in cases {
+        let r = sync(&s, portal, t, &fields);
+        expected += 500;
+        assert_eq!(r.status, 200, "{portal}: {}", r.text());
+        assert_eq!(r.json()["wallet"]["balance"], expected, "{portal}");
+    }
+}
+
+#[test]
+fn sync_errors() {
+    let s = FakeServer::start();
+    let alice = demo::ALICE_ACCESS_TOKEN;
+    // Required fields per portal.
+    let v = sync(&s, "xboxlive", alice, &[]).assert_error(422, 13009);
+    assert!(v["error"]["errors"]["xbox_token"].is_string());
+    let v = sync(&s, "psn", alice, &[]).assert_error(422, 13009);
+    assert!(v["error"]["errors"]["auth_code"].is_string());
+    let v = sync(&s, "meta", alice, &[]).assert_error(422, 13009);
+    assert!(v["error"]["errors"]["device"].is_string() && v["error"]["errors"]["user_id"].is_string());
+    // Bob is linked to Steam only.
+    for (portal, fields) in [
+        ("xboxlive", vec![("xbox_token", "x")]),
+        ("psn", vec![("auth_code", "x")]),
+        ("meta", vec![("device", "rift"), ("user_id", "1")]),
+        ("apple", vec![("receipt", "r")]),
+        ("google", vec![("receipt", "r")]),
+    ] {
+        sync(&s, portal, demo::BOB_ACCESS_TOKEN, &fields).assert_error(400, 11069);
+    }
+    // A platform credential that is not the user's: the platform fetch fails.
+    sync(&s, "xboxlive", alice, &[("xbox_token", "someone-else")]).assert_error(422, 900096);
+    // Switched on through control.
+    control(&s, "POST", "/users/1/platform_fetch_fails", json!({"fails": true}));
+    sync(&s, "steam", alice, &[]).assert_error(422, 900096);
+    control(&s, "POST", "/users/1/platform_fetch_fails", json!({"fails": false}));
+    assert_eq!(sync(&s, "steam", alice, &[]).status, 200);
+    // Tokens issued through game 3 (no IAP) and game 2 (not monetized).
+    let no_iap = token_of(&auth(&s, "steamauth", demo::NO_IAP_API_KEY, &[("appdata", demo::ALICE_STEAM_TICKET)]));
+    sync(&s, "steam", &no_iap, &[]).assert_error(403, 900054);
+    let unmonetized = token_of(&auth(
+        &s,
+        "steamauth",
+        demo::UNMONETIZED_API_KEY,
+        &[("appdata", demo::ALICE_STEAM_TICKET)],
+    ));
+    sync(&s, "steam", &unmonetized, &[]).assert_error(403, 900057);
+    sync(&s, "steam", "bad", &[]).assert_error(401, 11005);
+    sync(&s, "nintendo", alice, &[]).assert_error(404, 14000);
+}
+
+// ---------------------------------------------------------------- games and mods
+
+#[test]
+fn game_object() {
+    let s = FakeServer::start();
+    let r = get(&with_key(&url(&s, "/games/1")));
+    assert_eq!(r.status, 200);
+    let g = r.json();
+    assert_eq!(g["id"], 1);
+    assert_eq!(g["name"], demo::GAME_NAME);
+    assert_eq!(g["api_access_options"], demo::API_ACCESS_OPTIONS);
+    assert_eq!(g["token_name"], demo::TOKEN_NAME);
+    assert_eq!(g["monetization_options"], 3);
+    assert_eq!(get(&with_key(&url(&s, "/games/2"))).json()["monetization_options"], 0);
+    get(&with_key(&url(&s, "/games/42"))).assert_error(404, 14001);
+    get(&url(&s, "/games/1")).assert_error(401, 11000);
+    get(&url(&s, "/games/1?api_key=wrong")).assert_error(401, 11002);
+    // A bearer token works for reads too, and a bad one is rejected.
+    assert_eq!(get_auth(&url(&s, "/games/1"), demo::ALICE_ACCESS_TOKEN).status, 200);
+    get_auth(&url(&s, "/games/1"), "bad").assert_error(401, 11005);
+}
+
+fn ids(r: &Resp) -> Vec<u64> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn get_mods_filters_and_paginates() {
+    let s = FakeServer::start();
+    let list = |q: &str| get(&with_key(&url(&s, &format!("/games/1/mods{q}"))));
+    assert_eq!(ids(&list("")), vec![2001, 2002], "free by default");
+    assert_eq!(ids(&list("?revenue_type=0")), vec![2001, 2002]);
+    assert_eq!(ids(&list("?revenue_type=1")), vec![1001, 1002, 1003, 1004, 1005]);
+    assert_eq!(ids(&list("?revenue_type=2")).len(), 7);
+    assert_eq!(ids(&list("?revenue_type=2&_q=dragon%20MUSIC")), vec![1003, 2002]);
+    assert_eq!(ids(&list("?revenue_type=1&_q=siege")), vec![1002]);
+
+    let page = list("?revenue_type=1&_offset=1&_limit=2");
+    assert_eq!(ids(&page), vec![1002, 1003]);
+    let v = page.json();
+    assert_eq!(v["result_count"], 2);
+    assert_eq!(v["result_offset"], 1);
+    assert_eq!(v["result_limit"], 2);
+    assert_eq!(v["result_total"], 5);
+    let v = list("?revenue_type=1&_offset=4").json();
+    assert_eq!((v["result_count"].as_u64(), v["result_limit"].as_u64()), (Some(1), Some(100)));
+    assert_eq!(list("?_limit=500").json()["result_limit"], 100);
+    let v = list("?_limit=abc").assert_error(422, 13009);
+    assert!(v["error"]["errors"]["_limit"].is_string());
+    list("?revenue_type=7").assert_error(422, 13009);
+    get(&with_key(&url(&s, "/games/9/mods"))).assert_error(404, 14001);
+    get(&url(&s, "/games/1/mods")).assert_error(401, 11000);
+}
+
+#[test]
+fn mod_objects_are_complete_and_downloadable() {
+    let s = FakeServer::start();
+    let r = get(&with_key(&url(&s, "/games/1/mods/1001")));
+    assert_eq!(r.status, 200);
+    let m = r.json();
+    assert_eq!(m["id"], 1001);
+    assert_eq!(m["game_id"], 1);
+    assert_eq!(m["name"], "Rogue Knight HD Pack");
+    assert_eq!(m["name_id"], "rogue-knight-hd-pack");
+    assert_eq!(m["price"], 100);
+    for field in [
+        "status", "visible", "submitted_by", "date_added", "date_updated", "date_live", "tax",
+        "summary", "description", "profile_url", "media", "monetization_options",
+        "metadata_kvp", "tags", "platforms",
+    ] {
+        assert!(m.get(field).is_some(), "{field}");
+    }
+    for thumb in ["original", "thumb_320x180", "thumb_640x360", "thumb_1280x720"] {
+        assert!(m["logo"][thumb].is_string(), "{thumb}");
+    }
+    let stats = &m["stats"];
+    for field in ["downloads_total", "ratings_percentage_positive", "ratings_weighted_aggregate", "ratings_display_text"] {
+        assert!(stats.get(field).is_some(), "{field}");
+    }
+    let file = &m["modfile"];
+    let md5 = file["filehash"]["md5"].as_str().unwrap();
+    assert_eq!(md5.len(), 32);
+    assert!(md5.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(file["version"].is_string() && file["id"].is_u64() && file["download"]["date_expires"].is_i64());
+    // The archive really has that size and hash.
+    let download = get(file["download"]["binary_url"].as_str().unwrap());
+    assert_eq!(download.status, 200);
+    assert_eq!(download.body.len() as u64, file["filesize"].as_u64().unwrap());
+    assert_eq!(fake_modio::md5_hex(&download.body), md5);
+    // Another mod has another hash.
+    let other = get(&with_key(&url(&s, "/games/1/mods/1002"))).json();
+    assert_ne!(other["modfile"]["filehash"]["md5"], md5);
+
+    get(&with_key(&url(&s, "/games/1/mods/9999"))).assert_error(404, 15022);
+    get(&with_key(&url(&s, "/games/1/mods/abc"))).assert_error(404, 15022);
+    get(&with_key(&url(&s, "/games/3/mods/1001"))).assert_error(404, 15022);
+}
+
+// ---------------------------------------------------------------- checkout
+
+fn checkout(s: &FakeServer, token: &str, mod_id: u64, amount: i64, key: &str) -> Resp {
+    let amount = amount.to_string();
+    post_form(
+        &url(s, &format!("/games/1/mods/{mod_id}/checkout")),
+        Some(token),
+        &[("type", "0"), ("display_amount", &amount), ("idempotent_key", key)],
+    )
+}
+
+#[test]
+fn checkout_answers_the_pay_object() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    let r = checkout(&s, bob, demo::MOD_HD_PACK, 100, "k-1");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert!(v["transaction_id"].is_u64());
+    assert!(v["gateway_uuid"].as_str().unwrap().len() == 36);
+    assert_eq!(v["gross_amount"], 100);
+    assert_eq!(v["net_amount"], 100);
+    assert!(v["platform_fee"].is_i64() && v["gateway_fee"].is_i64());
+    assert_eq!(v["transaction_type"], "PAID");
+    assert_eq!(v["meta"], json!({}));
+    assert!(v["purchase_date"].is_i64());
+    assert!(v["wallet_type"].is_string());
+    assert_eq!(v["balance"], 400);
+    assert_eq!(v["deficit"], 0);
+    assert!(v["payment_method_id"].is_string());
+    assert_eq!(v["mod"]["id"], demo::MOD_HD_PACK);
+    assert!(v["mod"]["modfile"]["filehash"]["md5"].is_string());
+
+    assert_eq!(balance(&s, bob), 400);
+    let charges = control(&s, "GET", "/charges", json!(null)).json();
+    assert_eq!(
+        charges,
+        json!([{"user_id": 2, "game_id": 1, "mod_id": 1001, "amount": 100, "idempotent_key": "k-1",
+                "transaction_id": v["transaction_id"]}])
+    );
+    let purchased = get_auth(&url(&s, "/me/purchased"), bob);
+    assert_eq!(ids(&purchased), vec![demo::MOD_CASTLE_SIEGE, demo::MOD_HD_PACK]);
+}
+
+#[test]
+fn checkout_errors_in_documented_order() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    // Owned beats a wrong price and missing funds.
+    checkout(&s, bob, demo::MOD_CASTLE_SIEGE, 1, "a").assert_error(422, 900034);
+    // A wrong price beats missing funds.
+    checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1, "b").assert_error(422, 900035);
+    checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "c").assert_error(422, 900049);
+    checkout(&s, bob, 9999, 1, "d").assert_error(404, 15022);
+    let r = post_form(
+        &url(&s, "/games/2/mods/1001/checkout"),
+        Some(bob),
+        &[("type", "0"), ("display_amount", "100"), ("idempotent_key", "e")],
+    );
+    r.assert_error(403, 900057);
+    checkout(&s, "nope", demo::MOD_HD_PACK, 100, "f").assert_error(401, 11005);
+    // Validation names every missing field; type must be 0.
+    let v = post_form(&url(&s, "/games/1/mods/1001/checkout"), Some(bob), &[]).assert_error(422, 13009);
+    let errors = v["error"]["errors"].as_object().unwrap();
+    assert!(errors.contains_key("type") && errors.contains_key("display_amount") && errors.contains_key("idempotent_key"));
+    let v = post_form(
+        &url(&s, "/games/1/mods/1001/checkout"),
+        Some(bob),
+        &[("type", "1"), ("display_amount", "100"), ("idempotent_key", "g")],
+    )
+    .assert_error(422, 13009);
+    assert!(v["error"]["errors"]["type"].is_string());
+    // Nothing was charged by any of these.
+    assert_eq!(balance(&s, bob), 500);
+    assert!(s.charges().is_empty());
+}
+
+#[test]
+fn idempotent_replay_charges_once() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    let first = checkout(&s, bob, demo::MOD_NIGHT_MODE, 50, "same-key");
+    assert_eq!(first.status, 200);
+    let second = checkout(&s, bob, demo::MOD_NIGHT_MODE, 50, "same-key");
+    assert_eq!(second.status, 200);
+    assert_eq!(first.body, second.body, "replayed byte for byte");
+    // Even a different request body under the same key replays the first answer.
+    let third = checkout(&s, bob, demo::MOD_HD_PACK, 100, "same-key");
+    assert_eq!(third.body, first.body);
+    assert_eq!(s.charges().len(), 1);
+    assert_eq!(balance(&s, bob), 450);
+    // Another key is a new purchase: bob already owns it now.
+    checkout(&s, bob, demo::MOD_NIGHT_MODE, 50, "other-key").assert_error(422, 900034);
+}
+
+#[test]
+fn idempotent_errors_replay_and_keys_are_per_user() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "k").assert_error(422, 900049);
+    s.state().lock().unwrap().credit(demo::BOB_ID, 1, 5000);
+    // Funds arrived, but the key replays its stored error.
+    checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "k").assert_error(422, 900049);
+    assert!(s.charges().is_empty());
+    // Alice's "k" is her own.
+    s.state().lock().unwrap().credit(demo::ALICE_ID, 1, 1500);
+    let r = checkout(&s, demo::ALICE_ACCESS_TOKEN, demo::MOD_SUNNY_SKIES, 1500, "k");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.charges().len(), 1);
+}
+
+#[test]
+fn idempotency_keys_expire_after_24_hours_of_fake_clock() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "day-key").assert_error(422, 900049);
+    s.state().lock().unwrap().credit(demo::BOB_ID, 1, 1000);
+    control(&s, "POST", "/clock", json!({"advance_secs": 24 * 3600 - 1}));
+    checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "day-key").assert_error(422, 900049);
+    control(&s, "POST", "/clock", json!({"advance_secs": 1}));
+    let r = checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "day-key");
+    assert_eq!(r.status, 200, "after 24 h the key is new: {}", r.text());
+    assert_eq!(s.charges().len(), 1);
+}
+
+#[test]
+fn concurrent_checkouts_with_one_key_charge_once() {
+    let s = FakeServer::start();
+    let bodies: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| checkout(&s, demo::BOB_ACCESS_TOKEN, demo::MOD_HD_PACK, 100, "race").body))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(s.charges().len(), 1);
+}
+
+// ---------------------------------------------------------------- purchases and misc
+
+#[test]
+fn purchased_paginates_and_filters() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    s.state().lock().unwrap().credit(demo::BOB_ID, 1, 10_000);
+    for (id, price) in [(1001, 100), (1003, 400), (1005, 50)] {
+        assert_eq!(checkout(&s, bob, id, price, &format!("p{id}")).status, 200);
+    }
+    let all = get_auth(&url(&s, "/me/purchased"), bob);
+    assert_eq!(ids(&all), vec![1002, 1001, 1003, 1005]);
+    assert_eq!(all.json()["result_total"], 4);
+    let page = get_auth(&url(&s, "/me/purchased?_offset=1&_limit=2"), bob);
+    assert_eq!(ids(&page), vec![1001, 1003]);
+    assert_eq!(page.json()["result_total"], 4);
+    assert_eq!(ids(&get_auth(&url(&s, "/me/purchased?game_id=3"), bob)), Vec::<u64>::new());
+    assert_eq!(ids(&get_auth(&url(&s, "/me/purchased?game_id=1"), bob)).len(), 4);
+    assert_eq!(ids(&get_auth(&url(&s, "/me/purchased"), demo::ALICE_ACCESS_TOKEN)), Vec::<u64>::new());
+    get(&url(&s, "/me/purchased")).assert_error(401, 11005);
+}
+
+#[test]
+fn request_log_records_encoding_and_headers() {
+    let s = FakeServer::start();
+    let body = form(&[("xbox_token", demo::ALICE_XBOX_TOKEN)]);
+    send(
+        "POST",
+        &with_key(&url(&s, "/external/xboxauth")),
+        &[FORM, ("X-Modio-Platform", "windows")],
+        &body,
+    );
+    control(&s, "GET", "/charges", json!(null));
+    let log = control(&s, "GET", "/requests", json!(null)).json();
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 1, "control calls are not logged: {log:?}");
+    assert_eq!(log[0]["method"], "POST");
+    assert_eq!(log[0]["path"], "/v1/external/xboxauth");
+    assert_eq!(log[0]["query"], format!("api_key={}", demo::API_KEY));
+    assert_eq!(log[0]["headers"]["x-modio-platform"], "windows");
+    assert_eq!(log[0]["body"], String::from_utf8(body).unwrap());
+    assert_eq!(s.requests()[0].header("content-type"), Some("application/x-www-form-urlencoded"));
+    control(&s, "DELETE", "/requests", json!(null));
+    assert!(s.requests().is_empty());
+}
+
+#[test]
+fn unknown_routes_and_terms() {
+    let s = FakeServer::start();
+    get(&url(&s, "/nothing/here")).assert_error(404, 14000);
+    let terms = get(&with_key(&url(&s, "/authenticate/terms")));
+    assert_eq!(terms.status, 200);
+    assert_eq!(terms.json()["buttons"]["agree"]["text"], "I Agree");
+    get(&url(&s, "/authenticate/terms")).assert_error(401, 11000);
+}
+
+#[test]
+fn servers_are_independent() {
+    let a = FakeServer::start();
+    let b = FakeServer::start_empty();
+    assert_ne!(a.base_url(), b.base_url());
+    assert_eq!(get(&with_key(&url(&a, "/games/1"))).status, 200);
+    // b knows no api key at all.
+    get(&with_key(&url(&b, "/games/1"))).assert_error(401, 11002);
+    assert_eq!(b.state().lock().unwrap().users.len(), 0);
+}
