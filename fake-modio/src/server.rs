@@ -165,7 +165,11 @@ fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
 }
 
 fn send(rq: tiny_http::Request, response: ApiResponse) {
-    let mut r = tiny_http::Response::from_data(response.body).with_status_code(response.status);
+    // Always Content-Length framing, never chunked: the real API sends lengths, and a
+    // client's size limit should be testable from the header.
+    let mut r = tiny_http::Response::from_data(response.body)
+        .with_status_code(response.status)
+        .with_chunked_threshold(usize::MAX);
     for (name, value) in &response.headers {
         if let Some(h) = header(name, value) {
             r.add_header(h);
@@ -191,7 +195,8 @@ fn send_padded(rq: tiny_http::Request, response: ApiResponse, bytes: usize) {
         reader,
         Some(total),
         None,
-    );
+    )
+    .with_chunked_threshold(usize::MAX);
     let _ = rq.respond(r);
 }
 
@@ -228,16 +233,17 @@ fn trickle(rq: tiny_http::Request, response: ApiResponse, bytes_per_sec: u64, sh
     let mut writer = rq.into_writer();
     let start = Instant::now();
     for (i, piece) in bytes.chunks(chunk).enumerate() {
+        // Wait first, so that by any moment t at most `bytes_per_sec * t` bytes are out;
+        // pacing against the start time keeps sleep overshoot from accumulating.
+        let due = interval * (i as u32 + 1);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            sleep_unless_stopped(wait, shared);
+        }
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
         if writer.write_all(piece).and_then(|_| writer.flush()).is_err() {
             return; // client gave up
-        }
-        // Pace against the start time so sleeps' overshoot does not accumulate.
-        let due = interval * (i as u32 + 1);
-        if let Some(wait) = due.checked_sub(start.elapsed()) {
-            thread::sleep(wait);
         }
     }
 }
