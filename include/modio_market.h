@@ -806,6 +806,20 @@ modio_market_result modio_market_config_set_allow_insecure_http(struct modio_mar
 // `config` must be a live configuration.
 modio_market_result modio_market_config_set_max_response_bytes(struct modio_market_config *config, size_t bytes);
 
+// How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
+// key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
+// Authentication and delegation-token requests are never retried. Retried: connection failures,
+// timeouts, 5xx, 429 (honouring `retry-after`; 0 means wait 60 s) and 2xx answers cut short;
+// never other 4xx. `max_attempts` counts the first attempt (1 = never retry, at most 20); the
+// backoff starts at `base_delay_ms`, doubles, is capped at `max_delay_ms` and is jittered; no
+// retry starts that would end more than `deadline_ms` after the first attempt: a 429 asking for
+// a longer wait is reported at once as `MODIO_MARKET_RESULT_RATE_LIMITED` with
+// `retry_after_secs`. Defaults: 4 attempts, 200 ms, 5000 ms, 20000 ms.
+//
+// # Safety
+// `config` must be a live configuration.
+modio_market_result modio_market_config_set_retry_policy(struct modio_market_config *config, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t deadline_ms);
+
 // The library version, e.g. "0.1.0". Static: never free it. Any thread.
 const char *modio_market_version(void);
 

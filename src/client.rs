@@ -24,7 +24,7 @@ use crate::log::{LogLevel, Logger};
 use crate::models::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet,
 };
-use crate::runtime::{lock, RequestId, Runtime};
+use crate::runtime::{lock, JobContext, RequestId, Runtime};
 use crate::transport::{ApiRequest, Auth, Transport};
 
 /// A completion callback. Implemented for `FnOnce(Result<T>)` closures, and for [`WithId`].
@@ -150,10 +150,10 @@ impl Shared {
         self.token_generation.load(Ordering::Acquire)
     }
 
-    /// Sends with the current user token.
-    pub(crate) fn send(&self, request: &ApiRequest) -> Result<Vec<u8>> {
+    /// Sends with the current user token and decodes, retrying when the request is safe to repeat.
+    pub(crate) fn call<T>(&self, request: &ApiRequest, ctx: &JobContext, decode: impl Fn(&[u8]) -> Result<T>) -> Result<T> {
         let (token, _) = self.token();
-        self.transport.execute(request, token.as_ref())
+        self.transport.call(request, token.as_ref(), decode, &|| ctx.is_cancelled())
     }
 
     fn record_purchase(&self, mod_id: u64, generation: u64) {
@@ -304,7 +304,7 @@ impl Client {
     fn run<T, W>(&self, work: W, callback: impl Callback<T>) -> Result<RequestId>
     where
         T: Send + 'static,
-        W: FnOnce(&Shared) -> Result<T> + Send + 'static,
+        W: FnOnce(&Shared, &JobContext) -> Result<T> + Send + 'static,
     {
         let callback: Box<dyn Callback<T>> = Box::new(callback);
         self.runtime.submit(work, move |id, result| callback.call(id, result))
@@ -318,9 +318,8 @@ impl Client {
     pub fn authenticate(&self, auth: PlatformAuth, options: AuthOptions, callback: impl Callback<AccessToken>) -> Result<RequestId> {
         let request = auth_request(auth, options)?;
         self.run(
-            move |shared: &Shared| {
-                let body = shared.transport.execute(&request, None)?;
-                let token = AccessToken::decode(&body)?;
+            move |shared: &Shared, ctx: &JobContext| {
+                let token = shared.transport.call(&request, None, AccessToken::decode, &|| ctx.is_cancelled())?;
                 shared.set_token(Some(token.token.clone()));
                 Ok(token)
             },
@@ -335,12 +334,13 @@ impl Client {
     /// `GET /me/wallets`: the user's wallet for this game.
     pub fn get_wallet(&self, callback: impl Callback<Wallet>) -> Result<RequestId> {
         let request = ApiRequest::get("me/wallets", Auth::User).query("game_id", self.game_id());
-        self.run(move |shared: &Shared| Wallet::decode(&shared.send(&request)?), callback)
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, Wallet::decode), callback)
     }
 
     /// Converts the user's platform entitlements into virtual currency.
     pub fn sync_entitlements(&self, source: EntitlementSource, callback: impl Callback<EntitlementSync>) -> Result<RequestId> {
-        let mut request = ApiRequest::post(format!("me/iap/{}/sync", source.portal_path()), Auth::User);
+        // Sync consumes server-side: a repeat converts nothing twice, so it is safe to retry.
+        let mut request = ApiRequest::post(format!("me/iap/{}/sync", source.portal_path()), Auth::User).idempotent();
         match &source {
             EntitlementSource::Steam => {}
             EntitlementSource::XboxLive { xbox_token } => {
@@ -369,7 +369,7 @@ impl Client {
                 request = request.secret_field("receipt", receipt);
             }
         }
-        self.run(move |shared: &Shared| EntitlementSync::decode(&shared.send(&request)?), callback)
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, EntitlementSync::decode), callback)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ impl Client {
     /// `GET /games/{id}`: the game's settings, including `api_access_options`.
     pub fn get_game(&self, callback: impl Callback<Game>) -> Result<RequestId> {
         let request = ApiRequest::get(format!("games/{}", self.game_id()), Auth::UserOrApiKey);
-        self.run(move |shared: &Shared| Game::decode(&shared.send(&request)?), callback)
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, Game::decode), callback)
     }
 
     /// `GET /games/{id}/mods` with `revenue_type`, pagination and an optional text search.
@@ -394,7 +394,7 @@ impl Client {
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
             request = request.query("_q", search);
         }
-        self.run(move |shared: &Shared| ModPage::decode(&shared.send(&request)?), callback)
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, ModPage::decode), callback)
     }
 
     /// `GET /games/{id}/mods/{mod_id}`.
@@ -403,7 +403,7 @@ impl Client {
             return Err(Error::invalid_argument("mod_id", "must not be 0"));
         }
         let request = ApiRequest::get(format!("games/{}/mods/{mod_id}", self.game_id()), Auth::UserOrApiKey);
-        self.run(move |shared: &Shared| Mod::decode(&shared.send(&request)?), callback)
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, Mod::decode), callback)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -436,13 +436,15 @@ impl Client {
         let request = ApiRequest::post(format!("games/{}/mods/{mod_id}/checkout", self.game_id()), Auth::User)
             .field("type", 0)
             .field("display_amount", display_amount)
-            .field("idempotent_key", &key);
+            .field("idempotent_key", &key)
+            // The key makes a repeat return the first answer instead of charging twice.
+            .idempotent();
         // The key goes back to the caller in the receipt.
         self.run(
-            move |shared: &Shared| {
+            move |shared: &Shared, ctx: &JobContext| {
                 let (token, generation) = shared.token();
-                let body = shared.transport.execute(&request, token.as_ref())?;
-                let mut receipt = CheckoutReceipt::decode(&body)?;
+                let mut receipt =
+                    shared.transport.call(&request, token.as_ref(), CheckoutReceipt::decode, &|| ctx.is_cancelled())?;
                 receipt.idempotency_key = key;
                 shared.record_purchase(mod_id, generation);
                 Ok(receipt)
@@ -455,7 +457,7 @@ impl Client {
     pub fn refresh_purchases(&self, callback: impl Callback<Purchases>) -> Result<RequestId> {
         let game_id = self.game_id();
         self.run(
-            move |shared: &Shared| {
+            move |shared: &Shared, ctx: &JobContext| {
                 let (token, generation) = shared.token();
                 let mut mods = Vec::new();
                 let mut offset = 0u64;
@@ -464,7 +466,7 @@ impl Client {
                         .query("game_id", game_id)
                         .query("_offset", offset)
                         .query("_limit", PAGE_LIMIT);
-                    let page = ModPage::decode(&shared.transport.execute(&request, token.as_ref())?)?;
+                    let page = shared.transport.call(&request, token.as_ref(), ModPage::decode, &|| ctx.is_cancelled())?;
                     let count = page.mods.len() as u64;
                     mods.extend(page.mods);
                     offset += count;
@@ -506,7 +508,7 @@ impl Client {
     /// `POST /me/s2s/oauth/token`: a user delegation token to hand to the studio's purchase server.
     pub fn request_delegation_token(&self, callback: impl Callback<DelegationToken>) -> Result<RequestId> {
         let request = ApiRequest::post("me/s2s/oauth/token", Auth::User);
-        self.run(move |shared: &Shared| DelegationToken::decode(&shared.send(&request)?), callback)
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, DelegationToken::decode), callback)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result, Secret};
+use crate::transport::RetryPolicy;
 
 /// Which mod.io API a client talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,7 @@ pub struct Config {
     pub(crate) allow_insecure_http: bool,
     pub(crate) max_response_bytes: usize,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
 }
 
 /// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
@@ -59,6 +61,7 @@ impl Config {
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             shutdown_timeout: Duration::from_secs(2),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -119,6 +122,12 @@ impl Config {
         self
     }
 
+    /// How requests that are safe to repeat are retried (see [`RetryPolicy`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Config {
+        self.retry = policy;
+        self
+    }
+
     /// The API base URL, without a trailing slash.
     pub fn base_url_string(&self) -> String {
         match &self.environment {
@@ -154,6 +163,9 @@ impl Config {
         }
         if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
             return Err(Error::invalid_argument("timeout", "must be greater than 0"));
+        }
+        if self.retry.max_attempts == 0 || self.retry.max_attempts > 20 {
+            return Err(Error::invalid_argument("max_attempts", "must be between 1 and 20"));
         }
         if self.max_response_bytes < 1024 {
             return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));

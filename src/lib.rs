@@ -24,6 +24,7 @@ pub use models::{
     MonetizationStatus, Mod, ModPage, ModQuery, Modfile, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
 };
 pub use runtime::RequestId;
+pub use transport::RetryPolicy;
 
 /// The library's version (`CARGO_PKG_VERSION`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -20,7 +20,19 @@ use crate::error::{Error, Result, ResultCode};
 pub type RequestId = u64;
 
 type Outcome = Result<Box<dyn Any + Send>>;
-type Work<S> = Box<dyn FnOnce(&S) -> Outcome + Send>;
+type Work<S> = Box<dyn FnOnce(&S, &JobContext) -> Outcome + Send>;
+
+/// What a running job may ask about itself.
+pub(crate) struct JobContext {
+    state: Arc<AtomicU8>,
+}
+
+impl JobContext {
+    /// True once the request was cancelled or the client is shutting down: stop retrying.
+    pub fn is_cancelled(&self) -> bool {
+        self.state.load(Ordering::Acquire) == CANCELLED
+    }
+}
 type Deliver = Box<dyn FnOnce(RequestId, Outcome) + Send>;
 
 const QUEUED: u8 = 0;
@@ -117,7 +129,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     pub fn submit<T, W, C>(&self, work: W, callback: C) -> Result<RequestId>
     where
         T: Send + 'static,
-        W: FnOnce(&S) -> Result<T> + Send + 'static,
+        W: FnOnce(&S, &JobContext) -> Result<T> + Send + 'static,
         C: FnOnce(RequestId, Result<T>) + Send + 'static,
     {
         if self.shutting_down.load(Ordering::Acquire) {
@@ -134,7 +146,8 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             });
             callback(id, typed);
         });
-        let work: Work<S> = Box::new(move |shared: &S| work(shared).map(|v| Box::new(v) as Box<dyn Any + Send>));
+        let work: Work<S> =
+            Box::new(move |shared: &S, ctx: &JobContext| work(shared, ctx).map(|v| Box::new(v) as Box<dyn Any + Send>));
         lock(&self.pending).insert(id, PendingEntry { state: Arc::clone(&state), deliver });
         let sent = match &*lock(&self.job_tx) {
             Some(tx) => tx.send(Job { id, state, work }).is_ok(),
@@ -306,7 +319,8 @@ fn worker_loop<S>(shared: &S, jobs: &Receiver<Job<S>>, completions: &Sender<Comp
             continue; // cancelled while queued: its Cancelled completion is already on the way
         }
         let work = job.work;
-        let outcome = catch_unwind(AssertUnwindSafe(|| work(shared))).unwrap_or_else(|panic| {
+        let ctx = JobContext { state: Arc::clone(&job.state) };
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(shared, &ctx))).unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -336,7 +350,7 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         for i in 0..10u32 {
             let seen = Arc::clone(&seen);
-            rt.submit(move |_| Ok(i * 2), move |_, r: Result<u32>| {
+            rt.submit(move |_, _| Ok(i * 2), move |_, r: Result<u32>| {
                 assert_eq!(thread::current().id(), caller);
                 lock(&seen).push(r.unwrap());
             })
@@ -361,7 +375,7 @@ mod tests {
         let c = Arc::clone(&calls);
         let id = rt
             .submit(
-                move |_| {
+                move |_, _| {
                     let _ = release_rx.recv();
                     Ok(1u8)
                 },
@@ -389,7 +403,7 @@ mod tests {
         let got = Arc::new(Mutex::new(None));
         let g = Arc::clone(&got);
         let id = rt
-            .submit(|_| Ok(()), move |_, _r: Result<()>| {
+            .submit(|_, _| Ok(()), move |_, _r: Result<()>| {
                 *lock(&g) = Some(inner.poll(|| {}).map(|_| ()).unwrap_err().code());
             })
             .unwrap();
@@ -405,8 +419,8 @@ mod tests {
         let got = Arc::new(Mutex::new(Vec::new()));
         let g1 = Arc::clone(&got);
         let g2 = Arc::clone(&got);
-        let a = rt.submit(|_| -> Result<u8> { panic!("boom") }, move |_, r| lock(&g1).push(r.map_err(|e| e.code()))).unwrap();
-        let b = rt.submit(|_| Ok(7u8), move |_, r| lock(&g2).push(r.map_err(|e| e.code()))).unwrap();
+        let a = rt.submit(|_, _| -> Result<u8> { panic!("boom") }, move |_, r| lock(&g1).push(r.map_err(|e| e.code()))).unwrap();
+        let b = rt.submit(|_, _| Ok(7u8), move |_, r| lock(&g2).push(r.map_err(|e| e.code()))).unwrap();
         rt.wait(Some(a), Duration::from_secs(5), || {}).unwrap();
         rt.wait(Some(b), Duration::from_secs(5), || {}).unwrap();
         assert_eq!(*lock(&got), vec![Err(ResultCode::Internal), Ok(7)]);
@@ -421,7 +435,7 @@ mod tests {
             let codes = Arc::clone(&codes);
             let block_rx = block_rx.clone();
             rt.submit(
-                move |_| {
+                move |_, _| {
                     let _ = block_rx.recv_timeout(Duration::from_millis(200));
                     Ok(())
                 },
@@ -432,7 +446,7 @@ mod tests {
         rt.shutdown();
         drop(block_tx);
         assert_eq!(*lock(&codes), vec![ResultCode::ShutDown; 3]);
-        assert_eq!(rt.submit(|_| Ok(()), |_, _: Result<()>| {}).unwrap_err().code(), ResultCode::ShutDown);
+        assert_eq!(rt.submit(|_, _| Ok(()), |_, _: Result<()>| {}).unwrap_err().code(), ResultCode::ShutDown);
         assert_eq!(rt.poll(|| {}).unwrap(), 0);
     }
 
@@ -441,7 +455,7 @@ mod tests {
         let rt = runtime(1);
         assert_eq!(rt.wait(Some(999), Duration::from_millis(1), || {}).unwrap_err().code(), ResultCode::RequestNotFound);
         let (tx, rx) = crossbeam_channel::bounded::<()>(0);
-        let id = rt.submit(move |_| Ok(rx.recv().ok()), |_, _r: Result<Option<()>>| {}).unwrap();
+        let id = rt.submit(move |_, _| Ok(rx.recv().ok()), |_, _r: Result<Option<()>>| {}).unwrap();
         assert_eq!(rt.wait(Some(id), Duration::from_millis(20), || {}).unwrap_err().code(), ResultCode::WaitTimedOut);
         tx.send(()).unwrap();
         assert_eq!(rt.wait(Some(id), Duration::from_secs(5), || {}).unwrap(), 1);

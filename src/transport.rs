@@ -44,6 +44,9 @@ pub(crate) struct ApiRequest {
     pub auth: Auth,
     /// Extra headers (S2S delegation token, idempotency key). Values may be secrets.
     pub headers: Vec<(&'static str, Secret)>,
+    /// Safe to send again after a failure: GETs, and POSTs that carry an idempotency key or are
+    /// idempotent by nature. Only these are retried.
+    pub retry_safe: bool,
 }
 
 /// A form field's value; secrets are kept wrapped so a `Debug` of the request never shows them.
@@ -64,10 +67,18 @@ impl FormValue {
 
 impl ApiRequest {
     pub fn get(path: impl Into<String>, auth: Auth) -> ApiRequest {
-        ApiRequest { method: Method::GET, path: path.into(), query: Vec::new(), form: None, auth, headers: Vec::new() }
+        ApiRequest { method: Method::GET, path: path.into(), query: Vec::new(), form: None, auth, headers: Vec::new(), retry_safe: true }
     }
     pub fn post(path: impl Into<String>, auth: Auth) -> ApiRequest {
-        ApiRequest { method: Method::POST, path: path.into(), query: Vec::new(), form: Some(Vec::new()), auth, headers: Vec::new() }
+        ApiRequest {
+            method: Method::POST,
+            path: path.into(),
+            query: Vec::new(),
+            form: Some(Vec::new()),
+            auth,
+            headers: Vec::new(),
+            retry_safe: false,
+        }
     }
     pub fn query(mut self, key: &'static str, value: impl ToString) -> ApiRequest {
         self.query.push((key, value.to_string()));
@@ -84,6 +95,86 @@ impl ApiRequest {
     pub fn header(mut self, name: &'static str, value: Secret) -> ApiRequest {
         self.headers.push((name, value));
         self
+    }
+    /// Marks a POST as safe to repeat (it carries an idempotency key, or repeating is harmless).
+    pub fn idempotent(mut self) -> ApiRequest {
+        self.retry_safe = true;
+        self
+    }
+}
+
+/// When and how requests that are safe to repeat are retried: connection failures, timeouts,
+/// 5xx, 429, and 2xx answers cut short. Other 4xx are never retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// Backoff before the 2nd attempt; doubles each time, with full jitter.
+    pub base_delay: Duration,
+    /// Longest single backoff.
+    pub max_delay: Duration,
+    /// No retry starts when it would end later than this after the first attempt began. A 429
+    /// whose `retry-after` goes past it is returned at once as `RateLimited` carrying the wait.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            deadline: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Send once, never retry.
+    pub fn never() -> RetryPolicy {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+
+    /// The backoff before attempt `next_attempt` (2 = first retry): full jitter in [0, cap].
+    fn backoff(&self, next_attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << (next_attempt.saturating_sub(2)).min(16));
+        let cap = exp.min(self.max_delay);
+        let nanos = cap.as_nanos() as u64;
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(jitter() % (nanos + 1))
+    }
+}
+
+/// A cheap random number for jitter, from std's randomly keyed hasher (no RNG crate needed).
+fn jitter() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+/// What mod.io's `retry-after` asks for; 0 means a rolling limit, for which the reference says
+/// to wait 60 seconds.
+fn rate_limit_wait(retry_after: Option<u64>) -> u64 {
+    match retry_after {
+        Some(0) | None => 60,
+        Some(s) => s,
+    }
+}
+
+fn is_retryable(e: &Error) -> bool {
+    match e.code() {
+        ResultCode::Connect | ResultCode::Timeout | ResultCode::Transport | ResultCode::Dns => true,
+        ResultCode::RateLimited => true,
+        ResultCode::Http => e.http_status() >= 500,
+        // A 2xx answer cut short (the connection dropped mid-body): sending again is safe here.
+        ResultCode::MalformedResponse => true,
+        _ => false,
     }
 }
 
@@ -115,6 +206,7 @@ pub(crate) struct Transport {
     api_key: Secret,
     max_response_bytes: usize,
     request_timeout: Duration,
+    retry: RetryPolicy,
     logger: Logger,
 }
 
@@ -173,11 +265,58 @@ impl Transport {
             api_key: config.api_key.clone(),
             max_response_bytes: config.max_response_bytes,
             request_timeout: config.request_timeout,
+            retry: config.retry.clone(),
             logger,
         })
     }
 
-    /// Sends the request and returns the body of a 2xx answer, or a typed error.
+    /// Sends the request and decodes the answer, retrying under the policy when the request is
+    /// safe to repeat. `is_cancelled` is checked before every retry.
+    pub fn call<T>(
+        &self,
+        request: &ApiRequest,
+        user_token: Option<&Secret>,
+        decode: impl Fn(&[u8]) -> Result<T>,
+        is_cancelled: &dyn Fn() -> bool,
+    ) -> Result<T> {
+        let first_started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let outcome = self.execute(request, user_token).and_then(|body| decode(&body));
+            let error = match outcome {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            if !request.retry_safe || !is_retryable(&error) || attempt >= self.retry.max_attempts || is_cancelled() {
+                return Err(error);
+            }
+            attempt += 1;
+            let wait = if error.code() == ResultCode::RateLimited {
+                Duration::from_secs(rate_limit_wait(error.retry_after_secs()))
+            } else {
+                self.retry.backoff(attempt)
+            };
+            if first_started.elapsed() + wait > self.retry.deadline {
+                // Sleeping a minute on a worker helps nobody: hand the wait to the caller.
+                return Err(error);
+            }
+            self.logger.log(
+                LogLevel::Info,
+                format_args!(
+                    "{} /{} failed ({}); retry {} of {} in {} ms",
+                    request.method,
+                    request.path,
+                    error.code().name(),
+                    attempt - 1,
+                    self.retry.max_attempts - 1,
+                    wait.as_millis()
+                ),
+            );
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Sends the request once and returns the body of a 2xx answer, or a typed error.
     pub fn execute(&self, request: &ApiRequest, user_token: Option<&Secret>) -> Result<Vec<u8>> {
         let started = Instant::now();
         let mut url = self.url_for(&request.path)?;
@@ -275,7 +414,7 @@ impl Transport {
         if status == 429 {
             // Carry the wait through the body parse below.
             let mut err = self.http_error(status, &body);
-            err = err.with_retry_after(Some(retry_after.unwrap_or(60)));
+            err = err.with_retry_after(Some(rate_limit_wait(retry_after)));
             return Err(err);
         }
         Ok((status, body))
@@ -374,6 +513,37 @@ mod tests {
         ] {
             assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), want, "{u}");
         }
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        let p = RetryPolicy { max_attempts: 10, base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(400), deadline: Duration::from_secs(5) };
+        for attempt in 2..10 {
+            let cap = Duration::from_millis(100 * (1 << (attempt - 2))).min(Duration::from_millis(400));
+            for _ in 0..50 {
+                assert!(p.backoff(attempt) <= cap);
+            }
+        }
+        let samples: std::collections::HashSet<_> = (0..20).map(|_| p.backoff(4)).collect();
+        assert!(samples.len() > 1, "jitter must vary the delay");
+    }
+
+    #[test]
+    fn retry_after_zero_means_sixty_seconds() {
+        assert_eq!(rate_limit_wait(Some(0)), 60);
+        assert_eq!(rate_limit_wait(None), 60);
+        assert_eq!(rate_limit_wait(Some(7)), 7);
+    }
+
+    #[test]
+    fn only_transient_failures_retry() {
+        use std::collections::BTreeMap;
+        assert!(is_retryable(&Error::http(503, 0, "x", BTreeMap::new())));
+        assert!(is_retryable(&Error::http(429, 11008, "x", BTreeMap::new())));
+        assert!(!is_retryable(&Error::http(422, 900049, "x", BTreeMap::new())));
+        assert!(!is_retryable(&Error::http(401, 11005, "x", BTreeMap::new())));
+        assert!(is_retryable(&Error::new(ResultCode::Connect, "x")));
+        assert!(!is_retryable(&Error::new(ResultCode::Cancelled, "x")));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::config::{Config, Environment, PLATFORMS, PORTALS};
 use crate::error::{Error, ResultCode};
+use crate::transport::RetryPolicy;
 
 use super::{arg_opt_str, arg_out, arg_str};
 
@@ -209,6 +210,44 @@ pub unsafe extern "C" fn modio_market_config_set_max_response_bytes(config: *mut
             return Err(Error::invalid_argument("bytes", "must be at least 1024"));
         }
         config.max_response_bytes = bytes;
+        Ok(())
+    })
+}
+
+/// How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
+/// key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
+/// Authentication and delegation-token requests are never retried. Retried: connection failures,
+/// timeouts, 5xx, 429 (honouring `retry-after`; 0 means wait 60 s) and 2xx answers cut short;
+/// never other 4xx. `max_attempts` counts the first attempt (1 = never retry, at most 20); the
+/// backoff starts at `base_delay_ms`, doubles, is capped at `max_delay_ms` and is jittered; no
+/// retry starts that would end more than `deadline_ms` after the first attempt: a 429 asking for
+/// a longer wait is reported at once as `MODIO_MARKET_RESULT_RATE_LIMITED` with
+/// `retry_after_secs`. Defaults: 4 attempts, 200 ms, 5000 ms, 20000 ms.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_set_retry_policy(
+    config: *mut modio_market_config,
+    max_attempts: u32,
+    base_delay_ms: u32,
+    max_delay_ms: u32,
+    deadline_ms: u32,
+) -> ResultCode {
+    ffi_result!({
+        let config = config_mut(config)?;
+        if !(1..=20).contains(&max_attempts) {
+            return Err(Error::invalid_argument("max_attempts", "must be between 1 and 20"));
+        }
+        if max_delay_ms < base_delay_ms {
+            return Err(Error::invalid_argument("max_delay_ms", "must be at least base_delay_ms"));
+        }
+        config.retry = RetryPolicy {
+            max_attempts,
+            base_delay: Duration::from_millis(u64::from(base_delay_ms)),
+            max_delay: Duration::from_millis(u64::from(max_delay_ms)),
+            deadline: Duration::from_millis(u64::from(deadline_ms)),
+        };
         Ok(())
     })
 }
