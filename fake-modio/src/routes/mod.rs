@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod checkout;
+mod s2s;
 mod wallet;
 
 use crate::errors;
@@ -20,6 +21,7 @@ pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
         ("GET", ["me", "wallets"]) => wallet::get_wallet(state, req),
         ("POST", ["me", "iap", portal, "sync"]) => wallet::sync(state, req, portal),
         ("GET", ["me", "purchased"]) => catalog::purchased(state, req),
+        ("POST", ["me", "s2s", "oauth", "token"]) => s2s::delegation_token(state, req),
         ("GET", ["games", game]) => catalog::get_game(state, req, game),
         ("GET", ["games", game, "mods"]) => catalog::get_mods(state, req, game),
         ("GET", ["games", game, "mods", m]) => catalog::get_mod(state, req, game, m),
@@ -27,6 +29,10 @@ pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
             catalog::download(state, game, m, file, hash)
         }
         ("POST", ["games", game, "mods", m, "checkout"]) => checkout::checkout(state, req, game, m),
+        ("POST", ["oauth", "token"]) => s2s::service_token(state, req),
+        ("POST", ["s2s", "transactions", "intent"]) => s2s::intent(state, req),
+        ("POST", ["s2s", "transactions", "commit"]) => s2s::commit(state, req),
+        ("POST", ["s2s", "transactions", "clawback"]) => s2s::clawback(state, req),
         _ => Err(errors::resource_not_found()),
     };
     settle(answer)
