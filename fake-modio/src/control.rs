@@ -60,7 +60,8 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
         ("GET", ["users", id]) => with_user(state, id, |state, id| get_user(state, req, id)),
         ("POST", ["users", id, "token"]) => with_user(state, id, |state, id| {
             let expired = body.get("expired").and_then(Value::as_bool).unwrap_or(false);
-            let game_id = body.get("game_id").and_then(Value::as_u64).unwrap_or(demo::GAME_ID);
+            let home = state.users[&id].game_id;
+            let game_id = body.get("game_id").and_then(Value::as_u64).unwrap_or(home);
             let now = state.now();
             let expires_at = if expired { now - 1 } else { now + ACCESS_TOKEN_TTL_SECS };
             let token = state.issue_token(id, game_id, expires_at);
@@ -209,15 +210,10 @@ fn with_user(
 }
 
 fn get_user(state: &mut State, req: &Req, id: u64) -> ApiResponse {
-    let home_game = state
-        .tokens
-        .values()
-        .find(|t| t.user_id == id)
-        .map_or(demo::GAME_ID, |t| t.game_id);
     let game_id = req
         .query("game_id")
         .and_then(|g| g.parse().ok())
-        .unwrap_or(home_game);
+        .unwrap_or(state.users[&id].game_id);
     let wallet = state.wallet_mut(id, game_id).clone();
     let wallets: serde_json::Map<String, Value> = state
         .wallets

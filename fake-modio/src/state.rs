@@ -89,6 +89,8 @@ impl Credentials {
 pub struct User {
     pub id: u64,
     pub username: String,
+    /// The game the user was created for: the default of control calls.
+    pub game_id: u64,
     pub terms_agreed: bool,
     pub credentials: Credentials,
     /// Platform inventory: portal → SKU → count, consumed by sync.
@@ -415,6 +417,7 @@ impl State {
             User {
                 id,
                 username: new.username,
+                game_id: new.game_id,
                 terms_agreed: new.terms_agreed,
                 credentials: new.credentials,
                 entitlements: BTreeMap::new(),
