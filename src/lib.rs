@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod error;
 pub mod ffi;
+pub mod fuzzing;
 mod log;
 mod models;
 mod runtime;

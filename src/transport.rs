@@ -434,24 +434,30 @@ impl Transport {
 
     /// Builds the error for a non-2xx status from mod.io's error object, or from the status alone.
     fn http_error(&self, status: u16, body: &[u8]) -> Error {
-        match serde_json::from_slice::<ErrorEnvelope>(body) {
-            Ok(envelope) => {
-                let e = envelope.error;
-                let mut fields = BTreeMap::new();
-                if let Some(serde_json::Value::Object(map)) = e.errors {
-                    for (k, v) in map {
-                        let text = match v {
-                            serde_json::Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        fields.insert(k, text);
-                    }
+        parse_error_body(status, body)
+    }
+}
+
+/// The error for a non-2xx answer: mod.io's error object when the body is one, else the status
+/// alone. Never fails and never panics, whatever the body (fuzzed through `crate::fuzzing`).
+pub(crate) fn parse_error_body(status: u16, body: &[u8]) -> Error {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(envelope) => {
+            let e = envelope.error;
+            let mut fields = BTreeMap::new();
+            if let Some(serde_json::Value::Object(map)) = e.errors {
+                for (k, v) in map {
+                    let text = match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    fields.insert(k, text);
                 }
-                let message = if e.message.is_empty() { format!("HTTP {status}") } else { e.message };
-                Error::http(status, e.error_ref, message, fields)
             }
-            Err(_) => Error::http(status, 0, format!("HTTP {status} without a mod.io error object"), BTreeMap::new()),
+            let message = if e.message.is_empty() { format!("HTTP {status}") } else { e.message };
+            Error::http(status, e.error_ref, message, fields)
         }
+        Err(_) => Error::http(status, 0, format!("HTTP {status} without a mod.io error object"), BTreeMap::new()),
     }
 }
 
