@@ -59,11 +59,18 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
         ("POST", ["users"]) => add_user(state, &body),
         ("GET", ["users", id]) => with_user(state, id, |state, id| get_user(state, req, id)),
         ("POST", ["users", id, "token"]) => with_user(state, id, |state, id| {
-            let expired = body.get("expired").and_then(Value::as_bool).unwrap_or(false);
+            let expired = body
+                .get("expired")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             let home = state.users[&id].game_id;
             let game_id = body.get("game_id").and_then(Value::as_u64).unwrap_or(home);
             let now = state.now();
-            let expires_at = if expired { now - 1 } else { now + ACCESS_TOKEN_TTL_SECS };
+            let expires_at = if expired {
+                now - 1
+            } else {
+                now + ACCESS_TOKEN_TTL_SECS
+            };
             let token = state.issue_token(id, game_id, expires_at);
             ApiResponse::ok(json!({"access_token": token, "date_expires": expires_at}))
         }),
@@ -78,7 +85,11 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
         }),
         ("POST", ["users", id, "platform_fetch_fails"]) => with_user(state, id, |state, id| {
             let fails = body.get("fails").and_then(Value::as_bool).unwrap_or(true);
-            state.users.get_mut(&id).expect("checked").platform_fetch_fails = fails;
+            state
+                .users
+                .get_mut(&id)
+                .expect("checked")
+                .platform_fetch_fails = fails;
             ok()
         }),
         ("POST", ["mods"]) => add_mod(state, &body),
@@ -155,20 +166,28 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
             ok()
         }
         ("POST", ["oauth_clients"]) => {
-            let (Some(client_id), Some(secret)) =
-                (str_field(&body, "client_id"), str_field(&body, "client_secret"))
-            else {
+            let (Some(client_id), Some(secret)) = (
+                str_field(&body, "client_id"),
+                str_field(&body, "client_secret"),
+            ) else {
                 return bad("\"client_id\" and \"client_secret\" are required");
             };
             let scopes = body
                 .get("scopes")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_else(|| vec!["read".into(), "write".into(), "monetization".into()]);
             state.add_oauth_client(OAuthClient {
                 client_id,
                 client_secret: secret,
-                game_id: body.get("game_id").and_then(Value::as_u64).unwrap_or(demo::GAME_ID),
+                game_id: body
+                    .get("game_id")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(demo::GAME_ID),
                 scopes,
             });
             ok()
@@ -219,7 +238,12 @@ fn get_user(state: &mut State, req: &Req, id: u64) -> ApiResponse {
         .wallets
         .iter()
         .filter(|((u, _), _)| *u == id)
-        .map(|((_, g), w)| (g.to_string(), json!({"balance": w.balance, "deficit": w.deficit})))
+        .map(|((_, g), w)| {
+            (
+                g.to_string(),
+                json!({"balance": w.balance, "deficit": w.deficit}),
+            )
+        })
         .collect();
     let user = &state.users[&id];
     ApiResponse::ok(json!({
@@ -243,7 +267,10 @@ fn add_user(state: &mut State, body: &Value) -> ApiResponse {
     let Some(username) = str_field(body, "username") else {
         return bad("\"username\" is required");
     };
-    let game_id = body.get("game_id").and_then(Value::as_u64).unwrap_or(demo::GAME_ID);
+    let game_id = body
+        .get("game_id")
+        .and_then(Value::as_u64)
+        .unwrap_or(demo::GAME_ID);
     let meta = str_field(body, "meta_user_id").map(|user_id| MetaCredential {
         user_id,
         device: str_field(body, "meta_device").unwrap_or_else(|| "quest".into()),
@@ -254,7 +281,10 @@ fn add_user(state: &mut State, body: &Value) -> ApiResponse {
         username,
         game_id,
         balance: body.get("balance").and_then(Value::as_i64).unwrap_or(0),
-        terms_agreed: body.get("terms_agreed").and_then(Value::as_bool).unwrap_or(true),
+        terms_agreed: body
+            .get("terms_agreed")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         credentials: Credentials {
             steam_ticket: str_field(body, "steam_ticket"),
             xbox_token: str_field(body, "xbox_token"),
@@ -284,7 +314,11 @@ fn add_mod(state: &mut State, body: &Value) -> ApiResponse {
         tags: body
             .get("tags")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         version: str_field(body, "version"),
         filesize: u("filesize"),
@@ -298,22 +332,36 @@ fn add_mod(state: &mut State, body: &Value) -> ApiResponse {
 /// `{"id","name","api_key","monetized":bool,"iap_portals":[..],"api_access_options",
 /// "token_name","skus":[{"portal","sku","amount"}]}`.
 fn add_game(state: &mut State, body: &Value) -> ApiResponse {
-    let (Some(id), Some(api_key)) = (body.get("id").and_then(Value::as_u64), str_field(body, "api_key"))
-    else {
+    let (Some(id), Some(api_key)) = (
+        body.get("id").and_then(Value::as_u64),
+        str_field(body, "api_key"),
+    ) else {
         return bad("\"id\" and \"api_key\" are required");
     };
     let name = str_field(body, "name").unwrap_or_else(|| format!("Game {id}"));
     let strings = |n: &str| -> Vec<String> {
         body.get(n)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut skus = Vec::new();
-    for (i, s) in body.get("skus").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let (Some(portal), Some(sku), Some(amount)) =
-            (str_field(s, "portal"), str_field(s, "sku"), s.get("amount").and_then(Value::as_i64))
-        else {
+    for (i, s) in body
+        .get("skus")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let (Some(portal), Some(sku), Some(amount)) = (
+            str_field(s, "portal"),
+            str_field(s, "sku"),
+            s.get("amount").and_then(Value::as_i64),
+        ) else {
             return bad("each sku needs \"portal\", \"sku\" and \"amount\"");
         };
         skus.push(SkuMapping {
@@ -329,7 +377,10 @@ fn add_game(state: &mut State, body: &Value) -> ApiResponse {
         name_id: crate::state::slugify(&name),
         name,
         api_key,
-        monetized: body.get("monetized").and_then(Value::as_bool).unwrap_or(true),
+        monetized: body
+            .get("monetized")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         iap_portals: strings("iap_portals").into_iter().collect::<BTreeSet<_>>(),
         api_access_options: body
             .get("api_access_options")

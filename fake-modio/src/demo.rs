@@ -119,7 +119,13 @@ fn game(id: u64, name: &str, api_key: &str, monetized: bool, iap: bool) -> Game 
 pub fn seed(state: &mut State) {
     state.reset();
     state.add_game(game(GAME_ID, GAME_NAME, API_KEY, true, true));
-    state.add_game(game(UNMONETIZED_GAME_ID, "Unmonetized", UNMONETIZED_API_KEY, false, false));
+    state.add_game(game(
+        UNMONETIZED_GAME_ID,
+        "Unmonetized",
+        UNMONETIZED_API_KEY,
+        false,
+        false,
+    ));
     state.add_game(game(NO_IAP_GAME_ID, "No IAP", NO_IAP_API_KEY, true, false));
 
     let year = 365 * 24 * 3600;

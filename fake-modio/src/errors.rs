@@ -35,7 +35,11 @@ pub fn steam_ticket_invalid() -> ApiResponse {
 }
 
 pub fn xbox_token_invalid() -> ApiResponse {
-    e(401, 11027, "The Xbox Live token supplied in the request is invalid.")
+    e(
+        401,
+        11027,
+        "The Xbox Live token supplied in the request is invalid.",
+    )
 }
 
 pub fn external_credentials_invalid() -> ApiResponse {
@@ -61,7 +65,11 @@ pub fn portal_not_linked() -> ApiResponse {
 
 /// 900054 on entitlement sync (message from `get-user-entitlements.json`).
 pub fn iap_not_configured() -> ApiResponse {
-    e(403, 900054, "The game is not configured for in app purchases.")
+    e(
+        403,
+        900054,
+        "The game is not configured for in app purchases.",
+    )
 }
 
 /// 900057: no x-errorref in the reference; the guide's error table gives the meaning.
@@ -87,11 +95,19 @@ pub fn already_owned() -> ApiResponse {
 }
 
 pub fn price_mismatch() -> ApiResponse {
-    e(422, 900035, "The given display price does not match the price of the mod.")
+    e(
+        422,
+        900035,
+        "The given display price does not match the price of the mod.",
+    )
 }
 
 pub fn insufficient_funds() -> ApiResponse {
-    e(422, 900049, "The account has insufficent funds to make this purchase.")
+    e(
+        422,
+        900049,
+        "The account has insufficent funds to make this purchase.",
+    )
 }
 
 pub fn game_not_found() -> ApiResponse {
@@ -127,7 +143,11 @@ pub fn rate_limited(error_ref: u32) -> ApiResponse {
 /// What a 5xx `status_before` fault answers: 10002 for 500, 10000 (outage) otherwise.
 pub fn server_error(status: u16) -> ApiResponse {
     if status == 500 {
-        e(500, 10002, "mod.io failed to complete the request, please try again.")
+        e(
+            500,
+            10002,
+            "mod.io failed to complete the request, please try again.",
+        )
     } else {
         e(status, 10000, "mod.io is currently experiencing an outage.")
     }

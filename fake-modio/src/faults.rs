@@ -76,9 +76,9 @@ impl Fault {
             .and_then(Value::as_str)
             .ok_or("\"kind\" (a string) is required")?;
         let num = |name: &str| -> Result<u64, String> {
-            v.get(name)
-                .and_then(Value::as_u64)
-                .ok_or(format!("\"{name}\" (a non-negative integer) is required for {kind}"))
+            v.get(name).and_then(Value::as_u64).ok_or(format!(
+                "\"{name}\" (a non-negative integer) is required for {kind}"
+            ))
         };
         let num_or = |name: &str, default: u64| -> Result<u64, String> {
             match v.get(name) {

@@ -114,7 +114,10 @@ impl Validation {
     pub fn require<'a>(&mut self, form: &'a Form, field: &str) -> Option<&'a str> {
         let value = form.get(field);
         if value.is_none() {
-            self.add(field, format!("The {} field is required.", field.replace('_', " ")));
+            self.add(
+                field,
+                format!("The {} field is required.", field.replace('_', " ")),
+            );
         }
         value
     }
@@ -135,7 +138,10 @@ impl Validation {
         match raw.trim().parse::<i64>() {
             Ok(v) => Some(v),
             Err(_) => {
-                self.add(field, format!("The {} must be an integer.", field.replace('_', " ")));
+                self.add(
+                    field,
+                    format!("The {} must be an integer.", field.replace('_', " ")),
+                );
                 None
             }
         }

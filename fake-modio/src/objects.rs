@@ -53,7 +53,9 @@ pub fn mod_object(state: &State, m: &Mod) -> Value {
         .unwrap_or_else(|| format!("game-{}", m.game_id));
     let md5 = m.md5();
     let ratings_total = m.ratings_positive + m.ratings_negative;
-    let percentage = (m.ratings_positive * 100).checked_div(ratings_total).unwrap_or(0);
+    let percentage = (m.ratings_positive * 100)
+        .checked_div(ratings_total)
+        .unwrap_or(0);
     let display = match percentage {
         95.. => "Overwhelmingly Positive",
         80..=94 => "Very Positive",
@@ -93,13 +95,14 @@ pub fn mod_object(state: &State, m: &Mod) -> Value {
             "thumb_640x360": PLACEHOLDER_CARD,
             "thumb_1280x720": PLACEHOLDER_CARD
         },
-        "homepage_url": null,
+        // Strings, as in the reference examples (a strict client must not meet nulls here).
+        "homepage_url": format!("https://{game_name_id}.example/mods/{}", m.name_id),
         "name": m.name,
         "name_id": m.name_id,
         "summary": m.summary,
         "description": m.description,
         "description_plaintext": m.description.replace("<p>", "").replace("</p>", ""),
-        "metadata_blob": null,
+        "metadata_blob": m.tags.join(","),
         "profile_url": format!("https://mod.io/g/{game_name_id}/m/{}", m.name_id),
         "media": {
             "youtube": [],
@@ -126,7 +129,7 @@ pub fn mod_object(state: &State, m: &Mod) -> Value {
             "filename": m.filename,
             "version": m.version,
             "changelog": format!("Version {}.", m.version),
-            "metadata_blob": null,
+            "metadata_blob": m.tags.join(","),
             "download": {
                 "binary_url": format!(
                     "{}/games/{}/mods/{}/files/{}/download/{}",

@@ -105,8 +105,14 @@ fn handle(mut rq: tiny_http::Request, shared: &Shared, killer: &Killer) {
         (fault, response)
     };
     if shared.verbose {
-        let tag = fault.as_ref().map(|f| format!(" [fault {}]", f.kind())).unwrap_or_default();
-        eprintln!("fake-modio: {} {} -> {}{tag}", req.method, req.path, response.status);
+        let tag = fault
+            .as_ref()
+            .map(|f| format!(" [fault {}]", f.kind()))
+            .unwrap_or_default();
+        eprintln!(
+            "fake-modio: {} {} -> {}{tag}",
+            req.method, req.path, response.status
+        );
     }
 
     match fault {
@@ -242,7 +248,11 @@ fn trickle(rq: tiny_http::Request, response: ApiResponse, bytes_per_sec: u64, sh
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
-        if writer.write_all(piece).and_then(|_| writer.flush()).is_err() {
+        if writer
+            .write_all(piece)
+            .and_then(|_| writer.flush())
+            .is_err()
+        {
             return; // client gave up
         }
     }

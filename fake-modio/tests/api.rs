@@ -41,7 +41,10 @@ fn every_platform_authenticates_alice() {
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("steamauth", vec![("appdata", demo::ALICE_STEAM_TICKET)]),
         ("xboxauth", vec![("xbox_token", demo::ALICE_XBOX_TOKEN)]),
-        ("psnauth", vec![("auth_code", demo::ALICE_PSN_AUTH_CODE), ("env", "256")]),
+        (
+            "psnauth",
+            vec![("auth_code", demo::ALICE_PSN_AUTH_CODE), ("env", "256")],
+        ),
         (
             "oculusauth",
             vec![
@@ -52,9 +55,18 @@ fn every_platform_authenticates_alice() {
             ],
         ),
         ("appleauth", vec![("id_token", demo::ALICE_APPLE_ID_TOKEN)]),
-        ("googleauth", vec![("auth_code", demo::ALICE_GOOGLE_AUTH_CODE)]),
-        ("googleauth", vec![("id_token", demo::ALICE_GOOGLE_AUTH_CODE)]),
-        ("epicgamesauth", vec![("id_token", demo::ALICE_EPIC_ID_TOKEN)]),
+        (
+            "googleauth",
+            vec![("auth_code", demo::ALICE_GOOGLE_AUTH_CODE)],
+        ),
+        (
+            "googleauth",
+            vec![("id_token", demo::ALICE_GOOGLE_AUTH_CODE)],
+        ),
+        (
+            "epicgamesauth",
+            vec![("id_token", demo::ALICE_EPIC_ID_TOKEN)],
+        ),
     ];
     for (endpoint, fields) in cases {
         let token = token_of(&auth(&s, endpoint, k, &fields));
@@ -79,7 +91,12 @@ fn unknown_credentials_answer_the_platform_ref() {
         &s,
         "oculusauth",
         k,
-        &[("device", "quest"), ("nonce", "n"), ("user_id", "1001"), ("access_token", "wrong")],
+        &[
+            ("device", "quest"),
+            ("nonce", "n"),
+            ("user_id", "1001"),
+            ("access_token", "wrong"),
+        ],
     )
     .assert_error(401, 11032);
 }
@@ -97,7 +114,12 @@ fn xbox_token_must_be_url_encoded() {
     );
     r.assert_error(401, 11027);
     let encoded = form(&[("xbox_token", demo::ALICE_XBOX_TOKEN)]);
-    let r = send("POST", &with_key(&url(&s, "/external/xboxauth")), &[FORM], &encoded);
+    let r = send(
+        "POST",
+        &with_key(&url(&s, "/external/xboxauth")),
+        &[FORM],
+        &encoded,
+    );
     token_of(&r);
 }
 
@@ -106,8 +128,13 @@ fn api_key_is_required_and_checked() {
     let s = FakeServer::start();
     let body = form(&[("appdata", demo::ALICE_STEAM_TICKET)]);
     send("POST", &url(&s, "/external/steamauth"), &[FORM], &body).assert_error(401, 11000);
-    send("POST", &url(&s, "/external/steamauth?api_key=bad"), &[FORM], &body)
-        .assert_error(401, 11002);
+    send(
+        "POST",
+        &url(&s, "/external/steamauth?api_key=bad"),
+        &[FORM],
+        &body,
+    )
+    .assert_error(401, 11002);
 }
 
 #[test]
@@ -136,7 +163,10 @@ fn post_bodies_must_be_form_encoded() {
     let r = send(
         "POST",
         &with_key(&url(&s, "/external/steamauth")),
-        &[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+        &[(
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )],
         &form(&[("appdata", demo::ALICE_STEAM_TICKET)]),
     );
     token_of(&r);
@@ -151,29 +181,45 @@ fn carol_must_agree_to_the_terms_once() {
         &s,
         "steamauth",
         k,
-        &[("appdata", demo::CAROL_STEAM_TICKET), ("terms_agreed", "false")],
+        &[
+            ("appdata", demo::CAROL_STEAM_TICKET),
+            ("terms_agreed", "false"),
+        ],
     )
     .assert_error(403, 11074);
     token_of(&auth(
         &s,
         "steamauth",
         k,
-        &[("appdata", demo::CAROL_STEAM_TICKET), ("terms_agreed", "true")],
+        &[
+            ("appdata", demo::CAROL_STEAM_TICKET),
+            ("terms_agreed", "true"),
+        ],
     ));
     // Recorded: no need to agree again.
-    token_of(&auth(&s, "steamauth", k, &[("appdata", demo::CAROL_STEAM_TICKET)]));
+    token_of(&auth(
+        &s,
+        "steamauth",
+        k,
+        &[("appdata", demo::CAROL_STEAM_TICKET)],
+    ));
 }
 
 #[test]
 fn date_expires_shortens_the_token() {
     let s = FakeServer::start();
-    let now = control(&s, "GET", "/clock", json!(null)).json()["now"].as_i64().unwrap();
+    let now = control(&s, "GET", "/clock", json!(null)).json()["now"]
+        .as_i64()
+        .unwrap();
     let wanted = (now + 100).to_string();
     let r = auth(
         &s,
         "steamauth",
         demo::API_KEY,
-        &[("appdata", demo::ALICE_STEAM_TICKET), ("date_expires", &wanted)],
+        &[
+            ("appdata", demo::ALICE_STEAM_TICKET),
+            ("date_expires", &wanted),
+        ],
     );
     let token = token_of(&r);
     assert_eq!(r.json()["date_expires"], now + 100);
@@ -204,7 +250,14 @@ fn wallet_object_and_errors() {
     let v = r.json();
     assert_eq!(v["balance"], 500);
     assert_eq!(v["game_id"], 1);
-    for field in ["type", "currency", "payment_method_id", "pending_balance", "deficit", "monetization_status"] {
+    for field in [
+        "type",
+        "currency",
+        "payment_method_id",
+        "pending_balance",
+        "deficit",
+        "monetization_status",
+    ] {
         assert!(v.get(field).is_some(), "{field} in {v}");
     }
     let t = demo::ALICE_ACCESS_TOKEN;
@@ -217,7 +270,11 @@ fn wallet_object_and_errors() {
 // ---------------------------------------------------------------- entitlement sync
 
 fn sync(s: &FakeServer, portal: &str, token: &str, fields: &[(&str, &str)]) -> Resp {
-    post_form(&url(s, &format!("/me/iap/{portal}/sync")), Some(token), fields)
+    post_form(
+        &url(s, &format!("/me/iap/{portal}/sync")),
+        Some(token),
+        fields,
+    )
 }
 
 #[test]
@@ -255,8 +312,18 @@ fn steam_sync_consumes_mapped_entitlements_once() {
 fn unmapped_skus_stay_in_the_inventory() {
     let s = FakeServer::start();
     let t = demo::ALICE_ACCESS_TOKEN;
-    control(&s, "POST", "/users/1/entitlements", json!({"portal": "xboxlive", "sku": "HAT", "count": 1}));
-    control(&s, "POST", "/users/1/entitlements", json!({"portal": "xboxlive", "sku": "GOLD_500", "count": 3}));
+    control(
+        &s,
+        "POST",
+        "/users/1/entitlements",
+        json!({"portal": "xboxlive", "sku": "HAT", "count": 1}),
+    );
+    control(
+        &s,
+        "POST",
+        "/users/1/entitlements",
+        json!({"portal": "xboxlive", "sku": "GOLD_500", "count": 3}),
+    );
     let r = sync(&s, "xboxlive", t, &[("xbox_token", demo::ALICE_XBOX_TOKEN)]);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["wallet"]["balance"], 1500);
@@ -271,11 +338,26 @@ fn every_portal_syncs_with_its_fields() {
     let s = FakeServer::start();
     let t = demo::ALICE_ACCESS_TOKEN;
     for portal in ["psn", "meta", "apple", "google"] {
-        control(&s, "POST", "/users/1/entitlements", json!({"portal": portal, "sku": "GOLD_500", "count": 1}));
+        control(
+            &s,
+            "POST",
+            "/users/1/entitlements",
+            json!({"portal": portal, "sku": "GOLD_500", "count": 1}),
+        );
     }
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("psn", vec![("auth_code", demo::ALICE_PSN_AUTH_CODE), ("env", "256"), ("service_label", "0")]),
-        ("meta", vec![("device", "quest"), ("user_id", demo::ALICE_META_USER_ID)]),
+        (
+            "psn",
+            vec![
+                ("auth_code", demo::ALICE_PSN_AUTH_CODE),
+                ("env", "256"),
+                ("service_label", "0"),
+            ],
+        ),
+        (
+            "meta",
+            vec![("device", "quest"), ("user_id", demo::ALICE_META_USER_ID)],
+        ),
         ("apple", vec![("receipt", "MIIT...")]),
         ("google", vec![("receipt", "{\"orderId\":\"GPA.1\"}")]),
     ];
@@ -298,7 +380,9 @@ fn sync_errors() {
     let v = sync(&s, "psn", alice, &[]).assert_error(422, 13009);
     assert!(v["error"]["errors"]["auth_code"].is_string());
     let v = sync(&s, "meta", alice, &[]).assert_error(422, 13009);
-    assert!(v["error"]["errors"]["device"].is_string() && v["error"]["errors"]["user_id"].is_string());
+    assert!(
+        v["error"]["errors"]["device"].is_string() && v["error"]["errors"]["user_id"].is_string()
+    );
     // Bob is linked to Steam only.
     for (portal, fields) in [
         ("xboxlive", vec![("xbox_token", "x")]),
@@ -312,12 +396,27 @@ fn sync_errors() {
     // A platform credential that is not the user's: the platform fetch fails.
     sync(&s, "xboxlive", alice, &[("xbox_token", "someone-else")]).assert_error(422, 900096);
     // Switched on through control.
-    control(&s, "POST", "/users/1/platform_fetch_fails", json!({"fails": true}));
+    control(
+        &s,
+        "POST",
+        "/users/1/platform_fetch_fails",
+        json!({"fails": true}),
+    );
     sync(&s, "steam", alice, &[]).assert_error(422, 900096);
-    control(&s, "POST", "/users/1/platform_fetch_fails", json!({"fails": false}));
+    control(
+        &s,
+        "POST",
+        "/users/1/platform_fetch_fails",
+        json!({"fails": false}),
+    );
     assert_eq!(sync(&s, "steam", alice, &[]).status, 200);
     // Tokens issued through game 3 (no IAP) and game 2 (not monetized).
-    let no_iap = token_of(&auth(&s, "steamauth", demo::NO_IAP_API_KEY, &[("appdata", demo::ALICE_STEAM_TICKET)]));
+    let no_iap = token_of(&auth(
+        &s,
+        "steamauth",
+        demo::NO_IAP_API_KEY,
+        &[("appdata", demo::ALICE_STEAM_TICKET)],
+    ));
     sync(&s, "steam", &no_iap, &[]).assert_error(403, 900054);
     let unmonetized = token_of(&auth(
         &s,
@@ -343,12 +442,18 @@ fn game_object() {
     assert_eq!(g["api_access_options"], demo::API_ACCESS_OPTIONS);
     assert_eq!(g["token_name"], demo::TOKEN_NAME);
     assert_eq!(g["monetization_options"], 3);
-    assert_eq!(get(&with_key(&url(&s, "/games/2"))).json()["monetization_options"], 0);
+    assert_eq!(
+        get(&with_key(&url(&s, "/games/2"))).json()["monetization_options"],
+        0
+    );
     get(&with_key(&url(&s, "/games/42"))).assert_error(404, 14001);
     get(&url(&s, "/games/1")).assert_error(401, 11000);
     get(&url(&s, "/games/1?api_key=wrong")).assert_error(401, 11002);
     // A bearer token works for reads too, and a bad one is rejected.
-    assert_eq!(get_auth(&url(&s, "/games/1"), demo::ALICE_ACCESS_TOKEN).status, 200);
+    assert_eq!(
+        get_auth(&url(&s, "/games/1"), demo::ALICE_ACCESS_TOKEN).status,
+        200
+    );
     get_auth(&url(&s, "/games/1"), "bad").assert_error(401, 11005);
 }
 
@@ -368,9 +473,15 @@ fn get_mods_filters_and_paginates() {
     let list = |q: &str| get(&with_key(&url(&s, &format!("/games/1/mods{q}"))));
     assert_eq!(ids(&list("")), vec![2001, 2002], "free by default");
     assert_eq!(ids(&list("?revenue_type=0")), vec![2001, 2002]);
-    assert_eq!(ids(&list("?revenue_type=1")), vec![1001, 1002, 1003, 1004, 1005]);
+    assert_eq!(
+        ids(&list("?revenue_type=1")),
+        vec![1001, 1002, 1003, 1004, 1005]
+    );
     assert_eq!(ids(&list("?revenue_type=2")).len(), 7);
-    assert_eq!(ids(&list("?revenue_type=2&_q=dragon%20MUSIC")), vec![1003, 2002]);
+    assert_eq!(
+        ids(&list("?revenue_type=2&_q=dragon%20MUSIC")),
+        vec![1003, 2002]
+    );
     assert_eq!(ids(&list("?revenue_type=1&_q=siege")), vec![1002]);
 
     let page = list("?revenue_type=1&_offset=1&_limit=2");
@@ -381,7 +492,10 @@ fn get_mods_filters_and_paginates() {
     assert_eq!(v["result_limit"], 2);
     assert_eq!(v["result_total"], 5);
     let v = list("?revenue_type=1&_offset=4").json();
-    assert_eq!((v["result_count"].as_u64(), v["result_limit"].as_u64()), (Some(1), Some(100)));
+    assert_eq!(
+        (v["result_count"].as_u64(), v["result_limit"].as_u64()),
+        (Some(1), Some(100))
+    );
     assert_eq!(list("?_limit=500").json()["result_limit"], 100);
     let v = list("?_limit=abc").assert_error(422, 13009);
     assert!(v["error"]["errors"]["_limit"].is_string());
@@ -402,28 +516,57 @@ fn mod_objects_are_complete_and_downloadable() {
     assert_eq!(m["name_id"], "rogue-knight-hd-pack");
     assert_eq!(m["price"], 100);
     for field in [
-        "status", "visible", "submitted_by", "date_added", "date_updated", "date_live", "tax",
-        "summary", "description", "profile_url", "media", "monetization_options",
-        "metadata_kvp", "tags", "platforms",
+        "status",
+        "visible",
+        "submitted_by",
+        "date_added",
+        "date_updated",
+        "date_live",
+        "tax",
+        "summary",
+        "description",
+        "profile_url",
+        "media",
+        "monetization_options",
+        "metadata_kvp",
+        "tags",
+        "platforms",
     ] {
         assert!(m.get(field).is_some(), "{field}");
     }
-    for thumb in ["original", "thumb_320x180", "thumb_640x360", "thumb_1280x720"] {
+    for thumb in [
+        "original",
+        "thumb_320x180",
+        "thumb_640x360",
+        "thumb_1280x720",
+    ] {
         assert!(m["logo"][thumb].is_string(), "{thumb}");
     }
     let stats = &m["stats"];
-    for field in ["downloads_total", "ratings_percentage_positive", "ratings_weighted_aggregate", "ratings_display_text"] {
+    for field in [
+        "downloads_total",
+        "ratings_percentage_positive",
+        "ratings_weighted_aggregate",
+        "ratings_display_text",
+    ] {
         assert!(stats.get(field).is_some(), "{field}");
     }
     let file = &m["modfile"];
     let md5 = file["filehash"]["md5"].as_str().unwrap();
     assert_eq!(md5.len(), 32);
     assert!(md5.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert!(file["version"].is_string() && file["id"].is_u64() && file["download"]["date_expires"].is_i64());
+    assert!(
+        file["version"].is_string()
+            && file["id"].is_u64()
+            && file["download"]["date_expires"].is_i64()
+    );
     // The archive really has that size and hash.
     let download = get(file["download"]["binary_url"].as_str().unwrap());
     assert_eq!(download.status, 200);
-    assert_eq!(download.body.len() as u64, file["filesize"].as_u64().unwrap());
+    assert_eq!(
+        download.body.len() as u64,
+        file["filesize"].as_u64().unwrap()
+    );
     assert_eq!(fake_modio::md5_hex(&download.body), md5);
     // Another mod has another hash.
     let other = get(&with_key(&url(&s, "/games/1/mods/1002"))).json();
@@ -441,7 +584,11 @@ fn checkout(s: &FakeServer, token: &str, mod_id: u64, amount: i64, key: &str) ->
     post_form(
         &url(s, &format!("/games/1/mods/{mod_id}/checkout")),
         Some(token),
-        &[("type", "0"), ("display_amount", &amount), ("idempotent_key", key)],
+        &[
+            ("type", "0"),
+            ("display_amount", &amount),
+            ("idempotent_key", key),
+        ],
     )
 }
 
@@ -475,7 +622,10 @@ fn checkout_answers_the_pay_object() {
                 "transaction_id": v["transaction_id"]}])
     );
     let purchased = get_auth(&url(&s, "/me/purchased"), bob);
-    assert_eq!(ids(&purchased), vec![demo::MOD_CASTLE_SIEGE, demo::MOD_HD_PACK]);
+    assert_eq!(
+        ids(&purchased),
+        vec![demo::MOD_CASTLE_SIEGE, demo::MOD_HD_PACK]
+    );
 }
 
 #[test]
@@ -491,18 +641,31 @@ fn checkout_errors_in_documented_order() {
     let r = post_form(
         &url(&s, "/games/2/mods/1001/checkout"),
         Some(bob),
-        &[("type", "0"), ("display_amount", "100"), ("idempotent_key", "e")],
+        &[
+            ("type", "0"),
+            ("display_amount", "100"),
+            ("idempotent_key", "e"),
+        ],
     );
     r.assert_error(403, 900057);
     checkout(&s, "nope", demo::MOD_HD_PACK, 100, "f").assert_error(401, 11005);
     // Validation names every missing field; type must be 0.
-    let v = post_form(&url(&s, "/games/1/mods/1001/checkout"), Some(bob), &[]).assert_error(422, 13009);
+    let v =
+        post_form(&url(&s, "/games/1/mods/1001/checkout"), Some(bob), &[]).assert_error(422, 13009);
     let errors = v["error"]["errors"].as_object().unwrap();
-    assert!(errors.contains_key("type") && errors.contains_key("display_amount") && errors.contains_key("idempotent_key"));
+    assert!(
+        errors.contains_key("type")
+            && errors.contains_key("display_amount")
+            && errors.contains_key("idempotent_key")
+    );
     let v = post_form(
         &url(&s, "/games/1/mods/1001/checkout"),
         Some(bob),
-        &[("type", "1"), ("display_amount", "100"), ("idempotent_key", "g")],
+        &[
+            ("type", "1"),
+            ("display_amount", "100"),
+            ("idempotent_key", "g"),
+        ],
     )
     .assert_error(422, 13009);
     assert!(v["error"]["errors"]["type"].is_string());
@@ -540,7 +703,13 @@ fn idempotent_errors_replay_and_keys_are_per_user() {
     assert!(s.charges().is_empty());
     // Alice's "k" is her own.
     s.state().lock().unwrap().credit(demo::ALICE_ID, 1, 1500);
-    let r = checkout(&s, demo::ALICE_ACCESS_TOKEN, demo::MOD_SUNNY_SKIES, 1500, "k");
+    let r = checkout(
+        &s,
+        demo::ALICE_ACCESS_TOKEN,
+        demo::MOD_SUNNY_SKIES,
+        1500,
+        "k",
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(s.charges().len(), 1);
 }
@@ -564,7 +733,11 @@ fn concurrent_checkouts_with_one_key_charge_once() {
     let s = FakeServer::start();
     let bodies: Vec<Vec<u8>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..6)
-            .map(|_| scope.spawn(|| checkout(&s, demo::BOB_ACCESS_TOKEN, demo::MOD_HD_PACK, 100, "race").body))
+            .map(|_| {
+                scope.spawn(|| {
+                    checkout(&s, demo::BOB_ACCESS_TOKEN, demo::MOD_HD_PACK, 100, "race").body
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -588,9 +761,21 @@ fn purchased_paginates_and_filters() {
     let page = get_auth(&url(&s, "/me/purchased?_offset=1&_limit=2"), bob);
     assert_eq!(ids(&page), vec![1001, 1003]);
     assert_eq!(page.json()["result_total"], 4);
-    assert_eq!(ids(&get_auth(&url(&s, "/me/purchased?game_id=3"), bob)), Vec::<u64>::new());
-    assert_eq!(ids(&get_auth(&url(&s, "/me/purchased?game_id=1"), bob)).len(), 4);
-    assert_eq!(ids(&get_auth(&url(&s, "/me/purchased"), demo::ALICE_ACCESS_TOKEN)), Vec::<u64>::new());
+    assert_eq!(
+        ids(&get_auth(&url(&s, "/me/purchased?game_id=3"), bob)),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        ids(&get_auth(&url(&s, "/me/purchased?game_id=1"), bob)).len(),
+        4
+    );
+    assert_eq!(
+        ids(&get_auth(
+            &url(&s, "/me/purchased"),
+            demo::ALICE_ACCESS_TOKEN
+        )),
+        Vec::<u64>::new()
+    );
     get(&url(&s, "/me/purchased")).assert_error(401, 11005);
 }
 
@@ -613,7 +798,10 @@ fn request_log_records_encoding_and_headers() {
     assert_eq!(log[0]["query"], format!("api_key={}", demo::API_KEY));
     assert_eq!(log[0]["headers"]["x-modio-platform"], "windows");
     assert_eq!(log[0]["body"], String::from_utf8(body).unwrap());
-    assert_eq!(s.requests()[0].header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        s.requests()[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
     control(&s, "DELETE", "/requests", json!(null));
     assert!(s.requests().is_empty());
 }

@@ -43,20 +43,36 @@ fn prints_one_line_and_exits_when_stdin_closes() {
         .and_then(|l| l.strip_prefix("FAKE_MODIO_URL="))
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"), "{url}");
-    assert_eq!(get(&with_key(&format!("{url}/games/1"))).status, 200, "demo seed");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"),
+        "{url}"
+    );
+    assert_eq!(
+        get(&with_key(&format!("{url}/games/1"))).status,
+        200,
+        "demo seed"
+    );
     drop(child.stdin.take());
     assert!(wait_exit(&mut child).success());
     // Nothing else was printed on stdout.
     let mut rest = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut rest).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut rest)
+        .unwrap();
     assert_eq!(rest, "");
 }
 
 #[test]
 fn empty_seed_and_fixed_port() {
     // Find a free port, then ask for it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let (mut child, line) = spawn(&["--port", &port.to_string(), "--seed", "empty", "--quiet"]);
     assert_eq!(line, format!("FAKE_MODIO_URL=http://127.0.0.1:{port}/v1\n"));
     let r = get(&with_key(&format!("http://127.0.0.1:{port}/v1/games/1")));

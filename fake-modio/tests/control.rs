@@ -19,24 +19,42 @@ fn demo_seed_matches_the_readme() {
     assert_eq!(alice["entitlements"], json!({"steam": {"GOLD_1000": 2}}));
     assert_eq!(alice["terms_agreed"], true);
     let bob = control(&s, "GET", "/users/2", Value::Null).json();
-    assert_eq!((bob["username"].as_str(), bob["balance"].as_i64()), (Some("bob"), Some(500)));
+    assert_eq!(
+        (bob["username"].as_str(), bob["balance"].as_i64()),
+        (Some("bob"), Some(500))
+    );
     assert_eq!(bob["purchases"], json!([demo::MOD_CASTLE_SIEGE]));
-    assert_eq!(control(&s, "GET", "/users/3", Value::Null).json()["terms_agreed"], false);
+    assert_eq!(
+        control(&s, "GET", "/users/3", Value::Null).json()["terms_agreed"],
+        false
+    );
     let mods = get(&with_key(&url(&s, "/games/1/mods?revenue_type=2"))).json();
     let got: Vec<(u64, String, i64)> = mods["data"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["id"].as_u64().unwrap(), m["name"].as_str().unwrap().to_string(), m["price"].as_i64().unwrap()))
+        .map(|m| {
+            (
+                m["id"].as_u64().unwrap(),
+                m["name"].as_str().unwrap().to_string(),
+                m["price"].as_i64().unwrap(),
+            )
+        })
         .collect();
-    let want: Vec<(u64, String, i64)> = demo::MODS.iter().map(|(i, n, p)| (*i, n.to_string(), *p)).collect();
+    let want: Vec<(u64, String, i64)> = demo::MODS
+        .iter()
+        .map(|(i, n, p)| (*i, n.to_string(), *p))
+        .collect();
     assert_eq!(got, want);
     let state = s.state().lock().unwrap();
     let g1 = &state.games[&1];
     for portal in ["steam", "xboxlive", "psn", "meta", "apple", "google"] {
         assert!(g1.iap_portals.contains(portal));
         for (sku, amount) in [(demo::SKU_GOLD_1000, 1000), (demo::SKU_GOLD_500, 500)] {
-            assert!(g1.skus.iter().any(|m| m.portal == portal && m.sku == sku && m.amount == amount));
+            assert!(g1
+                .skus
+                .iter()
+                .any(|m| m.portal == portal && m.sku == sku && m.amount == amount));
         }
     }
     assert!(!state.games[&2].monetized);
@@ -76,28 +94,54 @@ fn users_games_and_mods_from_an_empty_start() {
         json!({"username": "dave", "game_id": 7, "balance": 30, "steam_ticket": "dave-ticket"}),
     )
     .json();
-    let (id, token) = (u["id"].as_u64().unwrap(), u["access_token"].as_str().unwrap().to_string());
+    let (id, token) = (
+        u["id"].as_u64().unwrap(),
+        u["access_token"].as_str().unwrap().to_string(),
+    );
     let w = get_auth(&url(&s, "/me/wallets?game_id=7"), &token).json();
     assert_eq!(w["balance"], 30);
 
-    let m = control(&s, "POST", "/mods", json!({"id": 77, "game_id": 7, "name": "Laser Pack", "price": 25, "tags": ["Weapons"]})).json();
+    let m = control(
+        &s,
+        "POST",
+        "/mods",
+        json!({"id": 77, "game_id": 7, "name": "Laser Pack", "price": 25, "tags": ["Weapons"]}),
+    )
+    .json();
     assert_eq!(m["id"], 77);
     assert_eq!(m["name_id"], "laser-pack");
     assert_eq!(m["tags"][0]["name"], "Weapons");
-    let list = get(&format!("{}/games/7/mods?revenue_type=1&api_key=space-key", s.base_url())).json();
+    let list = get(&format!(
+        "{}/games/7/mods?revenue_type=1&api_key=space-key",
+        s.base_url()
+    ))
+    .json();
     assert_eq!(list["result_total"], 1);
 
-    control(&s, "POST", &format!("/users/{id}/entitlements"), json!({"portal": "steam", "sku": "CRED_10", "count": 2}));
+    control(
+        &s,
+        "POST",
+        &format!("/users/{id}/entitlements"),
+        json!({"portal": "steam", "sku": "CRED_10", "count": 2}),
+    );
     let sync = post_form(&url(&s, "/me/iap/steam/sync"), Some(&token), &[]);
     assert_eq!(sync.json()["wallet"]["balance"], 50);
     // A control-issued token belongs to the user's own game (sync uses the token's game).
     let t2 = control(&s, "POST", &format!("/users/{id}/token"), json!({})).json();
-    let again = post_form(&url(&s, "/me/iap/steam/sync"), t2["access_token"].as_str(), &[]);
+    let again = post_form(
+        &url(&s, "/me/iap/steam/sync"),
+        t2["access_token"].as_str(),
+        &[],
+    );
     assert_eq!(again.status, 200, "{}", again.text());
     let r = post_form(
         &url(&s, "/games/7/mods/77/checkout"),
         Some(&token),
-        &[("type", "0"), ("display_amount", "25"), ("idempotent_key", "x")],
+        &[
+            ("type", "0"),
+            ("display_amount", "25"),
+            ("idempotent_key", "x"),
+        ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let user = control(&s, "GET", &format!("/users/{id}"), Value::Null).json();
@@ -120,12 +164,21 @@ fn users_games_and_mods_from_an_empty_start() {
 #[test]
 fn clock_and_bad_control_calls() {
     let s = FakeServer::start();
-    let before = control(&s, "GET", "/clock", Value::Null).json()["now"].as_i64().unwrap();
-    let after = control(&s, "POST", "/clock", json!({"advance_secs": 1000})).json()["now"].as_i64().unwrap();
+    let before = control(&s, "GET", "/clock", Value::Null).json()["now"]
+        .as_i64()
+        .unwrap();
+    let after = control(&s, "POST", "/clock", json!({"advance_secs": 1000})).json()["now"]
+        .as_i64()
+        .unwrap();
     assert!(after - before >= 1000);
     assert_eq!(control(&s, "POST", "/clock", json!({})).status, 400);
     assert_eq!(control(&s, "GET", "/users/99", Value::Null).status, 404);
     assert_eq!(control(&s, "POST", "/nothing", Value::Null).status, 404);
-    let r = send("POST", &format!("{}/users", s.control_url()), &[], b"{not json");
+    let r = send(
+        "POST",
+        &format!("{}/users", s.control_url()),
+        &[],
+        b"{not json",
+    );
     assert_eq!(r.status, 400);
 }

@@ -20,7 +20,11 @@ fn buy(s: &FakeServer, key: &str) -> std::io::Result<Resp> {
         "POST",
         &url(s, "/games/1/mods/1001/checkout"),
         &[FORM, ("Authorization", &auth)],
-        &form(&[("type", "0"), ("display_amount", "100"), ("idempotent_key", key)]),
+        &form(&[
+            ("type", "0"),
+            ("display_amount", "100"),
+            ("idempotent_key", key),
+        ]),
     )
 }
 
@@ -52,11 +56,19 @@ fn close_after_processes_then_drops_the_connection_without_a_status() {
         "POST",
         &url(&s, "/games/1/mods/1001/checkout"),
         &[FORM, ("Authorization", &auth)],
-        &form(&[("type", "0"), ("display_amount", "100"), ("idempotent_key", "ka")]),
+        &form(&[
+            ("type", "0"),
+            ("display_amount", "100"),
+            ("idempotent_key", "ka"),
+        ]),
     )
     .unwrap();
     let got = read_until_closed(&mut stream);
-    assert!(got.is_empty(), "no byte of response, got {:?}", String::from_utf8_lossy(&got));
+    assert!(
+        got.is_empty(),
+        "no byte of response, got {:?}",
+        String::from_utf8_lossy(&got)
+    );
     // It was processed: the retry with the same key replays the purchase, no 2nd charge.
     assert_eq!(s.charges().len(), 1);
     let retry = buy(&s, "ka").unwrap();
@@ -73,7 +85,10 @@ fn close_after_counts_and_spares_other_paths() {
     for _ in 0..2 {
         let err = try_send("GET", &mods, &[], b"").unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset),
+            matches!(
+                err.kind(),
+                ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset
+            ),
             "{err}"
         );
     }
@@ -95,8 +110,22 @@ fn status_before_fails_without_processing() {
 #[test]
 fn rate_limit_answers_429_with_retry_after() {
     let s = FakeServer::start();
-    s.add_fault("/v1/me/wallets", 1, Fault::RateLimit { retry_after: 57, error_ref: 11009 });
-    s.add_fault("/v1/me/wallets", 1, Fault::RateLimit { retry_after: 0, error_ref: 11008 });
+    s.add_fault(
+        "/v1/me/wallets",
+        1,
+        Fault::RateLimit {
+            retry_after: 57,
+            error_ref: 11009,
+        },
+    );
+    s.add_fault(
+        "/v1/me/wallets",
+        1,
+        Fault::RateLimit {
+            retry_after: 0,
+            error_ref: 11008,
+        },
+    );
     let w = url(&s, "/me/wallets?game_id=1");
     let r = get_auth(&w, demo::BOB_ACCESS_TOKEN);
     r.assert_error(429, 11009);
@@ -106,7 +135,14 @@ fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(r.header("retry-after"), Some("0"));
     assert_eq!(get_auth(&w, demo::BOB_ACCESS_TOKEN).status, 200);
     // Not processed.
-    s.add_fault(CHECKOUT, 1, Fault::RateLimit { retry_after: 1, error_ref: 11008 });
+    s.add_fault(
+        CHECKOUT,
+        1,
+        Fault::RateLimit {
+            retry_after: 1,
+            error_ref: 11008,
+        },
+    );
     buy(&s, "k").unwrap().assert_error(429, 11008);
     assert!(s.charges().is_empty());
 }
@@ -115,7 +151,13 @@ fn rate_limit_answers_429_with_retry_after() {
 fn delay_processes_first_and_does_not_block_other_requests() {
     let s = FakeServer::start();
     let delay = Duration::from_millis(1500);
-    s.add_fault(CHECKOUT, 1, Fault::Delay { ms: delay.as_millis() as u64 });
+    s.add_fault(
+        CHECKOUT,
+        1,
+        Fault::Delay {
+            ms: delay.as_millis() as u64,
+        },
+    );
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let slow = scope.spawn(|| {
@@ -132,7 +174,10 @@ fn delay_processes_first_and_does_not_block_other_requests() {
         assert_eq!(s.charges().len(), 1, "processed before the answer");
         let fast = get(&with_key(&url(&s, "/games/1")));
         assert_eq!(fast.status, 200);
-        assert!(!done.load(Ordering::SeqCst), "the fast request did not wait for the slow one");
+        assert!(
+            !done.load(Ordering::SeqCst),
+            "the fast request did not wait for the slow one"
+        );
         let (r, elapsed) = slow.join().unwrap();
         assert_eq!(r.status, 200);
         assert!(elapsed >= delay, "{elapsed:?}");
@@ -176,7 +221,11 @@ fn raw_answers_exactly_what_it_is_told() {
     s.add_fault(
         CHECKOUT,
         1,
-        Fault::Raw { status: 418, content_type: "text/plain".into(), body: "teapot".into() },
+        Fault::Raw {
+            status: 418,
+            content_type: "text/plain".into(),
+            body: "teapot".into(),
+        },
     );
     let r = buy(&s, "r").unwrap();
     assert_eq!(r.status, 418);
@@ -201,10 +250,23 @@ fn oversized_pads_a_valid_body() {
 fn trickle_sends_slowly_but_completely() {
     let s = FakeServer::start();
     let rate = 4000u64;
-    s.add_fault("/v1/games/1", 1, Fault::Trickle { bytes_per_sec: rate });
+    s.add_fault(
+        "/v1/games/1",
+        1,
+        Fault::Trickle {
+            bytes_per_sec: rate,
+        },
+    );
     let mut stream = connect(&s.base_url());
     let start = Instant::now();
-    write_request(&mut stream, "GET", &with_key(&url(&s, "/games/1")), &[], b"").unwrap();
+    write_request(
+        &mut stream,
+        "GET",
+        &with_key(&url(&s, "/games/1")),
+        &[],
+        b"",
+    )
+    .unwrap();
     // peek waits for the first byte without consuming it.
     stream.peek(&mut [0u8; 1]).unwrap();
     let first_byte = start.elapsed();
@@ -214,9 +276,19 @@ fn trickle_sends_slowly_but_completely() {
     assert_eq!(rest.json()["id"], 1);
     let expected = Duration::from_secs_f64(rest.body.len() as f64 / rate as f64);
     assert!(total >= expected, "{total:?} < {expected:?}");
-    assert!(first_byte * 3 < total, "bytes arrive gradually: first {first_byte:?}, all {total:?}");
+    assert!(
+        first_byte * 3 < total,
+        "bytes arrive gradually: first {first_byte:?}, all {total:?}"
+    );
     // The connection stays usable after a trickled answer.
-    write_request(&mut stream, "GET", &with_key(&url(&s, "/games/1")), &[], b"").unwrap();
+    write_request(
+        &mut stream,
+        "GET",
+        &with_key(&url(&s, "/games/1")),
+        &[],
+        b"",
+    )
+    .unwrap();
     assert_eq!(read_response(&mut stream).unwrap().status, 200);
 }
 
@@ -224,7 +296,14 @@ fn trickle_sends_slowly_but_completely() {
 fn redirect_points_elsewhere_without_processing() {
     let s = FakeServer::start();
     let target = format!("{}/games/1", s.base_url());
-    s.add_fault(CHECKOUT, 1, Fault::Redirect { status: 307, location: target.clone() });
+    s.add_fault(
+        CHECKOUT,
+        1,
+        Fault::Redirect {
+            status: 307,
+            location: target.clone(),
+        },
+    );
     let r = buy(&s, "x").unwrap();
     assert_eq!(r.status, 307);
     assert_eq!(r.header("location"), Some(target.as_str()));
@@ -264,11 +343,35 @@ fn faults_through_the_control_interface() {
     // A fault set through control applies like one set from Rust.
     let r = get(&url(&s, "/x1"));
     r.assert_error(502, 10000);
-    assert_eq!(control(&s, "GET", "/faults", json!(null)).json()[1]["count"], 1);
+    assert_eq!(
+        control(&s, "GET", "/faults", json!(null)).json()[1]["count"],
+        1
+    );
     // Bad requests are refused, and DELETE clears everything.
-    assert_eq!(control(&s, "POST", "/faults", json!({"path": "/v1", "kind": "boom"})).status, 400);
-    assert_eq!(control(&s, "POST", "/faults", json!({"path": "/v1", "kind": "status_before", "status": 200})).status, 400);
-    assert_eq!(control(&s, "POST", "/faults", json!({"kind": "html_error"})).status, 400);
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/faults",
+            json!({"path": "/v1", "kind": "boom"})
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/faults",
+            json!({"path": "/v1", "kind": "status_before", "status": 200})
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        control(&s, "POST", "/faults", json!({"kind": "html_error"})).status,
+        400
+    );
     control(&s, "DELETE", "/faults", json!(null));
     assert_eq!(control(&s, "GET", "/faults", json!(null)).json(), json!([]));
 }
@@ -278,7 +381,11 @@ fn faults_can_target_one_method_and_never_touch_control() {
     let s = FakeServer::start();
     s.add_fault_for_method("POST", "/v1/games", 1, Fault::StatusBefore { status: 503 });
     s.add_fault("/_control", 5, Fault::HtmlError);
-    assert_eq!(get(&with_key(&url(&s, "/games/1"))).status, 200, "GET is spared");
+    assert_eq!(
+        get(&with_key(&url(&s, "/games/1"))).status,
+        200,
+        "GET is spared"
+    );
     assert_eq!(control(&s, "GET", "/charges", json!(null)).status, 200);
     buy(&s, "m").unwrap().assert_error(503, 10000);
 }
@@ -287,7 +394,14 @@ fn faults_can_target_one_method_and_never_touch_control() {
 fn dropping_the_server_closes_connections() {
     let s = FakeServer::start();
     let mut stream = connect(&s.base_url());
-    write_request(&mut stream, "GET", &with_key(&url(&s, "/games/1")), &[], b"").unwrap();
+    write_request(
+        &mut stream,
+        "GET",
+        &with_key(&url(&s, "/games/1")),
+        &[],
+        b"",
+    )
+    .unwrap();
     assert_eq!(read_response(&mut stream).unwrap().status, 200);
     let base = s.base_url();
     drop(s);

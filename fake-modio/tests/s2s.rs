@@ -52,12 +52,20 @@ fn s2s(
     if let Some(k) = key {
         headers.push(("X-Modio-Idempotent-Key", k));
     }
-    send("POST", &url(s, &format!("/s2s/transactions/{what}")), &headers, &form(fields))
+    send(
+        "POST",
+        &url(s, &format!("/s2s/transactions/{what}")),
+        &headers,
+        &form(fields),
+    )
 }
 
 fn balance(s: &FakeServer, user: u64) -> (i64, i64) {
     let v = control(s, "GET", &format!("/users/{user}?game_id=1"), Value::Null).json();
-    (v["balance"].as_i64().unwrap(), v["deficit"].as_i64().unwrap())
+    (
+        v["balance"].as_i64().unwrap(),
+        v["deficit"].as_i64().unwrap(),
+    )
 }
 
 struct Setup {
@@ -74,12 +82,26 @@ fn setup() -> Setup {
 }
 
 fn intent(t: &Setup, key: &str, sku: &str, portal: &str) -> Resp {
-    s2s(&t.s, "intent", &t.service, Some(&t.alice), Some(key), &[("sku", sku), ("portal", portal)])
+    s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&t.alice),
+        Some(key),
+        &[("sku", sku), ("portal", portal)],
+    )
 }
 
 fn commit(t: &Setup, key: &str, id: &Value) -> Resp {
     let id = id.to_string();
-    s2s(&t.s, "commit", &t.service, Some(&t.alice), Some(key), &[("transaction_id", &id)])
+    s2s(
+        &t.s,
+        "commit",
+        &t.service,
+        Some(&t.alice),
+        Some(key),
+        &[("transaction_id", &id)],
+    )
 }
 
 #[test]
@@ -98,9 +120,16 @@ fn service_token_shape_and_errors() {
     assert!(v["access_token"].as_str().unwrap().len() > 10);
     assert_eq!(v["scopes"], "read,write");
     // Without `scope`, the client's scopes.
-    assert_eq!(service_token_with(&s, &base).json()["scopes"], "read,write,monetization");
+    assert_eq!(
+        service_token_with(&s, &base).json()["scopes"],
+        "read,write,monetization"
+    );
 
-    let wrong = [("client_id", "7001"), ("client_secret", "nope"), ("grant_type", "client_credentials")];
+    let wrong = [
+        ("client_id", "7001"),
+        ("client_secret", "nope"),
+        ("grant_type", "client_credentials"),
+    ];
     service_token_with(&s, &wrong).assert_error(401, 11075);
     let v = service_token_with(&s, &[]).assert_error(422, 13009);
     for f in ["client_id", "client_secret", "grant_type"] {
@@ -109,7 +138,8 @@ fn service_token_shape_and_errors() {
     let v = service_token_with(&s, &[&base[..2], &[("grant_type", "password")]].concat())
         .assert_error(422, 13009);
     assert!(v["error"]["errors"]["grant_type"].is_string());
-    service_token_with(&s, &[&base[..], &[("scope", "read,admin")]].concat()).assert_error(422, 13009);
+    service_token_with(&s, &[&base[..], &[("scope", "read,admin")]].concat())
+        .assert_error(422, 13009);
 
     // Clients added through control.
     let r = control(
@@ -119,7 +149,14 @@ fn service_token_shape_and_errors() {
         json!({"client_id": "42", "client_secret": "s", "game_id": 1}),
     );
     assert_eq!(r.status, 200);
-    let r = service_token_with(&s, &[("client_id", "42"), ("client_secret", "s"), ("grant_type", "client_credentials")]);
+    let r = service_token_with(
+        &s,
+        &[
+            ("client_id", "42"),
+            ("client_secret", "s"),
+            ("grant_type", "client_credentials"),
+        ],
+    );
     assert_eq!(r.status, 200);
 }
 
@@ -141,7 +178,11 @@ fn intent_then_commit_credits_once() {
         &t.service,
         Some(&t.alice),
         Some("d720901c-a8ed-42ff-9343-39d4a3e16b18"),
-        &[("sku", "GOLD_1000"), ("portal", "xboxlive"), ("gateway_uuid", "1f1ecb47-0074-4092-8eda-f6a65aa2ce32")],
+        &[
+            ("sku", "GOLD_1000"),
+            ("portal", "xboxlive"),
+            ("gateway_uuid", "1f1ecb47-0074-4092-8eda-f6a65aa2ce32"),
+        ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
@@ -159,7 +200,11 @@ fn intent_then_commit_credits_once() {
     assert_eq!(meta["game_name"], demo::GAME_NAME);
     assert_eq!(meta["token_name"], demo::TOKEN_NAME);
     assert!(meta["token_pack_id"].is_u64() && meta["token_pack_name"].is_string());
-    assert_eq!(balance(&t.s, demo::ALICE_ID), (0, 0), "nothing credited before commit");
+    assert_eq!(
+        balance(&t.s, demo::ALICE_ID),
+        (0, 0),
+        "nothing credited before commit"
+    );
 
     // The guide sends the same key to intent and commit: keys are per endpoint.
     let r = commit(&t, "d720901c-a8ed-42ff-9343-39d4a3e16b18", &id);
@@ -168,13 +213,20 @@ fn intent_then_commit_credits_once() {
     assert_eq!(r.json()["transaction_id"], id);
     assert_eq!(balance(&t.s, demo::ALICE_ID), (1000, 0));
     // Replayed, and committed again under another key: still credited once.
-    assert_eq!(commit(&t, "d720901c-a8ed-42ff-9343-39d4a3e16b18", &id).body, r.body);
+    assert_eq!(
+        commit(&t, "d720901c-a8ed-42ff-9343-39d4a3e16b18", &id).body,
+        r.body
+    );
     let again = commit(&t, "another-key", &id);
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["transaction_type"], "paid");
     assert_eq!(balance(&t.s, demo::ALICE_ID), (1000, 0));
     // The wallet the game client sees.
-    let w = get_auth(&url(&t.s, "/me/wallets?game_id=1"), demo::ALICE_ACCESS_TOKEN).json();
+    let w = get_auth(
+        &url(&t.s, "/me/wallets?game_id=1"),
+        demo::ALICE_ACCESS_TOKEN,
+    )
+    .json();
     assert_eq!(w["balance"], 1000);
 
     let list = control(&t.s, "GET", "/transactions", Value::Null).json();
@@ -195,18 +247,46 @@ fn intent_is_idempotent_per_user_and_expires_after_a_day() {
     assert_eq!(a.body, b.body, "replayed byte for byte");
     // Bob's key_1 is his own transaction.
     let bob = delegation(&t.s, demo::BOB_ACCESS_TOKEN);
-    let c = s2s(&t.s, "intent", &t.service, Some(&bob), Some("key_1"), &[("sku", "GOLD_500"), ("portal", "steam")]);
+    let c = s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&bob),
+        Some("key_1"),
+        &[("sku", "GOLD_500"), ("portal", "steam")],
+    );
     assert_ne!(c.json()["transaction_id"], a.json()["transaction_id"]);
     // A new delegation token for alice is still alice: the key replays.
     let alice2 = delegation(&t.s, demo::ALICE_ACCESS_TOKEN);
-    let d = s2s(&t.s, "intent", &t.service, Some(&alice2), Some("key_1"), &[("sku", "GOLD_500"), ("portal", "steam")]);
+    let d = s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&alice2),
+        Some("key_1"),
+        &[("sku", "GOLD_500"), ("portal", "steam")],
+    );
     assert_eq!(d.body, a.body);
-    assert_eq!(control(&t.s, "GET", "/transactions", Value::Null).json().as_array().unwrap().len(), 2);
+    assert_eq!(
+        control(&t.s, "GET", "/transactions", Value::Null)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // 24 h later the key is new (and delegation tokens are short-lived: get another).
     t.s.advance_clock(24 * 3600);
     let fresh = delegation(&t.s, demo::ALICE_ACCESS_TOKEN);
-    let e = s2s(&t.s, "intent", &t.service, Some(&fresh), Some("key_1"), &[("sku", "GOLD_500"), ("portal", "steam")]);
+    let e = s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&fresh),
+        Some("key_1"),
+        &[("sku", "GOLD_500"), ("portal", "steam")],
+    );
     assert_eq!(e.status, 200);
     assert_ne!(e.json()["transaction_id"], a.json()["transaction_id"]);
 }
@@ -219,15 +299,34 @@ fn s2s_headers_are_validated() {
     assert!(v["error"]["errors"]["X-Modio-Delegation-Token"].is_string());
     assert!(v["error"]["errors"]["X-Modio-Idempotent-Key"].is_string());
     for bad in ["has space", "dots.are.bad", "slash/", "plus+"] {
-        let v = s2s(&t.s, "intent", &t.service, Some(&t.alice), Some(bad), &fields).assert_error(422, 13009);
-        assert!(v["error"]["errors"]["X-Modio-Idempotent-Key"].is_string(), "{bad}");
+        let v = s2s(
+            &t.s,
+            "intent",
+            &t.service,
+            Some(&t.alice),
+            Some(bad),
+            &fields,
+        )
+        .assert_error(422, 13009);
+        assert!(
+            v["error"]["errors"]["X-Modio-Idempotent-Key"].is_string(),
+            "{bad}"
+        );
     }
     s2s(&t.s, "intent", &t.service, Some("nope"), Some("k"), &fields).assert_error(401, 11005);
     let v = s2s(&t.s, "commit", &t.service, Some(&t.alice), None, &[]).assert_error(422, 13009);
     assert!(v["error"]["errors"]["transaction_id"].is_string());
     // Delegation tokens expire.
     t.s.advance_clock(3600);
-    s2s(&t.s, "intent", &t.service, Some(&t.alice), Some("k"), &fields).assert_error(401, 11005);
+    s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&t.alice),
+        Some("k"),
+        &fields,
+    )
+    .assert_error(401, 11005);
 }
 
 #[test]
@@ -235,7 +334,15 @@ fn tokens_are_not_interchangeable() {
     let t = setup();
     let fields = [("sku", "GOLD_500"), ("portal", "steam")];
     // A user token cannot call S2S, a service token cannot call user endpoints.
-    s2s(&t.s, "intent", demo::ALICE_ACCESS_TOKEN, Some(&t.alice), Some("k"), &fields).assert_error(401, 11005);
+    s2s(
+        &t.s,
+        "intent",
+        demo::ALICE_ACCESS_TOKEN,
+        Some(&t.alice),
+        Some("k"),
+        &fields,
+    )
+    .assert_error(401, 11005);
     get_auth(&url(&t.s, "/me/wallets?game_id=1"), &t.service).assert_error(401, 11005);
     // Service token without the monetization scope.
     let r = service_token_with(
@@ -258,32 +365,74 @@ fn tokens_are_not_interchangeable() {
 #[test]
 fn intent_body_errors() {
     let t = setup();
-    let v = s2s(&t.s, "intent", &t.service, Some(&t.alice), Some("k1"), &[]).assert_error(422, 13009);
+    let v =
+        s2s(&t.s, "intent", &t.service, Some(&t.alice), Some("k1"), &[]).assert_error(422, 13009);
     assert!(v["error"]["errors"]["sku"].is_string() && v["error"]["errors"]["portal"].is_string());
     // Meta and Epic are sync portals but not S2S portals.
     let v = intent(&t, "k2", "GOLD_500", "meta").assert_error(422, 13009);
     assert!(v["error"]["errors"]["portal"].is_string());
     let v = intent(&t, "k3", "NOT_MAPPED", "steam").assert_error(422, 13009);
     assert!(v["error"]["errors"]["sku"].is_string());
-    let v = s2s(&t.s, "intent", &t.service, Some(&t.alice), Some("k4"), &[("sku", "GOLD_500"), ("portal", "steam"), ("gateway_uuid", "not alpha dash!")])
-        .assert_error(422, 13009);
+    let v = s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&t.alice),
+        Some("k4"),
+        &[
+            ("sku", "GOLD_500"),
+            ("portal", "steam"),
+            ("gateway_uuid", "not alpha dash!"),
+        ],
+    )
+    .assert_error(422, 13009);
     assert!(v["error"]["errors"]["gateway_uuid"].is_string());
     // An unmonetized game's client: 900057.
-    control(&t.s, "POST", "/oauth_clients", json!({"client_id": "8", "client_secret": "x", "game_id": 2}));
-    let r = service_token_with(&t.s, &[("client_id", "8"), ("client_secret", "x"), ("grant_type", "client_credentials")]);
+    control(
+        &t.s,
+        "POST",
+        "/oauth_clients",
+        json!({"client_id": "8", "client_secret": "x", "game_id": 2}),
+    );
+    let r = service_token_with(
+        &t.s,
+        &[
+            ("client_id", "8"),
+            ("client_secret", "x"),
+            ("grant_type", "client_credentials"),
+        ],
+    );
     let service2 = r.json()["access_token"].as_str().unwrap().to_string();
     let auth2 = post_form(
-        &format!("{}/external/steamauth?api_key={}", t.s.base_url(), demo::UNMONETIZED_API_KEY),
+        &format!(
+            "{}/external/steamauth?api_key={}",
+            t.s.base_url(),
+            demo::UNMONETIZED_API_KEY
+        ),
         None,
         &[("appdata", demo::ALICE_STEAM_TICKET)],
     );
     let user2 = auth2.json()["access_token"].as_str().unwrap().to_string();
     let d2 = delegation(&t.s, &user2);
-    s2s(&t.s, "intent", &service2, Some(&d2), Some("k5"), &[("sku", "GOLD_500"), ("portal", "steam")])
-        .assert_error(403, 900057);
+    s2s(
+        &t.s,
+        "intent",
+        &service2,
+        Some(&d2),
+        Some("k5"),
+        &[("sku", "GOLD_500"), ("portal", "steam")],
+    )
+    .assert_error(403, 900057);
     // A delegation token from another game is refused.
-    s2s(&t.s, "intent", &t.service, Some(&d2), Some("k6"), &[("sku", "GOLD_500"), ("portal", "steam")])
-        .assert_error(401, 11005);
+    s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&d2),
+        Some("k6"),
+        &[("sku", "GOLD_500"), ("portal", "steam")],
+    )
+    .assert_error(401, 11005);
 }
 
 #[test]
@@ -293,10 +442,24 @@ fn commit_errors() {
     // Bob cannot commit alice's transaction.
     let id = intent(&t, "i1", "GOLD_500", "steam").json()["transaction_id"].clone();
     let bob = delegation(&t.s, demo::BOB_ACCESS_TOKEN);
-    s2s(&t.s, "commit", &t.service, Some(&bob), Some("c2"), &[("transaction_id", &id.to_string())])
-        .assert_error(404, 14000);
-    s2s(&t.s, "commit", &t.service, Some(&t.alice), Some("c3"), &[("transaction_id", "abc")])
-        .assert_error(422, 13009);
+    s2s(
+        &t.s,
+        "commit",
+        &t.service,
+        Some(&bob),
+        Some("c2"),
+        &[("transaction_id", &id.to_string())],
+    )
+    .assert_error(404, 14000);
+    s2s(
+        &t.s,
+        "commit",
+        &t.service,
+        Some(&t.alice),
+        Some("c3"),
+        &[("transaction_id", "abc")],
+    )
+    .assert_error(422, 13009);
     assert_eq!(balance(&t.s, demo::ALICE_ID), (0, 0));
 }
 
@@ -310,8 +473,15 @@ fn clawback_refunds_and_records_deficit() {
     let id = intent(&t, "i", "GOLD_500", "steam").json()["transaction_id"].clone();
     let sid = id.to_string();
     // Not committed yet.
-    let v = clawback(&t, &[("transaction_id", &sid), ("portal", "steam"), ("refund_reason", "Chargeback")])
-        .assert_error(422, 13009);
+    let v = clawback(
+        &t,
+        &[
+            ("transaction_id", &sid),
+            ("portal", "steam"),
+            ("refund_reason", "Chargeback"),
+        ],
+    )
+    .assert_error(422, 13009);
     assert!(v["error"]["errors"]["transaction_id"].is_string());
     assert_eq!(commit(&t, "c", &id).status, 200);
     assert_eq!(balance(&t.s, demo::ALICE_ID), (500, 0));
@@ -319,12 +489,31 @@ fn clawback_refunds_and_records_deficit() {
     let r = post_form(
         &url(&t.s, "/games/1/mods/1003/checkout"),
         Some(demo::ALICE_ACCESS_TOKEN),
-        &[("type", "0"), ("display_amount", "400"), ("idempotent_key", "buy")],
+        &[
+            ("type", "0"),
+            ("display_amount", "400"),
+            ("idempotent_key", "buy"),
+        ],
     );
     assert_eq!(r.status, 200);
     // The wrong portal is refused.
-    clawback(&t, &[("transaction_id", &sid), ("portal", "psn"), ("refund_reason", "r")]).assert_error(422, 13009);
-    let r = clawback(&t, &[("transaction_id", &sid), ("portal", "steam"), ("refund_reason", "Chargeback Issued")]);
+    clawback(
+        &t,
+        &[
+            ("transaction_id", &sid),
+            ("portal", "psn"),
+            ("refund_reason", "r"),
+        ],
+    )
+    .assert_error(422, 13009);
+    let r = clawback(
+        &t,
+        &[
+            ("transaction_id", &sid),
+            ("portal", "steam"),
+            ("refund_reason", "Chargeback Issued"),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(v["transaction_type"], "refunded");
@@ -333,10 +522,24 @@ fn clawback_refunds_and_records_deficit() {
     assert_eq!(v["tax"], 0);
     assert!(v["tax_type"].is_string() && v["purchase_date"].is_i64());
     assert_eq!(balance(&t.s, demo::ALICE_ID), (0, 400));
-    let w = get_auth(&url(&t.s, "/me/wallets?game_id=1"), demo::ALICE_ACCESS_TOKEN).json();
-    assert_eq!((w["balance"].as_i64(), w["deficit"].as_i64()), (Some(0), Some(400)));
+    let w = get_auth(
+        &url(&t.s, "/me/wallets?game_id=1"),
+        demo::ALICE_ACCESS_TOKEN,
+    )
+    .json();
+    assert_eq!(
+        (w["balance"].as_i64(), w["deficit"].as_i64()),
+        (Some(0), Some(400))
+    );
     // Again: answered, nothing taken twice.
-    let again = clawback(&t, &[("transaction_id", &sid), ("portal", "steam"), ("refund_reason", "Chargeback Issued")]);
+    let again = clawback(
+        &t,
+        &[
+            ("transaction_id", &sid),
+            ("portal", "steam"),
+            ("refund_reason", "Chargeback Issued"),
+        ],
+    );
     assert_eq!(again.json()["transaction_type"], "refunded");
     assert_eq!(balance(&t.s, demo::ALICE_ID), (0, 400));
     // Later credits pay the deficit first.
@@ -351,10 +554,28 @@ fn clawback_refunds_and_records_deficit() {
 #[test]
 fn clawback_by_gateway_uuid_and_errors() {
     let t = setup();
-    let r = s2s(&t.s, "intent", &t.service, Some(&t.alice), Some("i"), &[("sku", "GOLD_1000"), ("portal", "google"), ("gateway_uuid", "GPA-1234")]);
+    let r = s2s(
+        &t.s,
+        "intent",
+        &t.service,
+        Some(&t.alice),
+        Some("i"),
+        &[
+            ("sku", "GOLD_1000"),
+            ("portal", "google"),
+            ("gateway_uuid", "GPA-1234"),
+        ],
+    );
     let id = r.json()["transaction_id"].clone();
     assert_eq!(commit(&t, "c", &id).status, 200);
-    let r = clawback(&t, &[("gateway_uuid", "GPA-1234"), ("portal", "google"), ("refund_reason", "Refund")]);
+    let r = clawback(
+        &t,
+        &[
+            ("gateway_uuid", "GPA-1234"),
+            ("portal", "google"),
+            ("refund_reason", "Refund"),
+        ],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["transaction_id"], id);
     assert_eq!(balance(&t.s, demo::ALICE_ID), (0, 0));
@@ -364,8 +585,27 @@ fn clawback_by_gateway_uuid_and_errors() {
     for f in ["transaction_id", "gateway_uuid", "refund_reason"] {
         assert!(errors.contains_key(f), "{f} in {v}");
     }
-    clawback(&t, &[("gateway_uuid", "unknown"), ("portal", "google"), ("refund_reason", "r")]).assert_error(404, 14000);
+    clawback(
+        &t,
+        &[
+            ("gateway_uuid", "unknown"),
+            ("portal", "google"),
+            ("refund_reason", "r"),
+        ],
+    )
+    .assert_error(404, 14000);
     // Service token only; a user token is refused.
-    s2s(&t.s, "clawback", demo::ALICE_ACCESS_TOKEN, None, None, &[("gateway_uuid", "GPA-1234"), ("portal", "google"), ("refund_reason", "r")])
-        .assert_error(401, 11005);
+    s2s(
+        &t.s,
+        "clawback",
+        demo::ALICE_ACCESS_TOKEN,
+        None,
+        None,
+        &[
+            ("gateway_uuid", "GPA-1234"),
+            ("portal", "google"),
+            ("refund_reason", "r"),
+        ],
+    )
+    .assert_error(401, 11005);
 }

@@ -21,11 +21,15 @@ fn find_user<'a>(
     let users = || state.users.values();
     let found = match endpoint {
         "steamauth" => {
-            let Some(t) = v.require(form, "appdata") else { return Ok(None) };
+            let Some(t) = v.require(form, "appdata") else {
+                return Ok(None);
+            };
             users().find(|u| u.credentials.steam_ticket.as_deref() == Some(t))
         }
         "xboxauth" => {
-            let Some(t) = v.require(form, "xbox_token") else { return Ok(None) };
+            let Some(t) = v.require(form, "xbox_token") else {
+                return Ok(None);
+            };
             users().find(|u| u.credentials.xbox_token.as_deref() == Some(t))
         }
         "psnauth" => {
@@ -44,7 +48,8 @@ fn find_user<'a>(
                     v.add("device", "The selected device is invalid.");
                 }
             }
-            let (Some(device), Some(_), Some(user_id), Some(token)) = (device, nonce, user_id, token)
+            let (Some(device), Some(_), Some(user_id), Some(token)) =
+                (device, nonce, user_id, token)
             else {
                 return Ok(None);
             };
@@ -55,7 +60,9 @@ fn find_user<'a>(
             })
         }
         "appleauth" => {
-            let Some(t) = v.require(form, "id_token") else { return Ok(None) };
+            let Some(t) = v.require(form, "id_token") else {
+                return Ok(None);
+            };
             users().find(|u| u.credentials.apple_id_token.as_deref() == Some(t))
         }
         "googleauth" => {
@@ -68,7 +75,9 @@ fn find_user<'a>(
             users().find(|u| u.credentials.google_auth_code.as_deref() == Some(t))
         }
         "epicgamesauth" => {
-            let Some(t) = v.require(form, "id_token") else { return Ok(None) };
+            let Some(t) = v.require(form, "id_token") else {
+                return Ok(None);
+            };
             users().find(|u| u.credentials.epic_id_token.as_deref() == Some(t))
         }
         _ => return Err(errors::resource_not_found()),
@@ -106,7 +115,10 @@ pub fn external_auth(state: &mut State, req: &Req, endpoint: &str) -> Answer {
             "true" | "1" => true,
             "false" | "0" => false,
             _ => {
-                v.add("terms_agreed", "The terms agreed field must be true or false.");
+                v.add(
+                    "terms_agreed",
+                    "The terms agreed field must be true or false.",
+                );
                 false
             }
         },
@@ -120,7 +132,11 @@ pub fn external_auth(state: &mut State, req: &Req, endpoint: &str) -> Answer {
         return Err(errors::terms_not_agreed());
     }
     if terms_agreed {
-        state.users.get_mut(&user_id).expect("found above").terms_agreed = true;
+        state
+            .users
+            .get_mut(&user_id)
+            .expect("found above")
+            .terms_agreed = true;
     }
     // `date_expires` may shorten the default week, never lengthen it.
     let default_expiry = state.now() + ACCESS_TOKEN_TTL_SECS;

@@ -59,7 +59,10 @@ fn purchase(
     key: &str,
 ) -> Answer {
     let game_id = path_id(game, errors::game_not_found)?;
-    let game = state.games.get(&game_id).ok_or_else(errors::game_not_found)?;
+    let game = state
+        .games
+        .get(&game_id)
+        .ok_or_else(errors::game_not_found)?;
     // Before the mod lookup: an unmonetized game answers 900057 whatever the mod.
     if !game.monetized {
         return Err(errors::game_not_monetized());

@@ -21,8 +21,7 @@ const VALID_SCOPES: [&str; 4] = ["read", "write", "update", "monetization"];
 /// Alpha-dash: the guide's `/A[a-zA-Z0-9_-]+z/` (a mangled `\A...\z`).
 pub fn is_alpha_dash(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -45,7 +44,10 @@ pub fn service_token(state: &mut State, req: &Req) -> Answer {
     });
     if let Some(scopes) = &requested {
         if scopes.iter().any(|s| !VALID_SCOPES.contains(&s.as_str())) {
-            v.add("scope", "Valid scopes are read, write, update and monetization.");
+            v.add(
+                "scope",
+                "Valid scopes are read, write, update and monetization.",
+            );
         }
     }
     v.finish()?;
@@ -119,14 +121,20 @@ fn s2s_headers(req: &Req, v: &mut Validation) -> (Option<String>, Option<String>
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     if delegation.is_none() {
-        v.add("X-Modio-Delegation-Token", "The X-Modio-Delegation-Token header is required.");
+        v.add(
+            "X-Modio-Delegation-Token",
+            "The X-Modio-Delegation-Token header is required.",
+        );
     }
     let key = req
         .header("x-modio-idempotent-key")
         .map(str::to_string)
         .filter(|s| !s.is_empty());
     match &key {
-        None => v.add("X-Modio-Idempotent-Key", "The X-Modio-Idempotent-Key header is required."),
+        None => v.add(
+            "X-Modio-Idempotent-Key",
+            "The X-Modio-Idempotent-Key header is required.",
+        ),
         Some(k) if !is_alpha_dash(k) => v.add(
             "X-Modio-Idempotent-Key",
             "The X-Modio-Idempotent-Key may only contain letters, numbers, dashes and underscores.",
@@ -150,7 +158,13 @@ fn delegation_user(state: &State, token: &str, game_id: u64) -> Result<u64, ApiR
 fn optional_alpha_dash(form: &Form, v: &mut Validation, field: &str) -> Option<String> {
     let value = form.get(field)?;
     if !is_alpha_dash(value) {
-        v.add(field, format!("The {} may only contain letters, numbers, dashes and underscores.", field.replace('_', " ")));
+        v.add(
+            field,
+            format!(
+                "The {} may only contain letters, numbers, dashes and underscores.",
+                field.replace('_', " ")
+            ),
+        );
     }
     Some(value.to_string())
 }
@@ -228,7 +242,10 @@ pub fn intent(state: &mut State, req: &Req) -> Answer {
     let user_id = delegation_user(state, &delegation, game_id)?;
 
     idempotent(state, user_id, IdemScope::S2sIntent, &key, |state| {
-        let game = state.games.get(&game_id).ok_or_else(errors::game_not_found)?;
+        let game = state
+            .games
+            .get(&game_id)
+            .ok_or_else(errors::game_not_found)?;
         if !game.monetized {
             return Err(errors::game_not_monetized());
         }
@@ -239,7 +256,10 @@ pub fn intent(state: &mut State, req: &Req) -> Answer {
             .cloned();
         let Some(mapping) = mapping else {
             let mut v = Validation::new();
-            v.add("sku", "The sku is not mapped to a token pack for this portal.");
+            v.add(
+                "sku",
+                "The sku is not mapped to a token pack for this portal.",
+            );
             v.finish()?;
             unreachable!("a validation with an error always fails");
         };
@@ -290,7 +310,10 @@ pub fn commit(state: &mut State, req: &Req) -> Answer {
         match t.state {
             TxState::Refunded => {
                 let mut v = Validation::new();
-                v.add("transaction_id", "The transaction has been refunded and cannot be committed.");
+                v.add(
+                    "transaction_id",
+                    "The transaction has been refunded and cannot be committed.",
+                );
                 v.finish()?;
                 unreachable!("a validation with an error always fails");
             }
@@ -317,8 +340,14 @@ pub fn clawback(state: &mut State, req: &Req) -> Answer {
     let transaction_id = v.optional_int(&form, "transaction_id");
     let gateway_uuid = form.get("gateway_uuid").map(str::to_string);
     if form.get("transaction_id").is_none() && gateway_uuid.is_none() {
-        v.add("transaction_id", "The transaction id field is required when gateway uuid is not present.");
-        v.add("gateway_uuid", "The gateway uuid field is required when transaction id is not present.");
+        v.add(
+            "transaction_id",
+            "The transaction id field is required when gateway uuid is not present.",
+        );
+        v.add(
+            "gateway_uuid",
+            "The gateway uuid field is required when transaction id is not present.",
+        );
     }
     let portal = portal_field(&form, &mut v);
     let reason = v.require(&form, "refund_reason").map(str::to_string);
@@ -338,7 +367,10 @@ pub fn clawback(state: &mut State, req: &Req) -> Answer {
         .ok_or_else(errors::resource_not_found)?;
     let mut v = Validation::new();
     if found.portal != portal {
-        v.add("portal", "The portal does not match the transaction's portal.");
+        v.add(
+            "portal",
+            "The portal does not match the transaction's portal.",
+        );
     }
     if found.state == TxState::Pending {
         v.add("transaction_id", "The transaction has not been committed.");

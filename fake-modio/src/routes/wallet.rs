@@ -27,7 +27,10 @@ pub fn get_wallet(state: &mut State, req: &Req) -> Answer {
     };
     v.finish()?;
     let game_id = game_id.expect("validated");
-    let game = state.games.get(&game_id).ok_or_else(errors::game_not_found)?;
+    let game = state
+        .games
+        .get(&game_id)
+        .ok_or_else(errors::game_not_found)?;
     if !game.monetized {
         return Err(errors::game_not_monetized());
     }

@@ -22,9 +22,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -44,7 +43,9 @@ impl Resp {
         assert_eq!(self.status, status, "status of {v}");
         assert_eq!(v["error"]["code"], status, "code in {v}");
         assert_eq!(v["error"]["error_ref"], error_ref, "error_ref in {v}");
-        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
         assert_eq!(self.header("content-type"), Some("application/json"));
         v
     }
@@ -133,7 +134,12 @@ pub fn connect(url: &str) -> TcpStream {
 }
 
 /// One request on a fresh connection.
-pub fn try_send(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Resp> {
+pub fn try_send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<Resp> {
     let mut stream = connect(url);
     write_request(&mut stream, method, url, headers, body)?;
     read_response(&mut stream)
@@ -181,7 +187,12 @@ pub fn control(server: &fake_modio::FakeServer, method: &str, path: &str, body: 
     } else {
         serde_json::to_vec(&body).unwrap()
     };
-    send(method, &url, &[("Content-Type", "application/json")], &bytes)
+    send(
+        method,
+        &url,
+        &[("Content-Type", "application/json")],
+        &bytes,
+    )
 }
 
 /// `?api_key=` for game 1.
