@@ -1,0 +1,1226 @@
+/*
+ * modio_market.hpp: a header-only C++17 wrapper over the modio_market C ABI (modio_market.h).
+ *
+ * Include this header and link the library (static: libmodio_market.a plus -lpthread -ldl -lm on
+ * Linux; or the shared library). Everything lives in namespace modio_market.
+ *
+ * OWNERSHIP
+ * - Config and Client own their C handle through std::unique_ptr with the matching _free
+ *   function. Both are move-only; a moved-from object is empty (valid() == false) and every call
+ *   on it fails with Code::NullPointer instead of crashing.
+ * - Strings go in as std::string_view (copied by the library during the call; an embedded NUL
+ *   byte is refused with Code::InvalidArgument). Results come out as plain C++ value types that
+ *   own std::string copies: the C data they are made from is only borrowed during the callback.
+ * - AccessToken::token and DelegationToken::token are secrets: never log them or write them to
+ *   files (keep a session token in the platform's secure storage).
+ *
+ * RESULTS AND ERRORS
+ * - Every fallible call returns Result<T> ([[nodiscard]]): check ok() (or operator bool) before
+ *   value(); error() carries the typed Error (code, HTTP status, mod.io error_ref and its name,
+ *   message, 422 field errors, retry-after). value() on an error (or error() on a value) throws
+ *   BadResultAccess, or calls std::abort() when exceptions are disabled (-fno-exceptions, as in
+ *   Unreal by default).
+ * - A request call (auth_*, get_*, sync_*, checkout, refresh_purchases,
+ *   request_delegation_token) returns Result<RequestId>. When it succeeds, the callback runs
+ *   EXACTLY ONCE later: with the value, the error, Code::Cancelled (cancel) or Code::ShutDown
+ *   (the Client is destroyed first). When the call itself fails (bad argument, empty callback,
+ *   client shut down), the returned Result holds the error and the callback never runs: it is
+ *   destroyed before the call returns.
+ *
+ * THREADS
+ * - The library is internally synchronized: a Client's methods may be called from any thread.
+ *   Callbacks (request callbacks and the log callback) run ONLY inside poll() / wait() /
+ *   wait_any(), on the thread that calls them, and inside the Client's destructor (Code::ShutDown,
+ *   on the destroying thread). Call poll() once per frame from the game thread. poll()/wait() from
+ *   inside a callback, or from two threads at once, fails with Code::Reentrant.
+ * - Do not move, assign or destroy a Client (or Config) while another thread is using it.
+ * - From a request callback you may start new requests, cancel, and even destroy the Client (its
+ *   other pending callbacks then get Code::ShutDown when that poll returns). Do not destroy the
+ *   Client or change the log callback from inside the LOG callback.
+ * - Each callback std::function is heap-allocated, handed to the library as user_data and deleted
+ *   by a static trampoline right after it ran, so what it captures is released then. No exception
+ *   ever crosses into C: one thrown by your callback is caught and discarded (handle errors inside
+ *   the callback).
+ */
+
+#ifndef MODIO_MARKET_HPP
+#define MODIO_MARKET_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "modio_market.h"
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define MODIO_MARKET_HPP_EXCEPTIONS 1
+#define MODIO_MARKET_HPP_TRY try
+#define MODIO_MARKET_HPP_CATCH_ALL catch (...) {}
+#else
+#define MODIO_MARKET_HPP_EXCEPTIONS 0
+#define MODIO_MARKET_HPP_TRY
+#define MODIO_MARKET_HPP_CATCH_ALL
+#endif
+
+namespace modio_market {
+
+/// Identifies one request of a Client; never 0.
+using RequestId = std::uint64_t;
+
+/// Every outcome the library reports (modio_market_result). Numbers the header gains later pass
+/// through unchanged.
+enum class Code : std::uint32_t {
+    Ok = MODIO_MARKET_RESULT_OK,
+    NullPointer = MODIO_MARKET_RESULT_NULL_POINTER,
+    InvalidUtf8 = MODIO_MARKET_RESULT_INVALID_UTF8,
+    InvalidArgument = MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+    UnknownEnumValue = MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE,
+    NotAuthenticated = MODIO_MARKET_RESULT_NOT_AUTHENTICATED,
+    Dns = MODIO_MARKET_RESULT_DNS,
+    Connect = MODIO_MARKET_RESULT_CONNECT,
+    Tls = MODIO_MARKET_RESULT_TLS,
+    Timeout = MODIO_MARKET_RESULT_TIMEOUT,
+    Transport = MODIO_MARKET_RESULT_TRANSPORT,
+    InsecureUrl = MODIO_MARKET_RESULT_INSECURE_URL,
+    Http = MODIO_MARKET_RESULT_HTTP,
+    MalformedResponse = MODIO_MARKET_RESULT_MALFORMED_RESPONSE,
+    ResponseTooLarge = MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE,
+    RateLimited = MODIO_MARKET_RESULT_RATE_LIMITED,
+    Cancelled = MODIO_MARKET_RESULT_CANCELLED,
+    ShutDown = MODIO_MARKET_RESULT_SHUT_DOWN,
+    Reentrant = MODIO_MARKET_RESULT_REENTRANT,
+    WaitTimedOut = MODIO_MARKET_RESULT_WAIT_TIMED_OUT,
+    RequestNotFound = MODIO_MARKET_RESULT_REQUEST_NOT_FOUND,
+    AlreadyCompleted = MODIO_MARKET_RESULT_ALREADY_COMPLETED,
+    BufferTooSmall = MODIO_MARKET_RESULT_BUFFER_TOO_SMALL,
+    Io = MODIO_MARKET_RESULT_IO,
+    Internal = MODIO_MARKET_RESULT_INTERNAL,
+};
+
+enum class LogLevel : std::uint32_t {
+    Error = MODIO_MARKET_LOG_LEVEL_ERROR,
+    Warn = MODIO_MARKET_LOG_LEVEL_WARN,
+    Info = MODIO_MARKET_LOG_LEVEL_INFO,
+    Debug = MODIO_MARKET_LOG_LEVEL_DEBUG,
+    Trace = MODIO_MARKET_LOG_LEVEL_TRACE,
+};
+
+enum class Environment : std::uint32_t {
+    Live = MODIO_MARKET_ENVIRONMENT_LIVE,
+    Test = MODIO_MARKET_ENVIRONMENT_TEST,
+};
+
+/// Revenue filter of Client::get_mods (Paid for the premium store).
+enum class RevenueType : std::uint32_t {
+    Free = MODIO_MARKET_REVENUE_TYPE_FREE,
+    Paid = MODIO_MARKET_REVENUE_TYPE_PAID,
+    Both = MODIO_MARKET_REVENUE_TYPE_BOTH,
+};
+
+/// State of a synced entitlement; other numbers mod.io sends pass through.
+enum class EntitlementState : std::int64_t {
+    Failed = MODIO_MARKET_ENTITLEMENT_STATE_FAILED,
+    Pending = MODIO_MARKET_ENTITLEMENT_STATE_PENDING,
+    Fulfilled = MODIO_MARKET_ENTITLEMENT_STATE_FULFILLED,
+    ConsumeLimitExceeded = MODIO_MARKET_ENTITLEMENT_STATE_CONSUME_LIMIT_EXCEEDED,
+};
+
+enum class TransactionState : std::uint32_t {
+    Pending = MODIO_MARKET_TRANSACTION_STATE_PENDING,
+    Paid = MODIO_MARKET_TRANSACTION_STATE_PAID,
+    Refunded = MODIO_MARKET_TRANSACTION_STATE_REFUNDED,
+    Cancelled = MODIO_MARKET_TRANSACTION_STATE_CANCELLED,
+    Cleared = MODIO_MARKET_TRANSACTION_STATE_CLEARED,
+    Failed = MODIO_MARKET_TRANSACTION_STATE_FAILED,
+    /// A state the docs do not list; see Transaction::state_name.
+    Other = MODIO_MARKET_TRANSACTION_STATE_OTHER,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Library-wide functions
+// ---------------------------------------------------------------------------------------------
+
+/// The library version ("0.1.0").
+inline std::string_view version() noexcept {
+    const char* v = modio_market_version();
+    return v != nullptr ? std::string_view(v) : std::string_view();
+}
+
+/// The constant's name of a code ("MODIO_MARKET_RESULT_HTTP").
+inline std::string_view code_name(Code code) noexcept {
+    const char* n = modio_market_result_name(static_cast<std::uint32_t>(code));
+    return n != nullptr ? std::string_view(n) : std::string_view();
+}
+
+/// A short English description of a code ("the request timed out").
+inline std::string_view code_message(Code code) noexcept {
+    const char* m = modio_market_result_message(static_cast<std::uint32_t>(code));
+    return m != nullptr ? std::string_view(m) : std::string_view();
+}
+
+/// The name of a mod.io error_ref the library knows ("MONETIZATION_INSUFFICIENT_FUNDS"), or an
+/// empty view for others.
+inline std::string_view error_ref_name(std::int64_t error_ref) noexcept {
+    const char* n = modio_market_error_ref_name(error_ref);
+    return n != nullptr ? std::string_view(n) : std::string_view();
+}
+
+/// The text of the most recent failed C call on this thread (names the bad argument).
+inline std::string last_error_message() {
+    std::size_t length = 0;
+    if (modio_market_last_error_message(nullptr, 0, &length) != MODIO_MARKET_RESULT_BUFFER_TOO_SMALL || length == 0) {
+        return std::string();
+    }
+    std::string text(length + 1, '\0');
+    if (modio_market_last_error_message(&text[0], text.size(), &length) != MODIO_MARKET_RESULT_OK) {
+        return std::string();
+    }
+    text.resize(length);
+    return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and Result<T>
+// ---------------------------------------------------------------------------------------------
+
+/// One entry of a 422 answer's `errors` map.
+struct FieldError {
+    std::string field;
+    std::string message;
+};
+
+/// Why a call or a request failed. Never contains a secret.
+struct Error {
+    Code code = Code::Internal;
+    /// HTTP status for Code::Http / Code::RateLimited, else 0.
+    std::uint32_t http_status = 0;
+    /// mod.io's error_ref (e.g. MODIO_MARKET_ERROR_REF_MONETIZATION_INSUFFICIENT_FUNDS), 0 when none.
+    std::int64_t error_ref = 0;
+    /// The ref's name ("MONETIZATION_INSUFFICIENT_FUNDS") when the library knows it, else empty.
+    std::string error_ref_name;
+    /// A readable description (the server's message for HTTP errors).
+    std::string message;
+    /// The `errors` field map of a 422 answer.
+    std::vector<FieldError> field_errors;
+    /// For Code::RateLimited: seconds mod.io asked to wait; else -1.
+    std::int64_t retry_after_secs = -1;
+
+    bool is(Code c) const noexcept { return code == c; }
+    bool has_ref(std::int64_t ref) const noexcept { return error_ref == ref; }
+    /// How long mod.io asked to wait (rate limiting), if it did.
+    std::optional<std::chrono::seconds> retry_after() const {
+        if (retry_after_secs < 0) {
+            return std::nullopt;
+        }
+        return std::chrono::seconds(retry_after_secs);
+    }
+    /// "MODIO_MARKET_RESULT_HTTP (HTTP 422, error_ref 900049 MONETIZATION_INSUFFICIENT_FUNDS): <message>"
+    std::string to_string() const {
+        std::string out(code_name(code));
+        if (out.empty()) {
+            out = "MODIO_MARKET_RESULT_" + std::to_string(static_cast<std::uint32_t>(code));
+        }
+        if (http_status != 0 || error_ref != 0) {
+            out += " (";
+            if (http_status != 0) {
+                out += "HTTP " + std::to_string(http_status);
+            }
+            if (error_ref != 0) {
+                out += http_status != 0 ? ", error_ref " : "error_ref ";
+                out += std::to_string(error_ref);
+                if (!error_ref_name.empty()) {
+                    out += " " + error_ref_name;
+                }
+            }
+            out += ")";
+        }
+        if (!message.empty()) {
+            out += ": " + message;
+        }
+        return out;
+    }
+
+    static Error make(Code c, std::string text) {
+        Error e;
+        e.code = c;
+        e.message = std::move(text);
+        return e;
+    }
+};
+
+/// Thrown by Result::value() on an error and Result::error() on a value (when exceptions are on).
+class BadResultAccess : public std::exception {
+public:
+    const char* what() const noexcept override {
+        return "modio_market::Result: value() read on an error, or error() on a value; check ok() first";
+    }
+};
+
+namespace detail {
+[[noreturn]] inline void bad_result_access() {
+#if MODIO_MARKET_HPP_EXCEPTIONS
+    throw BadResultAccess();
+#else
+    std::abort();
+#endif
+}
+}  // namespace detail
+
+/// A value or an Error. Must be checked: [[nodiscard]].
+template <class T>
+class [[nodiscard]] Result {
+public:
+    using value_type = T;
+
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+    Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
+
+    bool ok() const noexcept { return v_.index() == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+    /// True when this is an error with that code.
+    bool has_error(Code code) const noexcept { return !ok() && std::get_if<1>(&v_)->code == code; }
+    /// True when this is an error with that mod.io error_ref.
+    bool has_error_ref(std::int64_t ref) const noexcept { return !ok() && std::get_if<1>(&v_)->error_ref == ref; }
+
+    T& value() & {
+        if (!ok()) detail::bad_result_access();
+        return *std::get_if<0>(&v_);
+    }
+    const T& value() const& {
+        if (!ok()) detail::bad_result_access();
+        return *std::get_if<0>(&v_);
+    }
+    T&& value() && {
+        if (!ok()) detail::bad_result_access();
+        return std::move(*std::get_if<0>(&v_));
+    }
+    T& operator*() & { return value(); }
+    const T& operator*() const& { return value(); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+
+    template <class U>
+    T value_or(U&& fallback) const& {
+        return ok() ? *std::get_if<0>(&v_) : static_cast<T>(std::forward<U>(fallback));
+    }
+    template <class U>
+    T value_or(U&& fallback) && {
+        return ok() ? std::move(*std::get_if<0>(&v_)) : static_cast<T>(std::forward<U>(fallback));
+    }
+
+    const Error& error() const& {
+        if (ok()) detail::bad_result_access();
+        return *std::get_if<1>(&v_);
+    }
+    Error&& error() && {
+        if (ok()) detail::bad_result_access();
+        return std::move(*std::get_if<1>(&v_));
+    }
+
+private:
+    std::variant<T, Error> v_;
+};
+
+/// Success without a value, or an Error. Must be checked: [[nodiscard]].
+template <>
+class [[nodiscard]] Result<void> {
+public:
+    using value_type = void;
+
+    Result() = default;
+    Result(Error error) : error_(std::move(error)) {}
+
+    bool ok() const noexcept { return !error_.has_value(); }
+    explicit operator bool() const noexcept { return ok(); }
+    bool has_error(Code code) const noexcept { return error_.has_value() && error_->code == code; }
+    bool has_error_ref(std::int64_t ref) const noexcept { return error_.has_value() && error_->error_ref == ref; }
+    void value() const {
+        if (!ok()) detail::bad_result_access();
+    }
+    const Error& error() const& {
+        if (ok()) detail::bad_result_access();
+        return *error_;
+    }
+    Error&& error() && {
+        if (ok()) detail::bad_result_access();
+        return std::move(*error_);
+    }
+
+private:
+    std::optional<Error> error_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Value types (owned copies of what the library passes to callbacks)
+// ---------------------------------------------------------------------------------------------
+
+/// A user access token. SECRET: never log it. Already kept by the Client that authenticated; store
+/// it securely to restore a session later with Client::set_access_token.
+struct AccessToken {
+    std::string token;
+    /// Unix time the token expires.
+    std::int64_t date_expires = 0;
+};
+
+/// The user's wallet for the game; amounts in the game's virtual currency.
+struct Wallet {
+    std::string wallet_type;
+    std::string currency;
+    std::string payment_method_id;
+    std::uint64_t game_id = 0;
+    std::int64_t balance = 0;
+    std::int64_t pending_balance = 0;
+    std::int64_t deficit = 0;
+    /// MODIO_MARKET_MONETIZATION_STATUS_* flags; 0 = unregistered.
+    std::uint32_t monetization_status = 0;
+
+    bool has_status(std::uint32_t flag) const noexcept { return (monetization_status & flag) != 0; }
+};
+
+/// One entitlement line of a sync.
+struct Entitlement {
+    std::string transaction_id;
+    EntitlementState state = EntitlementState::Failed;
+    /// "failed", "pending", "fulfilled", "consume limit exceeded" or "unknown".
+    std::string state_name;
+    std::string sku_id;
+    bool consumed = false;
+    /// 0 = virtual currency.
+    std::int64_t entitlement_type = 0;
+    /// `details` as JSON, if mod.io sent any.
+    std::optional<std::string> details_json;
+
+    bool fulfilled() const noexcept { return state == EntitlementState::Fulfilled; }
+};
+
+/// The answer of an entitlement sync.
+struct EntitlementSync {
+    /// Wallet balance after the sync.
+    std::int64_t balance = 0;
+    std::vector<Entitlement> entitlements;
+};
+
+/// The game's settings that matter to a store.
+struct Game {
+    std::uint64_t id = 0;
+    std::string name;
+    /// MODIO_MARKET_API_ACCESS_* flags.
+    std::uint32_t api_access_options = 0;
+    bool open = false;
+    bool direct_downloads = false;
+    bool authorised_downloads_only = false;
+    bool paid_downloads_need_purchase = false;
+    /// The game's name for its virtual currency.
+    std::string token_name;
+    /// The whole game object as mod.io sent it.
+    std::string json;
+};
+
+/// A mod with what a store page needs.
+struct Mod {
+    std::uint64_t id = 0;
+    std::uint64_t game_id = 0;
+    std::string name;
+    std::string name_id;
+    std::string summary;
+    /// Price in virtual currency; 0 for free mods.
+    std::int64_t price = 0;
+    std::string logo_url;
+    std::string profile_url;
+    std::uint64_t modfile_id = 0;
+    /// Size of the modfile in bytes.
+    std::uint64_t filesize = 0;
+    std::string md5;
+    std::string version;
+    std::uint64_t downloads_total = 0;
+    /// Percentage of positive ratings, 0-100.
+    std::uint32_t rating_percentage_positive = 0;
+    double rating_weighted_aggregate = 0.0;
+    std::string rating_display_text;
+    /// The whole mod object as mod.io sent it.
+    std::string json;
+
+    bool is_free() const noexcept { return price == 0; }
+};
+
+/// One page of a mod list.
+struct ModPage {
+    std::vector<Mod> mods;
+    std::uint64_t result_offset = 0;
+    std::uint64_t result_limit = 0;
+    /// Every mod matching the query, across pages.
+    std::uint64_t result_total = 0;
+};
+
+/// A mod.io transaction.
+struct Transaction {
+    std::uint64_t id = 0;
+    std::string gateway_uuid;
+    std::int64_t gross_amount = 0;
+    std::int64_t net_amount = 0;
+    std::int64_t platform_fee = 0;
+    std::int64_t gateway_fee = 0;
+    std::int64_t tax = 0;
+    std::string tax_type;
+    TransactionState state = TransactionState::Other;
+    /// The state as text ("paid", or what the server sent for Other).
+    std::string state_name;
+    /// `meta` as JSON.
+    std::string meta_json;
+    /// Unix time.
+    std::int64_t purchase_date = 0;
+};
+
+/// A completed checkout.
+struct Checkout {
+    Transaction transaction;
+    /// Wallet balance after the purchase.
+    std::int64_t balance = 0;
+    std::int64_t deficit = 0;
+    std::string wallet_type;
+    std::string payment_method_id;
+    /// The idempotency key the purchase was made with (generated when none was given).
+    std::string idempotency_key;
+    Mod purchased_mod;
+};
+
+/// Every mod the user has purchased.
+struct Purchases {
+    std::vector<Mod> mods;
+};
+
+/// A user delegation token for the studio's purchase server. SECRET: send it to your backend only.
+struct DelegationToken {
+    std::string entity;
+    std::string token;
+};
+
+/// A request's completion handler: runs exactly once, inside poll()/wait() (or the Client's
+/// destructor, with Code::ShutDown).
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+
+/// Receives log records inside poll()/wait(); the text never contains a secret.
+using LogCallback = std::function<void(LogLevel, std::string_view)>;
+
+// ---------------------------------------------------------------------------------------------
+// Internals: C view -> C++ value conversion, argument checks, trampolines
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+
+inline std::string str(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
+
+inline std::optional<std::string> opt_str(const char* s) {
+    if (s == nullptr) return std::nullopt;
+    return std::string(s);
+}
+
+inline Error from_c(const modio_market_error& e) {
+    Error out;
+    out.code = static_cast<Code>(e.code);
+    out.http_status = e.http_status;
+    out.error_ref = e.error_ref;
+    out.error_ref_name = str(e.error_ref_name);
+    out.message = str(e.message);
+    out.retry_after_secs = e.retry_after_secs;
+    if (e.field_errors != nullptr) {
+        out.field_errors.reserve(e.field_error_count);
+        for (std::size_t i = 0; i < e.field_error_count; ++i) {
+            out.field_errors.push_back(FieldError{str(e.field_errors[i].field), str(e.field_errors[i].message)});
+        }
+    }
+    return out;
+}
+
+/// The error of a failed C call: its code and this thread's last error text (read at once).
+inline Error call_error(modio_market_result rc) {
+    Error e;
+    e.code = static_cast<Code>(rc);
+    e.message = last_error_message();
+    if (e.message.empty()) {
+        e.message = std::string(code_message(e.code));
+    }
+    return e;
+}
+
+inline Result<void> check(modio_market_result rc) {
+    if (rc == MODIO_MARKET_RESULT_OK) return Result<void>();
+    return call_error(rc);
+}
+
+inline AccessToken from_c(const modio_market_access_token& t) { return AccessToken{str(t.access_token), t.date_expires}; }
+
+inline Wallet from_c(const modio_market_wallet& w) {
+    Wallet out;
+    out.wallet_type = str(w.wallet_type);
+    out.currency = str(w.currency);
+    out.payment_method_id = str(w.payment_method_id);
+    out.game_id = w.game_id;
+    out.balance = w.balance;
+    out.pending_balance = w.pending_balance;
+    out.deficit = w.deficit;
+    out.monetization_status = w.monetization_status;
+    return out;
+}
+
+inline Entitlement from_c(const modio_market_entitlement& e) {
+    Entitlement out;
+    out.transaction_id = str(e.transaction_id);
+    out.state = static_cast<EntitlementState>(e.state);
+    out.state_name = str(e.state_name);
+    out.sku_id = str(e.sku_id);
+    out.consumed = e.consumed;
+    out.entitlement_type = e.entitlement_type;
+    out.details_json = opt_str(e.details_json);
+    return out;
+}
+
+inline EntitlementSync from_c(const modio_market_entitlement_sync& s) {
+    EntitlementSync out;
+    out.balance = s.balance;
+    if (s.entitlements != nullptr) {
+        out.entitlements.reserve(s.entitlement_count);
+        for (std::size_t i = 0; i < s.entitlement_count; ++i) out.entitlements.push_back(from_c(s.entitlements[i]));
+    }
+    return out;
+}
+
+inline Game from_c(const modio_market_game& g) {
+    Game out;
+    out.id = g.id;
+    out.name = str(g.name);
+    out.api_access_options = g.api_access_options;
+    out.open = g.open;
+    out.direct_downloads = g.direct_downloads;
+    out.authorised_downloads_only = g.authorised_downloads_only;
+    out.paid_downloads_need_purchase = g.paid_downloads_need_purchase;
+    out.token_name = str(g.token_name);
+    out.json = str(g.json);
+    return out;
+}
+
+inline Mod from_c(const modio_market_mod& m) {
+    Mod out;
+    out.id = m.id;
+    out.game_id = m.game_id;
+    out.name = str(m.name);
+    out.name_id = str(m.name_id);
+    out.summary = str(m.summary);
+    out.price = m.price;
+    out.logo_url = str(m.logo_url);
+    out.profile_url = str(m.profile_url);
+    out.modfile_id = m.modfile_id;
+    out.filesize = m.filesize;
+    out.md5 = str(m.md5);
+    out.version = str(m.version);
+    out.downloads_total = m.downloads_total;
+    out.rating_percentage_positive = m.rating_percentage_positive;
+    out.rating_weighted_aggregate = m.rating_weighted_aggregate;
+    out.rating_display_text = str(m.rating_display_text);
+    out.json = str(m.json);
+    return out;
+}
+
+inline std::vector<Mod> mods_from_c(const modio_market_mod* mods, std::size_t count) {
+    std::vector<Mod> out;
+    if (mods != nullptr) {
+        out.reserve(count);
+        for (std::size_t i = 0; i < count; ++i) out.push_back(from_c(mods[i]));
+    }
+    return out;
+}
+
+inline ModPage from_c(const modio_market_mod_page& p) {
+    ModPage out;
+    out.mods = mods_from_c(p.mods, p.mod_count);
+    out.result_offset = p.result_offset;
+    out.result_limit = p.result_limit;
+    out.result_total = p.result_total;
+    return out;
+}
+
+inline Transaction from_c(const modio_market_transaction& t) {
+    Transaction out;
+    out.id = t.id;
+    out.gateway_uuid = str(t.gateway_uuid);
+    out.gross_amount = t.gross_amount;
+    out.net_amount = t.net_amount;
+    out.platform_fee = t.platform_fee;
+    out.gateway_fee = t.gateway_fee;
+    out.tax = t.tax;
+    out.tax_type = str(t.tax_type);
+    out.state = static_cast<TransactionState>(t.state);
+    out.state_name = str(t.state_name);
+    out.meta_json = str(t.meta_json);
+    out.purchase_date = t.purchase_date;
+    return out;
+}
+
+inline Checkout from_c(const modio_market_checkout& c) {
+    Checkout out;
+    out.transaction = from_c(c.transaction);
+    out.balance = c.balance;
+    out.deficit = c.deficit;
+    out.wallet_type = str(c.wallet_type);
+    out.payment_method_id = str(c.payment_method_id);
+    out.idempotency_key = str(c.idempotency_key);
+    if (c.purchased_mod != nullptr) out.purchased_mod = from_c(*c.purchased_mod);
+    return out;
+}
+
+inline Purchases from_c(const modio_market_purchases& p) { return Purchases{mods_from_c(p.mods, p.mod_count)}; }
+
+inline DelegationToken from_c(const modio_market_delegation_token& d) { return DelegationToken{str(d.entity), str(d.token)}; }
+
+/// A string argument as the C ABI wants it: NUL-terminated, with no NUL inside.
+class CStr {
+public:
+    CStr(std::string_view value, const char* name) : value_(value), name_(name) {}
+    /// Empty views become NULL (for the C ABI's optional strings).
+    static CStr optional(std::string_view value, const char* name) {
+        CStr s(value, name);
+        s.null_when_empty_ = true;
+        return s;
+    }
+    bool valid() const noexcept { return value_.find('\0') == std::string::npos; }
+    Error error() const {
+        return Error::make(Code::InvalidArgument, std::string("argument `") + name_ + "` contains a NUL byte");
+    }
+    const char* get() const noexcept { return null_when_empty_ && value_.empty() ? nullptr : value_.c_str(); }
+
+private:
+    std::string value_;
+    const char* name_;
+    bool null_when_empty_ = false;
+};
+
+/// The first invalid argument's error, if any.
+inline std::optional<Error> first_invalid(std::initializer_list<const CStr*> args) {
+    for (const CStr* a : args) {
+        if (!a->valid()) return a->error();
+    }
+    return std::nullopt;
+}
+
+/// The clients whose poll/wait is running on this thread, innermost first: a Client destroyed
+/// from inside one of its own callbacks is freed by the library only when that poll returns.
+struct PumpMark {
+    const modio_market_client* client;
+    const PumpMark* previous;
+
+    static const PumpMark*& top() noexcept {
+        static thread_local const PumpMark* current = nullptr;
+        return current;
+    }
+    static bool active(const modio_market_client* c) noexcept {
+        for (const PumpMark* m = top(); m != nullptr; m = m->previous) {
+            if (m->client == c) return true;
+        }
+        return false;
+    }
+    explicit PumpMark(const modio_market_client* c) noexcept : client(c), previous(top()) { top() = this; }
+    ~PumpMark() { top() = previous; }
+    PumpMark(const PumpMark&) = delete;
+    PumpMark& operator=(const PumpMark&) = delete;
+};
+
+/// Depth of log callbacks running on this thread.
+inline int& log_callback_depth() noexcept {
+    static thread_local int depth = 0;
+    return depth;
+}
+
+/// The heap-allocated log callback; user_data of the C log callback.
+struct LogSlot {
+    LogCallback callback;
+};
+
+inline void log_trampoline(void* user_data, modio_market_log_level level, const char* message) noexcept {
+    auto* slot = static_cast<LogSlot*>(user_data);
+    if (slot == nullptr || !slot->callback) return;
+    ++log_callback_depth();
+    MODIO_MARKET_HPP_TRY {
+        slot->callback(static_cast<LogLevel>(level), message != nullptr ? std::string_view(message) : std::string_view());
+    }
+    MODIO_MARKET_HPP_CATCH_ALL
+    --log_callback_depth();
+}
+
+/// Runs a request's callback once with its outcome, then deletes it. Never lets an exception out.
+template <class T, class CView>
+void complete(void* user_data, std::uint64_t /*request_id*/, const modio_market_error* error, const CView* view) noexcept {
+    std::unique_ptr<Callback<T>> callback(static_cast<Callback<T>*>(user_data));
+    if (!callback) return;
+    MODIO_MARKET_HPP_TRY {
+        if (error != nullptr) {
+            (*callback)(Result<T>(from_c(*error)));
+        } else if (view != nullptr) {
+            (*callback)(Result<T>(from_c(*view)));
+        } else {
+            (*callback)(Result<T>(Error::make(Code::Internal, "the library passed neither a result nor an error")));
+        }
+    }
+    MODIO_MARKET_HPP_CATCH_ALL
+    MODIO_MARKET_HPP_TRY { callback.reset(); }
+    MODIO_MARKET_HPP_CATCH_ALL
+}
+
+template <class CView>
+using CCallback = void (*)(void*, std::uint64_t, const modio_market_error*, const CView*);
+
+/// Moves `callback` to the heap and submits it; on failure deletes it and returns the error.
+template <class T, class CView, class Submit>
+Result<RequestId> start(Callback<T>&& callback, Submit&& submit) {
+    if (!callback) {
+        return Error::make(Code::NullPointer, "argument `callback` is an empty std::function");
+    }
+    auto heap = std::make_unique<Callback<T>>(std::move(callback));
+    RequestId id = 0;
+    const CCallback<CView> trampoline = &complete<T, CView>;
+    const modio_market_result rc = submit(trampoline, static_cast<void*>(heap.get()), &id);
+    if (rc != MODIO_MARKET_RESULT_OK) {
+        Error e = call_error(rc);  // read the thread's last error before user destructors run
+        heap.reset();
+        return e;
+    }
+    heap.release();  // the library owns it now: complete<> deletes it
+    return id;
+}
+
+inline std::uint32_t clamp_ms(std::chrono::milliseconds ms) noexcept {
+    if (ms.count() <= 0) return 0;
+    if (ms.count() > static_cast<std::int64_t>((std::numeric_limits<std::uint32_t>::max)())) {
+        return (std::numeric_limits<std::uint32_t>::max)();
+    }
+    return static_cast<std::uint32_t>(ms.count());
+}
+
+struct ConfigDeleter {
+    void operator()(modio_market_config* c) const noexcept { modio_market_config_free(c); }
+};
+struct ClientDeleter {
+    void operator()(modio_market_client* c) const noexcept { modio_market_client_free(c); }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Config
+// ---------------------------------------------------------------------------------------------
+
+/// A client configuration (game id, API key, environment or base URL, headers, timeouts).
+/// Fill it on one thread, then make any number of Clients from it (each copies it).
+class Config {
+public:
+    /// A configuration for `game_id` and its `api_key`, targeting the live environment.
+    [[nodiscard]] static Result<Config> create(std::uint64_t game_id, std::string_view api_key) {
+        detail::CStr key(api_key, "api_key");
+        if (!key.valid()) return key.error();
+        modio_market_config* raw = nullptr;
+        const modio_market_result rc = modio_market_config_new(game_id, key.get(), &raw);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return Config(raw);
+    }
+
+    Config(Config&&) noexcept = default;
+    Config& operator=(Config&&) noexcept = default;
+    Config(const Config&) = delete;
+    Config& operator=(const Config&) = delete;
+    ~Config() = default;
+
+    bool valid() const noexcept { return handle_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+    const modio_market_config* native_handle() const noexcept { return handle_.get(); }
+
+    Result<void> set_environment(Environment environment) {
+        return detail::check(modio_market_config_set_environment(handle_.get(), static_cast<std::uint32_t>(environment)));
+    }
+    /// Any base URL (`https://g-1.modapi.io/v1`, or `http://127.0.0.1:PORT/v1` for a local server).
+    Result<void> set_base_url(std::string_view base_url) {
+        detail::CStr url(base_url, "base_url");
+        if (!url.valid()) return url.error();
+        return detail::check(modio_market_config_set_base_url(handle_.get(), url.get()));
+    }
+    /// `X-Modio-Portal` (steam, xboxlive, psn, apple, google, epicgames, ...); empty clears it.
+    Result<void> set_portal(std::string_view portal) {
+        auto p = detail::CStr::optional(portal, "portal");
+        if (!p.valid()) return p.error();
+        return detail::check(modio_market_config_set_portal(handle_.get(), p.get()));
+    }
+    /// `X-Modio-Platform` (windows, ps5, xboxseriesx, android, ...); empty clears it.
+    Result<void> set_platform(std::string_view platform) {
+        auto p = detail::CStr::optional(platform, "platform");
+        if (!p.valid()) return p.error();
+        return detail::check(modio_market_config_set_platform(handle_.get(), p.get()));
+    }
+    /// Connect and whole-request timeouts (both > 0).
+    Result<void> set_timeouts(std::chrono::milliseconds connect, std::chrono::milliseconds request) {
+        return detail::check(modio_market_config_set_timeouts(handle_.get(), detail::clamp_ms(connect), detail::clamp_ms(request)));
+    }
+    /// Worker threads that run requests (1 to 64; default 2).
+    Result<void> set_worker_threads(std::uint32_t threads) {
+        return detail::check(modio_market_config_set_worker_threads(handle_.get(), threads));
+    }
+    /// Allows plain http:// to non-loopback hosts. Never in a shipped game.
+    Result<void> set_allow_insecure_http(bool allow) {
+        return detail::check(modio_market_config_set_allow_insecure_http(handle_.get(), allow));
+    }
+    /// Answers larger than this are refused with Code::ResponseTooLarge (default 4 MiB, min 1024).
+    Result<void> set_max_response_bytes(std::size_t bytes) {
+        return detail::check(modio_market_config_set_max_response_bytes(handle_.get(), bytes));
+    }
+
+private:
+    explicit Config(modio_market_config* raw) noexcept : handle_(raw) {}
+    std::unique_ptr<modio_market_config, detail::ConfigDeleter> handle_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+/// The marketplace client: owns the user's token, the ownership cache, worker threads and the
+/// completion queue. Move-only. Destroying it runs every pending callback with Code::ShutDown on
+/// the destroying thread, and no callback runs after the destructor returns.
+class Client {
+public:
+    /// Starts a client (and its worker threads) from `config` (copied).
+    [[nodiscard]] static Result<Client> create(const Config& config) {
+        modio_market_client* raw = nullptr;
+        const modio_market_result rc = modio_market_client_new(config.native_handle(), &raw);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return Client(raw);
+    }
+
+    Client(Client&& other) noexcept : handle_(std::move(other.handle_)), state_(std::move(other.state_)) {}
+    Client& operator=(Client&& other) noexcept {
+        if (this != &other) {
+            reset();
+            handle_ = std::move(other.handle_);
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    ~Client() { reset(); }
+
+    bool valid() const noexcept { return handle_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+    /// The C handle, for calls this wrapper does not cover. Still owned by this Client.
+    modio_market_client* native_handle() const noexcept { return handle_.get(); }
+
+    /// Frees the client now (as the destructor does): pending callbacks run with Code::ShutDown.
+    void reset() noexcept {
+        modio_market_client* raw = handle_.release();
+        std::unique_ptr<State> state = std::move(state_);
+        if (raw == nullptr) return;
+        const bool logging = state != nullptr && state->log != nullptr;
+        if (logging && detail::PumpMark::active(raw)) {
+            // Inside one of this client's callbacks: the library frees it when that poll returns
+            // and may log then. Turn logging off first so the log slot can go now; from inside the
+            // log callback itself that would deadlock, so the slot is kept (a small leak).
+            if (detail::log_callback_depth() > 0) {
+                (void)state->log.release();
+            } else {
+                (void)modio_market_client_set_log_callback(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
+            }
+        }
+        modio_market_client_free(raw);
+        // `state` (and the log callback) is released here, after the library stopped using it.
+    }
+
+    // --- session ---------------------------------------------------------------------------
+
+    /// Sets the user's access token (a saved session); empty clears it. Empties the ownership cache.
+    Result<void> set_access_token(std::string_view access_token) {
+        auto t = detail::CStr::optional(access_token, "access_token");
+        if (!t.valid()) return t.error();
+        return detail::check(modio_market_client_set_access_token(handle_.get(), t.get()));
+    }
+    /// Signs the user out.
+    Result<void> clear_access_token() { return detail::check(modio_market_client_clear_access_token(handle_.get())); }
+
+    /// Routes log records at `max_level` or more severe to `callback` (run inside poll/wait). An
+    /// empty callback turns logging off. Not from inside the log callback (Code::Reentrant).
+    Result<void> set_log_callback(LogLevel max_level, LogCallback callback) {
+        if (detail::log_callback_depth() > 0) {
+            return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
+        }
+        if (!handle_ || !state_) return detail::check(modio_market_client_set_log_callback(nullptr, 0, nullptr, nullptr));
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        std::unique_ptr<detail::LogSlot> slot;
+        if (callback) {
+            slot.reset(new detail::LogSlot{std::move(callback)});
+        }
+        const modio_market_result rc = slot != nullptr
+            ? modio_market_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), &detail::log_trampoline, slot.get())
+            : modio_market_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), nullptr, nullptr);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        // The library no longer uses the previous slot once the call returned.
+        state_->log = std::move(slot);
+        return Result<void>();
+    }
+    Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }
+
+    // --- pumping ---------------------------------------------------------------------------
+
+    /// Runs the callbacks of every request completed so far, on this thread; never blocks.
+    /// Returns how many ran. Call once per frame.
+    Result<std::size_t> poll() {
+        // Touches no member after the C call: a callback may have destroyed this Client.
+        modio_market_client* raw = handle_.get();
+        detail::PumpMark mark(raw);
+        std::size_t ran = 0;
+        const modio_market_result rc = modio_market_client_poll(raw, &ran);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return ran;
+    }
+    /// Blocks up to `timeout` until `request`'s callback has run, running callbacks meanwhile.
+    /// Code::WaitTimedOut when the time passes; Code::RequestNotFound for unknown/finished ids.
+    /// For tools, tests and loading screens; a game loop should use poll().
+    Result<std::size_t> wait(RequestId request, std::chrono::milliseconds timeout) {
+        if (request == 0) return Error::make(Code::RequestNotFound, "request id 0 is never a request; use wait_any");
+        return wait_raw(request, timeout);
+    }
+    /// Blocks up to `timeout` until any callback has run.
+    Result<std::size_t> wait_any(std::chrono::milliseconds timeout) { return wait_raw(0, timeout); }
+
+    /// Cancels a pending request: its callback gets Code::Cancelled at the next poll, once.
+    /// Code::RequestNotFound / Code::AlreadyCompleted otherwise. A cancelled checkout may still
+    /// have been charged: refresh purchases to know.
+    Result<void> cancel(RequestId request) { return detail::check(modio_market_client_cancel(handle_.get(), request)); }
+
+    /// How many requests still wait for their callback.
+    Result<std::size_t> pending_requests() const {
+        std::size_t count = 0;
+        const modio_market_result rc = modio_market_client_pending_requests(handle_.get(), &count);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return count;
+    }
+
+    // --- authentication (the client keeps the token on success) ----------------------------
+
+    /// Steam encrypted app ticket (base64). `terms_agreed`: the player accepted mod.io's terms.
+    Result<RequestId> auth_steam(std::string_view appdata, bool terms_agreed, Callback<AccessToken> callback) {
+        detail::CStr a(appdata, "appdata");
+        if (auto e = detail::first_invalid({&a})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_steam(handle_.get(), a.get(), terms_agreed, cb, ud, id);
+        });
+    }
+    /// Xbox Live token from GetTokenAndSignatureAsync (URL-encoded by the library).
+    Result<RequestId> auth_xbox_live(std::string_view xbox_token, bool terms_agreed, Callback<AccessToken> callback) {
+        detail::CStr t(xbox_token, "xbox_token");
+        if (auto e = detail::first_invalid({&t})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_xbox_live(handle_.get(), t.get(), terms_agreed, cb, ud, id);
+        });
+    }
+    /// PlayStation Network auth code; `env` is the PSN environment (none = production).
+    Result<RequestId> auth_psn(std::string_view auth_code, std::optional<std::int64_t> env, bool terms_agreed,
+                               Callback<AccessToken> callback) {
+        detail::CStr c(auth_code, "auth_code");
+        if (auto e = detail::first_invalid({&c})) return std::move(*e);
+        const std::int64_t env_raw = env.value_or(-1);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_psn(handle_.get(), c.get(), env_raw, terms_agreed, cb, ud, id);
+        });
+    }
+    /// Meta Quest / Rift: `device` "quest" or "rift", the nonce, the Meta user id and access token.
+    Result<RequestId> auth_meta(std::string_view device, std::string_view nonce, std::uint64_t user_id, std::string_view access_token,
+                                bool terms_agreed, Callback<AccessToken> callback) {
+        detail::CStr d(device, "device"), n(nonce, "nonce"), t(access_token, "access_token");
+        if (auto e = detail::first_invalid({&d, &n, &t})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_meta(handle_.get(), d.get(), n.get(), user_id, t.get(), terms_agreed, cb, ud, id);
+        });
+    }
+    /// Apple `id_token`.
+    Result<RequestId> auth_apple(std::string_view id_token, bool terms_agreed, Callback<AccessToken> callback) {
+        detail::CStr t(id_token, "id_token");
+        if (auto e = detail::first_invalid({&t})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_apple(handle_.get(), t.get(), terms_agreed, cb, ud, id);
+        });
+    }
+    /// Google: a server `auth_code`, an `id_token`, or both (an empty view is left out; not both).
+    Result<RequestId> auth_google(std::string_view auth_code, std::string_view id_token, bool terms_agreed,
+                                  Callback<AccessToken> callback) {
+        auto c = detail::CStr::optional(auth_code, "auth_code");
+        auto t = detail::CStr::optional(id_token, "id_token");
+        if (auto e = detail::first_invalid({&c, &t})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_google(handle_.get(), c.get(), t.get(), terms_agreed, cb, ud, id);
+        });
+    }
+    /// Epic Games `id_token`.
+    Result<RequestId> auth_epic(std::string_view id_token, bool terms_agreed, Callback<AccessToken> callback) {
+        detail::CStr t(id_token, "id_token");
+        if (auto e = detail::first_invalid({&t})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_epic(handle_.get(), t.get(), terms_agreed, cb, ud, id);
+        });
+    }
+
+    // --- wallet and entitlement sync (need an access token) ---------------------------------
+
+    /// The user's wallet for the game (900057 when the game is not monetized).
+    Result<RequestId> get_wallet(Callback<Wallet> callback) {
+        return detail::start<Wallet, modio_market_wallet>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_wallet(handle_.get(), cb, ud, id);
+        });
+    }
+    /// Converts the user's Steam entitlements into virtual currency.
+    Result<RequestId> sync_steam(Callback<EntitlementSync> callback) {
+        return detail::start<EntitlementSync, modio_market_entitlement_sync>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_sync_steam(handle_.get(), cb, ud, id);
+        });
+    }
+    Result<RequestId> sync_xbox_live(std::string_view xbox_token, Callback<EntitlementSync> callback) {
+        detail::CStr t(xbox_token, "xbox_token");
+        if (auto e = detail::first_invalid({&t})) return std::move(*e);
+        return detail::start<EntitlementSync, modio_market_entitlement_sync>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_sync_xbox_live(handle_.get(), t.get(), cb, ud, id);
+        });
+    }
+    /// `env` / `service_label` are left out when empty.
+    Result<RequestId> sync_psn(std::string_view auth_code, std::optional<std::int64_t> env, std::optional<std::int64_t> service_label,
+                               Callback<EntitlementSync> callback) {
+        detail::CStr c(auth_code, "auth_code");
+        if (auto e = detail::first_invalid({&c})) return std::move(*e);
+        const std::int64_t env_raw = env.value_or(-1);
+        const std::int64_t label_raw = service_label.value_or(-1);
+        return detail::start<EntitlementSync, modio_market_entitlement_sync>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_sync_psn(handle_.get(), c.get(), env_raw, label_raw, cb, ud, id);
+        });
+    }
+    /// `device` "quest" or "rift" and the Meta user id.
+    Result<RequestId> sync_meta(std::string_view device, std::uint64_t user_id, Callback<EntitlementSync> callback) {
+        detail::CStr d(device, "device");
+        if (auto e = detail::first_invalid({&d})) return std::move(*e);
+        return detail::start<EntitlementSync, modio_market_entitlement_sync>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_sync_meta(handle_.get(), d.get(), user_id, cb, ud, id);
+        });
+    }
+    Result<RequestId> sync_apple(std::string_view receipt, Callback<EntitlementSync> callback) {
+        detail::CStr r(receipt, "receipt");
+        if (auto e = detail::first_invalid({&r})) return std::move(*e);
+        return detail::start<EntitlementSync, modio_market_entitlement_sync>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_sync_apple(handle_.get(), r.get(), cb, ud, id);
+        });
+    }
+    Result<RequestId> sync_google(std::string_view receipt, Callback<EntitlementSync> callback) {
+        detail::CStr r(receipt, "receipt");
+        if (auto e = detail::first_invalid({&r})) return std::move(*e);
+        return detail::start<EntitlementSync, modio_market_entitlement_sync>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_sync_google(handle_.get(), r.get(), cb, ud, id);
+        });
+    }
+
+    // --- browsing (the API key is enough) ---------------------------------------------------
+
+    /// The game's settings.
+    Result<RequestId> get_game(Callback<Game> callback) {
+        return detail::start<Game, modio_market_game>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_game(handle_.get(), cb, ud, id);
+        });
+    }
+    /// A page of mods: RevenueType::Paid for the premium store; `limit` 1-100; `search` (full
+    /// text on the name) empty for none.
+    Result<RequestId> get_mods(RevenueType revenue_type, std::uint64_t offset, std::uint32_t limit, std::string_view search,
+                               Callback<ModPage> callback) {
+        auto s = detail::CStr::optional(search, "search");
+        if (auto e = detail::first_invalid({&s})) return std::move(*e);
+        return detail::start<ModPage, modio_market_mod_page>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_mods(handle_.get(), static_cast<std::uint32_t>(revenue_type), offset, limit, s.get(), cb, ud, id);
+        });
+    }
+    /// One mod (HTTP 404 / 15022 when unknown).
+    Result<RequestId> get_mod(std::uint64_t mod_id, Callback<Mod> callback) {
+        return detail::start<Mod, modio_market_mod>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_mod(handle_.get(), mod_id, cb, ud, id);
+        });
+    }
+
+    // --- checkout and ownership ------------------------------------------------------------
+
+    /// Buys a mod with virtual currency. `display_amount` is the price the player saw (a mismatch
+    /// is 900035). `idempotency_key` ([a-zA-Z0-9_-]) makes a retry safe; empty generates one,
+    /// returned in Checkout::idempotency_key. Errors: 900049 insufficient funds, 900034 already
+    /// owned. On success the mod is owned at once (owns()).
+    Result<RequestId> checkout(std::uint64_t mod_id, std::int64_t display_amount, std::string_view idempotency_key,
+                               Callback<Checkout> callback) {
+        auto k = detail::CStr::optional(idempotency_key, "idempotency_key");
+        if (auto e = detail::first_invalid({&k})) return std::move(*e);
+        return detail::start<Checkout, modio_market_checkout>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_checkout(handle_.get(), mod_id, display_amount, k.get(), cb, ud, id);
+        });
+    }
+    /// Fetches every purchased mod and replaces the ownership cache with them.
+    Result<RequestId> refresh_purchases(Callback<Purchases> callback) {
+        return detail::start<Purchases, modio_market_purchases>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_refresh_purchases(handle_.get(), cb, ud, id);
+        });
+    }
+    /// Whether the user owns `mod_id`, from the cache (never the network).
+    Result<bool> owns(std::uint64_t mod_id) const {
+        bool owned = false;
+        const modio_market_result rc = modio_market_client_owns(handle_.get(), mod_id, &owned);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return owned;
+    }
+    /// How long ago mod.io last confirmed the purchased list; empty when it has not this session.
+    Result<std::optional<std::chrono::milliseconds>> purchases_age() const {
+        std::int64_t age = -1;
+        const modio_market_result rc = modio_market_client_purchases_age(handle_.get(), &age);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        if (age < 0) return std::optional<std::chrono::milliseconds>();
+        return std::optional<std::chrono::milliseconds>(std::chrono::milliseconds(age));
+    }
+    /// A user delegation token for the studio's purchase server (send it to your backend only).
+    Result<RequestId> request_delegation_token(Callback<DelegationToken> callback) {
+        return detail::start<DelegationToken, modio_market_delegation_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_request_delegation_token(handle_.get(), cb, ud, id);
+        });
+    }
+
+private:
+    struct State {
+        std::mutex mutex;  // serializes set_log_callback
+        std::unique_ptr<detail::LogSlot> log;
+    };
+
+    explicit Client(modio_market_client* raw) : handle_(raw), state_(new State()) {}
+
+    Result<std::size_t> wait_raw(RequestId request, std::chrono::milliseconds timeout) {
+        // Touches no member after the C call: a callback may have destroyed this Client.
+        modio_market_client* raw = handle_.get();
+        detail::PumpMark mark(raw);
+        std::size_t ran = 0;
+        const modio_market_result rc = modio_market_client_wait(raw, request, detail::clamp_ms(timeout), &ran);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return ran;
+    }
+
+    std::unique_ptr<modio_market_client, detail::ClientDeleter> handle_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace modio_market
+
+#endif  // MODIO_MARKET_HPP
