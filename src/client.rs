@@ -13,17 +13,19 @@
 //! loop { client.poll().unwrap(); /* render a frame */ break; }
 //! ```
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::config::Config;
-use crate::error::{Error, Result, Secret};
+use crate::checkout::{run_checkout, Inflight, InflightGuard, RecoveryReport};
+use crate::error::{Error, Result, ResultCode, Secret};
 use crate::log::{LogLevel, Logger};
 use crate::models::{
-    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet,
+    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, User, Wallet,
 };
+use crate::persist::{now_unix, DataDir, StoredPurchases};
 use crate::runtime::{lock, JobContext, RequestId, Runtime};
 use crate::transport::{ApiRequest, Auth, Transport};
 
@@ -115,10 +117,20 @@ pub struct Purchases {
     pub mods: Vec<Mod>,
 }
 
+/// The in-memory ownership cache: whose list it is and when the server last confirmed it.
 #[derive(Default)]
-struct PurchaseCache {
-    ids: HashSet<u64>,
-    confirmed_at: Option<SystemTime>,
+pub(crate) struct PurchaseCache {
+    pub(crate) user_id: Option<u64>,
+    pub(crate) ids: HashSet<u64>,
+    /// Unix seconds of the last full refresh from the server.
+    pub(crate) confirmed_at: Option<i64>,
+}
+
+/// Which user the current token belongs to, learned from `GET /me`.
+#[derive(Clone, Copy)]
+struct Identity {
+    generation: u64,
+    user_id: u64,
 }
 
 /// State the workers share with the caller's thread.
@@ -128,7 +140,18 @@ pub(crate) struct Shared {
     token: RwLock<Option<Secret>>,
     /// Bumped whenever the token changes: answers for an older token do not touch the caches.
     token_generation: AtomicU64,
+    identity: Mutex<Option<Identity>>,
     purchases: RwLock<PurchaseCache>,
+    /// The game's data directory, when configured: journal and on-disk ownership cache.
+    pub(crate) data: Option<DataDir>,
+    /// Checkouts in flight, by (token generation, mod id), so a second buy joins the first.
+    pub(crate) inflight: Mutex<HashMap<(u64, u64), Arc<Inflight>>>,
+    /// Recovery reports waiting for the next poll.
+    pub(crate) recovery_backlog: Mutex<Vec<RecoveryReport>>,
+    /// Set when a token appears: the next poll starts journal recovery for its user.
+    pub(crate) recovery_wanted: AtomicBool,
+    /// One recovery at a time.
+    pub(crate) recovery_lock: Mutex<()>,
     pub(crate) logger: Logger,
 }
 
@@ -139,14 +162,24 @@ impl Shared {
     }
 
     fn set_token(&self, token: Option<Secret>) {
+        let token = token.filter(|t| !t.is_empty());
+        let has_token = token.is_some();
         let mut slot = self.token.write().unwrap_or_else(|p| p.into_inner());
-        *slot = token.filter(|t| !t.is_empty());
+        *slot = token;
         self.token_generation.fetch_add(1, Ordering::AcqRel);
-        // A different user may own different mods: forget the old list.
-        *self.purchases.write().unwrap_or_else(|p| p.into_inner()) = PurchaseCache::default();
+        *lock(&self.identity) = None;
+        if self.data.is_none() {
+            // Without a data directory the list cannot be tied to a user: forget it.
+            *self.purchases.write().unwrap_or_else(|p| p.into_inner()) = PurchaseCache::default();
+        }
+        // With one, the last user's list stays until `GET /me` says the token is someone else's
+        // (so ownership still answers offline for the player who was signed in).
+        if has_token && self.data.is_some() {
+            self.recovery_wanted.store(true, Ordering::Release);
+        }
     }
 
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.token_generation.load(Ordering::Acquire)
     }
 
@@ -156,31 +189,99 @@ impl Shared {
         self.transport.call(request, token.as_ref(), decode, &|| ctx.is_cancelled())
     }
 
-    fn record_purchase(&self, mod_id: u64, generation: u64) {
+    /// The user id behind the current token (`GET /me`, once per token). Switches the ownership
+    /// cache to that user's stored list when it belonged to someone else.
+    pub(crate) fn identify(&self, ctx: &JobContext) -> Result<(u64, u64)> {
+        let generation = self.generation();
+        if let Some(id) = *lock(&self.identity) {
+            if id.generation == generation {
+                return Ok((id.user_id, generation));
+            }
+        }
+        let user = self.call(&ApiRequest::get("me", Auth::User), ctx, User::decode)?;
+        if self.generation() != generation {
+            return Err(Error::new(ResultCode::Cancelled, "the access token changed while identifying the user"));
+        }
+        *lock(&self.identity) = Some(Identity { generation, user_id: user.id });
+        if let Some(data) = &self.data {
+            let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
+            if cache.user_id != Some(user.id) {
+                let stored = data.load_purchases(user.id);
+                *cache = PurchaseCache { user_id: Some(user.id), ids: stored.mod_ids.into_iter().collect(), confirmed_at: stored.confirmed_at };
+            }
+            drop(cache);
+            if let Err(e) = data.save_session(user.id) {
+                self.logger.log(LogLevel::Warn, format_args!("could not remember the signed-in user: {e}"));
+            }
+        }
+        Ok((user.id, generation))
+    }
+
+    pub(crate) fn record_purchase(&self, mod_id: u64, generation: u64) {
         if self.generation() != generation {
             return;
         }
         let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
         cache.ids.insert(mod_id);
+        self.persist_cache(&cache);
     }
 
-    fn replace_purchases(&self, ids: HashSet<u64>, generation: u64) {
+    fn replace_purchases(&self, ids: HashSet<u64>, generation: u64, user_id: Option<u64>) {
         if self.generation() != generation {
             return;
         }
         let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
         cache.ids = ids;
-        cache.confirmed_at = Some(SystemTime::now());
+        cache.confirmed_at = Some(now_unix());
+        if user_id.is_some() {
+            cache.user_id = user_id;
+        }
+        self.persist_cache(&cache);
+    }
+
+    /// Writes the cache to the data directory (a cache: failure is logged, not fatal).
+    fn persist_cache(&self, cache: &PurchaseCache) {
+        let (Some(data), Some(user_id)) = (&self.data, cache.user_id) else { return };
+        let stored = StoredPurchases { mod_ids: cache.ids.iter().copied().collect(), confirmed_at: cache.confirmed_at };
+        if let Err(e) = data.save_purchases(user_id, &stored) {
+            self.logger.log(LogLevel::Warn, format_args!("could not save the purchased list: {e}"));
+        }
+    }
+
+    /// Every purchased mod (all pages of `GET /me/purchased`); replaces the cache.
+    pub(crate) fn fetch_purchases(&self, ctx: &JobContext) -> Result<Purchases> {
+        let user_id = if self.data.is_some() { Some(self.identify(ctx)?.0) } else { None };
+        let (token, generation) = self.token();
+        let mut mods = Vec::new();
+        let mut offset = 0u64;
+        for _ in 0..MAX_PURCHASE_PAGES {
+            let request = ApiRequest::get("me/purchased", Auth::User)
+                .query("game_id", self.game_id)
+                .query("_offset", offset)
+                .query("_limit", PAGE_LIMIT);
+            let page = self.transport.call(&request, token.as_ref(), ModPage::decode, &|| ctx.is_cancelled())?;
+            let count = page.mods.len() as u64;
+            mods.extend(page.mods);
+            offset += count;
+            if count == 0 || offset >= page.page.result_total {
+                let ids = mods.iter().map(|m| m.id).collect();
+                self.replace_purchases(ids, generation, user_id);
+                return Ok(Purchases { mods });
+            }
+        }
+        Err(Error::malformed("the purchased list did not end after 10000 pages"))
     }
 }
 
 type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
+type RecoverySink = Box<dyn FnMut(RecoveryReport) + Send>;
 
 /// A mod.io Marketplace client. Cheap to share by reference across threads (`Send + Sync`);
 /// callbacks run on whichever thread calls [`Client::poll`] or [`Client::wait`].
 pub struct Client {
     runtime: Runtime<Shared>,
     log_sink: Mutex<Option<LogSink>>,
+    recovery_sink: Mutex<Option<RecoverySink>>,
 }
 
 /// Upper bound on pages fetched by one purchases refresh: stops a server that never ends a list.
@@ -213,16 +314,31 @@ impl Client {
     pub fn new(config: Config) -> Result<Client> {
         let logger = Logger::new();
         let transport = Transport::new(&config, logger.clone())?;
+        let data = config.data_dir.as_deref().map(DataDir::open).transpose()?;
+        // The last signed-in user's list answers ownership at once, offline, until a token says otherwise.
+        let cache = match data.as_ref().and_then(|d| d.load_session().map(|user| (d, user))) {
+            Some((d, user)) => {
+                let stored = d.load_purchases(user);
+                PurchaseCache { user_id: Some(user), ids: stored.mod_ids.into_iter().collect(), confirmed_at: stored.confirmed_at }
+            }
+            None => PurchaseCache::default(),
+        };
         let shared = Arc::new(Shared {
             transport,
             game_id: config.game_id,
             token: RwLock::new(None),
             token_generation: AtomicU64::new(0),
-            purchases: RwLock::new(PurchaseCache::default()),
+            identity: Mutex::new(None),
+            purchases: RwLock::new(cache),
+            data,
+            inflight: Mutex::new(HashMap::new()),
+            recovery_backlog: Mutex::new(Vec::new()),
+            recovery_wanted: AtomicBool::new(false),
+            recovery_lock: Mutex::new(()),
             logger,
         });
         let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;
-        Ok(Client { runtime, log_sink: Mutex::new(None) })
+        Ok(Client { runtime, log_sink: Mutex::new(None), recovery_sink: Mutex::new(None) })
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -250,6 +366,46 @@ impl Client {
         self.shared().logger.set_max_level(max_level);
     }
 
+    /// Registers the callback that hears how journaled checkouts from an earlier run ended
+    /// (see [`RecoveryReport`]). It runs inside poll/wait. Reports that arrive before one is
+    /// registered wait for it.
+    pub fn set_recovery_callback(&self, sink: Option<RecoverySink>) {
+        *lock(&self.recovery_sink) = sink;
+    }
+
+    /// Work done at the start of every poll/wait, on the polling thread.
+    fn pump_housekeeping(&self) {
+        self.flush_logs();
+        let shared = self.shared();
+        if shared.recovery_wanted.swap(false, Ordering::AcqRel) {
+            let queued = self.runtime.submit(
+                |shared: &Shared, ctx: &JobContext| match crate::checkout::recover(shared, ctx) {
+                    Ok(reports) => {
+                        lock(&shared.recovery_backlog).extend(reports);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        shared.logger.log(LogLevel::Warn, format_args!("checkout recovery did not run: {e}"));
+                        Err(e)
+                    }
+                },
+                |_, _outcome: Result<()>| {
+                    // The reports went to the backlog; flushed to the sink at the next poll.
+                },
+            );
+            if let Err(e) = queued {
+                shared.logger.log(LogLevel::Warn, format_args!("could not start checkout recovery: {e}"));
+            }
+        }
+        let mut sink = lock(&self.recovery_sink);
+        if let Some(sink) = sink.as_mut() {
+            let reports = std::mem::take(&mut *lock(&shared.recovery_backlog));
+            for report in reports {
+                sink(report);
+            }
+        }
+    }
+
     fn flush_logs(&self) {
         let records = self.shared().logger.drain();
         if records.is_empty() {
@@ -266,17 +422,17 @@ impl Client {
     /// Runs the callbacks of every request that has completed; never blocks. Returns how many ran.
     /// Refused with `Reentrant` from inside a callback.
     pub fn poll(&self) -> Result<usize> {
-        self.runtime.poll(|| self.flush_logs())
+        self.runtime.poll(|| self.pump_housekeeping())
     }
 
     /// Blocks until the callback of `id` has run, running other callbacks that complete meanwhile.
     pub fn wait(&self, id: RequestId, timeout: Duration) -> Result<usize> {
-        self.runtime.wait(Some(id), timeout, || self.flush_logs())
+        self.runtime.wait(Some(id), timeout, || self.pump_housekeeping())
     }
 
     /// Blocks until at least one callback has run.
     pub fn wait_any(&self, timeout: Duration) -> Result<usize> {
-        self.runtime.wait(None, timeout, || self.flush_logs())
+        self.runtime.wait(None, timeout, || self.pump_housekeeping())
     }
 
     /// Cancels a request: its callback reports `Cancelled` at the next poll. A request that already
@@ -411,8 +567,10 @@ impl Client {
     // -----------------------------------------------------------------------------------------
 
     /// Buys a mod with virtual currency (`type=0`). `display_amount` is the price shown to the
-    /// player; `idempotency_key` is generated (UUID v4) when `None`. On success the mod is owned
-    /// at once (see [`Client::owns`]).
+    /// player; `idempotency_key` is generated (UUID v4) when `None`. The key is reused by every
+    /// retry and, with a data directory, across restarts until a definitive answer (see
+    /// [`crate::checkout`]). On success the mod is owned at once (see [`Client::owns`]). A second
+    /// checkout of the same mod while one is in flight joins it: both callbacks get its outcome.
     pub fn checkout(
         &self,
         mod_id: u64,
@@ -433,53 +591,44 @@ impl Client {
             }
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let request = ApiRequest::post(format!("games/{}/mods/{mod_id}/checkout", self.game_id()), Auth::User)
-            .field("type", 0)
-            .field("display_amount", display_amount)
-            .field("idempotent_key", &key)
-            // The key makes a repeat return the first answer instead of charging twice.
-            .idempotent();
-        // The key goes back to the caller in the receipt.
-        self.run(
+        let shared = self.runtime.shared();
+        let slot = (shared.generation(), mod_id);
+        let mut inflight = lock(&shared.inflight);
+        if let Some(leader) = inflight.get(&slot).cloned() {
+            drop(inflight);
+            return self.run(move |_: &Shared, ctx: &JobContext| leader.join(ctx), callback);
+        }
+        let leader = Inflight::new(key.clone());
+        inflight.insert(slot, Arc::clone(&leader));
+        drop(inflight);
+        let guard = InflightGuard { slot, inflight: leader, shared: Arc::downgrade(shared) };
+        let created_at = now_unix();
+        let submitted = self.run(
             move |shared: &Shared, ctx: &JobContext| {
-                let (token, generation) = shared.token();
-                let mut receipt =
-                    shared.transport.call(&request, token.as_ref(), CheckoutReceipt::decode, &|| ctx.is_cancelled())?;
-                receipt.idempotency_key = key;
-                shared.record_purchase(mod_id, generation);
-                Ok(receipt)
+                let outcome = run_checkout(shared, ctx, mod_id, display_amount, &key, created_at);
+                guard.finish(&outcome);
+                outcome
             },
             callback,
-        )
+        );
+        if submitted.is_err() {
+            // Never queued: the guard was dropped with the job and cleared the slot.
+        }
+        submitted
     }
 
-    /// Fetches every page of `GET /me/purchased` and replaces the ownership cache with it.
+    /// Fetches every page of `GET /me/purchased` and replaces the ownership cache with it (and,
+    /// with a data directory, the user's list on disk).
     pub fn refresh_purchases(&self, callback: impl Callback<Purchases>) -> Result<RequestId> {
-        let game_id = self.game_id();
-        self.run(
-            move |shared: &Shared, ctx: &JobContext| {
-                let (token, generation) = shared.token();
-                let mut mods = Vec::new();
-                let mut offset = 0u64;
-                for _ in 0..MAX_PURCHASE_PAGES {
-                    let request = ApiRequest::get("me/purchased", Auth::User)
-                        .query("game_id", game_id)
-                        .query("_offset", offset)
-                        .query("_limit", PAGE_LIMIT);
-                    let page = shared.transport.call(&request, token.as_ref(), ModPage::decode, &|| ctx.is_cancelled())?;
-                    let count = page.mods.len() as u64;
-                    mods.extend(page.mods);
-                    offset += count;
-                    if count == 0 || offset >= page.page.result_total {
-                        let ids = mods.iter().map(|m| m.id).collect();
-                        shared.replace_purchases(ids, generation);
-                        return Ok(Purchases { mods });
-                    }
-                }
-                Err(Error::malformed("the purchased list did not end after 10000 pages"))
-            },
-            callback,
-        )
+        self.run(move |shared: &Shared, ctx: &JobContext| shared.fetch_purchases(ctx), callback)
+    }
+
+    /// Asks for journal recovery at the next poll (it also starts by itself whenever a token is
+    /// set): call it when the network comes back after checkouts failed without a definitive answer.
+    pub fn resume_checkouts(&self) {
+        if self.shared().data.is_some() {
+            self.shared().recovery_wanted.store(true, Ordering::Release);
+        }
     }
 
     /// Whether the user owns `mod_id`, from the cache (refreshed by [`Client::refresh_purchases`]
@@ -498,7 +647,7 @@ impl Client {
     /// How long ago the server last confirmed the purchased list; `None` if never this session.
     pub fn purchases_age(&self) -> Option<Duration> {
         let confirmed = self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).confirmed_at?;
-        Some(SystemTime::now().duration_since(confirmed).unwrap_or_default())
+        Some(Duration::from_secs(now_unix().saturating_sub(confirmed).max(0) as u64))
     }
 
     // -----------------------------------------------------------------------------------------

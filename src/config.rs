@@ -41,6 +41,7 @@ pub struct Config {
     pub(crate) max_response_bytes: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    pub(crate) data_dir: Option<std::path::PathBuf>,
 }
 
 /// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
@@ -62,6 +63,7 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             shutdown_timeout: Duration::from_secs(2),
             retry: RetryPolicy::default(),
+            data_dir: None,
         }
     }
 
@@ -125,6 +127,14 @@ impl Config {
     /// How requests that are safe to repeat are retried (see [`RetryPolicy`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Config {
         self.retry = policy;
+        self
+    }
+
+    /// A directory the game owns where the library keeps its checkout journal and the purchased
+    /// list per user (never a token). Without it, checkout works but cannot survive a crash and
+    /// ownership is known only after a refresh.
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Config {
+        self.data_dir = Some(dir.into());
         self
     }
 

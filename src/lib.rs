@@ -6,6 +6,7 @@
 //!   [`Client::poll`] / [`Client::wait`] on the caller's thread.
 //! - The C ABI (`include/modio_market.h`) is a thin skin over this API, in [`ffi`].
 
+mod checkout;
 mod client;
 mod config;
 mod error;
@@ -13,9 +14,11 @@ pub mod ffi;
 pub mod fuzzing;
 mod log;
 mod models;
+mod persist;
 mod runtime;
 mod transport;
 
+pub use checkout::{RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS};
 pub use client::{AuthOptions, Callback, Client, EntitlementSource, PlatformAuth, Purchases, WithId};
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, Result, ResultCode, Secret};

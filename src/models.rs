@@ -848,6 +848,32 @@ impl DelegationToken {
     }
 }
 
+/// The authenticated user (`GET /me`): the library needs only the id, to key its journal and cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawUser {
+    #[serde(deserialize_with = "lenient_u64")]
+    id: u64,
+    #[serde(deserialize_with = "lenient_string")]
+    username: String,
+}
+
+impl User {
+    pub(crate) fn decode(body: &[u8]) -> Result<User> {
+        let raw: RawUser = decode("user", body)?;
+        if raw.id == 0 {
+            return Err(Error::malformed("the user has no `id`"));
+        }
+        Ok(User { id: raw.id, username: raw.username })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,9 @@ pub type modio_market_checkout_cb = Option<
 pub type modio_market_purchases_cb = Option<
     unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, purchases: *const modio_market_purchases),
 >;
+/// `void (*)(void *user_data, const modio_market_recovery *report)`; runs inside poll/wait.
+pub type modio_market_recovery_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, report: *const modio_market_recovery)>;
+
 pub type modio_market_delegation_token_cb = Option<
     unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, token: *const modio_market_delegation_token),
 >;
@@ -757,5 +760,51 @@ pub unsafe extern "C" fn modio_market_client_request_delegation_token(
     ffi_result!({
         let handle = client_ref(client)?;
         start(callback, user_data, request_id_out, delegation_view, |cb| handle.client.request_delegation_token(cb))
+    })
+}
+
+/// Registers the callback that reports how checkouts journaled in the data directory ended after
+/// a crash or a lost connection. Recovery starts by itself whenever an access token is set (or
+/// after `modio_market_client_resume_checkouts`): attempts younger than 24 hours are resent with
+/// their idempotency key (COMPLETED / FAILED / STILL_PENDING); older ones are settled against the
+/// purchased list (OWNED / ABANDONED); unreadable journal files are moved aside and reported
+/// (CORRUPT_JOURNAL). Reports run inside poll/wait on the polling thread; reports that arrive
+/// before a callback is registered wait for one. NULL unregisters. Any thread.
+///
+/// # Safety
+/// `client` live; `callback` and `user_data` valid until replaced or the client is freed.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_set_recovery_callback(
+    client: *mut modio_market_client,
+    callback: modio_market_recovery_cb,
+    user_data: *mut c_void,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let Some(callback) = callback else {
+            handle.client.set_recovery_callback(None);
+            return Ok(());
+        };
+        let user_data = UserData(user_data);
+        handle.client.set_recovery_callback(Some(Box::new(move |report| {
+            let mut arena = Arena::default();
+            let view = recovery_view(&mut arena, &report);
+            callback(user_data.get(), &view);
+        })));
+        Ok(())
+    })
+}
+
+/// Starts checkout recovery at the next poll (it also starts whenever a token is set): call it
+/// when the network is back after checkouts ended without a definitive answer. Needs a data
+/// directory (else it does nothing). Any thread.
+///
+/// # Safety
+/// `client` live.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_resume_checkouts(client: *mut modio_market_client) -> ResultCode {
+    ffi_result!({
+        client_ref(client)?.client.resume_checkouts();
+        Ok(())
     })
 }

@@ -251,3 +251,25 @@ pub unsafe extern "C" fn modio_market_config_set_retry_policy(
         Ok(())
     })
 }
+
+/// A directory the game owns (created if missing) where the library keeps its checkout journal
+/// and each user's purchased list (never a token, ticket or receipt). With it, a checkout
+/// interrupted by a crash or a lost connection is resumed with its idempotency key the next time
+/// that user's token is set (see `modio_market_client_set_recovery_callback`), and
+/// `modio_market_client_owns` answers right after start, offline, from the last signed-in user's
+/// list. Without it, checkout still works but cannot survive a crash. Copied.
+///
+/// # Safety
+/// `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_set_data_dir(config: *mut modio_market_config, path: *const c_char) -> ResultCode {
+    ffi_result!({
+        let config = config_mut(config)?;
+        let path = arg_str(path, "path")?;
+        if path.is_empty() {
+            return Err(Error::invalid_argument("path", "must not be empty"));
+        }
+        config.data_dir = Some(std::path::PathBuf::from(path));
+        Ok(())
+    })
+}

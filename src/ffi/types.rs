@@ -9,6 +9,7 @@ use crate::error::{Error, ResultCode};
 use crate::models::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
+use crate::checkout::{RecoveryOutcome, RecoveryReport};
 use crate::Purchases;
 
 /// Owns the strings and arrays a view points into.
@@ -420,6 +421,82 @@ pub struct modio_market_delegation_token {
 
 pub(crate) fn delegation_view(arena: &mut Arena, d: &DelegationToken) -> modio_market_delegation_token {
     modio_market_delegation_token { entity: arena.str(&d.entity), token: arena.str(d.token.expose()) }
+}
+
+/// How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
+#[repr(u32)]
+pub enum modio_market_recovery_outcome {
+    /// Resent with its key: the purchase went through; `checkout` holds the receipt.
+    Completed = 0,
+    /// Resent with its key: mod.io refused it definitively; see `error`.
+    Failed = 1,
+    /// Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
+    Owned = 2,
+    /// Older than the key's 24 hours, and not purchased: it never went through.
+    Abandoned = 3,
+    /// Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see `error`.
+    StillPending = 4,
+    /// A journal file was unreadable; it was moved aside to `journal_file`; see `error`.
+    CorruptJournal = 5,
+}
+
+/// One recovery report. Valid during the callback only.
+#[repr(C)]
+pub struct modio_market_recovery {
+    /// A `modio_market_recovery_outcome`.
+    pub outcome: u32,
+    pub user_id: u64,
+    pub mod_id: u64,
+    pub display_amount: i64,
+    pub idempotency_key: *const c_char,
+    /// Unix seconds of the original attempt.
+    pub attempted_at: i64,
+    /// The receipt, for `COMPLETED`; else NULL.
+    pub checkout: *const modio_market_checkout,
+    /// Why, for `FAILED`, `STILL_PENDING` and `CORRUPT_JOURNAL`; else NULL.
+    pub error: *const modio_market_error,
+    /// Where an unreadable journal file was kept, for `CORRUPT_JOURNAL`; else NULL.
+    pub journal_file: *const c_char,
+}
+
+pub(crate) fn recovery_view(arena: &mut Arena, r: &RecoveryReport) -> modio_market_recovery {
+    let mut view = modio_market_recovery {
+        outcome: 0,
+        user_id: r.user_id,
+        mod_id: r.mod_id,
+        display_amount: r.display_amount,
+        idempotency_key: arena.str(&r.idempotency_key),
+        attempted_at: r.attempted_at,
+        checkout: std::ptr::null(),
+        error: std::ptr::null(),
+        journal_file: std::ptr::null(),
+    };
+    match &r.outcome {
+        RecoveryOutcome::Completed(receipt) => {
+            view.outcome = modio_market_recovery_outcome::Completed as u32;
+            let c = checkout_view(arena, receipt);
+            view.checkout = arena.boxed(c);
+        }
+        RecoveryOutcome::Failed(e) => {
+            view.outcome = modio_market_recovery_outcome::Failed as u32;
+            let e = error_view(arena, e);
+            view.error = arena.boxed(e);
+        }
+        RecoveryOutcome::Owned => view.outcome = modio_market_recovery_outcome::Owned as u32,
+        RecoveryOutcome::Abandoned => view.outcome = modio_market_recovery_outcome::Abandoned as u32,
+        RecoveryOutcome::StillPending(e) => {
+            view.outcome = modio_market_recovery_outcome::StillPending as u32;
+            let e = error_view(arena, e);
+            view.error = arena.boxed(e);
+        }
+        RecoveryOutcome::CorruptJournal { kept_at, reason } => {
+            view.outcome = modio_market_recovery_outcome::CorruptJournal as u32;
+            view.journal_file = arena.str(kept_at);
+            let e = error_view(arena, &Error::new(ResultCode::Io, format!("unreadable checkout journal entry: {reason}")));
+            view.error = arena.boxed(e);
+        }
+    }
+    view
 }
 
 /// The caller's `user_data`, carried to the thread that polls. The library never dereferences it.
