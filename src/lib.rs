@@ -16,6 +16,7 @@ mod log;
 mod models;
 mod persist;
 mod runtime;
+mod s2s;
 mod transport;
 
 pub use checkout::{RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS};
@@ -28,6 +29,11 @@ pub use models::{
     MonetizationStatus, Mod, ModPage, ModQuery, Modfile, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
 };
 pub use runtime::RequestId;
+pub use s2s::{
+    is_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal,
+    S2sTransaction, ServiceTokenInfo, TransactionMeta, DEFAULT_RENEW_BEFORE, DEFAULT_S2S_SCOPES, ERROR_REF_OAUTH_CLIENT_INVALID,
+    ERROR_REF_TOKEN_MISSING_SCOPE_WRITE, IDEMPOTENCY_KEY_LIFETIME,
+};
 pub use transport::RetryPolicy;
 
 /// The library's version (`CARGO_PKG_VERSION`).

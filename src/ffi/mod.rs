@@ -44,11 +44,13 @@ mod macros {
 
 mod client;
 mod config;
+mod s2s;
 mod types;
 mod util;
 
 pub use client::*;
 pub use config::*;
+pub use s2s::*;
 pub use types::*;
 pub use util::*;
 
