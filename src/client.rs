@@ -7,10 +7,11 @@
 //! ```no_run
 //! use modio_market::{Client, Config, PlatformAuth, AuthOptions, Secret};
 //! let client = Client::new(Config::new(1, "0123456789abcdef0123456789abcdef")).unwrap();
-//! client.authenticate(PlatformAuth::Steam { appdata: Secret::new("ticket") }, AuthOptions::agreed(), |r| {
+//! client.authenticate(PlatformAuth::Steam { appdata: Secret::new("ticket") }, AuthOptions::agreed(), |r: modio_market::Result<_>| {
 //!     println!("signed in: {}", r.is_ok());
 //! }).unwrap();
-//! loop { client.poll().unwrap(); /* render a frame */ break; }
+//! // Once per frame, on the game thread: callbacks run here.
+//! client.poll().unwrap();
 //! ```
 
 use std::collections::{HashMap, HashSet};
