@@ -15,6 +15,7 @@ pub mod fuzzing;
 mod log;
 mod models;
 mod persist;
+mod ratelimit;
 mod runtime;
 mod s2s;
 mod transport;

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::error::{Error, Result, ResultCode, Secret};
 use crate::log::{LogLevel, Logger};
+use crate::ratelimit::RateLimitGate;
 
 /// How a request authenticates.
 #[derive(Debug, Clone)]
@@ -207,6 +208,8 @@ pub(crate) struct Transport {
     max_response_bytes: usize,
     request_timeout: Duration,
     retry: RetryPolicy,
+    /// mod.io's rate limits in force (global 11008, per endpoint 11009).
+    rate_limits: RateLimitGate,
     logger: Logger,
 }
 
@@ -266,6 +269,7 @@ impl Transport {
             max_response_bytes: config.max_response_bytes,
             request_timeout: config.request_timeout,
             retry: config.retry.clone(),
+            rate_limits: RateLimitGate::default(),
             logger,
         })
     }
@@ -282,7 +286,16 @@ impl Transport {
         let first_started = Instant::now();
         let mut attempt = 1;
         loop {
-            let outcome = self.execute(request, user_token).and_then(|body| decode(&body));
+            let outcome = match self.rate_limits.remaining(&request.path) {
+                Some(wait) => Err(RateLimitGate::held_back(&request.path, wait)),
+                None => {
+                    let sent = self.execute(request, user_token).and_then(|body| decode(&body).map_err(redact_decode_error));
+                    if let Err(e) = &sent {
+                        self.rate_limits.note(&request.path, e);
+                    }
+                    sent
+                }
+            };
             let error = match outcome {
                 Ok(value) => return Ok(value),
                 Err(e) => e,
@@ -461,6 +474,36 @@ pub(crate) fn parse_error_body(status: u16, body: &[u8]) -> Error {
     }
 }
 
+/// A decoder's error without the server's values in it. serde quotes the offending string
+/// (`invalid type: string "…", expected …`), and a misbehaving server can put a token or a
+/// receipt exactly there (an access-token answer that is a bare string): every quoted span of a
+/// `MalformedResponse` message is blanked. Field names (in backticks) stay.
+pub(crate) fn redact_decode_error(error: Error) -> Error {
+    if error.code() != ResultCode::MalformedResponse || !error.message().contains('"') {
+        return error;
+    }
+    let mut out = String::with_capacity(error.message().len());
+    let mut chars = error.message().chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            // Skip to the closing quote, honouring backslash escapes.
+            let mut escaped = false;
+            for q in chars.by_ref() {
+                if escaped {
+                    escaped = false;
+                } else if q == '\\' {
+                    escaped = true;
+                } else if q == '"' {
+                    break;
+                }
+            }
+            out.push_str("…\"");
+        }
+    }
+    Error::malformed(out)
+}
+
 fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = String::new();
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -557,6 +600,17 @@ mod tests {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
         ser.append_pair("xbox_token", "XBL3.0 x=1;ey+/=&%?");
         assert_eq!(ser.finish(), "xbox_token=XBL3.0+x%3D1%3Bey%2B%2F%3D%26%25%3F");
+    }
+
+    #[test]
+    fn decode_errors_never_quote_the_body() {
+        let e = redact_decode_error(Error::malformed(r#"could not decode the x: invalid type: string "SECRET\"TOKEN", expected `id` at 1"#));
+        assert_eq!(e.message(), r#"could not decode the x: invalid type: string "…", expected `id` at 1"#);
+        assert_eq!(e.code(), ResultCode::MalformedResponse);
+        let e = redact_decode_error(Error::malformed(r#"unterminated "SECRET"#));
+        assert!(!e.message().contains("SECRET"), "{}", e.message());
+        let http = Error::http(422, 1, r#"server said "x""#, BTreeMap::new());
+        assert_eq!(redact_decode_error(http.clone()), http);
     }
 
     #[test]

@@ -143,6 +143,31 @@ fn a_rate_limit_longer_than_the_deadline_is_handed_to_the_caller() {
 }
 
 #[test]
+fn a_global_limit_holds_every_request_back_and_an_endpoint_limit_only_its_own() {
+    let server = FakeServer::start();
+    let c = bob(&server);
+    server.add_fault("/v1/me/wallets", 1, Fault::RateLimit { retry_after: 120, error_ref: 11009 });
+    assert_eq!(run(&c, |cb| c.get_wallet(cb)).unwrap_err().code(), ResultCode::RateLimited);
+    // 11009: other endpoints go on; the limited one is held back without being sent.
+    run(&c, |cb| c.get_game(cb)).unwrap();
+    let sent = server.requests().len();
+    let e = run(&c, |cb| c.get_wallet(cb)).unwrap_err();
+    assert_eq!(e.code(), ResultCode::RateLimited);
+    assert!(e.retry_after_secs().unwrap() > 100);
+    assert_eq!(server.requests().len(), sent, "not sent while the limit is in force");
+
+    // 11008: everything waits.
+    let c = bob(&server);
+    server.add_fault("/v1/games/1", 1, Fault::RateLimit { retry_after: 90, error_ref: 11008 });
+    assert_eq!(run(&c, |cb| c.get_game(cb)).unwrap_err().error_ref(), error_ref::RATE_LIMITED);
+    let sent = server.requests().len();
+    let e = run(&c, |cb| c.refresh_purchases(cb)).unwrap_err();
+    assert_eq!((e.code(), e.http_status()), (ResultCode::RateLimited, 429));
+    assert!(e.retry_after_secs().unwrap() > 80);
+    assert_eq!(server.requests().len(), sent);
+}
+
+#[test]
 fn insufficient_funds_then_top_up_then_buy() {
     let server = FakeServer::start();
     let c = alice(&server); // balance 0, two GOLD_1000 on Steam
