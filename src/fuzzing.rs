@@ -2,7 +2,8 @@
 //! runs on bytes from the network, callable from outside the crate. Not part of the supported
 //! API (hidden from the docs; may change without notice).
 //!
-//! Each `decode_*` takes a whole response body exactly as the transport hands it to the decoder.
+//! Each `decode_*` takes a whole response body exactly as the transport hands it to the decoder,
+//! and returns what the transport would (decode errors with the server's values blanked).
 //! The contract under test: whatever the bytes, each returns a value or an [`Error`] with code
 //! `MalformedResponse` (the error object: an `Http`/`RateLimited` error), and never panics.
 #![doc(hidden)]
@@ -13,49 +14,54 @@ use crate::models::{
 };
 use crate::Result;
 
+/// As the transport does with every decoder's error.
+fn redact(e: Error) -> Error {
+    crate::transport::redact_decode_error(e)
+}
+
 /// `GET /me/wallets`.
 pub fn decode_wallet(body: &[u8]) -> Result<Wallet> {
-    Wallet::decode(body)
+    Wallet::decode(body).map_err(redact)
 }
 
 /// `POST /me/iap/{portal}/sync`.
 pub fn decode_entitlement_sync(body: &[u8]) -> Result<EntitlementSync> {
-    EntitlementSync::decode(body)
+    EntitlementSync::decode(body).map_err(redact)
 }
 
 /// `GET /games/{id}`.
 pub fn decode_game(body: &[u8]) -> Result<Game> {
-    Game::decode(body)
+    Game::decode(body).map_err(redact)
 }
 
 /// `GET /games/{id}/mods/{mod_id}`.
 pub fn decode_mod(body: &[u8]) -> Result<Mod> {
-    Mod::decode(body)
+    Mod::decode(body).map_err(redact)
 }
 
 /// `GET /games/{id}/mods` and `GET /me/purchased`.
 pub fn decode_mod_page(body: &[u8]) -> Result<ModPage> {
-    ModPage::decode(body)
+    ModPage::decode(body).map_err(redact)
 }
 
 /// A transaction object (S2S intent/commit/clawback answers).
 pub fn decode_transaction(body: &[u8]) -> Result<Transaction> {
-    Transaction::decode(body)
+    Transaction::decode(body).map_err(redact)
 }
 
 /// `POST /games/{id}/mods/{mod_id}/checkout`.
 pub fn decode_checkout(body: &[u8]) -> Result<CheckoutReceipt> {
-    CheckoutReceipt::decode(body)
+    CheckoutReceipt::decode(body).map_err(redact)
 }
 
 /// `POST /external/*auth`.
 pub fn decode_access_token(body: &[u8]) -> Result<AccessToken> {
-    AccessToken::decode(body)
+    AccessToken::decode(body).map_err(redact)
 }
 
 /// `POST /me/s2s/oauth/token`.
 pub fn decode_delegation_token(body: &[u8]) -> Result<DelegationToken> {
-    DelegationToken::decode(body)
+    DelegationToken::decode(body).map_err(redact)
 }
 
 /// The error object of a non-2xx answer with this status, as the transport builds it.
