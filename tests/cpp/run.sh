@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The C++ suite: the header-only wrapper (bindings/cpp/modio_market.hpp) and the C++ storefront
+# example, against the fake mod.io server.
+#
+# 1. Header hygiene: the wrapper compiles alone and included twice (with the C header before and
+#    after it), with g++ and clang++, and with exceptions and RTTI off (as Unreal builds).
+# 2. Result<T> must be checked: discarding one fails to compile under -Werror.
+# 3. tests/cpp/test_wrapper.cpp built three ways and run against a fresh fake each time:
+#    g++ -Werror + static library, g++ -Werror + shared library,
+#    clang++ -fsanitize=address,undefined -fno-sanitize-recover=all + static library.
+# 4. examples/storefront.cpp built with -Werror and run against the fake (and refused a bad ticket).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+export NO_PROXY="127.0.0.1,localhost,::1" no_proxy="127.0.0.1,localhost,::1"
+
+out="$root/target/cpp-tests"
+mkdir -p "$out"
+
+cargo build -q -p modio-market
+cargo build -q -p fake-modio
+
+for tool in g++ clang++; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "tests/cpp: $tool is missing (scripts/install-deps installs it)" >&2
+    exit 1
+  fi
+done
+
+warn=(-std=c++17 -Wall -Wextra -Wpedantic -Werror)
+inc=(-I "$root/include" -I "$root/bindings/cpp" -I "$root/tests/cpp")
+static_lib=("$root/target/debug/libmodio_market.a" -lpthread -ldl -lm)
+shared_lib=(-L "$root/target/debug" -lmodio_market "-Wl,-rpath,$root/target/debug")
+
+failures=0
+pass() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+
+echo "== header hygiene"
+cat >"$out/twice.cpp" <<'EOF'
+#include "modio_market.hpp"
+#include "modio_market.hpp"
+#include "modio_market.h"
+#include "modio_market.hpp"
+int main() { return modio_market::version().empty() ? 1 : 0; }
+EOF
+cat >"$out/c_first.cpp" <<'EOF'
+#include "modio_market.h"
+#include "modio_market.hpp"
+int main() { return static_cast<int>(modio_market::Code::Ok); }
+EOF
+for cxx in g++ clang++; do
+  if "$cxx" "${warn[@]}" "${inc[@]}" -x c++ -fsyntax-only bindings/cpp/modio_market.hpp; then
+    pass "$cxx: modio_market.hpp compiles on its own"
+  else
+    fail "$cxx: modio_market.hpp compiles on its own"
+  fi
+  if "$cxx" "${warn[@]}" "${inc[@]}" -fno-exceptions -fno-rtti -x c++ -fsyntax-only bindings/cpp/modio_market.hpp; then
+    pass "$cxx: it compiles with -fno-exceptions -fno-rtti"
+  else
+    fail "$cxx: it compiles with -fno-exceptions -fno-rtti"
+  fi
+  if "$cxx" "${warn[@]}" "${inc[@]}" -fsyntax-only "$out/twice.cpp" && "$cxx" "${warn[@]}" "${inc[@]}" -fsyntax-only "$out/c_first.cpp"; then
+    pass "$cxx: including it twice, and after or before the C header, is harmless"
+  else
+    fail "$cxx: including it twice, and after or before the C header, is harmless"
+  fi
+done
+for std in c++17 c++20; do
+  if g++ -std=$std -Wall -Wextra -Wpedantic -Werror "${inc[@]}" -x c++ -fsyntax-only bindings/cpp/modio_market.hpp; then
+    pass "g++ -std=$std accepts it"
+  else
+    fail "g++ -std=$std accepts it"
+  fi
+done
+
+echo "== a Result must be checked"
+cat >"$out/discard.cpp" <<'EOF'
+#include "modio_market.hpp"
+void f(modio_market::Client& client) { client.poll(); }
+int main() { return 0; }
+EOF
+cat >"$out/checked.cpp" <<'EOF'
+#include "modio_market.hpp"
+bool f(modio_market::Client& client) { return client.poll().ok(); }
+void g(modio_market::Client& client) { (void)client.cancel(1); }
+int main() { return 0; }
+EOF
+for cxx in g++ clang++; do
+  if diagnostics=$("$cxx" "${warn[@]}" "${inc[@]}" -fsyntax-only "$out/discard.cpp" 2>&1); then
+    fail "$cxx: discarding a Result does not compile"
+  elif grep -qiE "nodiscard|unused-result|unused result" <<<"$diagnostics"; then
+    pass "$cxx: discarding a Result does not compile (nodiscard)"
+  else
+    fail "$cxx: discarding a Result failed for another reason: $diagnostics"
+  fi
+  if "$cxx" "${warn[@]}" "${inc[@]}" -fsyntax-only "$out/checked.cpp"; then
+    pass "$cxx: checking it, or discarding it explicitly with (void), compiles"
+  else
+    fail "$cxx: checking it, or discarding it explicitly with (void), compiles"
+  fi
+done
+
+echo "== build the tests and the storefront"
+build() {
+  local what=$1; shift
+  if "$@"; then pass "built $what"; else fail "built $what"; return 1; fi
+}
+build "test_wrapper (g++, static)" \
+  g++ "${warn[@]}" -g "${inc[@]}" tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_static" "${static_lib[@]}" || true
+build "test_wrapper (g++, shared)" \
+  g++ "${warn[@]}" -g "${inc[@]}" tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_shared" "${shared_lib[@]}" || true
+build "test_wrapper (clang++, ASan+UBSan, static)" \
+  clang++ "${warn[@]}" -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all "${inc[@]}" \
+  tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_asan" "${static_lib[@]}" || true
+build "storefront (g++, static)" \
+  g++ "${warn[@]}" "${inc[@]}" examples/storefront.cpp -o "$out/storefront" "${static_lib[@]}" || true
+build "storefront (clang++, ASan+UBSan, static)" \
+  clang++ "${warn[@]}" -g -fsanitize=address,undefined -fno-sanitize-recover=all "${inc[@]}" \
+  examples/storefront.cpp -o "$out/storefront_asan" "${static_lib[@]}" || true
+
+if [ -x "$out/test_wrapper_shared" ]; then
+  if ldd "$out/test_wrapper_shared" | grep -q "libmodio_market.so"; then
+    pass "the shared build loads libmodio_market.so"
+  else
+    fail "the shared build loads libmodio_market.so"
+  fi
+fi
+
+# Runs a binary against a fresh fake; the fake's request log goes to a file.
+run_against_fake() {
+  local name=$1; shift
+  echo "== $name"
+  if scripts/with-fake "$@" 2>>"$out/fake-$name.log"; then
+    pass "$name"
+  else
+    fail "$name (stderr in $out/fake-$name.log)"
+  fi
+}
+for variant in static shared asan; do
+  bin="$out/test_wrapper_$variant"
+  [ -x "$bin" ] || continue
+  : >"$out/fake-test_wrapper_$variant.log"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_against_fake "test_wrapper_$variant" "$bin"
+done
+
+for variant in storefront storefront_asan; do
+  bin="$out/$variant"
+  [ -x "$bin" ] || continue
+  echo "== $variant against the fake"
+  if transcript=$(ASAN_OPTIONS=detect_leaks=1 scripts/with-fake "$bin" 2>"$out/fake-$variant.log"); then
+    echo "$transcript" | sed 's/^/   | /'
+    if grep -q "Signed in" <<<"$transcript" && grep -q "Converted 2 Steam purchase" <<<"$transcript" &&
+       grep -q "You have 2000 Gold" <<<"$transcript" && grep -q 'Bought "Sunny Skies"' <<<"$transcript" &&
+       grep -q "Sunny Skies.*owned - ready to download" <<<"$transcript"; then
+      pass "$variant signs in, syncs 2000 Gold, buys Sunny Skies and shows it owned"
+    else
+      fail "$variant printed an unexpected story"
+    fi
+  else
+    echo "$transcript" | sed 's/^/   | /'
+    fail "$variant exited non-zero"
+  fi
+  if transcript=$(scripts/with-fake env MODIO_MARKET_STEAM_TICKET=not-a-ticket "$bin" 2>/dev/null); then
+    fail "$variant accepted a bogus Steam ticket"
+  elif grep -q "Sign-in failed: Steam did not accept the sign-in ticket" <<<"$transcript"; then
+    pass "$variant exits non-zero and explains a bogus Steam ticket"
+  else
+    echo "$transcript" | sed 's/^/   | /'
+    fail "$variant failed a bogus ticket without explaining it"
+  fi
+done
+
+echo
+if [ "$failures" -ne 0 ]; then
+  echo "tests/cpp: $failures failure(s)"
+  exit 1
+fi
+echo "tests/cpp: all passed"
