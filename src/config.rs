@@ -41,6 +41,8 @@ pub struct Config {
     pub(crate) max_response_bytes: usize,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    /// Extra trust anchors (PEM), added to the bundled web roots.
+    pub(crate) root_certificates_pem: Vec<String>,
     pub(crate) data_dir: Option<std::path::PathBuf>,
 }
 
@@ -63,6 +65,7 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             shutdown_timeout: Duration::from_secs(2),
             retry: RetryPolicy::default(),
+            root_certificates_pem: Vec::new(),
             data_dir: None,
         }
     }
@@ -124,6 +127,14 @@ impl Config {
         self
     }
 
+    /// Also trusts the CA certificate(s) in `pem` (one or more `BEGIN CERTIFICATE` blocks), for a
+    /// private test server with its own CA. Added to the bundled web roots, never instead of them:
+    /// certificates are always verified. Checked in [`Config::validate`].
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<String>) -> Config {
+        self.root_certificates_pem.push(pem.into());
+        self
+    }
+
     /// How requests that are safe to repeat are retried (see [`RetryPolicy`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Config {
         self.retry = policy;
@@ -180,6 +191,9 @@ impl Config {
         if self.max_response_bytes < 1024 {
             return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));
         }
+        for pem in &self.root_certificates_pem {
+            crate::transport::parse_root_certificates(pem)?;
+        }
         let base = self.base_url_string();
         let url = url::Url::parse(&base).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
         crate::transport::check_scheme(&url, self.allow_insecure_http)?;
@@ -216,6 +230,15 @@ mod tests {
         let e = Config::new(1, "abc").worker_threads(0).validate().unwrap_err();
         assert!(e.message().contains("worker_threads"));
         assert!(Config::new(1, "abc").portal("STEAM").platform("Windows").validate().is_ok());
+    }
+
+    #[test]
+    fn root_certificates_must_be_pem_certificates() {
+        for bad in ["", "hello", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"] {
+            let e = Config::new(1, "abc").add_root_certificate_pem(bad).validate().unwrap_err();
+            assert_eq!(e.code(), ResultCode::InvalidArgument, "{bad:?}");
+            assert!(e.message().contains("root_certificate"), "{}", e.message());
+        }
     }
 
     #[test]

@@ -179,6 +179,23 @@ fn is_retryable(e: &Error) -> bool {
     }
 }
 
+/// The certificates of a PEM bundle, each checked to be a usable trust anchor.
+pub(crate) fn parse_root_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>> {
+    let bad = || Error::invalid_argument("root_certificate", "not a PEM bundle of CA certificates");
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| bad())?;
+    if certs.is_empty() {
+        return Err(bad());
+    }
+    // rustls parses a trust anchor only when a client is built: build a throwaway one (the async
+    // builder starts no thread) so a bad certificate is refused here, naming the argument.
+    let mut probe = reqwest::Client::builder().tls_built_in_root_certs(false);
+    for cert in &certs {
+        probe = probe.add_root_certificate(cert.clone());
+    }
+    probe.build().map_err(|_| bad())?;
+    Ok(certs)
+}
+
 /// `http://` is only for loopback hosts unless the configuration opts in; other schemes never.
 pub(crate) fn check_scheme(url: &url::Url, allow_insecure_http: bool) -> Result<()> {
     match url.scheme() {
@@ -260,6 +277,11 @@ impl Transport {
         if is_loopback(&base) {
             // A local test server is never reached through HTTP(S)_PROXY.
             builder = builder.no_proxy();
+        }
+        for pem in &config.root_certificates_pem {
+            for cert in parse_root_certificates(pem)? {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let http = builder.build().map_err(|e| Error::new(ResultCode::Internal, format!("could not build the HTTP client: {e}")))?;
         Ok(Transport {

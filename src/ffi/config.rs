@@ -214,6 +214,25 @@ pub unsafe extern "C" fn modio_market_config_set_max_response_bytes(config: *mut
     })
 }
 
+/// Also trusts the CA certificate(s) in `pem` (NUL-terminated PEM text with one or more
+/// `-----BEGIN CERTIFICATE-----` blocks; copied), for a private test server with its own CA. They
+/// are added to the bundled web roots, never instead of them: certificates are always verified,
+/// and there is no way to turn verification off. `MODIO_MARKET_RESULT_INVALID_ARGUMENT` when the
+/// text holds no usable certificate. Call once per CA.
+///
+/// # Safety
+/// `config` must be a live configuration; `pem` a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_add_root_certificate_pem(config: *mut modio_market_config, pem: *const c_char) -> ResultCode {
+    ffi_result!({
+        let config = config_mut(config)?;
+        let pem = arg_str(pem, "pem")?;
+        crate::transport::parse_root_certificates(pem)?;
+        config.root_certificates_pem.push(pem.to_owned());
+        Ok(())
+    })
+}
+
 /// How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
 /// key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
 /// Authentication and delegation-token requests are never retried. Retried: connection failures,
