@@ -883,6 +883,14 @@ public:
     Result<void> set_max_response_bytes(std::size_t bytes) {
         return detail::check(modio_market_config_set_max_response_bytes(handle_.get(), bytes));
     }
+    /// Retries of requests safe to repeat (GETs, checkout, syncs): `max_attempts` counts the first
+    /// (1 = never retry, at most 20); exponential backoff from `base_delay` capped at `max_delay`;
+    /// no retry that would end after `deadline`. Defaults: 4, 200 ms, 5000 ms, 20000 ms.
+    Result<void> set_retry_policy(std::uint32_t max_attempts, std::chrono::milliseconds base_delay, std::chrono::milliseconds max_delay,
+                                  std::chrono::milliseconds deadline) {
+        return detail::check(modio_market_config_set_retry_policy(handle_.get(), max_attempts, detail::clamp_ms(base_delay),
+                                                                  detail::clamp_ms(max_delay), detail::clamp_ms(deadline)));
+    }
 
 private:
     explicit Config(modio_market_config* raw) noexcept : handle_(raw) {}

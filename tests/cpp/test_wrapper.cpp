@@ -200,6 +200,8 @@ static void test_config_errors() {
               config.set_allow_insecure_http(false).ok() && config.set_environment(mm::Environment::Test).ok(),
           "portal, platform, timeouts, max response size, insecure flag and environment are accepted");
     CHECK(config.set_timeouts(0ms, 1000ms).has_error(mm::Code::InvalidArgument), "a zero connect timeout is INVALID_ARGUMENT");
+    CHECK(config.set_retry_policy(21, 200ms, 5000ms, 20000ms).has_error(mm::Code::InvalidArgument), "21 attempts is INVALID_ARGUMENT");
+    CHECK(config.set_retry_policy(3, 10ms, 100ms, 5000ms).ok(), "a retry policy of 3 attempts is accepted");
     CHECK(config.set_max_response_bytes(10).has_error(mm::Code::InvalidArgument), "a 10-byte response cap is INVALID_ARGUMENT");
 
     mm::Config insecure = make_config();
@@ -520,6 +522,29 @@ static void test_error_fields() {
     }
 }
 
+static void test_retry_policy() {
+    section("retry policy: a 503 is retried by default, reported with retries off");
+    {
+        mm::Config config = make_config();
+        CHECK(config.set_retry_policy(4, 10ms, 50ms, 5000ms).ok(), "4 attempts, 10 ms backoff");
+        mm::Result<mm::Client> client = mm::Client::create(config);
+        if (!CHECK(client.ok(), "client with retries")) return;
+        CHECK(control_ok(fake_control::post("/faults", R"({"path":"/v1/games/1/mods/2002","count":1,"kind":"status_before","status":503})")),
+              "the fake fails the next read of mod 2002 with a 503");
+        auto retried = run<mm::Mod>(*client, "get_mod 2002 retried", [&](auto cb) { return client->get_mod(2002, cb); });
+        CHECK(retried && retried->ok() && retried->value().id == 2002, "the read succeeds on its second attempt");
+    }
+    mm::Config config = make_config();
+    CHECK(config.set_retry_policy(1, 10ms, 50ms, 5000ms).ok(), "1 attempt: never retry");
+    mm::Result<mm::Client> client = mm::Client::create(config);
+    if (!CHECK(client.ok(), "client without retries")) return;
+    CHECK(control_ok(fake_control::post("/faults", R"({"path":"/v1/games/1/mods/2002","count":1,"kind":"status_before","status":503})")),
+          "the fake fails the next read of mod 2002 with a 503");
+    auto failed = run<mm::Mod>(*client, "get_mod 2002 not retried", [&](auto cb) { return client->get_mod(2002, cb); });
+    CHECK(failed && failed->has_error(mm::Code::Http) && failed->error().http_status == 503,
+          "the 503 reaches the callback (" + (failed ? describe(*failed) : std::string()) + ")");
+}
+
 static void test_cancel() {
     section("cancellation: the callback reports CANCELLED exactly once");
     mm::Client client = make_client(1);  // one worker: a later request finishes after the cancelled one
@@ -758,6 +783,7 @@ int main() {
         test_bob(client);
         test_other_platforms();
         test_error_fields();
+        test_retry_policy();
         test_cancel();
         test_destroy_in_flight();
         test_move_semantics();
