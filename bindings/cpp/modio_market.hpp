@@ -285,8 +285,8 @@ class [[nodiscard]] Result {
 public:
     using value_type = T;
 
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-    Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
+    Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}
+    Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}
 
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
@@ -341,7 +341,7 @@ public:
     using value_type = void;
 
     Result() = default;
-    Result(Error error) : error_(std::move(error)) {}
+    Result(Error e) : error_(std::move(e)) {}
 
     bool ok() const noexcept { return !error_.has_value(); }
     explicit operator bool() const noexcept { return ok(); }
@@ -557,7 +557,7 @@ inline Error call_error(modio_market_result rc) {
     return e;
 }
 
-inline Result<void> check(modio_market_result rc) {
+inline Result<void> to_result(modio_market_result rc) {
     if (rc == MODIO_MARKET_RESULT_OK) return Result<void>();
     return call_error(rc);
 }
@@ -847,48 +847,48 @@ public:
     const modio_market_config* native_handle() const noexcept { return handle_.get(); }
 
     Result<void> set_environment(Environment environment) {
-        return detail::check(modio_market_config_set_environment(handle_.get(), static_cast<std::uint32_t>(environment)));
+        return detail::to_result(modio_market_config_set_environment(handle_.get(), static_cast<std::uint32_t>(environment)));
     }
     /// Any base URL (`https://g-1.modapi.io/v1`, or `http://127.0.0.1:PORT/v1` for a local server).
     Result<void> set_base_url(std::string_view base_url) {
         detail::CStr url(base_url, "base_url");
         if (!url.valid()) return url.error();
-        return detail::check(modio_market_config_set_base_url(handle_.get(), url.get()));
+        return detail::to_result(modio_market_config_set_base_url(handle_.get(), url.get()));
     }
     /// `X-Modio-Portal` (steam, xboxlive, psn, apple, google, epicgames, ...); empty clears it.
     Result<void> set_portal(std::string_view portal) {
         auto p = detail::CStr::optional(portal, "portal");
         if (!p.valid()) return p.error();
-        return detail::check(modio_market_config_set_portal(handle_.get(), p.get()));
+        return detail::to_result(modio_market_config_set_portal(handle_.get(), p.get()));
     }
     /// `X-Modio-Platform` (windows, ps5, xboxseriesx, android, ...); empty clears it.
     Result<void> set_platform(std::string_view platform) {
         auto p = detail::CStr::optional(platform, "platform");
         if (!p.valid()) return p.error();
-        return detail::check(modio_market_config_set_platform(handle_.get(), p.get()));
+        return detail::to_result(modio_market_config_set_platform(handle_.get(), p.get()));
     }
     /// Connect and whole-request timeouts (both > 0).
     Result<void> set_timeouts(std::chrono::milliseconds connect, std::chrono::milliseconds request) {
-        return detail::check(modio_market_config_set_timeouts(handle_.get(), detail::clamp_ms(connect), detail::clamp_ms(request)));
+        return detail::to_result(modio_market_config_set_timeouts(handle_.get(), detail::clamp_ms(connect), detail::clamp_ms(request)));
     }
     /// Worker threads that run requests (1 to 64; default 2).
     Result<void> set_worker_threads(std::uint32_t threads) {
-        return detail::check(modio_market_config_set_worker_threads(handle_.get(), threads));
+        return detail::to_result(modio_market_config_set_worker_threads(handle_.get(), threads));
     }
     /// Allows plain http:// to non-loopback hosts. Never in a shipped game.
     Result<void> set_allow_insecure_http(bool allow) {
-        return detail::check(modio_market_config_set_allow_insecure_http(handle_.get(), allow));
+        return detail::to_result(modio_market_config_set_allow_insecure_http(handle_.get(), allow));
     }
     /// Answers larger than this are refused with Code::ResponseTooLarge (default 4 MiB, min 1024).
     Result<void> set_max_response_bytes(std::size_t bytes) {
-        return detail::check(modio_market_config_set_max_response_bytes(handle_.get(), bytes));
+        return detail::to_result(modio_market_config_set_max_response_bytes(handle_.get(), bytes));
     }
     /// Retries of requests safe to repeat (GETs, checkout, syncs): `max_attempts` counts the first
     /// (1 = never retry, at most 20); exponential backoff from `base_delay` capped at `max_delay`;
     /// no retry that would end after `deadline`. Defaults: 4, 200 ms, 5000 ms, 20000 ms.
     Result<void> set_retry_policy(std::uint32_t max_attempts, std::chrono::milliseconds base_delay, std::chrono::milliseconds max_delay,
                                   std::chrono::milliseconds deadline) {
-        return detail::check(modio_market_config_set_retry_policy(handle_.get(), max_attempts, detail::clamp_ms(base_delay),
+        return detail::to_result(modio_market_config_set_retry_policy(handle_.get(), max_attempts, detail::clamp_ms(base_delay),
                                                                   detail::clamp_ms(max_delay), detail::clamp_ms(deadline)));
     }
 
@@ -958,10 +958,10 @@ public:
     Result<void> set_access_token(std::string_view access_token) {
         auto t = detail::CStr::optional(access_token, "access_token");
         if (!t.valid()) return t.error();
-        return detail::check(modio_market_client_set_access_token(handle_.get(), t.get()));
+        return detail::to_result(modio_market_client_set_access_token(handle_.get(), t.get()));
     }
     /// Signs the user out.
-    Result<void> clear_access_token() { return detail::check(modio_market_client_clear_access_token(handle_.get())); }
+    Result<void> clear_access_token() { return detail::to_result(modio_market_client_clear_access_token(handle_.get())); }
 
     /// Routes log records at `max_level` or more severe to `callback` (run inside poll/wait). An
     /// empty callback turns logging off. Not from inside the log callback (Code::Reentrant).
@@ -969,7 +969,7 @@ public:
         if (detail::log_callback_depth() > 0) {
             return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
         }
-        if (!handle_ || !state_) return detail::check(modio_market_client_set_log_callback(nullptr, 0, nullptr, nullptr));
+        if (!handle_ || !state_) return detail::to_result(modio_market_client_set_log_callback(nullptr, 0, nullptr, nullptr));
         std::lock_guard<std::mutex> lock(state_->mutex);
         std::unique_ptr<detail::LogSlot> slot;
         if (callback) {
@@ -1011,7 +1011,7 @@ public:
     /// Cancels a pending request: its callback gets Code::Cancelled at the next poll, once.
     /// Code::RequestNotFound / Code::AlreadyCompleted otherwise. A cancelled checkout may still
     /// have been charged: refresh purchases to know.
-    Result<void> cancel(RequestId request) { return detail::check(modio_market_client_cancel(handle_.get(), request)); }
+    Result<void> cancel(RequestId request) { return detail::to_result(modio_market_client_cancel(handle_.get(), request)); }
 
     /// How many requests still wait for their callback.
     Result<std::size_t> pending_requests() const {

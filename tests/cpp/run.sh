@@ -66,6 +66,41 @@ for cxx in g++ clang++; do
     fail "$cxx: including it twice, and after or before the C header, is harmless"
   fi
 done
+# Engine and OS headers define macros with common names (Unreal: check, verify, ensure; Windows:
+# min, max, ERROR, IN, OUT, OPTIONAL, DELETE; X11: Status, Success, None, Bool): the wrapper must
+# not use any of them.
+cat >"$out/hostile_macros.cpp" <<'EOF'
+#define check(expr) static_assert(false, "Unreal's check macro was expanded")
+#define verify(expr) static_assert(false, "Unreal's verify macro was expanded")
+#define ensure(expr) static_assert(false, "Unreal's ensure macro was expanded")
+#define min(a, b) static_assert(false, "the min macro was expanded")
+#define max(a, b) static_assert(false, "the max macro was expanded")
+#define ERROR 0
+#define IN
+#define OUT
+#define OPTIONAL
+#define DELETE 0x00010000L
+#define Status int
+#define Success 0
+#define None 0L
+#define Bool int
+#include "modio_market.hpp"
+int main() { return modio_market::version().empty() ? 1 : 0; }
+EOF
+strict=(-Wshadow -Wundef -Wconversion -Wsign-conversion -Wold-style-cast)
+for cxx in g++ clang++; do
+  if "$cxx" "${warn[@]}" "${inc[@]}" -fsyntax-only "$out/hostile_macros.cpp"; then
+    pass "$cxx: it survives Unreal, Windows and X11 macros (check, min, ERROR, Status, ...)"
+  else
+    fail "$cxx: it survives Unreal, Windows and X11 macros (check, min, ERROR, Status, ...)"
+  fi
+  # The test program and the storefront instantiate every template of the wrapper.
+  if "$cxx" "${warn[@]}" "${strict[@]}" "${inc[@]}" -fsyntax-only tests/cpp/test_wrapper.cpp examples/storefront.cpp; then
+    pass "$cxx: the instantiated wrapper is clean under ${strict[*]}"
+  else
+    fail "$cxx: the instantiated wrapper is clean under ${strict[*]}"
+  fi
+done
 for std in c++17 c++20; do
   if g++ -std=$std -Wall -Wextra -Wpedantic -Werror "${inc[@]}" -x c++ -fsyntax-only bindings/cpp/modio_market.hpp; then
     pass "g++ -std=$std accepts it"
