@@ -1,0 +1,188 @@
+using System;
+
+namespace ModioMarket
+{
+    /// <summary>
+    /// Every outcome the native library reports (<c>modio_market_result</c>). The numbers are the
+    /// C ABI's and are never reused; <c>tests/run.sh</c> checks them against the header.
+    /// </summary>
+    public enum ResultCode : uint
+    {
+        /// <summary>Success.</summary>
+        Ok = 0,
+        /// <summary>A required pointer argument was NULL (a bug in the binding).</summary>
+        NullPointer = 1,
+        /// <summary>A string argument was not valid UTF-8.</summary>
+        InvalidUtf8 = 2,
+        /// <summary>An argument was out of range or malformed; the message names it.</summary>
+        InvalidArgument = 3,
+        /// <summary>An enum argument had a value the library does not know.</summary>
+        UnknownEnumValue = 4,
+        /// <summary>The operation needs a user access token and none is set.</summary>
+        NotAuthenticated = 5,
+        /// <summary>The host name could not be resolved.</summary>
+        Dns = 10,
+        /// <summary>The TCP connection could not be made or was reset.</summary>
+        Connect = 11,
+        /// <summary>TLS failed (certificate not trusted, handshake error).</summary>
+        Tls = 12,
+        /// <summary>The request did not complete within its deadline.</summary>
+        Timeout = 13,
+        /// <summary>Another transport failure (I/O error mid-body, protocol error).</summary>
+        Transport = 14,
+        /// <summary>Plain http:// to a non-loopback host without the opt-in.</summary>
+        InsecureUrl = 15,
+        /// <summary>mod.io answered with an HTTP error; see HttpStatus, ErrorRef and the message.</summary>
+        Http = 20,
+        /// <summary>The answer could not be decoded.</summary>
+        MalformedResponse = 21,
+        /// <summary>The answer was larger than the configured cap.</summary>
+        ResponseTooLarge = 22,
+        /// <summary>mod.io rate-limited the request (HTTP 429); see RetryAfterSeconds.</summary>
+        RateLimited = 23,
+        /// <summary>The request was cancelled by the caller.</summary>
+        Cancelled = 30,
+        /// <summary>The client was disposed before the request completed.</summary>
+        ShutDown = 31,
+        /// <summary>Pump was called from inside a callback, or from two threads at once.</summary>
+        Reentrant = 32,
+        /// <summary>A wait reached its timeout first.</summary>
+        WaitTimedOut = 33,
+        /// <summary>No pending request has that id.</summary>
+        RequestNotFound = 34,
+        /// <summary>The request already finished; its callback reports the real outcome.</summary>
+        AlreadyCompleted = 35,
+        /// <summary>A caller buffer was too small.</summary>
+        BufferTooSmall = 36,
+        /// <summary>A filesystem operation failed.</summary>
+        Io = 40,
+        /// <summary>A bug inside the native library was caught; the library stays usable.</summary>
+        Internal = 41,
+    }
+
+    /// <summary>Severity of a log record (<c>modio_market_log_level</c>); None turns logging off.</summary>
+    public enum LogLevel : uint
+    {
+        None = 0,
+        Error = 1,
+        Warn = 2,
+        Info = 3,
+        Debug = 4,
+        Trace = 5,
+    }
+
+    /// <summary>Which mod.io environment a client targets (<c>modio_market_environment</c>).</summary>
+    public enum ModioEnvironment : uint
+    {
+        /// <summary>https://g-{game_id}.modapi.io/v1</summary>
+        Live = 0,
+        /// <summary>https://g-{game_id}.test.mod.io/v1</summary>
+        Test = 1,
+    }
+
+    /// <summary>Revenue filter of a mod listing (<c>modio_market_revenue_type</c>).</summary>
+    public enum RevenueType : uint
+    {
+        Free = 0,
+        Paid = 1,
+        Both = 2,
+    }
+
+    /// <summary>transaction_state of a synced entitlement (<c>modio_market_entitlement_state</c>).</summary>
+    public enum EntitlementState : long
+    {
+        Failed = 0,
+        Pending = 1,
+        Fulfilled = 2,
+        ConsumeLimitExceeded = 3,
+    }
+
+    /// <summary>State of a mod.io transaction (<c>modio_market_transaction_state</c>).</summary>
+    public enum TransactionState : uint
+    {
+        Pending = 0,
+        Paid = 1,
+        Refunded = 2,
+        Cancelled = 3,
+        Cleared = 4,
+        Failed = 5,
+        /// <summary>A state the docs do not list; see Transaction.StateName.</summary>
+        Other = 6,
+    }
+
+    /// <summary>How a journaled checkout from an earlier run ended (<c>modio_market_recovery_outcome</c>).</summary>
+    public enum RecoveryOutcome : uint
+    {
+        /// <summary>Resent with its key: the purchase went through; see CheckoutRecovery.Checkout.</summary>
+        Completed = 0,
+        /// <summary>Resent with its key: mod.io refused it definitively; see CheckoutRecovery.Error.</summary>
+        Failed = 1,
+        /// <summary>Older than the key's 24 hours, and the mod is in the purchased list: it was bought.</summary>
+        Owned = 2,
+        /// <summary>Older than the key's 24 hours, and not purchased: it never went through.</summary>
+        Abandoned = 3,
+        /// <summary>Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery.</summary>
+        StillPending = 4,
+        /// <summary>A journal file was unreadable; it was moved aside to JournalFile.</summary>
+        CorruptJournal = 5,
+    }
+
+    /// <summary>monetization_status flags of a wallet (<c>MODIO_MARKET_MONETIZATION_STATUS_*</c>).</summary>
+    [Flags]
+    public enum MonetizationStatus : uint
+    {
+        /// <summary>Not registered for monetization.</summary>
+        None = 0,
+        Pending = 1,
+        Rejected = 2,
+        Review = 4,
+        Action = 8,
+        Approved = 16,
+        Member = 32,
+    }
+
+    /// <summary>api_access_options flags of a game (<c>MODIO_MARKET_API_ACCESS_*</c>).</summary>
+    [Flags]
+    public enum ApiAccessOptions : uint
+    {
+        None = 0,
+        Open = 1,
+        Downloads = 2,
+        AuthorisedDownloads = 4,
+        PaidDownloads = 8,
+    }
+
+    /// <summary>mod.io <c>error_ref</c> values the library names (<c>MODIO_MARKET_ERROR_REF_*</c>).
+    /// Others still reach you as numbers in <see cref="ModioMarketException.ErrorRef"/>.</summary>
+    public static class ErrorRef
+    {
+        public const long UnexpectedServiceOutage = 10000;
+        public const long UnexpectedOperationFailure = 10002;
+        public const long ApiKeyMissing = 11000;
+        public const long ApiKeyMalformed = 11001;
+        public const long ApiKeyInvalid = 11002;
+        public const long TokenExpiredOrRevoked = 11005;
+        public const long UserDeleted = 11006;
+        public const long UserBanned = 11007;
+        public const long RateLimited = 11008;
+        public const long RateLimitedEndpoint = 11009;
+        public const long SteamAppTicketInvalid = 11018;
+        public const long XboxLiveInvalidToken = 11027;
+        public const long XboxLiveTokenExpired = 11029;
+        public const long UnableToVerifyExternalCredentials = 11032;
+        public const long UserConnectionMemberNotFound = 11069;
+        public const long NoTermsAgreement = 11074;
+        public const long IncorrectContentType = 13006;
+        public const long ValidationGeneric = 13009;
+        public const long ResourceNotFound = 14000;
+        public const long GameNotFound = 14001;
+        public const long ModNotFound = 15022;
+        public const long MonetizationPaymentFailed = 900030;
+        public const long MonetizationMarketplaceAlreadyOwned = 900034;
+        public const long MonetizationPriceMismatch = 900035;
+        public const long MonetizationInsufficientFunds = 900049;
+        public const long MonetizationIapNotConfigured = 900054;
+        public const long MonetizationGameNotMonetized = 900057;
+        public const long MonetizationPlatformFetchFailed = 900096;
+    }
+}

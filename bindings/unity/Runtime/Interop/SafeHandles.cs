@@ -1,0 +1,65 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace ModioMarket.Interop
+{
+    /// <summary>
+    /// Owns a <c>modio_market_client*</c>. Passing it to a [DllImport] keeps it alive for the
+    /// call, so a Dispose racing a call on another thread frees the client only after that call
+    /// returns. Releasing it runs <c>modio_market_client_free</c>, which delivers SHUT_DOWN to every
+    /// pending request (their trampolines free their GCHandles then), joins the workers and
+    /// guarantees no callback afterwards; only then is the log callback's GCHandle freed.
+    /// </summary>
+    internal sealed class ClientHandle : SafeHandle
+    {
+        private IntPtr _logUserData;
+
+        internal ClientHandle(IntPtr client, IntPtr logUserData)
+            : base(IntPtr.Zero, true)
+        {
+            SetHandle(client);
+            _logUserData = logUserData;
+        }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        /// <summary>The log sink's GCHandle, passed as the log callback's user_data.</summary>
+        internal IntPtr LogUserData
+        {
+            get { return _logUserData; }
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.modio_market_client_free(handle);
+            IntPtr log = _logUserData;
+            _logUserData = IntPtr.Zero;
+            GCHandles.Free(log);
+            return true;
+        }
+    }
+
+    /// <summary>Owns a <c>modio_market_config*</c> (short-lived: a client copies its config).</summary>
+    internal sealed class ConfigHandle : SafeHandle
+    {
+        internal ConfigHandle(IntPtr config)
+            : base(IntPtr.Zero, true)
+        {
+            SetHandle(config);
+        }
+
+        public override bool IsInvalid
+        {
+            get { return handle == IntPtr.Zero; }
+        }
+
+        protected override bool ReleaseHandle()
+        {
+            Native.modio_market_config_free(handle);
+            return true;
+        }
+    }
+}
