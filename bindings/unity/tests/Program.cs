@@ -15,7 +15,7 @@ namespace ModioMarket.Tests
             Console.WriteLine("modio_market " + ModioMarketClient.LibraryVersion + ", " + Environment.Version + (Type.GetType("Mono.Runtime") != null ? " (Mono)" : ""));
             HeaderChecks.Register(HeaderFacts.Load(args[0]));
             ClientTests.Register();
-            return Suite.Finish("csharp");
+            return Suite.Finish("csharp-api");
         }
     }
 }

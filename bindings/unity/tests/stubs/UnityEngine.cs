@@ -113,6 +113,11 @@ namespace UnityEngine
     {
         public static event Action quitting;
 
+        public static string persistentDataPath
+        {
+            get { return System.IO.Path.Combine(System.IO.Path.GetTempPath(), "stub-persistent-data"); }
+        }
+
         public static int StubQuittingHandlers
         {
             get { return quitting == null ? 0 : quitting.GetInvocationList().Length; }
