@@ -259,6 +259,20 @@ namespace ModioMarket.Tests
             return 0;
         }
 
+        /// <summary>
+        /// Asserts the library's worker threads drop to <paramref name="expected"/> within a few
+        /// seconds. Not instantaneous on purpose: runtime.rs joins a worker only if is_finished()
+        /// right after it signalled its exit, so one that signalled but had not returned yet is
+        /// detached and disappears a moment after free returns.
+        /// </summary>
+        public static void WorkersSettleTo(int expected, string what)
+        {
+            Stopwatch clock = Stopwatch.StartNew();
+            while (NativeWorkerThreads() > expected && clock.Elapsed < TimeSpan.FromSeconds(5))
+                System.Threading.Thread.Sleep(10);
+            Check.Equal(expected, NativeWorkerThreads(), what);
+        }
+
         /// <summary>The library's worker threads alive in this process (they are named modio-market-N).</summary>
         public static int NativeWorkerThreads()
         {

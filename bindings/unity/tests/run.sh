@@ -10,8 +10,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pkg=$(cd "$here/.." && pwd)
 root=$(cd "$pkg/../.." && pwd)
-out="$root/target/unity-tests"
-rm -rf "$out"
+# Per run, so two runs in the shared tree never clobber each other's assemblies.
+mkdir -p "$root/target/unity-tests"
+out=$(mktemp -d "$root/target/unity-tests/run.XXXXXX")
+trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/plain" "$out/unity"
 
 for tool in mcs mono cc awk; do
