@@ -10,7 +10,8 @@ namespace ModioMarket
     /// complete (and their continuations run) there. One hidden-from-scenes instance lives on a
     /// DontDestroyOnLoad GameObject; it is created by the first <see cref="Attach"/>.
     /// When the runner is destroyed (application quit, play mode end) it disposes the clients
-    /// attached with <c>disposeWithRunner</c>.
+    /// attached with <c>disposeWithRunner</c>. Main thread only, like every GameObject. In edit
+    /// mode (Editor tools) Update does not run: call client.Pump() from EditorApplication.update.
     /// </summary>
     [DisallowMultipleComponent]
     [AddComponentMenu("")]
@@ -29,7 +30,10 @@ namespace ModioMarket
                 if (s_instance == null)
                 {
                     var host = new GameObject("mod.io Marketplace");
-                    DontDestroyOnLoad(host);
+                    if (Application.isPlaying)
+                        DontDestroyOnLoad(host);
+                    else
+                        host.hideFlags = HideFlags.HideAndDontSave; // Update does not run in edit mode: pump from EditorApplication.update
                     s_instance = host.AddComponent<ModioMarketRunner>();
                 }
                 return s_instance;

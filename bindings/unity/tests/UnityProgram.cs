@@ -25,6 +25,7 @@ namespace ModioMarket.Tests
             Suite.Run("unity: destroying the runner disposes only the clients it owns", RunnerDestroy);
             Suite.Run("unity: before a domain reload every client is disposed", BeforeReload);
             Suite.Run("unity: quitting (or leaving play mode) disposes every client", Quitting);
+            Suite.Run("unity: in edit mode the runner is hidden and not kept across scene loads", EditMode);
             return Suite.Finish("csharp-unity");
         }
 
@@ -139,6 +140,23 @@ namespace ModioMarket.Tests
             StubEngine.Frame(); // the runner drops them without touching native code
             Check.Equal(0, ModioMarketRunner.Instance.Clients.Count, "runner emptied");
             Check.Equal(0, Trampolines.Faults, "no trampoline fault");
+        }
+
+        private static void EditMode()
+        {
+            UnityEngine.Object.Destroy(ModioMarketRunner.Instance.gameObject);
+            Application.StubIsPlaying = false;
+            try
+            {
+                ModioMarketRunner runner = ModioMarketRunner.Instance;
+                Check.Equal(HideFlags.HideAndDontSave, runner.gameObject.hideFlags, "hidden, not saved with the scene");
+                Check.True(!StubEngine.DontDestroyOnLoad.Contains(runner.gameObject), "DontDestroyOnLoad is play-mode only");
+                UnityEngine.Object.Destroy(runner.gameObject);
+            }
+            finally
+            {
+                Application.StubIsPlaying = true;
+            }
         }
 
         private static void Quitting()

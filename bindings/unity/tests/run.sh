@@ -88,6 +88,8 @@ export LD_LIBRARY_PATH="$root/target/debug${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # timeout: a hang (at exit, a thread Mono waits for) fails the suite instead of blocking it.
 echo "unity: C# API tests (Mono, against the fake)"
 program "$out/api.log" timeout 600 "$root/scripts/with-fake" mono --debug "$out/plain/ModioMarket.Tests.exe" "$out/header-facts.txt"
+step "a client left undisposed is disposed at process exit (its request ends with ShutDown)" \
+  grep -q "^at exit: the forgotten client's request ended with ShutDown$" "$out/api.log"
 echo "unity: ModioMarketRunner and reload hooks (Mono, stand-in UnityEngine, against the fake)"
 program "$out/unity.log" timeout 300 "$root/scripts/with-fake" mono --debug "$out/unity/ModioMarket.Tests.exe"
 

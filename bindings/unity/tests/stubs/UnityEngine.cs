@@ -15,6 +15,8 @@ namespace UnityEngine
 
         public string name { get; set; }
 
+        public HideFlags hideFlags { get; set; }
+
         public static void DontDestroyOnLoad(Object target)
         {
             StubEngine.DontDestroyOnLoad.Add(target);
@@ -112,6 +114,13 @@ namespace UnityEngine
     public static class Application
     {
         public static event Action quitting;
+
+        public static bool isPlaying
+        {
+            get { return StubIsPlaying; }
+        }
+
+        public static bool StubIsPlaying = true;
 
         public static string persistentDataPath
         {
