@@ -1,1 +1,747 @@
-fn main() {}
+//! modio-market-bench: what the SDK costs a studio, side by side with plain clients, in one run.
+//! Run it with `scripts/bench` (which builds the release library, the C programs and this
+//! binary); see BENCHMARKS.md. Nothing here asserts a timing: it measures and prints ratios.
+//!
+//! `modio-market-bench serve` is the fake server process the benchmarks talk to.
+
+mod counting;
+mod sdk;
+mod servers;
+mod table;
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use counting::{rss_kib, snapshot};
+use sdk::{Sdk, Setup, Tally};
+use servers::FakeProcess;
+use table::{bytes, kib, ns, thousands, Row};
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+const ALICE_TOKEN: &str = fake_modio::demo::ALICE_ACCESS_TOKEN;
+
+/// Command-line options (all set by scripts/bench).
+#[derive(Default)]
+struct Args {
+    quick: bool,
+    curl_loop: Option<PathBuf>,
+    static_wallet: Option<PathBuf>,
+    static_baseline: Option<PathBuf>,
+    shared_lib: Option<PathBuf>,
+    /// Run only these sections (`--only network,memory`); all when empty.
+    only: Vec<String>,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let mut args = Args::default();
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            let mut path = || Some(PathBuf::from(it.next().unwrap_or_else(|| panic!("{a} needs a path"))));
+            match a.as_str() {
+                "--quick" => args.quick = true,
+                "--curl-loop" => args.curl_loop = path(),
+                "--static-wallet" => args.static_wallet = path(),
+                "--static-baseline" => args.static_baseline = path(),
+                "--shared-lib" => args.shared_lib = path(),
+                "--only" => args.only = it.next().unwrap_or_default().split(',').map(str::to_owned).collect(),
+                other => panic!("unknown argument {other}; see scripts/bench"),
+            }
+        }
+        args
+    }
+
+    fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
+
+    /// `full` iterations, or `quick` with --quick.
+    fn n(&self, full: u64, quick: u64) -> u64 {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+}
+
+fn main() {
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        servers::serve();
+        return;
+    }
+    // Loopback only: never through a proxy.
+    std::env::set_var("NO_PROXY", "127.0.0.1,localhost,::1");
+    std::env::set_var("no_proxy", "127.0.0.1,localhost,::1");
+    let args = Args::parse();
+    let started = Instant::now();
+    let load_at_start = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fake = FakeProcess::spawn();
+
+    let mut rows = Vec::new();
+    let mut later = Vec::new();
+    if args.runs("game") {
+        step("game thread: poll, submit, owns()");
+        rows.push(bench_poll(&fake, &args));
+        rows.extend(bench_submit(&fake, &args));
+        let (owns, refresh) = bench_purchases(&fake, &args);
+        rows.push(owns);
+        later.extend(refresh);
+    }
+    let mut alloc_row = None;
+    if args.runs("network") {
+        step("network path: C ABI vs reqwest vs libcurl");
+        let (net_rows, allocs) = bench_throughput(&fake, &args);
+        rows.extend(net_rows);
+        alloc_row = Some(allocs);
+    }
+    if args.runs("network") || args.runs("client-cost") {
+        step("client cost: the same requests against a minimal loopback server");
+        rows.extend(bench_client_cost(&fake, &args));
+    }
+    if args.runs("concurrency") {
+        step("concurrency: 64 delayed requests");
+        rows.extend(bench_concurrency(&fake, &args));
+    }
+    if args.runs("parse") {
+        step("parsing");
+        rows.extend(bench_page_parse(&fake, &args));
+    }
+    rows.extend(later);
+    if args.runs("memory") {
+        step("memory");
+        rows.extend(bench_memory(&fake, &args));
+    }
+    rows.extend(alloc_row);
+    if args.runs("size") {
+        rows.extend(size_rows(&args));
+    }
+    rows.push(journal_row());
+
+    println!();
+    for line in machine() {
+        println!("{line}");
+    }
+    println!("- load average at the start: {}", load_at_start.split_whitespace().take(3).collect::<Vec<_>>().join(", "));
+    println!("- mode: {}; run took {:.0} s", if args.quick { "--quick (smoke, small counts)" } else { "full" }, started.elapsed().as_secs_f64());
+    println!();
+    table::print(&rows);
+}
+
+fn step(what: &str) {
+    eprintln!("bench: {what}");
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[u64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize] as f64
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. The game thread
+// ---------------------------------------------------------------------------------------------
+
+/// `poll` with nothing queued: median of 5 batches.
+fn bench_poll(fake: &FakeProcess, args: &Args) -> Row {
+    let sdk = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN));
+    let tally = Tally::default();
+    sdk.wallets(4, 4, &tally); // the client has done real work before
+    tally.expect_ok("poll warm-up");
+    assert_eq!(sdk.poll(), 0);
+    let iters = args.n(2_000_000, 200_000);
+    let batches: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                black_box(sdk.poll_bare());
+            }
+            t.elapsed().as_nanos() as f64 / iters as f64
+        })
+        .collect();
+    let v = median(batches);
+    Row::new("game thread", "`poll`, nothing queued (per call)", ns(v)).target("< 50 ns", v < 50.0)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Net {
+    /// The fake answers every request.
+    Answering,
+    /// A listener accepts the connection and never answers.
+    BlackHole,
+    /// Nothing listens: every connection is refused (and retried with backoff).
+    Refused,
+}
+
+/// Times each `get_wallet` submit alone; the game loop around it (poll/wait/cancel) is not timed.
+fn submit_samples(sdk: &Sdk, net: Net, samples: u64) -> Vec<u64> {
+    let tally = Tally::default();
+    let warm = 256;
+    let mut out = Vec::with_capacity(samples as usize);
+    for i in 0..warm + samples {
+        let t = Instant::now();
+        let id = sdk.get_wallet(&tally);
+        let dt = t.elapsed().as_nanos() as u64;
+        if i >= warm {
+            out.push(dt);
+        }
+        match net {
+            Net::Answering => {
+                if sdk.pending() >= 32 {
+                    sdk.wait(0);
+                }
+            }
+            // Nothing would ever complete: cancel at once so the pending set stays small, and
+            // run the cancellations' callbacks as a game's poll would.
+            Net::BlackHole | Net::Refused => {
+                sdk.cancel(id);
+                if i % 64 == 63 {
+                    sdk.poll();
+                }
+            }
+        }
+    }
+    // Every callback must have run before `tally` goes away.
+    while sdk.pending() > 0 {
+        sdk.wait(0);
+    }
+    if net == Net::Answering {
+        tally.expect_ok("submit (answering)");
+    }
+    out.sort_unstable();
+    out
+}
+
+fn bench_submit(fake: &FakeProcess, args: &Args) -> Vec<Row> {
+    let samples = args.n(20_000, 2_000);
+    let answering = {
+        let sdk = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN));
+        submit_samples(&sdk, Net::Answering, samples)
+    };
+    let hole = servers::black_hole();
+    let black_hole = {
+        let url = format!("http://{hole}/v1");
+        // Requests stay stuck on the workers for the whole measurement.
+        let sdk = Sdk::new(Setup::new(&url).token(ALICE_TOKEN).request_timeout_ms(120_000));
+        submit_samples(&sdk, Net::BlackHole, samples)
+    };
+    let refused = {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("http://127.0.0.1:{port}/v1");
+        let sdk = Sdk::new(Setup::new(&url).token(ALICE_TOKEN));
+        submit_samples(&sdk, Net::Refused, samples)
+    };
+    let p99_answering = percentile(&answering, 0.99);
+    let describe = |s: &[u64]| format!("p50 {} / p99 {}", ns(percentile(s, 0.5)), ns(percentile(s, 0.99)));
+    let limit = 10_000.0;
+    let mut rows = vec![Row::new(
+        "game thread",
+        format!("submit `get_wallet`, server answering ({} samples)", thousands(samples)),
+        describe(&answering),
+    )
+    .target("p99 < 10 µs", p99_answering < limit)];
+    for (what, s) in [("server accepts, never answers", &black_hole), ("connection refused", &refused)] {
+        let p99 = percentile(s, 0.99);
+        rows.push(
+            Row::new("game thread", format!("submit `get_wallet`, {what}"), describe(s))
+                .reference(format!("answering: p99 {}", ns(p99_answering)))
+                .ratio(p99 / p99_answering)
+                .target("p99 < 10 µs whatever the network", p99 < limit),
+        );
+    }
+    rows
+}
+
+/// The purchased list: refresh 10,000 mods (100 pages) against the fake, next to a plain reqwest
+/// loop fetching and parsing the same pages; then `owns()` with the 10,000 cached.
+/// Returns (the owns row, the refresh rows).
+fn bench_purchases(fake: &FakeProcess, args: &Args) -> (Row, Vec<Row>) {
+    let runs = args.n(5, 1);
+    let sdk = Sdk::new(Setup::new(&fake.base_url).token(&fake.bulk_token));
+    let mut sdk_ms = Vec::new();
+    for _ in 0..runs {
+        let tally = Tally::default();
+        let t = Instant::now();
+        let id = sdk.refresh_purchases(&tally);
+        sdk.wait(id);
+        sdk_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        tally.expect_ok("refresh_purchases");
+        assert_eq!(tally.items.get(), servers::BULK_PURCHASES, "the refresh must return every purchased mod");
+    }
+    let http = plain_client();
+    let mut ref_ms = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let mut got = 0u64;
+        let mut offset = 0;
+        loop {
+            let url = format!("{}/me/purchased?game_id={}&_offset={offset}&_limit=100", fake.base_url, sdk::GAME_ID);
+            let body = http.get(url).bearer_auth(&fake.bulk_token).send().unwrap().bytes().unwrap();
+            let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let n = page["data"].as_array().map_or(0, |d| d.len()) as u64;
+            got += n;
+            offset += n;
+            if n == 0 || offset >= page["result_total"].as_u64().unwrap_or(0) {
+                break;
+            }
+        }
+        assert_eq!(got, servers::BULK_PURCHASES);
+        ref_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let (s, r) = (median(sdk_ms), median(ref_ms));
+    let refresh = Row::new("parsing", "refresh a purchased list of 10,000 mods (100 pages of 100), fake server", format!("{s:.1} ms"))
+        .reference(format!("reqwest + serde_json::Value: {r:.1} ms"))
+        .ratio(s / r);
+
+    // owns(): the cache now holds 10,000 ids; ask for owned and unowned ids alternately.
+    let first = servers::BULK_FIRST_MOD_ID;
+    assert!(sdk.owns(first) && sdk.owns(first + servers::BULK_PURCHASES - 1) && !sdk.owns(1));
+    let iters = args.n(2_000_000, 200_000);
+    let batches: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for i in 0..iters {
+                // Even i: an owned id; odd i: one past the list (not owned).
+                let id = first + (i * 7919) % servers::BULK_PURCHASES + (i & 1) * servers::BULK_PURCHASES;
+                black_box(sdk.owns(black_box(id)));
+            }
+            t.elapsed().as_nanos() as f64 / iters as f64
+        })
+        .collect();
+    let v = median(batches);
+    let owns = Row::new("game thread", "`owns()` with 10,000 purchases cached (half hits)", ns(v)).target("< 50 ns", v < 50.0);
+    (owns, vec![refresh])
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. The network path
+// ---------------------------------------------------------------------------------------------
+
+fn plain_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().no_proxy().build().unwrap()
+}
+
+/// One C program run: (wall seconds, CPU seconds) of its timed requests.
+fn run_c_loop(program: &PathBuf, url: &str, token: &str, n: u64, warm: u64) -> Option<(f64, f64)> {
+    let out = Command::new(program).args([url, token, &n.to_string(), &warm.to_string()]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        eprintln!("bench: {} failed: {text} {}", program.display(), String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let field = |name: &str| text.split_whitespace().find_map(|kv| kv.strip_prefix(name)).and_then(|s| s.parse().ok());
+    Some((field("seconds=")?, field("cpu=")?))
+}
+
+/// One client's results over the rounds.
+#[derive(Default)]
+struct Series {
+    rps: Vec<f64>,
+    /// CPU seconds per request (client side: this process, or the C child process).
+    cpu: Vec<f64>,
+    /// Requests per second divided by the plain reqwest loop's in the same round.
+    vs_plain: Vec<f64>,
+    vs_curl: Vec<f64>,
+}
+
+impl Series {
+    fn rps(&self) -> f64 {
+        median(self.rps.clone())
+    }
+    fn cpu_us(&self) -> f64 {
+        self.cpu.iter().sum::<f64>() / self.cpu.len() as f64 * 1e6
+    }
+}
+
+/// N wallet requests per client against the same fake, in short interleaved rounds (the order
+/// reversed every other round) so that the machine's background load hits every client alike;
+/// ratios are taken within a round, and the median round is reported.
+///
+/// The library's main row works the way a dedicated server does: it submits the requests (at most
+/// 64 in flight) and calls `poll` once per 1 ms tick; with 1 worker it has one connection and one
+/// request on the wire at a time, exactly like the loops.
+fn bench_throughput(fake: &FakeProcess, args: &Args) -> (Vec<Row>, Row) {
+    let n = args.n(1_000, 300);
+    let rounds = args.n(10, 2);
+    let warm = 200;
+    let tick = Duration::from_millis(1);
+    let wallet_url = format!("{}/me/wallets?game_id={}", fake.base_url, sdk::GAME_ID);
+
+    let one_worker = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN).workers(1));
+    let default = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN));
+    let tally = Tally::default();
+    one_worker.wallets(warm, 64, &tally);
+    default.wallets(warm, 64, &tally);
+    let http = plain_client();
+    let plain_one = |http: &reqwest::blocking::Client| {
+        let response = http.get(&wallet_url).bearer_auth(ALICE_TOKEN).header("accept", "application/json").send().unwrap();
+        assert!(response.status().is_success(), "wallet: {}", response.status());
+        black_box(response.bytes().unwrap());
+    };
+    for _ in 0..warm {
+        plain_one(&http);
+    }
+
+    const SDK: usize = 0;
+    const PLAIN: usize = 1;
+    const CURL: usize = 2;
+    const STATIC_C: usize = 3;
+    const ONE_AT_A_TIME: usize = 4;
+    const TWO_WORKERS: usize = 5;
+    let mut series: [Series; 6] = Default::default();
+    let (mut sdk_allocs, mut plain_allocs) = ((0u64, 0u64), (0u64, 0u64));
+    for round in 0..rounds {
+        let mut order = [SDK, PLAIN, CURL, STATIC_C, ONE_AT_A_TIME, TWO_WORKERS];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        let mut this_round = [f64::NAN; 6];
+        for client in order {
+            let cpu0 = counting::cpu_seconds();
+            let allocs0 = snapshot();
+            let t = Instant::now();
+            let in_process = |t: Instant| Some((t.elapsed().as_secs_f64(), counting::cpu_seconds() - cpu0));
+            // (wall, CPU) seconds for the n requests: measured here, or by the C program itself.
+            let measured = match client {
+                SDK => {
+                    one_worker.wallets_ticked(n, 64, tick, &tally);
+                    in_process(t)
+                }
+                PLAIN => {
+                    for _ in 0..n {
+                        plain_one(&http);
+                    }
+                    in_process(t)
+                }
+                CURL => args.curl_loop.as_ref().and_then(|p| run_c_loop(p, &wallet_url, ALICE_TOKEN, n, warm)),
+                STATIC_C => args.static_wallet.as_ref().and_then(|p| run_c_loop(p, &fake.base_url, ALICE_TOKEN, n, warm)),
+                ONE_AT_A_TIME => {
+                    for _ in 0..n {
+                        let id = default.get_wallet(&tally);
+                        default.wait(id);
+                    }
+                    in_process(t)
+                }
+                _ => {
+                    default.wallets_ticked(n, 64, tick, &tally);
+                    in_process(t)
+                }
+            };
+            let allocs1 = snapshot();
+            let Some((secs, cpu)) = measured else { continue };
+            let s = &mut series[client];
+            s.rps.push(n as f64 / secs);
+            this_round[client] = n as f64 / secs;
+            s.cpu.push(cpu / n as f64);
+            let delta = (allocs1.0 - allocs0.0, allocs1.1 - allocs0.1);
+            match client {
+                SDK => sdk_allocs = (sdk_allocs.0 + delta.0, sdk_allocs.1 + delta.1),
+                PLAIN => plain_allocs = (plain_allocs.0 + delta.0, plain_allocs.1 + delta.1),
+                _ => {}
+            }
+        }
+        for s in 0..6 {
+            series[s].vs_plain.push(this_round[s] / this_round[PLAIN]);
+            series[s].vs_curl.push(this_round[s] / this_round[CURL]);
+        }
+    }
+    tally.expect_ok("wallet throughput");
+
+    let fmt = |v: f64| format!("{} req/s", thousands(v.round() as u64));
+    let plain = &series[PLAIN];
+    let vs_plain = format!("plain blocking reqwest loop: {}", fmt(plain.rps()));
+    let ratio = |s: &Series| median(s.vs_plain.clone());
+    let sdk = &series[SDK];
+    let mut rows = vec![Row::new(
+        "network",
+        format!(
+            "{} wallet requests through the C ABI, {} rounds: all submitted, `poll` every 1 ms, 1 worker (one connection, like the loops)",
+            thousands(n),
+            rounds
+        ),
+        fmt(sdk.rps()),
+    )
+    .reference(vs_plain.clone())
+    .ratio_spread(&sdk.vs_plain)
+    .target("≥ 0.9 × reqwest", ratio(sdk) >= 0.9)];
+    let curl = &series[CURL];
+    if curl.rps.is_empty() {
+        rows.push(Row::new("network", "same, against libcurl", "n/a (curl_loop not built)"));
+    } else {
+        rows.push(
+            Row::new("network", "same, against libcurl (C, one handle, keep-alive)", fmt(sdk.rps()))
+                .reference(format!("libcurl loop: {}", fmt(curl.rps())))
+                .ratio_spread(&sdk.vs_curl),
+        );
+    }
+    for (s, what) in [
+        (ONE_AT_A_TIME, "same, one at a time (submit, `wait` for its callback, submit the next)"),
+        (STATIC_C, "same one at a time, C program on the statically linked release library"),
+        (TWO_WORKERS, "same as the first row with the default 2 workers (two connections)"),
+    ] {
+        if !series[s].rps.is_empty() {
+            rows.push(Row::new("network", what, fmt(series[s].rps())).reference(vs_plain.clone()).ratio_spread(&series[s].vs_plain));
+        }
+    }
+    let mut cpu_ref = format!("reqwest loop {:.1} µs", plain.cpu_us());
+    if !curl.cpu.is_empty() {
+        cpu_ref.push_str(&format!(", libcurl {:.1} µs", curl.cpu_us()));
+    }
+    rows.push(
+        Row::new("network", "client CPU time per wallet request (first row's client, all its threads)", format!("{:.1} µs", sdk.cpu_us()))
+            .reference(cpu_ref)
+            .ratio(sdk.cpu_us() / plain.cpu_us()),
+    );
+    let total = (n * rounds) as f64;
+    let (sa, sb) = (sdk_allocs.0 as f64 / total, sdk_allocs.1 as f64 / total);
+    let (pa, pb) = (plain_allocs.0 as f64 / total, plain_allocs.1 as f64 / total);
+    let alloc_row = Row::new("memory", "heap allocations per wallet request (whole process)", format!("{sa:.0} allocs, {sb:.0} B"))
+        .reference(format!("plain reqwest loop: {pa:.0} allocs, {pb:.0} B"))
+        .ratio(sa / pa);
+    (rows, alloc_row)
+}
+
+/// The same sequential wallet requests against a minimal static server that answers at once from
+/// memory: with the fake's own cost (a thread per request, a relay) out of the way, what is left
+/// is what each client costs per request.
+fn bench_client_cost(fake: &FakeProcess, args: &Args) -> Vec<Row> {
+    let n = args.n(20_000, 2_000);
+    let http = plain_client();
+    let wallet_url = format!("{}/me/wallets?game_id={}", fake.base_url, sdk::GAME_ID);
+    let body = http.get(&wallet_url).bearer_auth(ALICE_TOKEN).send().unwrap().bytes().unwrap().to_vec();
+    let addr = servers::static_server(body);
+    let base = format!("http://{addr}/v1");
+    let url = format!("{base}/me/wallets?game_id={}", sdk::GAME_ID);
+    let sdk = Sdk::new(Setup::new(&base).token(ALICE_TOKEN));
+    let tally = Tally::default();
+    sdk.wallets(200, 1, &tally);
+    let (mut sdk_us, mut plain_us, mut curl_us) = (vec![], vec![], vec![]);
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..n {
+            let id = sdk.get_wallet(&tally);
+            sdk.wait(id);
+        }
+        sdk_us.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        let t = Instant::now();
+        for _ in 0..n {
+            let r = http.get(&url).bearer_auth(ALICE_TOKEN).header("accept", "application/json").send().unwrap();
+            black_box(r.bytes().unwrap());
+        }
+        plain_us.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        if let Some(curl) = &args.curl_loop {
+            if let Some((s, _)) = run_c_loop(curl, &url, ALICE_TOKEN, n, 200) {
+                curl_us.push(s * 1e6 / n as f64);
+            }
+        }
+    }
+    tally.expect_ok("client cost");
+    let (s, p) = (median(sdk_us), median(plain_us));
+    let mut reference = format!("reqwest loop {p:.1} µs");
+    if !curl_us.is_empty() {
+        reference.push_str(&format!(", libcurl {:.1} µs", median(curl_us)));
+    }
+    vec![Row::new(
+        "network",
+        format!("{} wallet requests to a minimal static loopback server, per request (client cost)", thousands(n)),
+        format!("{s:.1} µs"),
+    )
+    .reference(reference)
+    .ratio(p / s)]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Concurrency
+// ---------------------------------------------------------------------------------------------
+
+fn bench_concurrency(fake: &FakeProcess, _args: &Args) -> Vec<Row> {
+    const REQUESTS: u64 = 64;
+    const DELAY_MS: u64 = 20;
+    let mut rows = Vec::new();
+    for workers in [1u32, 2, 4, 8] {
+        let sdk = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN).workers(workers));
+        let tally = Tally::default();
+        // Open each worker's connection first: the ideal below has no room for connects.
+        sdk.wallets(u64::from(workers) * 4, 64, &tally);
+        fake.delay("/v1/me/wallets", REQUESTS as u32, DELAY_MS);
+        let t = Instant::now();
+        sdk.wallets(REQUESTS, REQUESTS, &tally);
+        let wall = t.elapsed();
+        tally.expect_ok("concurrency");
+        fake.clear_faults();
+        let rounds = REQUESTS.div_ceil(u64::from(workers));
+        let ideal = Duration::from_millis(rounds * DELAY_MS);
+        let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
+        rows.push(
+            Row::new(
+                "concurrency",
+                format!("64 requests, server delays each 20 ms, {workers} worker{}", if workers == 1 { "" } else { "s" }),
+                format!("{:.1} ms", wall.as_secs_f64() * 1e3),
+            )
+            .reference(format!("ideal {} × 20 ms = {} ms", rounds, ideal.as_millis()))
+            .ratio(ratio)
+            .target("≤ 1.20 × ideal", ratio <= 1.2),
+        );
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Parsing
+// ---------------------------------------------------------------------------------------------
+
+/// A page of 100 full mod objects, as the fake renders it, served from memory by a static
+/// loopback server so that the client's decoding is what is measured.
+fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
+    let http = plain_client();
+    let page_url = format!(
+        "{}/games/{}/mods?revenue_type=1&_offset=0&_limit=100&api_key={}",
+        fake.base_url,
+        sdk::GAME_ID,
+        sdk::API_KEY
+    );
+    let body = http.get(page_url).send().unwrap().bytes().unwrap().to_vec();
+    let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(parsed["data"].as_array().map(|d| d.len()), Some(100), "the fake must serve a full page of paid mods");
+    let size = body.len();
+    let addr = servers::static_server(body);
+    let base = format!("http://{addr}/v1");
+    let static_url = format!("{base}/page");
+    let iters = args.n(300, 30);
+
+    let sdk = Sdk::new(Setup::new(&base));
+    let tally = Tally::default();
+    let mut sdk_us = Vec::new();
+    let mut ref_us = Vec::new();
+    let mut fetch_us = Vec::new();
+    for round in 0..3 {
+        let t = Instant::now();
+        for _ in 0..iters {
+            let id = sdk.get_paid_mods(0, 100, &tally);
+            sdk.wait(id);
+        }
+        if round > 0 {
+            sdk_us.push(t.elapsed().as_secs_f64() * 1e6 / iters as f64);
+        }
+        let t = Instant::now();
+        for _ in 0..iters {
+            let body = http.get(&static_url).send().unwrap().bytes().unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            black_box(v);
+        }
+        if round > 0 {
+            ref_us.push(t.elapsed().as_secs_f64() * 1e6 / iters as f64);
+        }
+        let t = Instant::now();
+        for _ in 0..iters {
+            black_box(http.get(&static_url).send().unwrap().bytes().unwrap());
+        }
+        if round > 0 {
+            fetch_us.push(t.elapsed().as_secs_f64() * 1e6 / iters as f64);
+        }
+    }
+    tally.expect_ok("get_mods");
+    assert_eq!(tally.items.get(), 3 * iters * 100);
+    let (s, r, f) = (median(sdk_us), median(ref_us), median(fetch_us));
+    vec![
+        Row::new(
+            "parsing",
+            format!("a page of 100 full mod objects ({} KiB), fetched from a static loopback server and decoded into C structs", size / 1024),
+            format!("{s:.0} µs"),
+        )
+        .reference(format!("reqwest + serde_json::Value: {r:.0} µs (fetch alone {f:.0} µs)"))
+        .ratio(s / r),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Memory
+// ---------------------------------------------------------------------------------------------
+
+fn bench_memory(fake: &FakeProcess, args: &Args) -> Vec<Row> {
+    let (first, total) = (1_000, args.n(100_000, 10_000));
+    let sdk = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN));
+    let tally = Tally::default();
+    sdk.wallets(first, 64, &tally);
+    let rss_first = rss_kib();
+    let t = Instant::now();
+    sdk.wallets(total - first, 64, &tally);
+    let secs = t.elapsed().as_secs_f64();
+    let rss_total = rss_kib();
+    tally.expect_ok("memory");
+    let growth = rss_total as i64 - rss_first as i64;
+    // "Flat": allow 1 MiB of allocator noise (arena growth, page-granular RSS).
+    let flat = growth <= 1024;
+    vec![Row::new(
+        "memory",
+        format!("resident size after {} and after {} wallet requests", thousands(first), thousands(total)),
+        format!("{} → {} ({:+} KiB)", kib(rss_first), kib(rss_total), growth),
+    )
+    .reference(format!("{:.0} req/s while measuring", (total - first) as f64 / secs))
+    .target("flat (growth ≤ 1 MiB)", flat)]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Size, 7. journal
+// ---------------------------------------------------------------------------------------------
+
+fn file_size(p: &Option<PathBuf>) -> Option<u64> {
+    p.as_ref().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len())
+}
+
+fn size_rows(args: &Args) -> Vec<Row> {
+    let mut rows = Vec::new();
+    match file_size(&args.shared_lib) {
+        Some(s) => rows.push(
+            Row::new("size", "libmodio_market.so, release (LTO, 1 CGU, panic=unwind), stripped", bytes(s))
+                .target("< 3 MB", s < 3_000_000),
+        ),
+        None => rows.push(Row::new("size", "libmodio_market.so, stripped", "n/a (pass --shared-lib)")),
+    }
+    match (file_size(&args.static_wallet), file_size(&args.static_baseline)) {
+        (Some(p), Some(b)) => rows.push(
+            Row::new("size", "C program statically linked with libmodio_market.a, --gc-sections, stripped", bytes(p))
+                .reference(format!("same flags, no library: {}", bytes(b)))
+                .ratio(p as f64 / b as f64),
+        ),
+        _ => rows.push(Row::new("size", "C program statically linked", "n/a (pass --static-wallet and --static-baseline)")),
+    }
+    rows
+}
+
+fn journal_row() -> Row {
+    Row::new("journal", "checkout journal cost per checkout", "n/a (no journal yet)")
+}
+
+fn machine() -> Vec<String> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .unwrap_or("unknown CPU")
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    let mem_kib: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let rustc = std::env::var("MODIO_BENCH_RUSTC").unwrap_or_else(|_| "rustc (version not passed)".into());
+    let curl = std::env::var("MODIO_BENCH_CURL").unwrap_or_default();
+    vec![
+        format!("- machine: {cpu}, {cores} cores, {:.1} GiB RAM, Linux {kernel}", mem_kib as f64 / 1048576.0),
+        format!("- toolchain: {rustc}{}", if curl.is_empty() { String::new() } else { format!("; {curl}") }),
+        format!("- load average at the end (1, 5, 15 min): {}", load.join(", ")),
+    ]
+}
