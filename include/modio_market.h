@@ -46,6 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// mod.io keeps an idempotency key's answer this long; after it a resend could charge again.
+#define MODIO_MARKET_KEY_LIFETIME_SECS ((24 * 60) * 60)
+
 // Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
 #define MODIO_MARKET_DEFAULT_MAX_RESPONSE_BYTES ((4 * 1024) * 1024)
 
@@ -129,6 +132,14 @@
 #define MODIO_MARKET_API_ACCESS_AUTHORISED_DOWNLOADS 4
 
 #define MODIO_MARKET_API_ACCESS_PAID_DOWNLOADS 8
+
+// `error_ref` of bad OAuth client credentials on `POST /oauth/token` (`OAUTH_CLIENT_DATA_NOT_VALID`).
+#define ERROR_REF_OAUTH_CLIENT_INVALID 11075
+
+// `error_ref` of a token without the write scope (`TOKEN_MISSING_SCOPE_WRITE`).
+#define ERROR_REF_TOKEN_MISSING_SCOPE_WRITE 11003
+
+#define IdempotencyKey_MAX_LEN 255
 
 // Every outcome the library reports, numbered for the C ABI (`modio_market_result`).
 //
@@ -296,6 +307,36 @@ typedef uint32_t modio_market_transaction_state;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
+enum modio_market_recovery_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Resent with its key: the purchase went through; `checkout` holds the receipt.
+  MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED = 0,
+  // Resent with its key: mod.io refused it definitively; see `error`.
+  MODIO_MARKET_RECOVERY_OUTCOME_FAILED = 1,
+  // Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
+  MODIO_MARKET_RECOVERY_OUTCOME_OWNED = 2,
+  // Older than the key's 24 hours, and not purchased: it never went through.
+  MODIO_MARKET_RECOVERY_OUTCOME_ABANDONED = 3,
+  // Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see `error`.
+  MODIO_MARKET_RECOVERY_OUTCOME_STILL_PENDING = 4,
+  // A journal file was unreadable; it was moved aside to `journal_file`; see `error`.
+  MODIO_MARKET_RECOVERY_OUTCOME_CORRUPT_JOURNAL = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum modio_market_recovery_outcome modio_market_recovery_outcome;
+#else
+typedef uint32_t modio_market_recovery_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// The portals the S2S transaction endpoints accept.
+typedef struct S2sPortal S2sPortal;
+
 // Opaque client handle: owns the configuration, the user's token, the ownership cache, the
 // worker threads and the completion queue. Create with `modio_market_client_new`, free with
 // `modio_market_client_free`. Internally synchronized: any thread may call its functions;
@@ -305,6 +346,15 @@ typedef struct modio_market_client modio_market_client;
 // Opaque client configuration. Create with `modio_market_config_new`, free with
 // `modio_market_config_free`. Not thread-safe: fill it on one thread.
 typedef struct modio_market_config modio_market_config;
+
+// Opaque S2S client handle for a studio's purchase server: owns the OAuth client credentials
+// (copied), the cached service token, worker threads and a completion queue. Create with
+// `modio_market_s2s_client_new`, free with `modio_market_s2s_client_free`. Internally
+// synchronized: any thread may call its functions; callbacks run only inside
+// `modio_market_s2s_client_poll`/`modio_market_s2s_client_wait`.
+//
+// Server-side only: the client secret must never ship in a game.
+typedef struct modio_market_s2s_client modio_market_s2s_client;
 
 // `void (*)(void *user_data, modio_market_log_level level, const char *message)`; `message` is
 // valid during the call only. Runs inside poll/wait, on the polling thread.
@@ -496,6 +546,74 @@ typedef struct modio_market_delegation_token {
 } modio_market_delegation_token;
 
 typedef void (*modio_market_delegation_token_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_delegation_token *token);
+
+// One recovery report. Valid during the callback only.
+typedef struct modio_market_recovery {
+  // A `modio_market_recovery_outcome`.
+  uint32_t outcome;
+  uint64_t user_id;
+  uint64_t mod_id;
+  int64_t display_amount;
+  const char *idempotency_key;
+  // Unix seconds of the original attempt.
+  int64_t attempted_at;
+  // The receipt, for `COMPLETED`; else NULL.
+  const struct modio_market_checkout *checkout;
+  // Why, for `FAILED`, `STILL_PENDING` and `CORRUPT_JOURNAL`; else NULL.
+  const struct modio_market_error *error;
+  // Where an unreadable journal file was kept, for `CORRUPT_JOURNAL`; else NULL.
+  const char *journal_file;
+} modio_market_recovery;
+
+// `void (*)(void *user_data, const modio_market_recovery *report)`; runs inside poll/wait.
+typedef void (*modio_market_recovery_cb)(void *user_data, const struct modio_market_recovery *report);
+
+// The current service token, described without the token itself.
+typedef struct modio_market_s2s_service_token {
+  // "Bearer".
+  const char *token_type;
+  // The scopes granted, comma-separated.
+  const char *scopes;
+  // The lifetime mod.io gave, in seconds; -1 when it gave none.
+  int64_t expires_in_secs;
+} modio_market_s2s_service_token;
+
+// `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+// const modio_market_s2s_service_token *token)`; runs in poll/wait.
+typedef void (*modio_market_s2s_service_token_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_service_token *token);
+
+// One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
+typedef struct modio_market_s2s_meta_line {
+  uint64_t game_id;
+  uint64_t buyer_id;
+  // 0 when the line is not about a mod.
+  uint64_t mod_id;
+  const char *game_name;
+  const char *buyer_name;
+  const char *mod_name;
+  const char *token_name;
+  uint64_t token_pack_id;
+  const char *token_pack_name;
+  // The line as mod.io sent it, JSON.
+  const char *json;
+} modio_market_s2s_meta_line;
+
+// An S2S transaction: `transaction` has the id, amounts, fees, tax, state and purchase date.
+typedef struct modio_market_s2s_transaction {
+  struct modio_market_transaction transaction;
+  const struct modio_market_s2s_meta_line *meta;
+  size_t meta_count;
+  // The `X-Modio-Idempotent-Key` the call was sent with (generated when you passed NULL):
+  // store it to repeat the call safely. NULL for clawbacks.
+  const char *idempotency_key;
+} modio_market_s2s_transaction;
+
+// `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+// const modio_market_s2s_transaction *transaction)`; runs in poll/wait; everything it points to
+// is valid during the call only.
+typedef void (*modio_market_s2s_transaction_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_transaction *transaction);
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -735,6 +853,26 @@ modio_market_result modio_market_client_purchases_age(const struct modio_market_
 // `client` live; `request_id_out` NULL or valid.
 modio_market_result modio_market_client_request_delegation_token(struct modio_market_client *client, modio_market_delegation_token_cb callback, void *user_data, uint64_t *request_id_out);
 
+// Registers the callback that reports how checkouts journaled in the data directory ended after
+// a crash or a lost connection. Recovery starts by itself whenever an access token is set (or
+// after `modio_market_client_resume_checkouts`): attempts younger than 24 hours are resent with
+// their idempotency key (COMPLETED / FAILED / STILL_PENDING); older ones are settled against the
+// purchased list (OWNED / ABANDONED); unreadable journal files are moved aside and reported
+// (CORRUPT_JOURNAL). Reports run inside poll/wait on the polling thread; reports that arrive
+// before a callback is registered wait for one. NULL unregisters. Any thread.
+//
+// # Safety
+// `client` live; `callback` and `user_data` valid until replaced or the client is freed.
+modio_market_result modio_market_client_set_recovery_callback(struct modio_market_client *client, modio_market_recovery_cb callback, void *user_data);
+
+// Starts checkout recovery at the next poll (it also starts whenever a token is set): call it
+// when the network is back after checkouts ended without a definitive answer. Needs a data
+// directory (else it does nothing). Any thread.
+//
+// # Safety
+// `client` live.
+modio_market_result modio_market_client_resume_checkouts(struct modio_market_client *client);
+
 // Creates a configuration for `game_id` and its `api_key`, targeting the live environment with
 // default timeouts (connect 10 s, request 30 s) and 2 worker threads.
 //
@@ -806,6 +944,16 @@ modio_market_result modio_market_config_set_allow_insecure_http(struct modio_mar
 // `config` must be a live configuration.
 modio_market_result modio_market_config_set_max_response_bytes(struct modio_market_config *config, size_t bytes);
 
+// Also trusts the CA certificate(s) in `pem` (NUL-terminated PEM text with one or more
+// `-----BEGIN CERTIFICATE-----` blocks; copied), for a private test server with its own CA. They
+// are added to the bundled web roots, never instead of them: certificates are always verified,
+// and there is no way to turn verification off. `MODIO_MARKET_RESULT_INVALID_ARGUMENT` when the
+// text holds no usable certificate. Call once per CA.
+//
+// # Safety
+// `config` must be a live configuration; `pem` a NUL-terminated string.
+modio_market_result modio_market_config_add_root_certificate_pem(struct modio_market_config *config, const char *pem);
+
 // How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
 // key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
 // Authentication and delegation-token requests are never retried. Retried: connection failures,
@@ -819,6 +967,128 @@ modio_market_result modio_market_config_set_max_response_bytes(struct modio_mark
 // # Safety
 // `config` must be a live configuration.
 modio_market_result modio_market_config_set_retry_policy(struct modio_market_config *config, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t deadline_ms);
+
+// A directory the game owns (created if missing) where the library keeps its checkout journal
+// and each user's purchased list (never a token, ticket or receipt). With it, a checkout
+// interrupted by a crash or a lost connection is resumed with its idempotency key the next time
+// that user's token is set (see `modio_market_client_set_recovery_callback`), and
+// `modio_market_client_owns` answers right after start, offline, from the last signed-in user's
+// list. Without it, checkout still works but cannot survive a crash. Copied.
+//
+// # Safety
+// `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
+modio_market_result modio_market_config_set_data_dir(struct modio_market_config *config, const char *path);
+
+// Creates an S2S client from `config` (copied: game id, API key, environment or base URL,
+// timeouts, retry policy, worker threads) and the OAuth client credentials of the game
+// (`client_id`, `client_secret`, copied). `scopes` is a comma-separated list of `read`, `write`,
+// `update`, `monetization`, or NULL for "read,write,monetization" (the transaction calls need
+// write and monetization). No request is made until the first call. Fails with the first
+// invalid setting. Ownership: `*client_out` is yours; free it with
+// `modio_market_s2s_client_free`. Any thread.
+//
+// # Safety
+// `config` live; strings NULL or NUL-terminated; `client_out` valid for a write.
+modio_market_result modio_market_s2s_client_new(const struct modio_market_config *config, const char *client_id, const char *client_secret, const char *scopes, struct modio_market_s2s_client **client_out);
+
+// Frees an S2S client. Pending requests get their callback now, on this thread, with
+// `MODIO_MARKET_RESULT_SHUT_DOWN`; no callback fires after this returns. An intent or commit
+// already sent may still have reached mod.io: send it again later with the same idempotency
+// key to learn its outcome. From inside one of this client's callbacks, the free happens when
+// that poll/wait returns. NULL is ignored. Must not race other calls on the same client.
+//
+// # Safety
+// `client` NULL or from `modio_market_s2s_client_new`, not freed before.
+void modio_market_s2s_client_free(struct modio_market_s2s_client *client);
+
+// Runs the callbacks of every S2S request completed so far, on this thread; never blocks.
+// `ran_out` (optional) receives how many ran. From inside a callback: `MODIO_MARKET_RESULT_REENTRANT`.
+//
+// # Safety
+// `client` live; `ran_out` NULL or valid for a write.
+modio_market_result modio_market_s2s_client_poll(struct modio_market_s2s_client *client, size_t *ran_out);
+
+// Blocks up to `timeout_ms` until the callback of `request_id` ran (0 = any callback), running
+// callbacks on this thread. `WAIT_TIMED_OUT` when the time passes first, `REQUEST_NOT_FOUND`
+// for an unknown or finished id. Suits a server thread that waits for its answer.
+//
+// # Safety
+// `client` live; `ran_out` NULL or valid for a write.
+modio_market_result modio_market_s2s_client_wait(struct modio_market_s2s_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
+
+// Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
+// poll. An intent or commit that reached mod.io may still have happened: repeat it with the
+// same idempotency key to know. Any thread.
+//
+// # Safety
+// `client` live.
+modio_market_result modio_market_s2s_client_cancel(struct modio_market_s2s_client *client, uint64_t request_id);
+
+// Routes log records at `max_level` or more severe to `callback` (inside poll/wait, on the
+// polling thread). NULL turns logging off. Log lines never contain the client secret, tokens
+// or idempotency keys. Any thread.
+//
+// # Safety
+// `client` live; `callback`/`user_data` valid until replaced or the client is freed.
+modio_market_result modio_market_s2s_client_set_log_callback(struct modio_market_s2s_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
+
+// Fetches a new service token now (`POST /oauth/token`; normally done on demand and renewed
+// before it expires). `callback` gets its scopes and lifetime, never the token, or the error
+// (401 / 11075 bad client credentials). Any thread.
+//
+// # Safety
+// `client` live; `request_id_out` NULL or valid.
+modio_market_result modio_market_s2s_client_refresh_service_token(struct modio_market_s2s_client *client, modio_market_s2s_service_token_cb callback, void *user_data, uint64_t *request_id_out);
+
+// Begins converting one platform entitlement (`POST /s2s/transactions/intent`) on behalf of the
+// user of `delegation_token` (from the game client's `modio_market_client_request_delegation_token`).
+// `sku` is the platform SKU mapped on mod.io; `portal` one of "apple", "google", "xboxlive",
+// "psn", "steam"; `gateway_uuid` optional (NULL) alpha-dash id, ideally the entitlement's id on
+// the platform. `idempotency_key` (`[a-zA-Z0-9_-]`, up to 255) names this one operation: store
+// it before calling and pass it again to repeat the call safely; NULL generates one, returned
+// in the transaction. Bad arguments (a key with other characters, an unknown portal) fail here,
+// before anything is sent. Retries after dropped connections, timeouts, 5xx and 429 reuse the
+// key. `callback` runs in poll/wait with the pending transaction (keep its id for the commit)
+// or the error. Strings are copied. Any thread.
+//
+// # Safety
+// `client` live; strings NULL (where optional) or NUL-terminated; `request_id_out` NULL or valid.
+modio_market_result modio_market_s2s_client_intent(struct modio_market_s2s_client *client, const char *delegation_token, const char *sku, const char *portal, const char *gateway_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+
+// Finishes a transaction (`POST /s2s/transactions/commit`): call it only after the platform
+// entitlement was consumed. mod.io then credits the user's wallet. `clawback_uuid` optional
+// (NULL). `idempotency_key`: as for the intent, but its own key (one key per operation).
+// `callback` runs in poll/wait with the paid transaction or the error. Any thread.
+//
+// # Safety
+// As `modio_market_s2s_client_intent`.
+modio_market_result modio_market_s2s_client_commit(struct modio_market_s2s_client *client, const char *delegation_token, uint64_t transaction_id, const char *clawback_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+
+// Relays a refund or chargeback of a committed transaction (`POST /s2s/transactions/clawback`,
+// service token only). Name the transaction by `transaction_id` (non-zero) or, with
+// `transaction_id` 0, by the `gateway_uuid` given at intent. `portal` as for the intent;
+// `refund_reason` required; `clawback_uuid` optional (NULL). mod.io takes the amount back from
+// the wallet, recording what the balance cannot cover as a deficit. Only for entitlements that
+// were converted: a refund of one never committed is not sent. Any thread.
+//
+// # Safety
+// As `modio_market_s2s_client_intent`.
+modio_market_result modio_market_s2s_client_clawback(struct modio_market_s2s_client *client, uint64_t transaction_id, const char *gateway_uuid, const char *portal, const char *refund_reason, const char *clawback_uuid, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+
+// Writes a fresh idempotency key (a UUID v4, 36 characters) into `buffer` with a trailing NUL.
+// `length_out` receives its length without the NUL; a NULL or short `buffer` gives
+// `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` (37 bytes always suffice). Any thread.
+//
+// # Safety
+// `buffer` NULL or valid for `buffer_len` bytes; `length_out` valid for a write.
+modio_market_result modio_market_s2s_idempotency_key_generate(char *buffer, size_t buffer_len, size_t *length_out);
+
+// `MODIO_MARKET_RESULT_OK` when `key` is a valid idempotency key (1 to 255 of `[a-zA-Z0-9_-]`),
+// else `MODIO_MARKET_RESULT_INVALID_ARGUMENT`. Any thread.
+//
+// # Safety
+// `key` NUL-terminated.
+modio_market_result modio_market_s2s_idempotency_key_validate(const char *key);
 
 // The library version, e.g. "0.1.0". Static: never free it. Any thread.
 const char *modio_market_version(void);
