@@ -228,24 +228,25 @@ struct Error {
         return std::chrono::seconds(retry_after_secs);
     }
     /// "MODIO_MARKET_RESULT_HTTP (HTTP 422, error_ref 900049 MONETIZATION_INSUFFICIENT_FUNDS): <message>"
+    /// (the details are left out when the library's message already ends with them).
     std::string to_string() const {
         std::string out(code_name(code));
         if (out.empty()) {
             out = "MODIO_MARKET_RESULT_" + std::to_string(static_cast<std::uint32_t>(code));
         }
-        if (http_status != 0 || error_ref != 0) {
-            out += " (";
-            if (http_status != 0) {
-                out += "HTTP " + std::to_string(http_status);
+        std::string details;
+        if (http_status != 0) {
+            details = "HTTP " + std::to_string(http_status);
+        }
+        if (error_ref != 0) {
+            details += details.empty() ? "error_ref " : ", error_ref ";
+            details += std::to_string(error_ref);
+            if (!error_ref_name.empty()) {
+                details += " " + error_ref_name;
             }
-            if (error_ref != 0) {
-                out += http_status != 0 ? ", error_ref " : "error_ref ";
-                out += std::to_string(error_ref);
-                if (!error_ref_name.empty()) {
-                    out += " " + error_ref_name;
-                }
-            }
-            out += ")";
+        }
+        if (!details.empty() && message.find("(" + details + ")") == std::string::npos) {
+            out += " (" + details + ")";
         }
         if (!message.empty()) {
             out += ": " + message;

@@ -100,6 +100,13 @@ static void expect_http_error(const std::optional<mm::Result<T>>& r, std::uint32
                     r->has_error_ref(ref) && r->has_error(mm::Code::Http);
     CHECK(ok, what + ": HTTP " + std::to_string(status) + " / " + std::to_string(ref) + " " + ref_name + " (got " +
                   (r.has_value() ? describe(*r) : std::string("no result")) + ")");
+    if (ok) {
+        const std::string text = r->error().to_string();
+        const std::string needle = "error_ref " + std::to_string(ref);
+        const std::size_t first = text.find(needle);
+        CHECK(first != std::string::npos && text.find(needle, first + 1) == std::string::npos && text.find(ref_name) != std::string::npos,
+              what + ": to_string() names the ref once");
+    }
 }
 
 static bool control_ok(const fake_control::Response& r) { return r.status >= 200 && r.status < 300; }
