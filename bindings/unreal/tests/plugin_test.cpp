@@ -1,0 +1,370 @@
+// Runs the ModioMarket plugin's C++ (subsystem, async Blueprint nodes, conversions, module) on the
+// mock engine in mock_engine/, against the fake mod.io server. Each "frame" ticks every tickable
+// object, as the engine does; nodes fire from the subsystem's Tick.
+#include "Engine/Engine.h"
+#include "ModioMarketAsyncActions.h"
+#include "ModioMarketBlueprintLibrary.h"
+#include "ModioMarketModule.h"
+#include "ModioMarketSettings.h"
+#include "ModioMarketSubsystem.h"
+#include "Tickable.h"
+#include "fake_control.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <set>
+#include <thread>
+
+// ---------------------------------------------------------------------------------------------
+// The mock engine's runtime pieces
+// ---------------------------------------------------------------------------------------------
+
+std::vector<FMockLogLine>& MockLogLines()
+{
+	static std::vector<FMockLogLine> Lines;
+	return Lines;
+}
+
+void MockLog(const char* Category, const char* Verbosity, const char* Format, ...)
+{
+	char Buffer[4096];
+	va_list Args;
+	va_start(Args, Format);
+	vsnprintf(Buffer, sizeof Buffer, Format, Args);
+	va_end(Args);
+	MockLogLines().push_back({Category, Verbosity, Buffer});
+}
+
+static std::map<const UObject*, uint64>& AliveObjects()
+{
+	static std::map<const UObject*, uint64> Alive;
+	return Alive;
+}
+UObject::UObject()
+{
+	static uint64 NextSerial = 1;
+	MockSerial = NextSerial++;
+	AliveObjects()[this] = MockSerial;
+}
+UObject::~UObject() { AliveObjects().erase(this); }
+bool MockIsAlive(const UObject* Object, uint64 Serial)
+{
+	auto Found = AliveObjects().find(Object);
+	return Found != AliveObjects().end() && Found->second == Serial;
+}
+bool& MockGarbageCollecting()
+{
+	static bool bCollecting = false;
+	return bCollecting;
+}
+static std::set<UObject*>& NewObjects()
+{
+	static std::set<UObject*> Objects;
+	return Objects;
+}
+void MockTrackNewObject(UObject* Object) { NewObjects().insert(Object); }
+void MockDestroy(UObject* Object)
+{
+	if (NewObjects().erase(Object) != 0) delete Object;
+}
+void MockCollectAll()
+{
+	while (!NewObjects().empty()) MockDestroy(*NewObjects().begin());
+}
+UEngine* GEngine = nullptr;
+IModuleInterface* MockCreateModule_ModioMarket();
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------------------
+
+static int GChecks = 0;
+static int GFailures = 0;
+
+static bool Check(bool bOk, const std::string& What)
+{
+	++GChecks;
+	if (!bOk) ++GFailures;
+	std::printf("%s %s\n", bOk ? "ok  " : "FAIL", What.c_str());
+	std::fflush(stdout);
+	return bOk;
+}
+
+static std::string Env(const char* Name, const char* Fallback)
+{
+	const char* Value = std::getenv(Name);
+	return Value != nullptr && *Value != '\0' ? std::string(Value) : std::string(Fallback);
+}
+
+/** Runs frames until `Done` or about 15 seconds. */
+static bool Frames(const std::function<bool()>& Done)
+{
+	for (int Frame = 0; Frame < 3000; ++Frame)
+	{
+		MockTickAll();
+		if (Done()) return true;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	return false;
+}
+
+/** What a node reported. */
+template <class T>
+struct FOutcome
+{
+	int Fired = 0;
+	bool bSuccess = false;
+	T Value{};
+	FModioMarketError Error;
+};
+
+template <class TNode, class T>
+static std::shared_ptr<FOutcome<T>> Watch(TNode* Node)
+{
+	auto Outcome = std::make_shared<FOutcome<T>>();
+	Node->OnSuccess.AddLambda([Outcome](const T& Value, const FModioMarketError& Error) {
+		++Outcome->Fired;
+		Outcome->bSuccess = true;
+		Outcome->Value = Value;
+		Outcome->Error = Error;
+	});
+	Node->OnFailure.AddLambda([Outcome](const T& Value, const FModioMarketError& Error) {
+		++Outcome->Fired;
+		Outcome->bSuccess = false;
+		Outcome->Value = Value;
+		Outcome->Error = Error;
+	});
+	return Outcome;
+}
+
+/** Activates a node and runs frames until it fired; checks it fired once and is ready to be destroyed. */
+template <class T, class TNode>
+static std::shared_ptr<FOutcome<T>> Run(TNode* Node, const std::string& What)
+{
+	auto Outcome = Watch<TNode, T>(Node);
+	Node->Activate();
+	Frames([&] { return Outcome->Fired > 0; });
+	Check(Outcome->Fired == 1 && Node->bReadyToDestroy && Node->bRegistered,
+		What + ": the node fired once and released itself (fired " + std::to_string(Outcome->Fired) + ")");
+	return Outcome;
+}
+
+static std::string Describe(const FModioMarketError& Error)
+{
+	return UModioMarketBlueprintLibrary::DescribeModioMarketError(Error).Std();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+int main()
+{
+	std::printf("ModioMarket Unreal plugin on the mock engine, against %s\n", Env("MODIO_MARKET_BASE_URL", "(unset)").c_str());
+	std::unique_ptr<IModuleInterface> Module(MockCreateModule_ModioMarket());
+	Module->StartupModule();
+	Check(FModioMarketModule::IsLibraryAvailable(), "the module reports the (statically linked) library available");
+
+	UModioMarketSettings* Settings = GetMutableDefault<UModioMarketSettings>();
+	Settings->GameId = std::stoll(Env("MODIO_MARKET_GAME_ID", "1"));
+	Settings->ApiKey = FString(Env("MODIO_MARKET_API_KEY", "0123456789abcdef0123456789abcdef").c_str());
+	Settings->BaseUrlOverride = FString(Env("MODIO_MARKET_BASE_URL", "http://127.0.0.1:8080/v1").c_str());
+	Settings->Portal = TEXT("steam");
+	Settings->LogLevel = EModioMarketLogLevel::Debug;
+
+	UEngine Engine;
+	UWorld World;
+	UGameInstance GameInstance;
+	World.GameInstance = &GameInstance;
+	Engine.World = &World;
+	GEngine = &Engine;
+	UObject* Context = &World;
+
+	UModioMarketSubsystem* Market = NewObject<UModioMarketSubsystem>();
+	GameInstance.Subsystems[std::type_index(typeid(UModioMarketSubsystem))] = Market;
+	FSubsystemCollectionBase Collection;
+	Market->Initialize(Collection);
+	Check(Market->IsMarketReady(), "Initialize creates the client from the project settings");
+	Check(GetDefault<UModioMarketSubsystem>()->GetTickableTickType() == ETickableTickType::Never, "the class default object never ticks");
+	Check(!UModioMarketSubsystem::GetLibraryVersion().IsEmpty(), std::string("library version ") + *UModioMarketSubsystem::GetLibraryVersion());
+
+	std::printf("\n== sign in\n");
+	{
+		auto Bad = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithSteam(Context, TEXT("not-a-ticket"), true), "Sign In With Steam (bogus)");
+		Check(!Bad->bSuccess && Bad->Error.Code == EModioMarketCode::Http && Bad->Error.HttpStatus == 401 && Bad->Error.ErrorRef == 11018 &&
+				  Bad->Error.ErrorRefName == FString("STEAM_APP_TICKET_INVALID") && Bad->Value.ExpiresAt == 0,
+			"a bogus ticket fires On Failure with HTTP 401 / 11018 (" + Describe(Bad->Error) + ")");
+		Check(Describe(Bad->Error).find("STEAM_APP_TICKET_INVALID") != std::string::npos, "Describe names the error ref");
+
+		auto* Node = UModioMarketSignInAsync::SignInWithSteam(Context, FString(Env("MODIO_MARKET_STEAM_TICKET", "demo-steam-ticket-alice").c_str()), true);
+		auto Good = Run<FModioMarketSession>(Node, "Sign In With Steam");
+		Check(Good->bSuccess && Good->Value.ExpiresAt > static_cast<int64>(std::time(nullptr)) && Good->Error.Code == EModioMarketCode::Ok,
+			"alice signs in; the session expires later and the error pin says Ok");
+		Check(Node->RequestId > 0, "the node exposes its request id");
+	}
+
+	std::printf("\n== wallet, sync, store\n");
+	{
+		auto Wallet = Run<FModioMarketWallet>(UModioMarketGetWalletAsync::GetWallet(Context), "Get Wallet");
+		Check(Wallet->bSuccess && Wallet->Value.Balance == 0 && Wallet->Value.GameId == 1, "alice's wallet holds 0 on game 1");
+
+		auto Sync = Run<FModioMarketEntitlementSync>(UModioMarketSyncEntitlementsAsync::SyncSteam(Context), "Sync Steam Entitlements");
+		bool bLines = Sync->Value.Entitlements.Num() == 2;
+		for (const FModioMarketEntitlement& Line : Sync->Value.Entitlements)
+		{
+			bLines = bLines && Line.SkuId == FString("GOLD_1000") && Line.State == 2 && Line.bConsumed;
+		}
+		Check(Sync->bSuccess && Sync->Value.Balance == 2000 && bLines, "two GOLD_1000 become 2000");
+
+		auto Xbox = Run<FModioMarketEntitlementSync>(UModioMarketSyncEntitlementsAsync::SyncXboxLive(Context, TEXT("XBL3.0 x=alice;ey+/=&%?")),
+			"Sync Xbox Live Entitlements");
+		Check(Xbox->bSuccess && Xbox->Value.Balance == 2000, "the Xbox sync works and converts nothing more");
+		auto Psn = Run<FModioMarketEntitlementSync>(UModioMarketSyncEntitlementsAsync::SyncPsn(Context, TEXT("psn-alice"), -1, -1), "Sync PSN Entitlements");
+		Check(Psn->bSuccess, "the PSN sync works (" + Describe(Psn->Error) + ")");
+		auto Meta = Run<FModioMarketEntitlementSync>(UModioMarketSyncEntitlementsAsync::SyncMeta(Context, TEXT("quest"), 1001), "Sync Meta Entitlements");
+		Check(Meta->bSuccess, "the Meta sync works (" + Describe(Meta->Error) + ")");
+
+		auto Page = Run<FModioMarketModPage>(UModioMarketGetPremiumModsAsync::GetPremiumMods(Context, 0, 100, TEXT("")), "Get Premium Mods");
+		std::set<int64> Ids;
+		for (const FModioMarketMod& Mod : Page->Value.Mods)
+		{
+			Ids.insert(Mod.Id);
+		}
+		Check(Page->bSuccess && Ids == std::set<int64>({1001, 1002, 1003, 1004, 1005}) && Page->Value.ResultTotal == 5, "the premium store lists 1001-1005");
+
+		auto Bought = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1004, 1500, TEXT("")), "Buy Mod 1004");
+		Check(Bought->bSuccess && Bought->Value.Balance == 500 && Bought->Value.PurchasedMod.Name == FString("Sunny Skies") &&
+				  Bought->Value.IdempotencyKey.Len() == 36 && Bought->Value.Transaction.StateName == FString("paid"),
+			"Sunny Skies bought for 1500, 500 left (" + Describe(Bought->Error) + ")");
+		Check(Market->IsModOwned(1004) && !Market->IsModOwned(1001), "Is Mod Owned: 1004 yes, 1001 no");
+
+		auto Again = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1004, 1500, TEXT("")), "Buy Mod 1004 again");
+		Check(!Again->bSuccess && UModioMarketBlueprintLibrary::IsAlreadyOwned(Again->Error), "buying it again: Is Already Owned (900034)");
+		auto Mismatch = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1003, 399, TEXT("")), "Buy Mod 1003 at 399");
+		Check(!Mismatch->bSuccess && UModioMarketBlueprintLibrary::IsPriceMismatch(Mismatch->Error), "a wrong price: Is Price Mismatch (900035)");
+		auto Second = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1003, 400, TEXT("ue-test-1003")), "Buy Mod 1003");
+		Check(Second->bSuccess && Second->Value.Balance == 100 && Second->Value.IdempotencyKey == FString("ue-test-1003"), "Dragon Skins bought, 100 left");
+		auto Broke = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1002, 250, TEXT("")), "Buy Mod 1002");
+		Check(!Broke->bSuccess && UModioMarketBlueprintLibrary::IsInsufficientFunds(Broke->Error) && Broke->Error.HttpStatus == 422,
+			"100 Gold cannot buy Castle Siege: Is Insufficient Funds (900049)");
+
+		Check(Market->GetPurchasesAgeMs() == -1, "no purchase list confirmed yet");
+		auto Purchases = Run<FModioMarketPurchases>(UModioMarketRefreshPurchasesAsync::RefreshPurchases(Context), "Refresh Purchases");
+		std::set<int64> Owned;
+		for (const FModioMarketMod& Mod : Purchases->Value.Mods)
+		{
+			Owned.insert(Mod.Id);
+		}
+		Check(Purchases->bSuccess && Owned == std::set<int64>({1003, 1004}), "alice owns 1003 and 1004");
+		Check(Market->GetPurchasesAgeMs() >= 0, "Get Purchases Age is set after the refresh");
+	}
+
+	std::printf("\n== C++ API, refused calls, cancel\n");
+	{
+		int Fired = 0;
+		FString Name;
+		const int64 Id = Market->GetGame([&](const FModioMarketGameResult& Result) {
+			++Fired;
+			Name = Result.HasValue() ? Result.GetValue().Name : FString();
+		});
+		Frames([&] { return Fired > 0; });
+		Check(Id > 0 && Fired == 1 && Name == FString("Rogue Knight") , "GetGame from C++ calls back once with the game");
+
+		auto* Node = UModioMarketGetPremiumModsAsync::GetPremiumMods(Context, 0, 0, TEXT(""));
+		auto Refused = Watch<UModioMarketGetPremiumModsAsync, FModioMarketModPage>(Node);
+		Node->Activate();
+		Check(Node->RequestId == 0 && Refused->Fired == 0, "a refused call (limit 0) returns id 0 and does not fire inside Activate");
+		MockTickAll();
+		Check(Refused->Fired == 1 && Refused->Error.Code == EModioMarketCode::InvalidArgument && Refused->Error.Message.Contains("limit"),
+			"it fires On Failure with InvalidArgument on the next frame (" + Describe(Refused->Error) + ")");
+
+	}
+
+	{
+		// A delayed request the node cancels: On Failure with Cancelled, once.
+		const bool bDelayed = fake_control::post("/faults", R"({"path":"/v1/games/1/mods","count":1,"kind":"delay","ms":600})").status == 200;
+		auto* Node = UModioMarketGetPremiumModsAsync::GetPremiumMods(Context, 0, 10, TEXT(""));
+		auto Cancelled = Watch<UModioMarketGetPremiumModsAsync, FModioMarketModPage>(Node);
+		Node->Activate();
+		Node->Cancel();
+		Frames([&] { return Cancelled->Fired > 0; });
+		Check(bDelayed && Cancelled->Fired == 1 && Cancelled->Error.Code == EModioMarketCode::Cancelled, "Cancel makes the node fire On Failure with Cancelled");
+		Frames([&] { return Market->GetPendingRequestCount() == 0; });
+	}
+
+	std::printf("\n== lifetimes: collected nodes, garbage collection, shutdown\n");
+	{
+		// A node collected before its request ends is skipped (ASan would catch a use after free).
+		const bool bDelayed = fake_control::post("/faults", R"({"path":"/v1/games/1/mods","count":1,"kind":"delay","ms":300})").status == 200;
+		auto* Node = UModioMarketGetPremiumModsAsync::GetPremiumMods(Context, 0, 10, TEXT(""));
+		auto Outcome = Watch<UModioMarketGetPremiumModsAsync, FModioMarketModPage>(Node);
+		Node->Activate();
+		MockDestroy(Node);  // what garbage collection does to an unreferenced node
+		const bool bDrained = Frames([&] { return Market->GetPendingRequestCount() == 0; });
+		Check(bDelayed && bDrained && Outcome->Fired == 0, "a node destroyed mid-request never fires, and the request still completes");
+
+		// A completion delivered while the engine collects garbage does not reach game code.
+		auto* GcNode = UModioMarketGetWalletAsync::GetWallet(Context);
+		auto GcOutcome = Watch<UModioMarketGetWalletAsync, FModioMarketWallet>(GcNode);
+		GcNode->Activate();
+		MockGarbageCollecting() = true;
+		const bool bGcDrained = Frames([&] { return Market->GetPendingRequestCount() == 0; });
+		MockGarbageCollecting() = false;
+		Check(bGcDrained && GcOutcome->Fired == 0, "callbacks do nothing during garbage collection");
+	}
+
+	{
+		// Log records reach LogModioMarket; none carries a secret.
+		bool bWalletLogged = false;
+		bool bLeak = false;
+		for (const FMockLogLine& Line : MockLogLines())
+		{
+			if (Line.Category != "LogModioMarket") continue;
+			bWalletLogged = bWalletLogged || (Line.Verbosity == "Verbose" && Line.Text.find("wallets") != std::string::npos);
+			bLeak = bLeak || Line.Text.find("demo-steam-ticket-alice") != std::string::npos || Line.Text.find("modio-access-") != std::string::npos ||
+					Line.Text.find(Env("MODIO_MARKET_API_KEY", "0123456789abcdef0123456789abcdef")) != std::string::npos;
+		}
+		Check(bWalletLogged, "library debug records arrive in LogModioMarket as Verbose");
+		Check(!bLeak, "no log line contains the ticket, a token or the API key");
+	}
+
+	{
+		FModioMarketError Error;
+		Check(Market->SetAccessToken(TEXT("bogus"), Error), "Set Access Token (bogus)");
+		auto Expired = Run<FModioMarketWallet>(UModioMarketGetWalletAsync::GetWallet(Context), "Get Wallet with a bogus token");
+		Check(!Expired->bSuccess && Expired->Error.ErrorRef == 11005 && UModioMarketBlueprintLibrary::NeedsSignIn(Expired->Error),
+			"a bogus token: 11005, Needs Sign In");
+		Market->SignOut();
+		auto SignedOut = Run<FModioMarketWallet>(UModioMarketGetWalletAsync::GetWallet(Context), "Get Wallet signed out");
+		Check(!SignedOut->bSuccess && SignedOut->Error.Code == EModioMarketCode::NotAuthenticated && UModioMarketBlueprintLibrary::NeedsSignIn(SignedOut->Error),
+			"signed out: NotAuthenticated");
+
+		const bool bZeroRefused = !Market->InitializeMarketWith(0, TEXT("abc"), EModioMarketEnvironment::Live, TEXT(""), Error);
+		Check(bZeroRefused && Error.Code == EModioMarketCode::InvalidArgument, "Initialize Market With game id 0 is refused (" + Describe(Error) + ")");
+		const bool bInsecureRefused = !Market->InitializeMarketWith(1, Settings->ApiKey, EModioMarketEnvironment::Live, TEXT("http://example.com/v1"), Error);
+		Check(bInsecureRefused && Error.Code == EModioMarketCode::InsecureUrl, "plain http to a remote host is refused (" + Describe(Error) + ")");
+		Check(Market->IsMarketReady(), "a refused re-initialization keeps the working client");
+	}
+
+	{
+		// Deinitialize with a request in flight: the node never fires, nothing crashes.
+		const bool bDelayed = fake_control::post("/faults", R"({"path":"/v1/games/1/mods","count":1,"kind":"delay","ms":300})").status == 200;
+		auto* Node = UModioMarketGetPremiumModsAsync::GetPremiumMods(Context, 0, 10, TEXT(""));
+		auto Outcome = Watch<UModioMarketGetPremiumModsAsync, FModioMarketModPage>(Node);
+		Node->Activate();
+		Market->Deinitialize();
+		for (int Frame = 0; Frame < 5; ++Frame) MockTickAll();
+		Check(bDelayed && Outcome->Fired == 0 && !Market->IsMarketReady(), "Deinitialize drops pending requests without firing their nodes");
+
+		auto* Late = UModioMarketGetWalletAsync::GetWallet(Context);
+		auto LateOutcome = Watch<UModioMarketGetWalletAsync, FModioMarketWallet>(Late);
+		Late->Activate();
+		Check(LateOutcome->Fired == 1 && LateOutcome->Error.Code == EModioMarketCode::NotInitialized, "a node after shutdown fails with NotInitialized");
+	}
+
+	MockCollectAll();  // every object NewObject made, the subsystem included
+	Module->ShutdownModule();
+	std::printf("\n%d checks, %d failed\n", GChecks, GFailures);
+	return GFailures == 0 ? 0 : 1;
+}
