@@ -109,6 +109,31 @@ for std in c++17 c++20; do
   fi
 done
 
+echo "== the README's sample compiles"
+{
+  cat <<'EOF'
+#include <cstdint>
+#include <string>
+#include "modio_market.hpp"
+void log(const std::string& text);
+void show_error(const std::string& text);
+void show_balance(std::int64_t balance);
+void offer_currency_pack();
+void unlock(std::uint64_t mod_id);
+void refresh_store();
+void sample(const std::string& ticket, const modio_market::Mod& mod) {
+EOF
+  sed -n '/^```cpp$/,/^```$/p' bindings/cpp/README.md | sed '1d;$d' | grep -v '#include "modio_market.hpp"'
+  echo "}"
+} >"$out/readme_sample.cpp"
+for cxx in g++ clang++; do
+  if "$cxx" "${warn[@]}" "${inc[@]}" -fsyntax-only "$out/readme_sample.cpp"; then
+    pass "$cxx: bindings/cpp/README.md's sample compiles"
+  else
+    fail "$cxx: bindings/cpp/README.md's sample compiles"
+  fi
+done
+
 echo "== a Result must be checked"
 cat >"$out/discard.cpp" <<'EOF'
 #include "modio_market.hpp"
