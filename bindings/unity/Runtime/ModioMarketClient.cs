@@ -74,7 +74,7 @@ namespace ModioMarket
             }
             catch
             {
-                _handle.Dispose();
+                _handle.DisposeAndWaitForFree();
                 throw;
             }
             ClientRegistry.Add(this);
@@ -514,7 +514,8 @@ namespace ModioMarket
         /// <see cref="ResultCode.ShutDown"/> before this returns (continuations run here, on this
         /// thread), the worker threads are joined (at most 2 s for ones blocked on the network, which
         /// then finish alone and never call back), and no callback runs afterwards. Idempotent.
-        /// Do not call it while another thread is inside Pump on this client.
+        /// When another thread is inside a call on this client at that moment, Dispose waits for
+        /// that call to return (native calls are short) and the free happens there.
         /// </summary>
         public void Dispose()
         {
@@ -523,7 +524,7 @@ namespace ModioMarket
             ClientRegistry.Remove(this);
             try
             {
-                _handle.Dispose();
+                _handle.DisposeAndWaitForFree();
             }
             finally
             {

@@ -5,6 +5,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
@@ -47,6 +49,8 @@ namespace ModioMarket.Tests
             Suite.Run("dispose: requests in flight fault with ShutDown inside Dispose", DisposeInFlight);
             Suite.Run("dispose: a worker stuck on the network is detached and never calls back", DisposeStuckWorker);
             Suite.Run("dispose: DisposeAll (domain reload, quit) frees every live client", DisposeAll);
+            Suite.Run("dispose: while another thread is inside a native call, Dispose waits and still completes every task", DisposeDuringNativeCall);
+            Suite.Run("dispose: racing calls and cancellations from other threads leave no task or GCHandle behind", DisposeRacingThreads);
             Suite.Run("recovery: an interrupted checkout is completed with its key on the next start", Recovery);
             Suite.Run("lifetime: 250 create/dispose cycles leak no GCHandle, client or thread", Cycles);
         }
@@ -613,7 +617,7 @@ namespace ModioMarket.Tests
                 for (int i = 0; i < tasks.Length; i++)
                 {
                     int index = i;
-                    starters[i] = new Thread(() => { tasks[index] = client.GetModAsync(1001 + index % 5); });
+                    starters[i] = new Thread(() => { tasks[index] = client.GetModAsync(1001 + index % 5); }) { IsBackground = true };
                     starters[i].Start();
                 }
                 foreach (Thread t in starters)
@@ -788,6 +792,107 @@ namespace ModioMarket.Tests
             GC.Collect();
             GC.WaitForPendingFinalizers();
             Check.Equal(0, Trampolines.Faults, "nothing called back after Dispose");
+        }
+
+        private static void DisposeDuringNativeCall()
+        {
+            Fake.Reset();
+            int handles = GCHandles.Live;
+            ModioMarketClient client = Drive.NewClient();
+            Task<Game> pending = client.GetGameAsync();
+            // What the P/Invoke marshaller does around a call taking the SafeHandle (cancel from a
+            // timer thread, a request started on a worker thread, ...): hold a reference.
+            var handle = (SafeHandle)typeof(ModioMarketClient).GetField("_handle", BindingFlags.NonPublic | BindingFlags.Instance).GetValue(client);
+            var inside = new ManualResetEventSlim();
+            var release = new ManualResetEventSlim();
+            var caller = new Thread(() =>
+            {
+                bool added = false;
+                handle.DangerousAddRef(ref added);
+                inside.Set();
+                release.Wait(); // the "native call" lasts until the main thread is inside Dispose
+                handle.DangerousRelease(); // the last reference: free runs here, on this thread
+            });
+            caller.IsBackground = true; // never keeps the process alive, whatever happens here
+            caller.Start();
+            inside.Wait();
+            var disposer = new Thread(() => client.Dispose()) { IsBackground = true };
+            try
+            {
+                disposer.Start();
+                // Dispose must not return while the other call holds the handle.
+                Check.True(!disposer.Join(300), "Dispose waits for the call in progress");
+            }
+            finally
+            {
+                release.Set();
+            }
+            Check.True(disposer.Join(TimeSpan.FromSeconds(10)), "then returns");
+            caller.Join();
+            Check.True(pending.IsCompleted, "the pending task was completed by Dispose (" + pending.Status + ")");
+            Check.Equal(ResultCode.ShutDown, Drive.Faulted(pending).Code, "ShutDown");
+            Check.Equal(handles, GCHandles.Live, "GCHandles freed");
+        }
+
+        private static void DisposeRacingThreads()
+        {
+            Fake.Reset();
+            Drive.QuiescentWorkers();
+            int handles = GCHandles.Live;
+            int refusedAtStart = 0, raced = 0;
+            for (int round = 0; round < 40; round++)
+            {
+                ModioMarketClient client = Drive.NewClient();
+                var tasks = new System.Collections.Concurrent.ConcurrentBag<Task>();
+                var started = new CountdownEvent(3 * 4);
+                var threads = new List<Thread>();
+                for (int t = 0; t < 3; t++)
+                {
+                    var thread = new Thread(() =>
+                    {
+                        try
+                        {
+                            for (int n = 0; ; n++)
+                            {
+                                var cts = new CancellationTokenSource();
+                                tasks.Add(client.GetModAsync(1001 + n % 5, cts.Token));
+                                client.Owns(1001);
+                                if (n % 2 == 1)
+                                    cts.Cancel(); // native cancel from this thread, racing Dispose
+                                if (started.CurrentCount > 0)
+                                    started.Signal();
+                                else
+                                    Thread.Yield();
+                            }
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            Interlocked.Increment(ref refusedAtStart); // the client was disposed first: refused cleanly
+                        }
+                    });
+                    thread.IsBackground = true;
+                    thread.Start();
+                    threads.Add(thread);
+                }
+                started.Wait();
+                client.Dispose();
+                // Every task handed out before or during Dispose is complete when Dispose returns.
+                Task[] snapshot = tasks.ToArray();
+                foreach (Task t in snapshot)
+                    Check.True(t.IsCompleted, "round " + round + ": a task left pending by Dispose (" + t.Status + ")");
+                foreach (Thread thread in threads)
+                    thread.Join();
+                foreach (Task t in tasks)
+                {
+                    Check.True(t.IsCompleted, "round " + round + ": a task started during Dispose never completed (" + t.Status + ")");
+                    if (t.IsFaulted && Drive.Faulted(t).Code == ResultCode.ShutDown)
+                        raced++;
+                }
+            }
+            Console.WriteLine("    " + refusedAtStart + " calls refused after Dispose, " + raced + " requests shut down in flight");
+            Check.Equal(handles, GCHandles.Live, "no GCHandle leaked");
+            Check.Equal(0, Trampolines.Faults, "no trampoline fault");
+            Drive.WorkersSettleTo(0, "worker threads ended");
         }
 
         private static void DisposeAll()

@@ -55,8 +55,13 @@ namespace ModioMarket.Tests
         public static int Failed;
         private static readonly List<string> Failures = new List<string>();
 
+        // MODIO_MARKET_TEST_FILTER=text runs only the checks whose name contains it (for development).
+        private static readonly string Filter = Environment.GetEnvironmentVariable("MODIO_MARKET_TEST_FILTER");
+
         public static void Run(string name, Action body)
         {
+            if (!string.IsNullOrEmpty(Filter) && name.IndexOf(Filter, StringComparison.Ordinal) < 0)
+                return;
             Stopwatch clock = Stopwatch.StartNew();
             try
             {

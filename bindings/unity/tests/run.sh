@@ -28,7 +28,9 @@ step() { # step NAME CMD...: one check outside the C# programs
 program() { # program LOG CMD...: a C# test program; adds its "N passed, M failed" line
   local log=$1; shift
   set +e
-  "$@" 2>&1 | grep -v '^fake-modio: ' | tee "$log"
+  # stdout (parsed) and stderr (the fake's request log, dropped; anything else shown) stay
+  # apart: the two writers share no line, so a log fragment can never split a summary line.
+  "$@" 2> >(grep -v '^fake-modio: ' >&2) | tee "$log"
   local status=${PIPESTATUS[0]}
   set -e
   local line

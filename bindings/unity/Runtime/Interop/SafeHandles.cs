@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace ModioMarket.Interop
 {
@@ -12,6 +13,7 @@ namespace ModioMarket.Interop
     /// </summary>
     internal sealed class ClientHandle : SafeHandle
     {
+        private readonly ManualResetEventSlim _released = new ManualResetEventSlim(false);
         private IntPtr _logUserData;
 
         internal ClientHandle(IntPtr client, IntPtr logUserData)
@@ -32,12 +34,33 @@ namespace ModioMarket.Interop
             get { return _logUserData; }
         }
 
+        /// <summary>
+        /// Disposes the handle and waits until the native client was actually freed. When another
+        /// thread is inside a call that holds the handle (a request started there, a token
+        /// cancelled from a timer thread), SafeHandle defers the free to the end of that call, on
+        /// that thread; the SHUT_DOWN completions it delivers are queued only then, so the caller
+        /// must not drain before. Native calls never wait on managed code: the wait is short (at
+        /// most a PumpUntil slice, plus the 2 s the free may spend on a worker stuck on the network).
+        /// </summary>
+        internal void DisposeAndWaitForFree()
+        {
+            Dispose();
+            _released.Wait();
+        }
+
         protected override bool ReleaseHandle()
         {
-            Native.modio_market_client_free(handle);
-            IntPtr log = _logUserData;
-            _logUserData = IntPtr.Zero;
-            GCHandles.Free(log);
+            try
+            {
+                Native.modio_market_client_free(handle);
+                IntPtr log = _logUserData;
+                _logUserData = IntPtr.Zero;
+                GCHandles.Free(log);
+            }
+            finally
+            {
+                _released.Set();
+            }
             return true;
         }
     }
