@@ -13,7 +13,7 @@ BEGIN {
   print "#include \"modio_market.h\""
   print "int main(void) {"
 }
-/^typedef struct [a-z_]+ \{/ {
+/^typedef struct [a-z0-9_]+ \{/ {
   name = $3; in_struct = 1
   printf "  printf(\"struct %s %%zu\\n\", sizeof(%s));\n", name, name
   next
@@ -34,12 +34,12 @@ in_struct && /;/ && !/^ *\/\// {
   printf "  printf(\"const %s %%lld\\n\", (long long)(%s));\n", c, c
   next
 }
-/^[a-z_ ]+[ *]modio_market_[a-z_]+\(.*\);$/ {
+/^[a-z0-9_ ]+[ *]modio_market_[a-z0-9_]+\(.*\);$/ {
   decl = $0
   fname = decl; sub(/\(.*/, "", fname); sub(/.*[ *]/, "", fname)
   params = decl; sub(/^[^(]*\(/, "", params); sub(/\);$/, "", params)
   count = (params == "void" || params == "") ? 0 : split(params, plist, ",")
-  ret = decl; sub(/modio_market_[a-z_]+\(.*/, "", ret)
+  ret = decl; sub(/modio_market_[a-z0-9_]+\(.*/, "", ret)
   kind = (ret ~ /\*/) ? "pointer" : (ret ~ /^void/) ? "void" : (ret ~ /^modio_market_result/) ? "result" : "other"
   printf "  printf(\"func %s %d %s\\n\");\n", fname, count, kind
   for (i = 1; i <= count; i++) {
@@ -53,6 +53,7 @@ in_struct && /;/ && !/^ *\/\// {
   next
 }
 /^typedef void \(\*modio_market_[a-z0-9_]+\)\(.*\);$/ {
+  handled_typedef = 1
   cb = $0; sub(/^typedef void \(\*/, "", cb); sub(/\).*/, "", cb)
   params = $0; sub(/^typedef void \(\*[a-z0-9_]+\)\(/, "", params); sub(/\);$/, "", params)
   count = split(params, plist, ",")
@@ -65,6 +66,16 @@ in_struct && /;/ && !/^ *\/\// {
     printf "  printf(\"cbparam %s %d %s\\n\");\n", cb, i - 1, t
   }
   next
+}
+# Anything else that looks like a declaration of ours was not understood: fail the build loudly
+# rather than silently leave it unchecked.
+!/^ *(\/\/|\/\*|\*)/ && /modio_market_[a-z0-9_]+ *\(/ && !/^typedef / {
+  printf "#error \"header-facts.awk did not understand: %s\"\n", $0
+}
+# Opaque handles (no layout to mirror) and the C spellings of the enums.
+/^typedef struct [A-Za-z0-9_]+ [A-Za-z0-9_]+;/ || /^typedef enum / || /^typedef uint32_t / { next }
+/^typedef / && !/^typedef void \(\*/ {
+  printf "#error \"header-facts.awk did not understand: %s\"\n", $0
 }
 END {
   print "  return 0;"
