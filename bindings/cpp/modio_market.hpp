@@ -5,8 +5,8 @@
  * Linux; or the shared library). Everything lives in namespace modio_market.
  *
  * OWNERSHIP
- * - Config and Client own their C handle through std::unique_ptr with the matching _free
- *   function. Both are move-only; a moved-from object is empty (valid() == false) and every call
+ * - Config, Client and S2sClient own their C handle through std::unique_ptr with the matching _free
+ *   function. All are move-only; a moved-from object is empty (valid() == false) and every call
  *   on it fails with Code::NullPointer instead of crashing.
  * - Strings go in as std::string_view (copied by the library during the call; an embedded NUL
  *   byte is refused with Code::InvalidArgument). Results come out as plain C++ value types that
@@ -20,8 +20,9 @@
  *   message, 422 field errors, retry-after). value() on an error (or error() on a value) throws
  *   BadResultAccess, or calls std::abort() when exceptions are disabled (-fno-exceptions, as in
  *   Unreal by default).
- * - A request call (auth_*, get_*, sync_*, checkout, refresh_purchases,
- *   request_delegation_token) returns Result<RequestId>. When it succeeds, the callback runs
+ * - A request call (Client: auth_*, get_*, sync_*, checkout, refresh_purchases,
+ *   request_delegation_token; S2sClient: refresh_service_token, intent, commit, clawback) returns
+ *   Result<RequestId>. When it succeeds, the callback runs
  *   EXACTLY ONCE later: with the value, the error, Code::Cancelled (cancel) or Code::ShutDown
  *   (the Client is destroyed first). When the call itself fails (bad argument, empty callback,
  *   client shut down), the returned Result holds the error and the callback never runs: it is
@@ -29,14 +30,16 @@
  *
  * THREADS
  * - The library is internally synchronized: a Client's methods may be called from any thread.
- *   Callbacks (request callbacks and the log callback) run ONLY inside poll() / wait() /
+ *   Callbacks (request callbacks, the log and recovery callbacks) run ONLY inside poll() / wait() /
  *   wait_any(), on the thread that calls them, and inside the Client's destructor (Code::ShutDown,
  *   on the destroying thread). Call poll() once per frame from the game thread. poll()/wait() from
  *   inside a callback, or from two threads at once, fails with Code::Reentrant.
  * - Do not move, assign or destroy a Client (or Config) while another thread is using it.
  * - From a request callback you may start new requests, cancel, and even destroy the Client (its
  *   other pending callbacks then get Code::ShutDown when that poll returns). Do not destroy the
- *   Client or change the log callback from inside the LOG callback.
+ *   Client from inside the log or recovery callback; changing either callback from inside itself
+ *   fails with Code::Reentrant.
+ * - S2sClient is for a studio's purchase server, never a game: it holds the OAuth client secret.
  * - Each callback std::function is heap-allocated, handed to the library as user_data and deleted
  *   by a static trampoline right after it ran, so what it captures is released then. No exception
  *   ever crosses into C: one thrown by your callback is caught and discarded (handle errors inside
@@ -509,6 +512,73 @@ struct DelegationToken {
     std::string token;
 };
 
+enum class RecoveryOutcome : std::uint32_t {
+    /// Resent with its key: the purchase went through; RecoveryReport::checkout holds the receipt.
+    Completed = MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED,
+    /// Resent with its key: mod.io refused it definitively; see RecoveryReport::error.
+    Failed = MODIO_MARKET_RECOVERY_OUTCOME_FAILED,
+    /// Older than the key's 24 hours and in the purchased list: it was bought.
+    Owned = MODIO_MARKET_RECOVERY_OUTCOME_OWNED,
+    /// Older than the key's 24 hours and not purchased: it never went through.
+    Abandoned = MODIO_MARKET_RECOVERY_OUTCOME_ABANDONED,
+    /// Still no definitive answer (offline, 5xx, rate limited): kept for the next recovery.
+    StillPending = MODIO_MARKET_RECOVERY_OUTCOME_STILL_PENDING,
+    /// A journal file was unreadable; it was moved aside to RecoveryReport::journal_file.
+    CorruptJournal = MODIO_MARKET_RECOVERY_OUTCOME_CORRUPT_JOURNAL,
+};
+
+/// How a checkout journaled in the data directory (by this run or an earlier one) ended.
+struct RecoveryReport {
+    RecoveryOutcome outcome = RecoveryOutcome::StillPending;
+    std::uint64_t user_id = 0;
+    std::uint64_t mod_id = 0;
+    std::int64_t display_amount = 0;
+    std::string idempotency_key;
+    /// Unix seconds of the original attempt.
+    std::int64_t attempted_at = 0;
+    /// The receipt, for Completed.
+    std::optional<Checkout> checkout;
+    /// Why, for Failed, StillPending and CorruptJournal.
+    std::optional<Error> error;
+    /// Where an unreadable journal file was kept, for CorruptJournal.
+    std::string journal_file;
+};
+
+/// The S2S service token, described without the token itself.
+struct ServiceToken {
+    /// "Bearer".
+    std::string token_type;
+    /// The scopes granted, comma-separated.
+    std::string scopes;
+    /// The lifetime mod.io gave, in seconds; -1 when it gave none.
+    std::int64_t expires_in_secs = -1;
+};
+
+/// One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
+struct S2sMetaLine {
+    std::uint64_t game_id = 0;
+    std::uint64_t buyer_id = 0;
+    /// 0 when the line is not about a mod.
+    std::uint64_t mod_id = 0;
+    std::string game_name;
+    std::string buyer_name;
+    std::string mod_name;
+    std::string token_name;
+    std::uint64_t token_pack_id = 0;
+    std::string token_pack_name;
+    /// The line as mod.io sent it.
+    std::string json;
+};
+
+/// An S2S transaction (intent, commit or clawback).
+struct S2sTransaction {
+    Transaction transaction;
+    std::vector<S2sMetaLine> meta;
+    /// The idempotency key the call was sent with (generated when none was given); store it to
+    /// repeat the call safely. Empty for clawbacks.
+    std::string idempotency_key;
+};
+
 /// A request's completion handler: runs exactly once, inside poll()/wait() (or the Client's
 /// destructor, with Code::ShutDown).
 template <class T>
@@ -516,6 +586,9 @@ using Callback = std::function<void(Result<T>)>;
 
 /// Receives log records inside poll()/wait(); the text never contains a secret.
 using LogCallback = std::function<void(LogLevel, std::string_view)>;
+
+/// Receives checkout recovery reports inside poll()/wait().
+using RecoveryCallback = std::function<void(const RecoveryReport&)>;
 
 // ---------------------------------------------------------------------------------------------
 // Internals: C view -> C++ value conversion, argument checks, trampolines
@@ -687,6 +760,49 @@ inline Purchases from_c(const modio_market_purchases& p) { return Purchases{mods
 
 inline DelegationToken from_c(const modio_market_delegation_token& d) { return DelegationToken{str(d.entity), str(d.token)}; }
 
+inline RecoveryReport from_c(const modio_market_recovery& r) {
+    RecoveryReport out;
+    out.outcome = static_cast<RecoveryOutcome>(r.outcome);
+    out.user_id = r.user_id;
+    out.mod_id = r.mod_id;
+    out.display_amount = r.display_amount;
+    out.idempotency_key = str(r.idempotency_key);
+    out.attempted_at = r.attempted_at;
+    if (r.checkout != nullptr) out.checkout = from_c(*r.checkout);
+    if (r.error != nullptr) out.error = from_c(*r.error);
+    out.journal_file = str(r.journal_file);
+    return out;
+}
+
+inline ServiceToken from_c(const modio_market_s2s_service_token& t) {
+    return ServiceToken{str(t.token_type), str(t.scopes), t.expires_in_secs};
+}
+
+inline S2sTransaction from_c(const modio_market_s2s_transaction& t) {
+    S2sTransaction out;
+    out.transaction = from_c(t.transaction);
+    if (t.meta != nullptr) {
+        out.meta.reserve(t.meta_count);
+        for (std::size_t i = 0; i < t.meta_count; ++i) {
+            const modio_market_s2s_meta_line& m = t.meta[i];
+            S2sMetaLine line;
+            line.game_id = m.game_id;
+            line.buyer_id = m.buyer_id;
+            line.mod_id = m.mod_id;
+            line.game_name = str(m.game_name);
+            line.buyer_name = str(m.buyer_name);
+            line.mod_name = str(m.mod_name);
+            line.token_name = str(m.token_name);
+            line.token_pack_id = m.token_pack_id;
+            line.token_pack_name = str(m.token_pack_name);
+            line.json = str(m.json);
+            out.meta.push_back(std::move(line));
+        }
+    }
+    out.idempotency_key = str(t.idempotency_key);
+    return out;
+}
+
 /// A string argument as the C ABI wants it: NUL-terminated, with no NUL inside.
 class CStr {
 public:
@@ -720,20 +836,20 @@ inline std::optional<Error> first_invalid(std::initializer_list<const CStr*> arg
 /// The clients whose poll/wait is running on this thread, innermost first: a Client destroyed
 /// from inside one of its own callbacks is freed by the library only when that poll returns.
 struct PumpMark {
-    const modio_market_client* client;
+    const void* client;
     const PumpMark* previous;
 
     static const PumpMark*& top() noexcept {
         static thread_local const PumpMark* current = nullptr;
         return current;
     }
-    static bool active(const modio_market_client* c) noexcept {
+    static bool active(const void* c) noexcept {
         for (const PumpMark* m = top(); m != nullptr; m = m->previous) {
             if (m->client == c) return true;
         }
         return false;
     }
-    explicit PumpMark(const modio_market_client* c) noexcept : client(c), previous(top()) { top() = this; }
+    explicit PumpMark(const void* c) noexcept : client(c), previous(top()) { top() = this; }
     ~PumpMark() { top() = previous; }
     PumpMark(const PumpMark&) = delete;
     PumpMark& operator=(const PumpMark&) = delete;
@@ -760,6 +876,33 @@ inline void log_trampoline(void* user_data, modio_market_log_level level, const 
     MODIO_MARKET_HPP_CATCH_ALL
     --log_callback_depth();
 }
+
+/// Depth of recovery callbacks running on this thread.
+inline int& recovery_callback_depth() noexcept {
+    static thread_local int depth = 0;
+    return depth;
+}
+
+/// The heap-allocated recovery callback; user_data of the C recovery callback.
+struct RecoverySlot {
+    RecoveryCallback callback;
+};
+
+inline void recovery_trampoline(void* user_data, const modio_market_recovery* report) noexcept {
+    auto* slot = static_cast<RecoverySlot*>(user_data);
+    if (slot == nullptr || !slot->callback || report == nullptr) return;
+    ++recovery_callback_depth();
+    MODIO_MARKET_HPP_TRY { slot->callback(from_c(*report)); }
+    MODIO_MARKET_HPP_CATCH_ALL
+    --recovery_callback_depth();
+}
+
+/// What a client keeps alive for the library: the log and recovery callbacks.
+struct ClientState {
+    std::mutex mutex;  // serializes replacing the callbacks
+    std::unique_ptr<LogSlot> log;
+    std::unique_ptr<RecoverySlot> recovery;
+};
 
 /// Runs a request's callback once with its outcome, then deletes it. Never lets an exception out.
 template <class T, class CView>
@@ -815,6 +958,9 @@ struct ConfigDeleter {
 };
 struct ClientDeleter {
     void operator()(modio_market_client* c) const noexcept { modio_market_client_free(c); }
+};
+struct S2sClientDeleter {
+    void operator()(modio_market_s2s_client* c) const noexcept { modio_market_s2s_client_free(c); }
 };
 
 }  // namespace detail
@@ -893,6 +1039,23 @@ public:
                                                                   detail::clamp_ms(max_delay), detail::clamp_ms(deadline)));
     }
 
+    /// A directory the game owns (created if missing) for the checkout journal and each user's
+    /// purchased list (never a secret). With it, a checkout cut off by a crash or a lost
+    /// connection is resumed with its idempotency key (see Client::set_recovery_callback), and
+    /// owns() answers offline right after start.
+    Result<void> set_data_dir(std::string_view path) {
+        detail::CStr p(path, "path");
+        if (!p.valid()) return p.error();
+        return detail::to_result(modio_market_config_set_data_dir(handle_.get(), p.get()));
+    }
+    /// Also trusts the CA certificate(s) in `pem` (a private test server's CA); added to the
+    /// bundled roots, never instead of them. Code::InvalidArgument when it holds no certificate.
+    Result<void> add_root_certificate_pem(std::string_view pem) {
+        detail::CStr p(pem, "pem");
+        if (!p.valid()) return p.error();
+        return detail::to_result(modio_market_config_add_root_certificate_pem(handle_.get(), p.get()));
+    }
+
 private:
     explicit Config(modio_market_config* raw) noexcept : handle_(raw) {}
     std::unique_ptr<modio_market_config, detail::ConfigDeleter> handle_;
@@ -936,21 +1099,30 @@ public:
     /// Frees the client now (as the destructor does): pending callbacks run with Code::ShutDown.
     void reset() noexcept {
         modio_market_client* raw = handle_.release();
-        std::unique_ptr<State> state = std::move(state_);
+        std::unique_ptr<detail::ClientState> state = std::move(state_);
         if (raw == nullptr) return;
-        const bool logging = state != nullptr && state->log != nullptr;
-        if (logging && detail::PumpMark::active(raw)) {
-            // Inside one of this client's callbacks: the library frees it when that poll returns
-            // and may log then. Turn logging off first so the log slot can go now; from inside the
-            // log callback itself that would deadlock, so the slot is kept (a small leak).
-            if (detail::log_callback_depth() > 0) {
-                (void)state->log.release();
-            } else {
-                (void)modio_market_client_set_log_callback(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
+        if (state != nullptr && detail::PumpMark::active(raw)) {
+            // Inside one of this client's callbacks: the library frees it only when that
+            // poll/wait returns, and may log or report recoveries until then. Detach the callbacks
+            // first so their slots can go now. From inside the log (recovery) callback itself,
+            // detaching that one would deadlock: its slot is kept instead (a small, one-off leak).
+            if (state->log != nullptr) {
+                if (detail::log_callback_depth() > 0) {
+                    (void)state->log.release();
+                } else {
+                    (void)modio_market_client_set_log_callback(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
+                }
+            }
+            if (state->recovery != nullptr) {
+                if (detail::recovery_callback_depth() > 0) {
+                    (void)state->recovery.release();
+                } else {
+                    (void)modio_market_client_set_recovery_callback(raw, nullptr, nullptr);
+                }
             }
         }
         modio_market_client_free(raw);
-        // `state` (and the log callback) is released here, after the library stopped using it.
+        // `state` (the log and recovery callbacks) is released here, after the library let go.
     }
 
     // --- session ---------------------------------------------------------------------------
@@ -985,6 +1157,33 @@ public:
         return Result<void>();
     }
     Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }
+
+    /// Hears how checkouts journaled in the data directory ended (Config::set_data_dir). Recovery
+    /// starts whenever an access token is set, or after resume_checkouts(); reports run inside
+    /// poll/wait, and those that arrive before a callback is registered wait for one. An empty
+    /// callback unregisters. Not from inside the recovery callback (Code::Reentrant).
+    Result<void> set_recovery_callback(RecoveryCallback callback) {
+        if (detail::recovery_callback_depth() > 0) {
+            return Error::make(Code::Reentrant, "set_recovery_callback was called from inside the recovery callback");
+        }
+        if (!handle_ || !state_) return detail::to_result(modio_market_client_set_recovery_callback(nullptr, nullptr, nullptr));
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        std::unique_ptr<detail::RecoverySlot> slot;
+        if (callback) {
+            slot.reset(new detail::RecoverySlot{std::move(callback)});
+        }
+        const modio_market_result rc = slot != nullptr
+            ? modio_market_client_set_recovery_callback(handle_.get(), &detail::recovery_trampoline, slot.get())
+            : modio_market_client_set_recovery_callback(handle_.get(), nullptr, nullptr);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        state_->recovery = std::move(slot);
+        return Result<void>();
+    }
+    Result<void> clear_recovery_callback() { return set_recovery_callback(RecoveryCallback()); }
+
+    /// Starts checkout recovery at the next poll: call it when the network is back after
+    /// checkouts ended without a definitive answer. Does nothing without a data directory.
+    Result<void> resume_checkouts() { return detail::to_result(modio_market_client_resume_checkouts(handle_.get())); }
 
     // --- pumping ---------------------------------------------------------------------------
 
@@ -1209,12 +1408,7 @@ public:
     }
 
 private:
-    struct State {
-        std::mutex mutex;  // serializes set_log_callback
-        std::unique_ptr<detail::LogSlot> log;
-    };
-
-    explicit Client(modio_market_client* raw) : handle_(raw), state_(new State()) {}
+    explicit Client(modio_market_client* raw) : handle_(raw), state_(new detail::ClientState()) {}
 
     Result<std::size_t> wait_raw(RequestId request, std::chrono::milliseconds timeout) {
         // Touches no member after the C call: a callback may have destroyed this Client.
@@ -1227,7 +1421,174 @@ private:
     }
 
     std::unique_ptr<modio_market_client, detail::ClientDeleter> handle_;
-    std::unique_ptr<State> state_;
+    std::unique_ptr<detail::ClientState> state_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// S2S: a studio purchase server's client (server-side only: the client secret never ships)
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh idempotency key (a UUID v4) for an S2S call: store it before calling, reuse it to repeat.
+inline Result<std::string> generate_idempotency_key() {
+    char buffer[64];
+    std::size_t length = 0;
+    const modio_market_result rc = modio_market_s2s_idempotency_key_generate(buffer, sizeof buffer, &length);
+    if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+    return std::string(buffer, length);
+}
+
+/// Ok when `key` is 1 to 255 of [a-zA-Z0-9_-]; else Code::InvalidArgument.
+inline Result<void> validate_idempotency_key(std::string_view key) {
+    detail::CStr k(key, "key");
+    if (!k.valid()) return k.error();
+    return detail::to_result(modio_market_s2s_idempotency_key_validate(k.get()));
+}
+
+/// The S2S client of a studio's purchase server: service tokens (OAuth client credentials) and
+/// the transaction intent / commit / clawback calls. Same rules as Client: move-only, any thread,
+/// callbacks exactly once inside poll()/wait() (or Code::ShutDown in the destructor).
+class S2sClient {
+public:
+    /// `config` supplies game id, API key, URL, timeouts, retries and workers; `scopes` is a
+    /// comma-separated subset of read, write, update, monetization (empty: read,write,monetization).
+    [[nodiscard]] static Result<S2sClient> create(const Config& config, std::string_view client_id, std::string_view client_secret,
+                                                  std::string_view scopes = {}) {
+        detail::CStr id(client_id, "client_id"), secret(client_secret, "client_secret");
+        auto sc = detail::CStr::optional(scopes, "scopes");
+        if (auto e = detail::first_invalid({&id, &secret, &sc})) return std::move(*e);
+        modio_market_s2s_client* raw = nullptr;
+        const modio_market_result rc = modio_market_s2s_client_new(config.native_handle(), id.get(), secret.get(), sc.get(), &raw);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return S2sClient(raw);
+    }
+
+    S2sClient(S2sClient&& other) noexcept : handle_(std::move(other.handle_)), state_(std::move(other.state_)) {}
+    S2sClient& operator=(S2sClient&& other) noexcept {
+        if (this != &other) {
+            reset();
+            handle_ = std::move(other.handle_);
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+    S2sClient(const S2sClient&) = delete;
+    S2sClient& operator=(const S2sClient&) = delete;
+    ~S2sClient() { reset(); }
+
+    bool valid() const noexcept { return handle_ != nullptr; }
+    explicit operator bool() const noexcept { return valid(); }
+    modio_market_s2s_client* native_handle() const noexcept { return handle_.get(); }
+
+    /// Frees the client now: pending callbacks run with Code::ShutDown. An intent or commit already
+    /// sent may still have reached mod.io: repeat it later with the same idempotency key.
+    void reset() noexcept {
+        modio_market_s2s_client* raw = handle_.release();
+        std::unique_ptr<detail::ClientState> state = std::move(state_);
+        if (raw == nullptr) return;
+        if (state != nullptr && state->log != nullptr && detail::PumpMark::active(raw)) {
+            if (detail::log_callback_depth() > 0) {
+                (void)state->log.release();
+            } else {
+                (void)modio_market_s2s_client_set_log_callback(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
+            }
+        }
+        modio_market_s2s_client_free(raw);
+    }
+
+    /// As Client::set_log_callback. Log lines never contain the secret, tokens or idempotency keys.
+    Result<void> set_log_callback(LogLevel max_level, LogCallback callback) {
+        if (detail::log_callback_depth() > 0) {
+            return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
+        }
+        if (!handle_ || !state_) return detail::to_result(modio_market_s2s_client_set_log_callback(nullptr, 0, nullptr, nullptr));
+        std::lock_guard<std::mutex> lock(state_->mutex);
+        std::unique_ptr<detail::LogSlot> slot;
+        if (callback) {
+            slot.reset(new detail::LogSlot{std::move(callback)});
+        }
+        const modio_market_result rc = slot != nullptr
+            ? modio_market_s2s_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), &detail::log_trampoline, slot.get())
+            : modio_market_s2s_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), nullptr, nullptr);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        state_->log = std::move(slot);
+        return Result<void>();
+    }
+    Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }
+
+    Result<std::size_t> poll() {
+        modio_market_s2s_client* raw = handle_.get();  // no member is touched after the C call
+        detail::PumpMark mark(raw);
+        std::size_t ran = 0;
+        const modio_market_result rc = modio_market_s2s_client_poll(raw, &ran);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return ran;
+    }
+    /// Blocks up to `timeout` until `request`'s callback ran (a server thread waiting for its answer).
+    Result<std::size_t> wait(RequestId request, std::chrono::milliseconds timeout) {
+        if (request == 0) return Error::make(Code::RequestNotFound, "request id 0 is never a request; use wait_any");
+        return wait_raw(request, timeout);
+    }
+    Result<std::size_t> wait_any(std::chrono::milliseconds timeout) { return wait_raw(0, timeout); }
+    Result<void> cancel(RequestId request) { return detail::to_result(modio_market_s2s_client_cancel(handle_.get(), request)); }
+
+    /// Fetches a service token now (normally done on demand): its scopes and lifetime, never the
+    /// token; 401 / 11075 for bad client credentials.
+    Result<RequestId> refresh_service_token(Callback<ServiceToken> callback) {
+        return detail::start<ServiceToken, modio_market_s2s_service_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_s2s_client_refresh_service_token(handle_.get(), cb, ud, id);
+        });
+    }
+    /// Begins converting one platform entitlement for the user of `delegation_token` (from the
+    /// game's Client::request_delegation_token). `portal`: apple, google, xboxlive, psn, steam.
+    /// `gateway_uuid` optional; `idempotency_key` empty generates one (returned in the transaction).
+    Result<RequestId> intent(std::string_view delegation_token, std::string_view sku, std::string_view portal, std::string_view gateway_uuid,
+                             std::string_view idempotency_key, Callback<S2sTransaction> callback) {
+        detail::CStr d(delegation_token, "delegation_token"), k_sku(sku, "sku"), p(portal, "portal");
+        auto g = detail::CStr::optional(gateway_uuid, "gateway_uuid");
+        auto k = detail::CStr::optional(idempotency_key, "idempotency_key");
+        if (auto e = detail::first_invalid({&d, &k_sku, &p, &g, &k})) return std::move(*e);
+        return detail::start<S2sTransaction, modio_market_s2s_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_s2s_client_intent(handle_.get(), d.get(), k_sku.get(), p.get(), g.get(), k.get(), cb, ud, id);
+        });
+    }
+    /// Finishes a transaction after the platform entitlement was consumed: mod.io credits the wallet.
+    Result<RequestId> commit(std::string_view delegation_token, std::uint64_t transaction_id, std::string_view clawback_uuid,
+                             std::string_view idempotency_key, Callback<S2sTransaction> callback) {
+        detail::CStr d(delegation_token, "delegation_token");
+        auto c = detail::CStr::optional(clawback_uuid, "clawback_uuid");
+        auto k = detail::CStr::optional(idempotency_key, "idempotency_key");
+        if (auto e = detail::first_invalid({&d, &c, &k})) return std::move(*e);
+        return detail::start<S2sTransaction, modio_market_s2s_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_s2s_client_commit(handle_.get(), d.get(), transaction_id, c.get(), k.get(), cb, ud, id);
+        });
+    }
+    /// Relays a refund or chargeback of a committed transaction, named by `transaction_id` or
+    /// (with transaction_id 0) by the intent's `gateway_uuid`.
+    Result<RequestId> clawback(std::uint64_t transaction_id, std::string_view gateway_uuid, std::string_view portal, std::string_view refund_reason,
+                               std::string_view clawback_uuid, Callback<S2sTransaction> callback) {
+        auto g = detail::CStr::optional(gateway_uuid, "gateway_uuid");
+        detail::CStr p(portal, "portal"), r(refund_reason, "refund_reason");
+        auto c = detail::CStr::optional(clawback_uuid, "clawback_uuid");
+        if (auto e = detail::first_invalid({&g, &p, &r, &c})) return std::move(*e);
+        return detail::start<S2sTransaction, modio_market_s2s_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_s2s_client_clawback(handle_.get(), transaction_id, g.get(), p.get(), r.get(), c.get(), cb, ud, id);
+        });
+    }
+
+private:
+    explicit S2sClient(modio_market_s2s_client* raw) : handle_(raw), state_(new detail::ClientState()) {}
+
+    Result<std::size_t> wait_raw(RequestId request, std::chrono::milliseconds timeout) {
+        modio_market_s2s_client* raw = handle_.get();  // no member is touched after the C call
+        detail::PumpMark mark(raw);
+        std::size_t ran = 0;
+        const modio_market_result rc = modio_market_s2s_client_wait(raw, request, detail::clamp_ms(timeout), &ran);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        return ran;
+    }
+
+    std::unique_ptr<modio_market_s2s_client, detail::S2sClientDeleter> handle_;
+    std::unique_ptr<detail::ClientState> state_;
 };
 
 }  // namespace modio_market

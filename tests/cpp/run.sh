@@ -109,6 +109,17 @@ for std in c++17 c++20; do
   fi
 done
 
+echo "== the wrapper covers the whole C header"
+missing=()
+for fn in $(grep -oE '\bmodio_market_[a-z0-9_]+\(' include/modio_market.h | tr -d '(' | sort -u); do
+  grep -qE "\\b$fn\\(" bindings/cpp/modio_market.hpp || missing+=("$fn")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  pass "every function of modio_market.h is called by modio_market.hpp"
+else
+  fail "modio_market.hpp does not wrap: ${missing[*]}"
+fi
+
 echo "== the README's sample compiles"
 {
   cat <<'EOF'
