@@ -275,14 +275,54 @@ impl Shared {
 }
 
 type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
+
+/// A slot for a game callback (log sink, recovery sink) that the callback itself may replace or
+/// clear while it runs: a game that turns logging off from its log callback. The slot's lock is
+/// never held during a call (std's Mutex deadlocks on re-entry), and once the slot is replaced
+/// the old callback gets nothing more (its `user_data` may be gone).
+pub(crate) struct CallbackSlot<T>(Mutex<Option<Arc<Mutex<T>>>>);
+
+impl<T> CallbackSlot<T> {
+    pub(crate) fn new() -> CallbackSlot<T> {
+        CallbackSlot(Mutex::new(None))
+    }
+
+    pub(crate) fn set(&self, value: Option<T>) {
+        *lock(&self.0) = value.map(|v| Arc::new(Mutex::new(v)));
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        lock(&self.0).is_some()
+    }
+
+    /// Calls the current callback with each item, in order. Returns the items it did not deliver:
+    /// all of them when no callback is set or it is already running further up this thread's
+    /// stack; the rest when the callback was replaced or cleared meanwhile.
+    pub(crate) fn deliver<I>(&self, items: Vec<I>, mut call: impl FnMut(&mut T, I)) -> Vec<I> {
+        let Some(current) = lock(&self.0).clone() else { return items };
+        let mut callback = match current.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return items,
+        };
+        let mut items = items.into_iter();
+        while let Some(item) = items.next() {
+            if !lock(&self.0).as_ref().is_some_and(|s| Arc::ptr_eq(s, &current)) {
+                return std::iter::once(item).chain(items).collect();
+            }
+            call(&mut callback, item);
+        }
+        Vec::new()
+    }
+}
 type RecoverySink = Box<dyn FnMut(RecoveryReport) + Send>;
 
 /// A mod.io Marketplace client. Cheap to share by reference across threads (`Send + Sync`);
 /// callbacks run on whichever thread calls [`Client::poll`] or [`Client::wait`].
 pub struct Client {
     runtime: Runtime<Shared>,
-    log_sink: Mutex<Option<LogSink>>,
-    recovery_sink: Mutex<Option<RecoverySink>>,
+    log_sink: CallbackSlot<LogSink>,
+    recovery_sink: CallbackSlot<RecoverySink>,
 }
 
 /// Upper bound on pages fetched by one purchases refresh: stops a server that never ends a list.
@@ -339,7 +379,7 @@ impl Client {
             logger,
         });
         let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;
-        Ok(Client { runtime, log_sink: Mutex::new(None), recovery_sink: Mutex::new(None) })
+        Ok(Client { runtime, log_sink: CallbackSlot::new(), recovery_sink: CallbackSlot::new() })
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -363,7 +403,7 @@ impl Client {
     /// Routes log records at `max_level` or more severe to `sink`, which runs inside poll/wait.
     /// `None` turns logging off.
     pub fn set_logger(&self, max_level: Option<LogLevel>, sink: Option<LogSink>) {
-        *lock(&self.log_sink) = sink;
+        self.log_sink.set(sink);
         self.shared().logger.set_max_level(max_level);
     }
 
@@ -371,7 +411,7 @@ impl Client {
     /// (see [`RecoveryReport`]). It runs inside poll/wait. Reports that arrive before one is
     /// registered wait for it.
     pub fn set_recovery_callback(&self, sink: Option<RecoverySink>) {
-        *lock(&self.recovery_sink) = sink;
+        self.recovery_sink.set(sink);
     }
 
     /// Work done at the start of every poll/wait, on the polling thread.
@@ -398,11 +438,14 @@ impl Client {
                 shared.logger.log(LogLevel::Warn, format_args!("could not start checkout recovery: {e}"));
             }
         }
-        let mut sink = lock(&self.recovery_sink);
-        if let Some(sink) = sink.as_mut() {
+        if self.recovery_sink.is_set() {
             let reports = std::mem::take(&mut *lock(&shared.recovery_backlog));
-            for report in reports {
-                sink(report);
+            let undelivered = self.recovery_sink.deliver(reports, |sink, report| sink(report));
+            if !undelivered.is_empty() {
+                // The callback was replaced or cleared meanwhile: the rest waits for the next one.
+                let mut backlog = lock(&shared.recovery_backlog);
+                let later = std::mem::replace(&mut *backlog, undelivered);
+                backlog.extend(later);
             }
         }
     }
@@ -412,12 +455,8 @@ impl Client {
         if records.is_empty() {
             return;
         }
-        let mut sink = lock(&self.log_sink);
-        if let Some(sink) = sink.as_mut() {
-            for r in records {
-                sink(r.level, &r.message);
-            }
-        }
+        // Records the callback does not take (it turned logging off meanwhile) are dropped.
+        self.log_sink.deliver(records, |sink, r| sink(r.level, &r.message));
     }
 
     /// Runs the callbacks of every request that has completed; never blocks. Returns how many ran.
@@ -737,6 +776,35 @@ fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<ApiRequest> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_callback_may_replace_or_clear_its_own_slot_while_it_runs() {
+        // Before: the slot's lock was held during the call, so a log callback that turned
+        // logging off (or set a new callback) deadlocked the game thread.
+        let slot: Arc<CallbackSlot<Box<dyn FnMut(u32) + Send>>> = Arc::new(CallbackSlot::new());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s2, seen2) = (Arc::clone(&slot), Arc::clone(&seen));
+        slot.set(Some(Box::new(move |n| {
+            seen2.lock().unwrap().push(n);
+            if n == 2 {
+                s2.set(None); // turn myself off from inside
+            }
+        })));
+        let rest = slot.deliver(vec![1, 2, 3, 4], |cb, n| cb(n));
+        assert_eq!(*seen.lock().unwrap(), vec![1, 2], "nothing reaches a callback after it was cleared");
+        assert_eq!(rest, vec![3, 4], "the undelivered items come back");
+        assert!(!slot.is_set());
+        assert_eq!(slot.deliver(vec![5], |cb, n| cb(n)), vec![5]);
+
+        // Re-entry (the callback triggers another delivery on the same slot) is refused, not a deadlock.
+        let inner = Arc::new(Mutex::new(None));
+        let (s3, inner2) = (Arc::clone(&slot), Arc::clone(&inner));
+        slot.set(Some(Box::new(move |_| {
+            *inner2.lock().unwrap() = Some(s3.deliver(vec![9], |cb, n| cb(n)));
+        })));
+        assert!(slot.deliver(vec![1], |cb, n| cb(n)).is_empty());
+        assert_eq!(*inner.lock().unwrap(), Some(vec![9]));
+    }
 
     #[test]
     fn idempotency_keys_are_validated() {

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::client::Callback;
+use crate::client::{Callback, CallbackSlot};
 use crate::config::Config;
 use crate::error::{Error, Result, ResultCode, Secret};
 use crate::log::{LogLevel, Logger};
@@ -753,7 +753,7 @@ pub struct S2sClient {
     shutdown_timeout: Duration,
     runtime: OnceLock<Runtime<S2sShared>>,
     runtime_init: Mutex<()>,
-    log_sink: Mutex<Option<LogSink>>,
+    log_sink: CallbackSlot<LogSink>,
 }
 
 impl fmt::Debug for S2sClient {
@@ -784,7 +784,7 @@ impl S2sClient {
             shutdown_timeout: config.base.shutdown_timeout,
             runtime: OnceLock::new(),
             runtime_init: Mutex::new(()),
-            log_sink: Mutex::new(None),
+            log_sink: CallbackSlot::new(),
         })
     }
 
@@ -923,7 +923,7 @@ impl S2sClient {
     /// blocking calls (on their thread) and inside poll/wait. Log lines name methods, paths,
     /// statuses and scopes, never a secret, key-holder or body.
     pub fn set_logger(&self, max_level: Option<LogLevel>, sink: Option<LogSink>) {
-        *lock(&self.log_sink) = sink;
+        self.log_sink.set(sink);
         self.shared.logger.set_max_level(max_level);
     }
 
@@ -932,12 +932,8 @@ impl S2sClient {
         if records.is_empty() {
             return;
         }
-        let mut sink = lock(&self.log_sink);
-        if let Some(sink) = sink.as_mut() {
-            for r in records {
-                sink(r.level, &r.message);
-            }
-        }
+        // The sink may replace itself while it runs (see `CallbackSlot`); what it leaves is dropped.
+        self.log_sink.deliver(records, |sink, r| sink(r.level, &r.message));
     }
 
     /// Stops the workers (pending callbacks run now with `ShutDown`). Also done on drop.
