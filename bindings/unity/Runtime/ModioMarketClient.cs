@@ -187,7 +187,16 @@ namespace ModioMarket
         {
             ThrowIfDisposed();
             UIntPtr ran;
-            ResultCode rc = Native.modio_market_client_poll(_handle, out ran);
+            ResultCode rc;
+            Trampolines.EnterPump();
+            try
+            {
+                rc = Native.modio_market_client_poll(_handle, out ran);
+            }
+            finally
+            {
+                Trampolines.ExitPump();
+            }
             ModioMarketException error = rc == ResultCode.Ok ? null : ModioMarketException.FromLastError(rc);
             _dispatcher.Drain();
             if (error != null)
@@ -219,7 +228,16 @@ namespace ModioMarket
                 // another client) is noticed promptly.
                 uint slice = (uint)Math.Min(left, 50);
                 UIntPtr ran;
-                ResultCode rc = Native.modio_market_client_wait(_handle, 0, slice, out ran);
+                ResultCode rc;
+                Trampolines.EnterPump();
+                try
+                {
+                    rc = Native.modio_market_client_wait(_handle, 0, slice, out ran);
+                }
+                finally
+                {
+                    Trampolines.ExitPump();
+                }
                 ModioMarketException error = rc == ResultCode.Ok || rc == ResultCode.WaitTimedOut ? null : ModioMarketException.FromLastError(rc);
                 _dispatcher.Drain();
                 if (error != null)

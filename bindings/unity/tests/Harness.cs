@@ -63,9 +63,15 @@ namespace ModioMarket.Tests
             if (!string.IsNullOrEmpty(Filter) && name.IndexOf(Filter, StringComparison.Ordinal) < 0)
                 return;
             Stopwatch clock = Stopwatch.StartNew();
+            int faults = ModioMarket.Interop.Trampolines.Faults;
             try
             {
                 body();
+                // Every check also guards the callback contract: no trampoline ran without live
+                // state, threw, or arrived outside poll/wait/free on the calling thread.
+                int now = ModioMarket.Interop.Trampolines.Faults;
+                if (now != faults)
+                    throw new AssertionFailed((now - faults) + " trampoline faults (a callback outside poll/wait/free, or without live state)");
                 Passed++;
                 Console.WriteLine("ok   - " + name + " (" + clock.ElapsedMilliseconds + " ms)");
             }

@@ -292,10 +292,32 @@ namespace ModioMarket.Interop
 
         private static int s_faults;
 
-        /// <summary>Trampoline calls that found no live state or caught an exception (expected: 0).</summary>
+        [ThreadStatic]
+        private static int t_pumpDepth;
+
+        /// <summary>Trampoline calls that found no live state, caught an exception, or arrived on a
+        /// thread that was not inside poll/wait/free of ours (a foreign thread Mono would have to
+        /// attach). Expected: 0; the tests assert it.</summary>
         internal static int Faults
         {
             get { return Volatile.Read(ref s_faults); }
+        }
+
+        /// <summary>Marks this thread as inside poll/wait/free for the duration of a native call.</summary>
+        internal static void EnterPump()
+        {
+            t_pumpDepth++;
+        }
+
+        internal static void ExitPump()
+        {
+            t_pumpDepth--;
+        }
+
+        private static void CheckThread()
+        {
+            if (t_pumpDepth <= 0)
+                Interlocked.Increment(ref s_faults);
         }
 
         [MonoPInvokeCallback(typeof(Native.RequestCallback))]
@@ -303,6 +325,7 @@ namespace ModioMarket.Interop
         {
             try
             {
+                CheckThread();
                 // One-shot: each request's callback runs exactly once, so its handle is freed here.
                 PendingRequest request = GCHandles.Take(userData) as PendingRequest;
                 if (request == null)
@@ -323,6 +346,7 @@ namespace ModioMarket.Interop
         {
             try
             {
+                CheckThread();
                 ClientSink sink = GCHandles.Peek(userData) as ClientSink;
                 if (sink == null)
                 {
@@ -342,6 +366,7 @@ namespace ModioMarket.Interop
         {
             try
             {
+                CheckThread();
                 ClientSink sink = GCHandles.Peek(userData) as ClientSink;
                 if (sink == null || report == IntPtr.Zero)
                 {

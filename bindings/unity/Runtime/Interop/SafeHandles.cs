@@ -50,6 +50,7 @@ namespace ModioMarket.Interop
 
         protected override bool ReleaseHandle()
         {
+            Trampolines.EnterPump(); // free delivers SHUT_DOWN (and flushes logs) on this thread
             try
             {
                 Native.modio_market_client_free(handle);
@@ -59,6 +60,7 @@ namespace ModioMarket.Interop
             }
             finally
             {
+                Trampolines.ExitPump();
                 _released.Set();
             }
             return true;
