@@ -16,6 +16,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 // ---------------------------------------------------------------------------------------------
 // The mock engine's runtime pieces
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +174,10 @@ int main()
 	Settings->BaseUrlOverride = FString(Env("MODIO_MARKET_BASE_URL", "http://127.0.0.1:8080/v1").c_str());
 	Settings->Portal = TEXT("steam");
 	Settings->LogLevel = EModioMarketLogLevel::Debug;
+	Settings->MaxAttempts = 1;  // a 503 reaches the game at once (the recovery test needs that)
+	// The data directory defaults to <Saved>/ModioMarket: point Saved at a scratch folder.
+	const std::string Saved = std::string("/tmp/modio-market-ue-test-") + std::to_string(::getpid());
+	::setenv("MOCK_SAVED_DIR", Saved.c_str(), 1);
 
 	UEngine Engine;
 	UWorld World;
@@ -258,6 +264,23 @@ int main()
 		}
 		Check(Purchases->bSuccess && Owned == std::set<int64>({1003, 1004}), "alice owns 1003 and 1004");
 		Check(Market->GetPurchasesAgeMs() >= 0, "Get Purchases Age is set after the refresh");
+	}
+
+	std::printf("\n== checkout recovery (data directory in Saved/ModioMarket)\n");
+	{
+		std::vector<FModioMarketRecoveryReport> Reports;
+		Market->OnCheckoutRecovered.AddLambda([&Reports](const FModioMarketRecoveryReport& Report) { Reports.push_back(Report); });
+		const bool bFault = fake_control::post("/faults",
+			R"({"path":"/v1/games/1/mods/1005/checkout","method":"POST","count":1,"kind":"status_before","status":503})").status == 200;
+		auto Lost = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1005, 50, TEXT("ue-recover-1")), "Buy Mod 1005 into a 503");
+		Check(bFault && !Lost->bSuccess && Lost->Error.HttpStatus == 503, "the purchase ends without a definitive answer (503)");
+		Market->ResumeCheckouts();
+		Frames([&] { return !Reports.empty(); });
+		Check(Reports.size() == 1 && Reports[0].Outcome == EModioMarketRecoveryOutcome::Completed && Reports[0].ModId == 1005 &&
+				  Reports[0].IdempotencyKey == FString("ue-recover-1") && Reports[0].bHasReceipt && !Reports[0].bHasError &&
+				  Reports[0].Receipt.PurchasedMod.Id == 1005,
+			"Resume Checkouts finishes it: On Checkout Recovered fires Completed with the receipt");
+		Check(Market->IsModOwned(1005), "1005 is owned after the recovery");
 	}
 
 	std::printf("\n== C++ API, refused calls, cancel\n");
@@ -364,6 +387,8 @@ int main()
 	}
 
 	MockCollectAll();  // every object NewObject made, the subsystem included
+	std::string Cleanup = "rm -rf '" + Saved + "'";
+	Check(std::system(Cleanup.c_str()) == 0, "removed the scratch Saved folder");
 	Module->ShutdownModule();
 	std::printf("\n%d checks, %d failed\n", GChecks, GFailures);
 	return GFailures == 0 ? 0 : 1;

@@ -200,7 +200,18 @@ template <class T> const T* GetDefault() { return GetMutableDefault<T>(); }
 struct TStatId {};
 #define RETURN_QUICK_DECLARE_CYCLE_STAT(Name, Group) return TStatId()
 
-// A dynamic multicast delegate: Blueprint binds to it; tests use AddLambda.
+// Dynamic multicast delegates: Blueprint binds to them; tests use AddLambda.
+#define DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(Name, T1, P1)                                                     \
+	struct Name                                                                                                   \
+	{                                                                                                             \
+		std::vector<std::function<void(T1)>> Bound;                                                               \
+		void AddLambda(std::function<void(T1)> F) { Bound.push_back(std::move(F)); }                              \
+		void Broadcast(T1 A) const                                                                                \
+		{                                                                                                         \
+			auto Copy = Bound;                                                                                    \
+			for (auto& F : Copy) F(A);                                                                            \
+		}                                                                                                         \
+	}
 #define DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(Name, T1, P1, T2, P2)                                          \
 	struct Name                                                                                                   \
 	{                                                                                                             \

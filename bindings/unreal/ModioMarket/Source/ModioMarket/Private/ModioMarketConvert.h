@@ -200,6 +200,29 @@ namespace ModioMarketConvert
 		return Out;
 	}
 
+	inline FModioMarketRecoveryReport Value(const modio_market::RecoveryReport& In)
+	{
+		FModioMarketRecoveryReport Out;
+		Out.Outcome = static_cast<EModioMarketRecoveryOutcome>(static_cast<uint8>(In.outcome));
+		Out.UserId = Id(In.user_id);
+		Out.ModId = Id(In.mod_id);
+		Out.DisplayAmount = In.display_amount;
+		Out.IdempotencyKey = Str(In.idempotency_key);
+		Out.AttemptedAt = In.attempted_at;
+		Out.bHasReceipt = In.checkout.has_value();
+		if (In.checkout)
+		{
+			Out.Receipt = Value(*In.checkout);
+		}
+		Out.bHasError = In.error.has_value();
+		if (In.error)
+		{
+			Out.Error = Error(*In.error);
+		}
+		Out.JournalFile = Str(In.journal_file);
+		return Out;
+	}
+
 	inline FModioMarketGame Value(const modio_market::Game& In)
 	{
 		FModioMarketGame Out;

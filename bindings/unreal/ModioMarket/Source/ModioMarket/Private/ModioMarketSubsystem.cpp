@@ -3,6 +3,7 @@
 #include "ModioMarketConvert.h"
 #include "ModioMarketModule.h"
 #include "ModioMarketSettings.h"
+#include "Misc/Paths.h"
 #include "UObject/UObjectGlobals.h"
 
 #include <string>
@@ -136,22 +137,19 @@ bool UModioMarketSubsystem::IsTickable() const
 bool UModioMarketSubsystem::InitializeMarket(FModioMarketError& OutError)
 {
 	const UModioMarketSettings* Settings = GetDefault<UModioMarketSettings>();
-	return CreateClient(Settings->GameId, Settings->ApiKey, Settings->Environment, Settings->BaseUrlOverride, Settings->Portal,
-		Settings->Platform, Settings->WorkerThreads, Settings->LogLevel, OutError);
+	return CreateClient(Settings->GameId, Settings->ApiKey, Settings->Environment, Settings->BaseUrlOverride, OutError);
 }
 
 bool UModioMarketSubsystem::InitializeMarketWith(int64 GameId, const FString& ApiKey, EModioMarketEnvironment Environment,
 	const FString& BaseUrlOverride, FModioMarketError& OutError)
 {
-	const UModioMarketSettings* Settings = GetDefault<UModioMarketSettings>();
-	return CreateClient(GameId, ApiKey, Environment, BaseUrlOverride, Settings->Portal, Settings->Platform, Settings->WorkerThreads,
-		Settings->LogLevel, OutError);
+	return CreateClient(GameId, ApiKey, Environment, BaseUrlOverride, OutError);
 }
 
 bool UModioMarketSubsystem::CreateClient(int64 GameId, const FString& ApiKey, EModioMarketEnvironment Environment,
-	const FString& BaseUrlOverride, const FString& Portal, const FString& Platform, int32 WorkerThreads, EModioMarketLogLevel LogLevel,
-	FModioMarketError& OutError)
+	const FString& BaseUrlOverride, FModioMarketError& OutError)
 {
+	const UModioMarketSettings* Settings = GetDefault<UModioMarketSettings>();
 	if (!FModioMarketModule::IsLibraryAvailable())
 	{
 		OutError = ModioMarketConvert::NotInitialized();
@@ -172,9 +170,15 @@ bool UModioMarketSubsystem::CreateClient(int64 GameId, const FString& ApiKey, EM
 	const modio_market::Result<void> Steps[] = {
 		C.set_environment(Environment == EModioMarketEnvironment::Test ? modio_market::Environment::Test : modio_market::Environment::Live),
 		BaseUrlOverride.IsEmpty() ? modio_market::Result<void>() : C.set_base_url(ModioMarketConvert::Utf8(BaseUrlOverride)),
-		C.set_portal(ModioMarketConvert::Utf8(Portal)),
-		C.set_platform(ModioMarketConvert::Utf8(Platform)),
-		C.set_worker_threads(static_cast<std::uint32_t>(FMath::Clamp(WorkerThreads, 1, 64))),
+		C.set_portal(ModioMarketConvert::Utf8(Settings->Portal)),
+		C.set_platform(ModioMarketConvert::Utf8(Settings->Platform)),
+		C.set_worker_threads(static_cast<std::uint32_t>(FMath::Clamp(Settings->WorkerThreads, 1, 64))),
+		C.set_retry_policy(static_cast<std::uint32_t>(FMath::Clamp(Settings->MaxAttempts, 1, 20)), std::chrono::milliseconds(200),
+			std::chrono::milliseconds(5000), std::chrono::milliseconds(20000)),
+		Settings->bUseDataDirectory ? C.set_data_dir(ModioMarketConvert::Utf8(Settings->DataDirectory.IsEmpty()
+				? FPaths::Combine(FPaths::ProjectSavedDir(), TEXT("ModioMarket"))
+				: Settings->DataDirectory))
+									: modio_market::Result<void>(),
 	};
 	for (const modio_market::Result<void>& Step : Steps)
 	{
@@ -195,9 +199,26 @@ bool UModioMarketSubsystem::CreateClient(int64 GameId, const FString& ApiKey, EM
 	bShuttingDown = bWasShuttingDown;
 	Client = MakeUnique<modio_market::Client>(MoveTemp(Created).value());
 
-	if (LogLevel != EModioMarketLogLevel::Off)
+	// Journaled checkouts that ended while nobody listened (a crash, a lost connection).
+	const modio_market::Result<void> Recovery = Client->set_recovery_callback(
+		[WeakThis = TWeakObjectPtr<UModioMarketSubsystem>(this)](const modio_market::RecoveryReport& Report)
+		{
+			UModioMarketSubsystem* Self = WeakThis.Get();
+			if (Self == nullptr || Self->IsShuttingDown() || IsGarbageCollecting())
+			{
+				return;
+			}
+			Self->OnCheckoutRecovered.Broadcast(ModioMarketConvert::Value(Report));
+		});
+	if (!Recovery.ok())
 	{
-		const modio_market::Result<void> Logging = Client->set_log_callback(ModioMarketSubsystemPrivate::ToCpp(LogLevel), &ModioMarketSubsystemPrivate::RouteLog);
+		UE_LOG(LogModioMarket, Warning, TEXT("Checkout recovery reports are off: %s"), *ModioMarketConvert::Str(Recovery.error().to_string()));
+	}
+
+	if (Settings->LogLevel != EModioMarketLogLevel::Off)
+	{
+		const modio_market::Result<void> Logging =
+			Client->set_log_callback(ModioMarketSubsystemPrivate::ToCpp(Settings->LogLevel), &ModioMarketSubsystemPrivate::RouteLog);
 		if (!Logging.ok())
 		{
 			UE_LOG(LogModioMarket, Warning, TEXT("Library logging is off: %s"), *ModioMarketConvert::Str(Logging.error().to_string()));
@@ -205,6 +226,14 @@ bool UModioMarketSubsystem::CreateClient(int64 GameId, const FString& ApiKey, EM
 	}
 	UE_LOG(LogModioMarket, Log, TEXT("mod.io Marketplace client ready (modio_market %s, game %lld)"), *GetLibraryVersion(), GameId);
 	return true;
+}
+
+void UModioMarketSubsystem::ResumeCheckouts()
+{
+	if (Client.IsValid())
+	{
+		(void)Client->resume_checkouts();
+	}
 }
 
 void UModioMarketSubsystem::ShutdownMarket()

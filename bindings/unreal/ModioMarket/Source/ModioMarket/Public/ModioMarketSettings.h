@@ -45,6 +45,21 @@ public:
 	UPROPERTY(Config, EditAnywhere, Category = "Client", AdvancedDisplay, meta = (ClampMin = "1", ClampMax = "64"))
 	int32 WorkerThreads = 2;
 
+	/** Attempts for requests safe to repeat (reads, checkout, syncs) after 5xx, timeouts or dropped connections; 1 = never retry. */
+	UPROPERTY(Config, EditAnywhere, Category = "Client", AdvancedDisplay, meta = (ClampMin = "1", ClampMax = "20"))
+	int32 MaxAttempts = 4;
+
+	/**
+	 * Keep a checkout journal and each player's purchased list on disk, so a purchase cut off by a
+	 * crash or a lost connection is finished (On Checkout Recovered) and ownership is known offline.
+	 */
+	UPROPERTY(Config, EditAnywhere, Category = "Client")
+	bool bUseDataDirectory = true;
+
+	/** Where (empty: <Project>/Saved/ModioMarket). Never holds a token, ticket or receipt. */
+	UPROPERTY(Config, EditAnywhere, Category = "Client", meta = (EditCondition = "bUseDataDirectory"))
+	FString DataDirectory;
+
 	/** Library log records at this level or more severe go to LogModioMarket. */
 	UPROPERTY(Config, EditAnywhere, Category = "Logging")
 	EModioMarketLogLevel LogLevel = EModioMarketLogLevel::Warning;

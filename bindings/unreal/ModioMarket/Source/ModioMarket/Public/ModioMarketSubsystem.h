@@ -19,6 +19,8 @@
 
 #include "ModioMarketSubsystem.generated.h"
 
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(FModioMarketRecoveryEvent, const FModioMarketRecoveryReport&, Report);
+
 UCLASS()
 class MODIOMARKET_API UModioMarketSubsystem : public UGameInstanceSubsystem, public FTickableGameObject
 {
@@ -78,6 +80,17 @@ public:
 	UFUNCTION(BlueprintPure, Category = "ModioMarket")
 	static FString GetLibraryVersion();
 
+	/**
+	 * How a journaled checkout ended (data directory on): a purchase the game never heard the end
+	 * of, after a crash or a lost connection. Fires on the game thread; unlock on Completed/Owned.
+	 */
+	UPROPERTY(BlueprintAssignable, Category = "ModioMarket")
+	FModioMarketRecoveryEvent OnCheckoutRecovered;
+
+	/** Retries journaled checkouts now (it also happens whenever a player signs in): call it when the network is back. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket")
+	void ResumeCheckouts();
+
 	// --- C++ requests: each returns the request id (0 when refused: the callback then reports why on
 	// the next Tick) and calls back exactly once on the game thread, unless the subsystem is gone. ---
 
@@ -113,7 +126,7 @@ public:
 
 private:
 	bool CreateClient(int64 GameId, const FString& ApiKey, EModioMarketEnvironment Environment, const FString& BaseUrlOverride,
-		const FString& Portal, const FString& Platform, int32 WorkerThreads, EModioMarketLogLevel LogLevel, FModioMarketError& OutError);
+		FModioMarketError& OutError);
 
 	/**
 	 * Submits one request: `Submit(Client, Callback)` calls the wrapper with a callback bridged to

@@ -40,6 +40,18 @@ enum class EModioMarketCode : uint8
 	Unknown = 255 UMETA(ToolTip = "A code this plugin version does not know; see CodeName."),
 };
 
+/** How a checkout journaled in the data directory ended (reported after a crash or lost connection). */
+UENUM(BlueprintType)
+enum class EModioMarketRecoveryOutcome : uint8
+{
+	Completed = 0 UMETA(ToolTip = "Resent with its key: the purchase went through; see Receipt."),
+	Failed = 1 UMETA(ToolTip = "Resent with its key: mod.io refused it; see Error."),
+	Owned = 2 UMETA(ToolTip = "Too old to resend, and the mod is in the purchased list: it was bought."),
+	Abandoned = 3 UMETA(ToolTip = "Too old to resend, and not purchased: it never went through."),
+	StillPending = 4 UMETA(ToolTip = "Still no definitive answer; tried again at the next recovery. See Error."),
+	CorruptJournal = 5 UMETA(ToolTip = "An unreadable journal file was moved aside to JournalFile."),
+};
+
 UENUM(BlueprintType)
 enum class EModioMarketEnvironment : uint8
 {
@@ -370,6 +382,48 @@ struct MODIOMARKET_API FModioMarketGame
 
 	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
 	bool bPaidDownloadsNeedPurchase = false;
+};
+
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketRecoveryReport
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	EModioMarketRecoveryOutcome Outcome = EModioMarketRecoveryOutcome::StillPending;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 UserId = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 ModId = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 DisplayAmount = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString IdempotencyKey;
+
+	/** Unix time of the original attempt. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 AttemptedAt = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	bool bHasReceipt = false;
+
+	/** For Completed. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FModioMarketCheckout Receipt;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	bool bHasError = false;
+
+	/** For Failed, StillPending and CorruptJournal. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FModioMarketError Error;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString JournalFile;
 };
 
 /** C++ completion types: a value or the error, delivered on the game thread from the subsystem's Tick. */
