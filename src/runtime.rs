@@ -70,7 +70,8 @@ pub(crate) struct Runtime<S: Send + Sync + 'static> {
     pending: Mutex<HashMap<RequestId, PendingEntry>>,
     next_id: AtomicU64,
     workers: Mutex<Vec<JoinHandle<()>>>,
-    exited_rx: Receiver<()>,
+    /// Each worker sends its index as its last act, so shutdown joins exactly the ones that ended.
+    exited_rx: Receiver<usize>,
     /// The thread currently inside poll/wait (re-entry and concurrent-poll guard).
     pumping: Mutex<Option<ThreadId>>,
     shutting_down: AtomicBool,
@@ -101,7 +102,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
                 .name(format!("modio-market-{index}"))
                 .spawn(move || {
                     worker_loop(&*shared, &job_rx, &completion_tx);
-                    let _ = exited_tx.send(());
+                    let _ = exited_tx.send(index);
                 })
                 .map_err(|e| Error::new(ResultCode::Internal, format!("could not start a worker thread: {e}")))?;
             workers.push(handle);
@@ -295,21 +296,24 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             }
             *lock(&self.pumping) = previous;
         }
-        let workers: Vec<JoinHandle<()>> = std::mem::take(&mut *lock(&self.workers));
+        let mut workers: Vec<Option<JoinHandle<()>>> = std::mem::take(&mut *lock(&self.workers)).into_iter().map(Some).collect();
         let deadline = Instant::now() + self.shutdown_timeout;
         let mut exited = 0;
         while exited < workers.len() {
             match self.exited_rx.recv_deadline(deadline) {
-                Ok(()) => exited += 1,
+                Ok(index) => {
+                    // It signalled as its last act: the join returns at once.
+                    if let Some(handle) = workers.get_mut(index).and_then(Option::take) {
+                        let _ = handle.join();
+                    }
+                    exited += 1;
+                }
                 Err(_) => break,
             }
         }
-        for handle in workers {
-            if handle.is_finished() {
-                let _ = handle.join();
-            }
-            // else: detached; it holds only Arc'd shared state, never a callback or user data.
-        }
+        // Workers still blocked on the network are detached: they hold only Arc'd shared state,
+        // never a callback or user data, and their results are dropped.
+        drop(workers);
     }
 }
 
