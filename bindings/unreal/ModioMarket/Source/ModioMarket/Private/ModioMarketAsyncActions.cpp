@@ -218,9 +218,9 @@ UModioMarketGetPremiumModsAsync* UModioMarketGetPremiumModsAsync::GetPremiumMods
 {
 	UModioMarketGetPremiumModsAsync* Node = NewObject<UModioMarketGetPremiumModsAsync>();
 	Node->Bind(WorldContextObject);
-	Node->Offset = Offset;
-	Node->Limit = Limit;
-	Node->Search = Search;
+	Node->PageOffset = Offset;
+	Node->PageLimit = Limit;
+	Node->SearchText = Search;
 	return Node;
 }
 
@@ -228,7 +228,7 @@ void UModioMarketGetPremiumModsAsync::Activate()
 {
 	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
 	{
-		RequestId = Market->GetPremiumMods(Offset, Limit, Search, MODIO_MARKET_FINISH_WITH(FModioMarketModPageResult));
+		RequestId = Market->GetPremiumMods(PageOffset, PageLimit, SearchText, MODIO_MARKET_FINISH_WITH(FModioMarketModPageResult));
 	}
 }
 
@@ -241,9 +241,9 @@ UModioMarketCheckoutAsync* UModioMarketCheckoutAsync::BuyMod(UObject* WorldConte
 {
 	UModioMarketCheckoutAsync* Node = NewObject<UModioMarketCheckoutAsync>();
 	Node->Bind(WorldContextObject);
-	Node->ModId = ModId;
-	Node->DisplayAmount = DisplayAmount;
-	Node->IdempotencyKey = IdempotencyKey;
+	Node->ModToBuy = ModId;
+	Node->PriceShown = DisplayAmount;
+	Node->KeyToUse = IdempotencyKey;
 	return Node;
 }
 
@@ -251,7 +251,7 @@ void UModioMarketCheckoutAsync::Activate()
 {
 	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
 	{
-		RequestId = Market->Checkout(ModId, DisplayAmount, IdempotencyKey, MODIO_MARKET_FINISH_WITH(FModioMarketCheckoutResult));
+		RequestId = Market->Checkout(ModToBuy, PriceShown, KeyToUse, MODIO_MARKET_FINISH_WITH(FModioMarketCheckoutResult));
 	}
 }
 

@@ -156,9 +156,10 @@ public:
 	virtual void Activate() override;
 
 private:
-	int64 Offset = 0;
-	int32 Limit = 100;
-	FString Search;
+	// Named apart from the factory's parameters (which become the node's pins): no shadowing.
+	int64 PageOffset = 0;
+	int32 PageLimit = 100;
+	FString SearchText;
 	void Finish(const FModioMarketModPageResult& Result);
 };
 
@@ -185,9 +186,9 @@ public:
 	virtual void Activate() override;
 
 private:
-	int64 ModId = 0;
-	int64 DisplayAmount = 0;
-	FString IdempotencyKey;
+	int64 ModToBuy = 0;
+	int64 PriceShown = 0;
+	FString KeyToUse;
 	void Finish(const FModioMarketCheckoutResult& Result);
 };
 
