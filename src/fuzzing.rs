@@ -64,6 +64,16 @@ pub fn decode_delegation_token(body: &[u8]) -> Result<DelegationToken> {
     DelegationToken::decode(body).map_err(redact)
 }
 
+/// `POST /s2s/transactions/{intent,commit,clawback}`.
+pub fn decode_s2s_transaction(body: &[u8]) -> Result<crate::S2sTransaction> {
+    crate::S2sTransaction::decode(body).map_err(redact)
+}
+
+/// `POST /oauth/token` (S2S service token): the token and what is known about it.
+pub fn decode_service_token(body: &[u8]) -> Result<(crate::Secret, crate::ServiceTokenInfo)> {
+    crate::s2s::decode_service_token(body).map_err(redact)
+}
+
 /// The error object of a non-2xx answer with this status, as the transport builds it.
 pub fn decode_error(status: u16, body: &[u8]) -> Error {
     crate::transport::parse_error_body(status, body)
@@ -80,6 +90,8 @@ pub const TARGETS: &[&str] = &[
     "checkout",
     "access_token",
     "delegation_token",
+    "s2s_transaction",
+    "service_token",
     "error",
 ];
 
@@ -97,6 +109,8 @@ pub fn decode_any(target: &str, body: &[u8]) -> Option<Result<()>> {
         "checkout" => decode_checkout(body).map(drop),
         "access_token" => decode_access_token(body).map(drop),
         "delegation_token" => decode_delegation_token(body).map(drop),
+        "s2s_transaction" => decode_s2s_transaction(body).map(drop),
+        "service_token" => decode_service_token(body).map(drop),
         "error" => Err(decode_error(422, body)),
         _ => return None,
     })

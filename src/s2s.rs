@@ -366,7 +366,7 @@ pub struct S2sTransaction {
 }
 
 impl S2sTransaction {
-    fn decode(body: &[u8]) -> Result<S2sTransaction> {
+    pub(crate) fn decode(body: &[u8]) -> Result<S2sTransaction> {
         let transaction = Transaction::decode(body)?;
         if transaction.id == 0 {
             return Err(Error::malformed("the transaction has no usable `transaction_id`"));
@@ -414,7 +414,7 @@ fn parse_expires_in(v: &Value) -> Result<Option<Duration>> {
     }
 }
 
-fn decode_service_token(body: &[u8]) -> Result<(Secret, ServiceTokenInfo)> {
+pub(crate) fn decode_service_token(body: &[u8]) -> Result<(Secret, ServiceTokenInfo)> {
     // Decoded by hand so no decoding error can quote the token.
     let raw: RawServiceToken = serde_json::from_slice(body)
         .map_err(|_| Error::malformed("could not decode the service token answer (not the documented object)"))?;

@@ -104,6 +104,9 @@ pub fn check(target: &str, body: &[u8]) -> Result<(), String> {
         "checkout" => decoded!(fuzzing::decode_checkout, |r| r.purchased_mod.id != 0 && r.idempotency_key.is_empty()),
         "access_token" => decoded!(fuzzing::decode_access_token, |t| !t.token.is_empty()),
         "delegation_token" => decoded!(fuzzing::decode_delegation_token, |t| !t.token.is_empty()),
+        "s2s_transaction" => decoded!(fuzzing::decode_s2s_transaction, |t| t.transaction.id != 0
+            && serde_json::from_str::<Value>(&t.transaction.meta_json).is_ok()),
+        "service_token" => decoded!(fuzzing::decode_service_token, |t| !t.0.is_empty() && t.1.token_type == "Bearer"),
         "error" => {
             for status in [400u16, 401, 403, 404, 422, 429, 500, 503] {
                 let e = no_panic(|| fuzzing::decode_error(status, body))?;
