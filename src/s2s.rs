@@ -698,7 +698,7 @@ impl S2sShared {
                 // The key makes a repeat answer the first answer: every retry reuses it.
                 .idempotent();
             for (k, v) in &p.fields {
-                r = r.field(*k, v);
+                r = r.field(k, v);
             }
             r
         };
