@@ -16,8 +16,13 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 export NO_PROXY="127.0.0.1,localhost,::1${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost,::1${no_proxy:+,$no_proxy}"
 
-out="$root/target/c-tests"
-mkdir -p "$out"
+# One directory per run: suites may run at once (several engineers, scripts/test), and must not
+# overwrite each other's binaries. Kept when a step fails (logs), removed when all pass.
+mkdir -p "$root/target/c-tests"
+find "$root/target/c-tests" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+out=$(mktemp -d "$root/target/c-tests/run.XXXXXX")
+export MODIO_C_TEST_TMP="$out/tmp"
+mkdir -p "$MODIO_C_TEST_TMP"
 lib_dir="$root/target/debug"
 failed=()
 passed=0
@@ -163,7 +168,6 @@ valgrind_run() {
   done
   return $status
 }
-rm -f "$out"/valgrind.*.log
 step "run the C test under valgrind (shared library)" valgrind_run
 
 # 5. AddressSanitizer + UndefinedBehaviorSanitizer --------------------------------------------------
@@ -182,6 +186,8 @@ step "run the C test with AddressSanitizer + UBSan (leak detection on)" asan_run
 echo
 if [ ${#failed[@]} -gt 0 ]; then
   echo "tests/c: ${#failed[@]} step(s) failed: ${failed[*]}"
+  echo "tests/c: binaries and logs (fake servers, valgrind) kept in $out"
   exit 1
 fi
+rm -rf "$out"
 echo "tests/c: all $passed steps passed"
