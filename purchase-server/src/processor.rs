@@ -680,10 +680,18 @@ impl<S: Storage> Processor<S> {
         let mut request = CommitRequest::new(transaction_id);
         request.clawback_uuid = record.clawback_uuid.clone();
         let written = match self.s2s.commit(delegation, &request, &key) {
+            Ok(t) if t.transaction.id != transaction_id => {
+                // Never record someone else's answer as ours (a server bug, or a key collision).
+                let why = format!("mod.io answered the commit of {transaction_id} with transaction {}", t.transaction.id);
+                return Ok(Flow::Pause(record, PendingCause::Unsettled(why)));
+            }
             Ok(t) => {
                 let state = t.transaction.state.clone();
+                // The OpenAPI also lists CREDITED among the states: the tokens were allocated.
+                let credited = matches!(state, TransactionState::Paid | TransactionState::Cleared | TransactionState::Refunded)
+                    || matches!(&state, TransactionState::Other(s) if s.eq_ignore_ascii_case("credited"));
                 match state {
-                    TransactionState::Paid | TransactionState::Cleared | TransactionState::Refunded => self.write(&record, |r| {
+                    _ if credited => self.write(&record, |r| {
                         r.step = Step::Credited;
                         r.transaction_state = Some(state.name().to_owned());
                         r.gross_amount = Some(t.transaction.gross_amount);
@@ -691,6 +699,12 @@ impl<S: Storage> Processor<S> {
                     })?,
                     TransactionState::Pending => {
                         return Ok(Flow::Pause(record, PendingCause::Unsettled("mod.io answered the commit with a pending transaction".into())))
+                    }
+                    TransactionState::Other(unknown) => {
+                        // Accepted, in a state this build does not know: keep the commit owed
+                        // rather than guess either way; the record says what mod.io answered.
+                        let why = format!("mod.io answered the commit with an unknown transaction state {unknown:?}");
+                        return Ok(Flow::Pause(record, PendingCause::Unsettled(why)));
                     }
                     other => self.write(&record, |r| {
                         r.step = Step::CommitRejected;

@@ -494,3 +494,46 @@ fn the_database_holds_no_secret_and_is_private() {
         assert_eq!(mode, 0o600);
     }
 }
+
+#[test]
+fn the_commit_answer_state_decides_the_outcome() {
+    let env = Env::new();
+    let p = env.processor();
+    let (user, token) = env.user("pia");
+    // mod.io's answer to the commit, with a given state (installed once the transaction id is known).
+    let answer_with = |state: &'static str| {
+        let server = &env.server;
+        move |req: &ConsumeRequest<'_>| {
+            let body = serde_json::json!({"transaction_id": req.record.transaction_id.unwrap(), "gross_amount": 1000,
+                "net_amount": 1000, "platform_fee": 300, "gateway_fee": 0, "transaction_type": state, "meta": [], "purchase_date": 1});
+            let raw = Fault::Raw { status: 200, content_type: "application/json".into(), body: body.to_string() };
+            server.add_fault("/v1/s2s/transactions/commit", 1, raw);
+            ConsumeOutcome::Consumed
+        }
+    };
+    let cases = [("CREDITED", Step::Credited), ("Cleared", Step::Credited), ("FAILED", Step::CommitRejected), ("cancelled", Step::CommitRejected)];
+    for (i, (state, want)) in cases.into_iter().enumerate() {
+        let outcome = p.process(&xbox(&format!("xbl-state-{i}"), user), &token, answer_with(state)).unwrap();
+        assert_eq!(outcome.record().step, want, "{state}: {outcome:?}");
+        assert_eq!(outcome.record().transaction_state.as_deref().map(str::to_ascii_lowercase), Some(state.to_ascii_lowercase()));
+    }
+    // A state this build does not know keeps the commit owed, and says so.
+    let outcome = p.process(&xbox("xbl-state-x", user), &token, answer_with("ON_HOLD")).unwrap();
+    let Outcome::Pending { record, cause: PendingCause::Unsettled(_) } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(record.step, Step::Consumed);
+    assert!(record.reason.as_deref().unwrap().contains("ON_HOLD"));
+    // Asked again, mod.io (the fake, no fault now) answers paid: credited once.
+    assert!(p.resume(record.id, &token, |_| panic!("no consume")).unwrap().is_credited());
+    // An answer about another transaction is never taken for ours.
+    let other = Fault::Raw {
+        status: 200,
+        content_type: "application/json".into(),
+        body: r#"{"transaction_id":1,"transaction_type":"paid","gross_amount":1000}"#.into(),
+    };
+    env.server.add_fault("/v1/s2s/transactions/commit", 1, other);
+    let outcome = p.process(&xbox("xbl-state-y", user), &token, |_| ConsumeOutcome::Consumed).unwrap();
+    let Outcome::Pending { record, cause: PendingCause::Unsettled(why) } = &outcome else { panic!("{outcome:?}") };
+    assert!(why.contains("with transaction 1"), "{why}");
+    assert!(p.resume(record.id, &token, |_| panic!("no consume")).unwrap().is_credited());
+    assert_eq!(wallet(&env.url(), user), (2 * AMOUNT, 0), "only the two commits the fake processed credited");
+}
