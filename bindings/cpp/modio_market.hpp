@@ -897,11 +897,25 @@ inline void recovery_trampoline(void* user_data, const modio_market_recovery* re
     --recovery_callback_depth();
 }
 
-/// What a client keeps alive for the library: the log and recovery callbacks.
+/// What a client keeps alive for the library: the log and recovery callbacks. A replaced
+/// callback is retired, not deleted: the library stops calling it once replaced, but a call
+/// already running on the polling thread may still be using it, and nothing says when that call
+/// ends. Retired callbacks go with the client.
 struct ClientState {
     std::mutex mutex;  // serializes replacing the callbacks
     std::unique_ptr<LogSlot> log;
     std::unique_ptr<RecoverySlot> recovery;
+    std::vector<std::unique_ptr<LogSlot>> retired_logs;
+    std::vector<std::unique_ptr<RecoverySlot>> retired_recoveries;
+
+    void replace_log(std::unique_ptr<LogSlot> slot) {
+        if (log != nullptr) retired_logs.push_back(std::move(log));
+        log = std::move(slot);
+    }
+    void replace_recovery(std::unique_ptr<RecoverySlot> slot) {
+        if (recovery != nullptr) retired_recoveries.push_back(std::move(recovery));
+        recovery = std::move(slot);
+    }
 };
 
 /// Runs a request's callback once with its outcome, then deletes it. Never lets an exception out.
@@ -1137,7 +1151,9 @@ public:
     Result<void> clear_access_token() { return detail::to_result(modio_market_client_clear_access_token(handle_.get())); }
 
     /// Routes log records at `max_level` or more severe to `callback` (run inside poll/wait). An
-    /// empty callback turns logging off. Not from inside the log callback (Code::Reentrant).
+    /// empty callback turns logging off. Not from inside the log callback (Code::Reentrant). A
+    /// replaced callback (and what it captured) is released with the Client: a poll on another
+    /// thread may still be running it when this returns.
     Result<void> set_log_callback(LogLevel max_level, LogCallback callback) {
         if (detail::log_callback_depth() > 0) {
             return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
@@ -1152,8 +1168,7 @@ public:
             ? modio_market_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), &detail::log_trampoline, slot.get())
             : modio_market_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), nullptr, nullptr);
         if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        // The library no longer uses the previous slot once the call returned.
-        state_->log = std::move(slot);
+        state_->replace_log(std::move(slot));
         return Result<void>();
     }
     Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }
@@ -1176,7 +1191,7 @@ public:
             ? modio_market_client_set_recovery_callback(handle_.get(), &detail::recovery_trampoline, slot.get())
             : modio_market_client_set_recovery_callback(handle_.get(), nullptr, nullptr);
         if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        state_->recovery = std::move(slot);
+        state_->replace_recovery(std::move(slot));
         return Result<void>();
     }
     Result<void> clear_recovery_callback() { return set_recovery_callback(RecoveryCallback()); }
@@ -1510,7 +1525,7 @@ public:
             ? modio_market_s2s_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), &detail::log_trampoline, slot.get())
             : modio_market_s2s_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), nullptr, nullptr);
         if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        state_->log = std::move(slot);
+        state_->replace_log(std::move(slot));
         return Result<void>();
     }
     Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }

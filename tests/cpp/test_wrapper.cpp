@@ -606,6 +606,12 @@ static void test_recovery(const mm::AccessToken& alice) {
         std::optional<mm::Client> first = data_dir_client(dir);
         if (!first) return;
         CHECK(first->set_access_token(alice.token).ok(), "alice's session on the first client");
+        // Setting a token starts a recovery pass at the next poll: let it finish (the journal is
+        // empty) so it cannot race the checkout below for the fake's second 503.
+        (void)first->poll();
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (first->pending_requests().value_or(0) > 0 && std::chrono::steady_clock::now() < deadline) (void)first->wait_any(50ms);
+        CHECK(first->pending_requests().value_or(1) == 0, "the first client's recovery pass is over");
         CHECK(control_ok(fake_control::post("/faults",
                                             R"({"path":"/v1/games/1/mods/1003/checkout","method":"POST","count":2,"kind":"status_before","status":503})")),
               "the fake answers the next 2 checkouts of 1003 with 503 before processing them");
@@ -953,6 +959,41 @@ static void test_log_callback(mm::Client& client, const mm::AccessToken& alice) 
     CHECK(client.poll().ok() && lines.size() == before, "no more log lines once cleared");
 }
 
+// The library stops calling a replaced log callback, but a call already running on the polling
+// thread goes on: the wrapper must keep that callback (and its captures) alive. Under ASan a
+// deleted one would be a use after free.
+static void test_log_replacement_race() {
+    section("replacing the log callback while the polling thread runs it");
+    mm::Client client = make_client();
+    std::atomic<bool> entered{false};
+    std::atomic<bool> replaced{false};
+    std::atomic<bool> capture_intact{false};
+    auto captured = std::make_shared<std::string>("the first log callback's state");
+    const std::string expected = *captured;
+    CHECK(client.set_log_callback(mm::LogLevel::Trace,
+                                  [&entered, &replaced, &capture_intact, captured, expected](mm::LogLevel, std::string_view) {
+                                      if (entered.exchange(true)) return;
+                                      // Hold the polling thread inside this callback until it is replaced.
+                                      for (int i = 0; i < 400 && !replaced.load(); ++i) std::this_thread::sleep_for(5ms);
+                                      capture_intact = *captured == expected;
+                                  })
+              .ok(),
+          "a first log callback");
+    std::thread poller([&client] {
+        auto id = client.get_game([](mm::Result<mm::Game>) {});
+        if (id.ok()) (void)client.wait(*id, 10s);
+    });
+    for (int i = 0; i < 2000 && !entered.load(); ++i) std::this_thread::sleep_for(5ms);
+    CHECK(entered.load(), "the polling thread is inside the first log callback");
+    int second_calls = 0;
+    mm::Result<void> replacement = client.set_log_callback(mm::LogLevel::Trace, [&second_calls](mm::LogLevel, std::string_view) { ++second_calls; });
+    captured.reset();  // only the callback's own copy keeps the string now
+    replaced = true;
+    poller.join();
+    CHECK(replacement.ok(), "set_log_callback from another thread while the old one runs");
+    CHECK(capture_intact.load(), "the running callback still had its captures after the replacement");
+}
+
 int main() {
     std::printf("modio_market C++ wrapper tests against %s\n", env_or("MODIO_MARKET_BASE_URL", "(unset)").c_str());
     test_library_functions();
@@ -967,6 +1008,7 @@ int main() {
         test_tokens(client, alice);
         test_reentrancy_and_exceptions(client);
         test_log_callback(client, alice);
+        test_log_replacement_race();
         test_bob(client);
         test_other_platforms();
         test_error_fields();
