@@ -279,42 +279,62 @@ type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
 /// A slot for a game callback (log sink, recovery sink) that the callback itself may replace or
 /// clear while it runs: a game that turns logging off from its log callback. The slot's lock is
 /// never held during a call (std's Mutex deadlocks on re-entry), and once the slot is replaced
-/// the old callback gets nothing more (its `user_data` may be gone).
-pub(crate) struct CallbackSlot<T>(Mutex<Option<Arc<Mutex<T>>>>);
+/// the old callback gets nothing more (its `user_data` may be gone). Replacing it from another
+/// thread while it runs waits for that call to return, so the caller may free the old
+/// `user_data` as soon as `set` returns.
+pub(crate) struct CallbackSlot<T> {
+    current: Mutex<Option<Arc<Mutex<T>>>>,
+    /// The thread inside `deliver`, if any.
+    running_on: Mutex<Option<std::thread::ThreadId>>,
+}
 
 impl<T> CallbackSlot<T> {
     pub(crate) fn new() -> CallbackSlot<T> {
-        CallbackSlot(Mutex::new(None))
+        CallbackSlot { current: Mutex::new(None), running_on: Mutex::new(None) }
     }
 
     pub(crate) fn set(&self, value: Option<T>) {
-        *lock(&self.0) = value.map(|v| Arc::new(Mutex::new(v)));
+        let old = std::mem::replace(&mut *lock(&self.current), value.map(|v| Arc::new(Mutex::new(v))));
+        let Some(old) = old else { return };
+        let running = *lock(&self.running_on);
+        if running.is_some() && running != Some(std::thread::current().id()) {
+            // Another thread is calling the old callback: wait until that call returns.
+            drop(old.lock().unwrap_or_else(|p| p.into_inner()));
+        }
     }
 
     pub(crate) fn is_set(&self) -> bool {
-        lock(&self.0).is_some()
+        lock(&self.current).is_some()
     }
 
     /// Calls the current callback with each item, in order. Returns the items it did not deliver:
     /// all of them when no callback is set or it is already running further up this thread's
     /// stack; the rest when the callback was replaced or cleared meanwhile.
     pub(crate) fn deliver<I>(&self, items: Vec<I>, mut call: impl FnMut(&mut T, I)) -> Vec<I> {
-        let Some(current) = lock(&self.0).clone() else { return items };
+        let Some(current) = lock(&self.current).clone() else { return items };
         let mut callback = match current.try_lock() {
             Ok(guard) => guard,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return items,
         };
+        // Announced before the first "still current?" check below, so a concurrent `set` either
+        // makes that check fail or sees this thread running and waits for it.
+        *lock(&self.running_on) = Some(std::thread::current().id());
         let mut items = items.into_iter();
+        let mut undelivered = Vec::new();
         while let Some(item) = items.next() {
-            if !lock(&self.0).as_ref().is_some_and(|s| Arc::ptr_eq(s, &current)) {
-                return std::iter::once(item).chain(items).collect();
+            if !lock(&self.current).as_ref().is_some_and(|s| Arc::ptr_eq(s, &current)) {
+                undelivered = std::iter::once(item).chain(items).collect();
+                break;
             }
             call(&mut callback, item);
         }
-        Vec::new()
+        *lock(&self.running_on) = None;
+        drop(callback);
+        undelivered
     }
 }
+
 type RecoverySink = Box<dyn FnMut(RecoveryReport) + Send>;
 
 /// A mod.io Marketplace client. Cheap to share by reference across threads (`Send + Sync`);
@@ -778,10 +798,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn replacing_a_running_callback_from_another_thread_waits_for_that_call() {
+        use std::sync::atomic::AtomicBool;
+        type Sink = Box<dyn FnMut(u32) + Send>;
+        let slot: Arc<CallbackSlot<Sink>> = Arc::new(CallbackSlot::new());
+        let (entered_tx, entered_rx) = crossbeam_channel::bounded::<()>(0);
+        let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
+        let finished = Arc::new(AtomicBool::new(false));
+        let f = Arc::clone(&finished);
+        slot.set(Some(Box::new(move |_| {
+            entered_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            f.store(true, Ordering::SeqCst);
+        })));
+        let pumping = Arc::clone(&slot);
+        let pump = std::thread::spawn(move || pumping.deliver(vec![1u32], |cb, i| cb(i)));
+        entered_rx.recv().unwrap(); // the old callback is running on the pump thread
+        let replacing = Arc::clone(&slot);
+        let seen = Arc::clone(&finished);
+        let replacer = std::thread::spawn(move || {
+            replacing.set(None);
+            // The game may free the old user_data now: the old call must be over.
+            seen.load(Ordering::SeqCst)
+        });
+        release_tx.send(()).unwrap();
+        assert!(replacer.join().unwrap(), "set returned while the old callback was still running");
+        assert!(pump.join().unwrap().is_empty());
+        assert!(!slot.is_set());
+    }
+
+    #[test]
     fn a_callback_may_replace_or_clear_its_own_slot_while_it_runs() {
         // Before: the slot's lock was held during the call, so a log callback that turned
         // logging off (or set a new callback) deadlocked the game thread.
-        let slot: Arc<CallbackSlot<Box<dyn FnMut(u32) + Send>>> = Arc::new(CallbackSlot::new());
+        type Sink = Box<dyn FnMut(u32) + Send>;
+        let slot: Arc<CallbackSlot<Sink>> = Arc::new(CallbackSlot::new());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (s2, seen2) = (Arc::clone(&slot), Arc::clone(&seen));
         slot.set(Some(Box::new(move |n| {

@@ -54,7 +54,9 @@ fn control(server: &FakeServer, path: &str, body: Value) -> Value {
     http.post(format!("{}{path}", server.control_url())).json(&body).send().unwrap().json().unwrap()
 }
 
-fn shared_sink(store: &Arc<Mutex<Vec<String>>>) -> Box<dyn FnMut(LogLevel, &str) + Send> {
+type Sink = Box<dyn FnMut(LogLevel, &str) + Send>;
+
+fn shared_sink(store: &Arc<Mutex<Vec<String>>>) -> Sink {
     let store = Arc::clone(store);
     Box::new(move |level, message| store.lock().unwrap().push(format!("{level:?} {message}")))
 }

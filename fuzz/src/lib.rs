@@ -95,7 +95,9 @@ pub fn check(target: &str, body: &[u8]) -> Result<(), String> {
         };
     }
     match target {
-        "wallet" => decoded!(fuzzing::decode_wallet, |w| w.monetization_status.bits() <= u32::MAX),
+        // A wallet decodes only from an object that has a `balance`.
+        "wallet" => decoded!(fuzzing::decode_wallet, |_w| serde_json::from_slice::<Value>(body)
+            .is_ok_and(|v| v.get("balance").is_some())),
         "entitlement_sync" => decoded!(fuzzing::decode_entitlement_sync, |s| s.entitlements.len() < body.len().max(1)),
         "game" => decoded!(fuzzing::decode_game, |g| g.id != 0 && serde_json::from_str::<Value>(&g.json).is_ok()),
         "mod" => decoded!(fuzzing::decode_mod, |m| m.id != 0 && serde_json::from_str::<Value>(&m.json).is_ok()),
@@ -264,13 +266,14 @@ pub fn apply(body: &mut Vec<u8>, m: &Mutation, seeds: &[Vec<u8>]) {
             body.splice(at..at, piece);
         }
         Mutation::ReplaceNode(n, v) => {
-            let value: Value = serde_json::from_str(*v.get(INTERESTING)).unwrap_or(Value::Null);
+            let text: &str = v.get::<&str>(INTERESTING);
+            let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
             if let Some(out) = with_node(body, n, |node| *node = value) {
                 *body = out;
             } else {
                 // Not JSON (any more): insert the raw text instead.
                 let at = pos_incl(n);
-                body.splice(at..at, (*v.get(INTERESTING)).bytes());
+                body.splice(at..at, text.bytes());
             }
         }
         Mutation::DeleteKey(n) => {
