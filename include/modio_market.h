@@ -62,6 +62,8 @@
 
 #define MODIO_MARKET_ERROR_REF_API_KEY_INVALID 11002
 
+#define MODIO_MARKET_ERROR_REF_TOKEN_MISSING_SCOPE_WRITE 11003
+
 #define MODIO_MARKET_ERROR_REF_TOKEN_EXPIRED_OR_REVOKED 11005
 
 #define MODIO_MARKET_ERROR_REF_USER_DELETED 11006
@@ -83,6 +85,8 @@
 #define MODIO_MARKET_ERROR_REF_USER_CONNECTION_MEMBER_NOT_FOUND 11069
 
 #define MODIO_MARKET_ERROR_REF_NO_TERMS_AGREEMENT 11074
+
+#define MODIO_MARKET_ERROR_REF_OAUTH_CLIENT_DATA_NOT_VALID 11075
 
 #define MODIO_MARKET_ERROR_REF_INCORRECT_CONTENT_TYPE 13006
 
@@ -132,14 +136,6 @@
 #define MODIO_MARKET_API_ACCESS_AUTHORISED_DOWNLOADS 4
 
 #define MODIO_MARKET_API_ACCESS_PAID_DOWNLOADS 8
-
-// `error_ref` of bad OAuth client credentials on `POST /oauth/token` (`OAUTH_CLIENT_DATA_NOT_VALID`).
-#define ERROR_REF_OAUTH_CLIENT_INVALID 11075
-
-// `error_ref` of a token without the write scope (`TOKEN_MISSING_SCOPE_WRITE`).
-#define ERROR_REF_TOKEN_MISSING_SCOPE_WRITE 11003
-
-#define IdempotencyKey_MAX_LEN 255
 
 // Every outcome the library reports, numbered for the C ABI (`modio_market_result`).
 //
@@ -334,9 +330,6 @@ typedef uint32_t modio_market_recovery_outcome;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// The portals the S2S transaction endpoints accept.
-typedef struct S2sPortal S2sPortal;
-
 // Opaque client handle: owns the configuration, the user's token, the ownership cache, the
 // worker threads and the completion queue. Create with `modio_market_client_new`, free with
 // `modio_market_client_free`. Internally synchronized: any thread may call its functions;
@@ -376,7 +369,8 @@ typedef struct modio_market_error {
   int64_t error_ref;
   // The ref's name (`"MONETIZATION_INSUFFICIENT_FUNDS"`) when the library knows it, else NULL.
   const char *error_ref_name;
-  // A readable description (the server's message for HTTP errors). Never contains a secret.
+  // A readable description: for HTTP errors the server's message followed by
+  // "(HTTP status, error_ref N NAME)". Never contains a secret.
   const char *message;
   // For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
   int64_t retry_after_secs;

@@ -153,7 +153,20 @@ pub(crate) struct Shared {
     pub(crate) recovery_wanted: AtomicBool,
     /// One recovery at a time.
     pub(crate) recovery_lock: Mutex<()>,
+    /// Numbers each change of the ownership cache (taken under its lock), so the disk copy,
+    /// written after the lock is released, never goes back to an older list.
+    cache_version: AtomicU64,
+    /// Serializes disk writes of the ownership cache; holds the version last written.
+    cache_written: Mutex<u64>,
     pub(crate) logger: Logger,
+}
+
+/// The ownership cache as it goes to disk: copied under the cache's lock, written after it is
+/// released, so `owns()` on the game thread never waits for a file sync.
+struct CacheSnapshot {
+    version: u64,
+    user_id: u64,
+    stored: StoredPurchases,
 }
 
 impl Shared {
@@ -222,31 +235,52 @@ impl Shared {
         if self.generation() != generation {
             return;
         }
-        let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
-        cache.ids.insert(mod_id);
-        self.persist_cache(&cache);
+        let snapshot = {
+            let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
+            cache.ids.insert(mod_id);
+            self.snapshot_cache(&cache)
+        };
+        self.persist_cache(snapshot);
     }
 
     fn replace_purchases(&self, ids: HashSet<u64>, generation: u64, user_id: Option<u64>) {
         if self.generation() != generation {
             return;
         }
-        let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
-        cache.ids = ids;
-        cache.confirmed_at = Some(now_unix());
-        if user_id.is_some() {
-            cache.user_id = user_id;
-        }
-        self.persist_cache(&cache);
+        let snapshot = {
+            let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
+            cache.ids = ids;
+            cache.confirmed_at = Some(now_unix());
+            if user_id.is_some() {
+                cache.user_id = user_id;
+            }
+            self.snapshot_cache(&cache)
+        };
+        self.persist_cache(snapshot);
     }
 
-    /// Writes the cache to the data directory (a cache: failure is logged, not fatal).
-    fn persist_cache(&self, cache: &PurchaseCache) {
-        let (Some(data), Some(user_id)) = (&self.data, cache.user_id) else { return };
-        let stored = StoredPurchases { mod_ids: cache.ids.iter().copied().collect(), confirmed_at: cache.confirmed_at };
-        if let Err(e) = data.save_purchases(user_id, &stored) {
+    /// Copies the cache for `persist_cache`; call with the cache's write lock held.
+    fn snapshot_cache(&self, cache: &PurchaseCache) -> Option<CacheSnapshot> {
+        let (Some(_), Some(user_id)) = (&self.data, cache.user_id) else { return None };
+        Some(CacheSnapshot {
+            version: self.cache_version.fetch_add(1, Ordering::AcqRel) + 1,
+            user_id,
+            stored: StoredPurchases { mod_ids: cache.ids.iter().copied().collect(), confirmed_at: cache.confirmed_at },
+        })
+    }
+
+    /// Writes a copy of the cache to the data directory (a cache: failure is logged, not fatal),
+    /// outside the cache's lock; a copy older than the one already written is dropped.
+    fn persist_cache(&self, snapshot: Option<CacheSnapshot>) {
+        let (Some(data), Some(snapshot)) = (&self.data, snapshot) else { return };
+        let mut written = lock(&self.cache_written);
+        if snapshot.version <= *written {
+            return;
+        }
+        if let Err(e) = data.save_purchases(snapshot.user_id, &snapshot.stored) {
             self.logger.log(LogLevel::Warn, format_args!("could not save the purchased list: {e}"));
         }
+        *written = snapshot.version;
     }
 
     /// Every purchased mod (all pages of `GET /me/purchased`); replaces the cache.
@@ -396,6 +430,8 @@ impl Client {
             recovery_backlog: Mutex::new(Vec::new()),
             recovery_wanted: AtomicBool::new(false),
             recovery_lock: Mutex::new(()),
+            cache_version: AtomicU64::new(0),
+            cache_written: Mutex::new(0),
             logger,
         });
         let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;

@@ -183,6 +183,7 @@ pub mod error_ref {
     pub const API_KEY_MISSING: i64 = 11000;
     pub const API_KEY_MALFORMED: i64 = 11001;
     pub const API_KEY_INVALID: i64 = 11002;
+    pub const TOKEN_MISSING_SCOPE_WRITE: i64 = 11003;
     pub const TOKEN_EXPIRED_OR_REVOKED: i64 = 11005;
     pub const USER_DELETED: i64 = 11006;
     pub const USER_BANNED: i64 = 11007;
@@ -194,6 +195,7 @@ pub mod error_ref {
     pub const UNABLE_TO_VERIFY_EXTERNAL_CREDENTIALS: i64 = 11032;
     pub const USER_CONNECTION_MEMBER_NOT_FOUND: i64 = 11069;
     pub const NO_TERMS_AGREEMENT: i64 = 11074;
+    pub const OAUTH_CLIENT_DATA_NOT_VALID: i64 = 11075;
     pub const INCORRECT_CONTENT_TYPE: i64 = 13006;
     pub const VALIDATION_GENERIC: i64 = 13009;
     pub const RESOURCE_NOT_FOUND: i64 = 14000;
@@ -220,6 +222,7 @@ pub mod error_ref {
             API_KEY_MISSING => "API_KEY_MISSING\0",
             API_KEY_MALFORMED => "API_KEY_MALFORMED\0",
             API_KEY_INVALID => "API_KEY_INVALID\0",
+            TOKEN_MISSING_SCOPE_WRITE => "TOKEN_MISSING_SCOPE_WRITE\0",
             TOKEN_EXPIRED_OR_REVOKED => "TOKEN_EXPIRED_OR_REVOKED\0",
             USER_DELETED => "USER_DELETED\0",
             USER_BANNED => "USER_BANNED\0",
@@ -231,6 +234,7 @@ pub mod error_ref {
             UNABLE_TO_VERIFY_EXTERNAL_CREDENTIALS => "UNABLE_TO_VERIFY_EXTERNAL_CREDENTIALS\0",
             USER_CONNECTION_MEMBER_NOT_FOUND => "USER_CONNECTION_MEMBER_NOT_FOUND\0",
             NO_TERMS_AGREEMENT => "NO_TERMS_AGREEMENT\0",
+            OAUTH_CLIENT_DATA_NOT_VALID => "OAUTH_CLIENT_DATA_NOT_VALID\0",
             INCORRECT_CONTENT_TYPE => "INCORRECT_CONTENT_TYPE\0",
             VALIDATION_GENERIC => "VALIDATION_GENERIC\0",
             RESOURCE_NOT_FOUND => "RESOURCE_NOT_FOUND\0",
@@ -442,7 +446,7 @@ mod tests {
 
     #[test]
     fn listed_refs_are_named_and_unknown_pass_through() {
-        for r in [11005, 11008, 11009, 11069, 900034, 900035, 900049, 900054, 900057, 900096] {
+        for r in [11003, 11005, 11008, 11009, 11069, 11075, 900034, 900035, 900049, 900054, 900057, 900096] {
             assert!(error_ref::name(r).is_some(), "{r} must be named");
         }
         let e = Error::http(422, 123456, "x", BTreeMap::new());

@@ -45,9 +45,9 @@ use crate::runtime::{lock, JobContext, RequestId, Runtime};
 use crate::transport::{ApiRequest, Auth, Transport};
 
 /// `error_ref` of bad OAuth client credentials on `POST /oauth/token` (`OAUTH_CLIENT_DATA_NOT_VALID`).
-pub const ERROR_REF_OAUTH_CLIENT_INVALID: i64 = 11075;
+pub const ERROR_REF_OAUTH_CLIENT_INVALID: i64 = crate::error::error_ref::OAUTH_CLIENT_DATA_NOT_VALID;
 /// `error_ref` of a token without the write scope (`TOKEN_MISSING_SCOPE_WRITE`).
-pub const ERROR_REF_TOKEN_MISSING_SCOPE_WRITE: i64 = 11003;
+pub const ERROR_REF_TOKEN_MISSING_SCOPE_WRITE: i64 = crate::error::error_ref::TOKEN_MISSING_SCOPE_WRITE;
 
 /// Scopes asked for when the configuration names none: the transaction endpoints need `write`
 /// and `monetization` (their OpenAPI security), `read` costs nothing.
@@ -120,12 +120,15 @@ impl fmt::Display for S2sPortal {
 }
 
 /// True for the reference's "alpha dash" strings: `\A[a-zA-Z0-9_-]+\z`.
+/// Longest idempotency key accepted (private: the C header states the limit in prose).
+const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
+
 pub fn is_alpha_dash(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn check_alpha_dash(name: &str, value: &str) -> Result<()> {
-    if value.len() > IdempotencyKey::MAX_LEN || !is_alpha_dash(value) {
+    if value.len() > IDEMPOTENCY_KEY_MAX_LEN || !is_alpha_dash(value) {
         return Err(Error::invalid_argument(name, "must be 1 to 255 of [a-zA-Z0-9_-]"));
     }
     Ok(())
@@ -154,12 +157,11 @@ fn check_text(name: &str, value: &str, max: usize) -> Result<()> {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub const MAX_LEN: usize = 255;
 
     /// Validates `key`; `InvalidArgument` naming `idempotency_key` when it does not match.
     pub fn new(key: impl Into<String>) -> Result<IdempotencyKey> {
         let key = key.into();
-        if key.len() > Self::MAX_LEN || !is_alpha_dash(&key) {
+        if key.len() > IDEMPOTENCY_KEY_MAX_LEN || !is_alpha_dash(&key) {
             return Err(Error::invalid_argument("idempotency_key", "must be 1 to 255 of [a-zA-Z0-9_-]"));
         }
         Ok(IdempotencyKey(key))
@@ -578,7 +580,7 @@ struct Prepared {
 
 impl S2sShared {
     fn fetch_token(&self, cancel: &dyn Fn() -> bool) -> Result<CachedToken> {
-        let request = ApiRequest::post("oauth/token", Auth::ApiKey)
+        let request = ApiRequest::post("oauth/token", Auth::None)
             .field("client_id", &self.client_id)
             .secret_field("client_secret", &self.client_secret)
             .field("grant_type", "client_credentials")

@@ -23,6 +23,8 @@ use crate::ratelimit::RateLimitGate;
 /// How a request authenticates.
 #[derive(Debug, Clone)]
 pub(crate) enum Auth {
+    /// Nothing: the request carries its own credentials (S2S `POST /oauth/token`).
+    None,
     /// `api_key` in the query (the `/external/*auth` endpoints).
     ApiKey,
     /// The user's access token; fails with `NotAuthenticated` when none is set.
@@ -356,7 +358,7 @@ impl Transport {
         let started = Instant::now();
         let mut url = self.url_for(&request.path)?;
         let bearer: Option<&Secret> = match &request.auth {
-            Auth::ApiKey => None,
+            Auth::None | Auth::ApiKey => None,
             Auth::User => Some(user_token.ok_or_else(|| {
                 Error::new(ResultCode::NotAuthenticated, "this call needs a user access token: authenticate or set one first")
             })?),
@@ -368,7 +370,7 @@ impl Transport {
             for (k, v) in &request.query {
                 pairs.append_pair(k, v);
             }
-            if bearer.is_none() {
+            if bearer.is_none() && !matches!(request.auth, Auth::None) {
                 pairs.append_pair("api_key", self.api_key.expose());
             }
         }

@@ -102,6 +102,9 @@ fn service_token_is_fetched_with_client_credentials_and_described_without_the_to
     assert_eq!(field("client_secret"), Some(demo::OAUTH_CLIENT_SECRET));
     assert_eq!(field("grant_type"), Some("client_credentials"));
     assert_eq!(field("scope"), Some("read,write,monetization"));
+    // The client credentials are the whole authentication: no api_key, no bearer (as the reference shows).
+    assert!(!reqs[0].query.contains("api_key"), "{}", reqs[0].query);
+    assert!(reqs[0].header("authorization").is_none());
     assert!(!format!("{info:?}").contains("modio-service"), "the info never holds the token");
 }
 

@@ -70,7 +70,8 @@ pub struct modio_market_error {
     pub error_ref: i64,
     /// The ref's name (`"MONETIZATION_INSUFFICIENT_FUNDS"`) when the library knows it, else NULL.
     pub error_ref_name: *const c_char,
-    /// A readable description (the server's message for HTTP errors). Never contains a secret.
+    /// A readable description: for HTTP errors the server's message followed by
+    /// "(HTTP status, error_ref N NAME)". Never contains a secret.
     pub message: *const c_char,
     /// For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
     pub retry_after_secs: i64,

@@ -21,5 +21,9 @@ missing=$(comm -23 <(echo "$declared") <(echo "$exported" | sort -u))
 extra=$(comm -13 <(echo "$declared") <(echo "$exported" | sort -u))
 [ -z "$missing" ] || { echo "abi: declared but not exported: $missing"; exit 1; }
 [ -z "$extra" ] || { echo "abi: exported but not declared in the header: $extra"; exit 1; }
+# Every name the header defines carries the prefix too (macros, typedefs, structs, enum constants).
+unprefixed=$(grep -oE '^#define [A-Za-z_0-9]+|^typedef [^;(]*[ *]([A-Za-z_0-9]+);|^(typedef )?(struct|enum) [A-Za-z_0-9]+|^  [A-Z][A-Z_0-9]+ =' include/modio_market.h \
+  | grep -vE 'MODIO_MARKET|modio_market' | sort -u || true)
+[ -z "$unprefixed" ] || { echo "abi: names in the header without the prefix:"; echo "$unprefixed"; exit 1; }
 grep -A6 '^\[profile.release\]' Cargo.toml | grep -q '^panic = "unwind"' || { echo "abi: release profile must keep panic = \"unwind\""; exit 1; }
 echo "abi: $count exported symbols, all modio_market_*, all declared in the header"
