@@ -62,3 +62,41 @@ pub fn cpu_seconds() -> f64 {
         .sum();
     ns as f64 / 1e9
 }
+
+/// CPU time of the calling thread in nanoseconds (/proc/thread-self/schedstat): unlike wall time,
+/// it does not grow while other processes on this shared machine have the core.
+pub fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// How many times the scheduler has taken the core from the calling thread
+/// (`getrusage(RUSAGE_THREAD)`'s `ru_nivcsw`); -1 where unavailable.
+#[cfg(target_os = "linux")]
+pub fn involuntary_switches() -> i64 {
+    #[repr(C)]
+    struct Rusage {
+        utime: [i64; 2],
+        stime: [i64; 2],
+        /// maxrss .. nivcsw: 14 longs; nivcsw is the last.
+        counters: [i64; 14],
+    }
+    extern "C" {
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+    }
+    const RUSAGE_THREAD: i32 = 1;
+    let mut usage = Rusage { utime: [0; 2], stime: [0; 2], counters: [0; 14] };
+    // SAFETY: `usage` has the layout of Linux's struct rusage on 64-bit targets.
+    if unsafe { getrusage(RUSAGE_THREAD, &mut usage) } == 0 {
+        usage.counters[13]
+    } else {
+        -1
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn involuntary_switches() -> i64 {
+    -1
+}

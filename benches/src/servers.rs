@@ -19,8 +19,15 @@ pub const BULK_PURCHASES: u64 = 10_000;
 /// Their ids: BULK_FIRST_MOD_ID .. BULK_FIRST_MOD_ID + BULK_PURCHASES.
 pub const BULK_FIRST_MOD_ID: u64 = 100_000;
 
-/// `modio-market-bench serve`: the demo seed plus a "bulk" user who bought 10,000 paid mods.
-/// Prints `FAKE_MODIO_URL=...` and `BULK_TOKEN=...`, then serves until stdin closes.
+/// The price of bulk mod `mod_id` (what a checkout must display).
+pub fn bulk_price(mod_id: u64) -> i64 {
+    100 + ((mod_id - BULK_FIRST_MOD_ID) % 50) as i64
+}
+
+/// `modio-market-bench serve`: the demo seed plus a "bulk" user who bought 10,000 paid mods and a
+/// "buyer" with a large balance who owns none of them (the checkout benchmark buys them).
+/// Prints `FAKE_MODIO_URL=...`, `BULK_TOKEN=...` and `BUYER_TOKEN=...`, then serves until stdin
+/// closes.
 pub fn serve() {
     let server = FakeServer::start();
     let bulk_token = {
@@ -38,17 +45,28 @@ pub fn serve() {
                 id: Some(BULK_FIRST_MOD_ID + i),
                 game_id,
                 name: format!("Bulk Mod {i}"),
-                price: 100 + (i as i64 % 50),
+                price: bulk_price(BULK_FIRST_MOD_ID + i),
                 ..Default::default()
             });
             let transaction_id = state.next_transaction_id();
             let user = state.users.get_mut(&user_id).expect("the bulk user was just added");
             user.purchases.push(Purchase { mod_id, game_id, transaction_id, date });
         }
-        token
+        let (_, buyer_token) = state.add_user(NewUser {
+            username: "buyer".into(),
+            game_id,
+            balance: 1_000_000_000,
+            terms_agreed: true,
+            ..Default::default()
+        });
+        (token, buyer_token)
     };
+    let (bulk_token, buyer_token) = bulk_token;
+    let patched = nodelay_on_listening_sockets();
+    eprintln!("bench: TCP_NODELAY set on {patched} listening sockets of the fake server");
     println!("FAKE_MODIO_URL={}", server.base_url());
     println!("BULK_TOKEN={bulk_token}");
+    println!("BUYER_TOKEN={buyer_token}");
     let _ = std::io::stdout().flush();
     // The request log (kept for tests' assertions) would grow by every benchmark request:
     // empty it now and then so the server stays the same size through 100,000 requests.
@@ -70,12 +88,54 @@ pub fn serve() {
     drop(server);
 }
 
+/// Sets TCP_NODELAY on every listening TCP socket of this process; Linux copies it to the
+/// sockets they accept. Why: the fake's HTTP server (tiny_http 0.12) leaves Nagle's algorithm on
+/// and writes a response in pieces, so on a reused keep-alive connection the last piece of any
+/// answer larger than its write buffer waits for the relay's delayed ACK: +40 ms per request
+/// (a checkout, a page of mods), which would swamp what the benchmarks measure. Real mod.io
+/// answers do not stall like that. Returns how many sockets were changed.
+#[cfg(target_os = "linux")]
+fn nodelay_on_listening_sockets() -> usize {
+    use std::ffi::c_void;
+    extern "C" {
+        fn getsockopt(fd: i32, level: i32, name: i32, value: *mut c_void, len: *mut u32) -> i32;
+        fn setsockopt(fd: i32, level: i32, name: i32, value: *const c_void, len: u32) -> i32;
+    }
+    const SOL_SOCKET: i32 = 1;
+    const SO_ACCEPTCONN: i32 = 30;
+    const IPPROTO_TCP: i32 = 6;
+    const TCP_NODELAY: i32 = 1;
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return 0 };
+    let mut changed = 0;
+    for fd in fds.flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok())) {
+        let (mut listening, mut len) = (0i32, 4u32);
+        let one = 1i32;
+        // SAFETY: plain socket-option calls on this process's own descriptors, with valid buffers;
+        // on a descriptor that is not a socket they fail and change nothing.
+        unsafe {
+            if getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, (&mut listening as *mut i32).cast(), &mut len) == 0
+                && listening == 1
+                && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (&one as *const i32).cast(), 4) == 0
+            {
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+#[cfg(not(target_os = "linux"))]
+fn nodelay_on_listening_sockets() -> usize {
+    0
+}
+
 /// The fake server child process; it exits when this is dropped (its stdin closes).
 pub struct FakeProcess {
     child: Child,
     stdin: Option<ChildStdin>,
     pub base_url: String,
     pub bulk_token: String,
+    pub buyer_token: String,
 }
 
 impl FakeProcess {
@@ -96,7 +156,8 @@ impl FakeProcess {
         };
         let base_url = value("FAKE_MODIO_URL=");
         let bulk_token = value("BULK_TOKEN=");
-        FakeProcess { child, stdin, base_url, bulk_token }
+        let buyer_token = value("BUYER_TOKEN=");
+        FakeProcess { child, stdin, base_url, bulk_token, buyer_token }
     }
 
     pub fn control_url(&self) -> String {
