@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -2841,9 +2842,11 @@ static void run_isolated(const char *what, int (*scenario)(void))
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFSIGNALED(status)) {
-        CHECK(false, "%s: the process survived (it died of signal %d)", what, WTERMSIG(status));
+        CHECK(false, "%s: the forked process survived (it died of signal %d%s)", what, WTERMSIG(status),
+              WTERMSIG(status) == SIGALRM ? ": it hung and the watchdog fired" : "");
     } else {
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: every check passed and the process survived (exit %d)",
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "%s: the forked process exited 0 (exit %d: non-zero means a check in it failed, or valgrind found errors)",
               what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
 }
