@@ -603,6 +603,8 @@ static void reentrant_log_cb(void *ud, modio_market_log_level level, const char 
 struct freer {
   modio_market_client *client;
   int calls;
+  bool reenter; /* after the free: poll, wait and free again from the same callback */
+  modio_market_result poll_rc, wait_rc;
 };
 
 static void freeing_game_cb(void *ud, uint64_t id, const modio_market_error *e, const modio_market_game *g) {
@@ -612,6 +614,12 @@ static void freeing_game_cb(void *ud, uint64_t id, const modio_market_error *e, 
   struct freer *f = ud;
   f->calls++;
   modio_market_client_free(f->client); /* deferred until the poll returns */
+  if (f->reenter) {
+    /* Refused, and a refused nested pump must not carry out the deferred free under the outer one. */
+    f->poll_rc = modio_market_client_poll(f->client, NULL);
+    f->wait_rc = modio_market_client_wait(f->client, 0, 10, NULL);
+    modio_market_client_free(f->client); /* twice: still one free, when the outer wait returns */
+  }
   /* The client is still usable until then: the free did not happen under our feet. */
   size_t n = 0;
   if (modio_market_client_pending_requests(f->client, &n) != OK) {
@@ -646,12 +654,22 @@ static void test_reentry(void) {
   CHECK(lr.calls == 1);
 
   /* Free from inside a callback, with another request still pending: that one gets SHUT_DOWN. */
-  struct freer f = {c, 0};
+  struct freer f = {c, 0, false, OK, OK};
   uint64_t game_id = 0;
   RC(OK, modio_market_client_get_game(c, freeing_game_cb, &f, &game_id));
   RC(OK, modio_market_client_wait(c, game_id, 20000, NULL));
   CHECK(f.calls == 1);
   /* c is gone: nothing more on it. */
+
+  /* Free, then poll, wait and free again, all from inside the callback. valgrind and ASan see a
+   * double free or a use after free if the nested calls release the client early. */
+  c = new_client();
+  struct freer g = {c, 0, true, OK, OK};
+  RC(OK, modio_market_client_get_game(c, freeing_game_cb, &g, &game_id));
+  RC(OK, modio_market_client_wait(c, game_id, 20000, NULL));
+  CHECK(g.calls == 1);
+  RC(MODIO_MARKET_RESULT_REENTRANT, g.poll_rc);
+  RC(MODIO_MARKET_RESULT_REENTRANT, g.wait_rc);
 }
 
 /* Requests made before a free: each callback runs exactly once, during the free, with SHUT_DOWN,
