@@ -230,7 +230,11 @@ pub unsafe extern "C" fn modio_market_s2s_client_poll(client: *mut modio_market_
     ffi_result!({
         let handle = s2s_ref(client)?;
         let outcome = handle.client.poll();
-        release_if_requested(client);
+        // Only the outermost pump may release: a nested call refused as REENTRANT runs inside
+        // a callback of the pump that is still using the client.
+        if !matches!(&outcome, Err(e) if e.code() == ResultCode::Reentrant) {
+            release_if_requested(client);
+        }
         let ran = outcome?;
         if let Some(out) = ran_out.as_mut() {
             *out = ran;
@@ -256,7 +260,11 @@ pub unsafe extern "C" fn modio_market_s2s_client_wait(
         let handle = s2s_ref(client)?;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         let outcome = if request_id == 0 { handle.client.wait_any(timeout) } else { handle.client.wait(request_id, timeout) };
-        release_if_requested(client);
+        // Only the outermost pump may release: a nested call refused as REENTRANT runs inside
+        // a callback of the pump that is still using the client.
+        if !matches!(&outcome, Err(e) if e.code() == ResultCode::Reentrant) {
+            release_if_requested(client);
+        }
         let ran = outcome?;
         if let Some(out) = ran_out.as_mut() {
             *out = ran;

@@ -161,6 +161,7 @@ namespace ModioMarket
         public const long ApiKeyMissing = 11000;
         public const long ApiKeyMalformed = 11001;
         public const long ApiKeyInvalid = 11002;
+        public const long TokenMissingScopeWrite = 11003;
         public const long TokenExpiredOrRevoked = 11005;
         public const long UserDeleted = 11006;
         public const long UserBanned = 11007;
@@ -172,6 +173,7 @@ namespace ModioMarket
         public const long UnableToVerifyExternalCredentials = 11032;
         public const long UserConnectionMemberNotFound = 11069;
         public const long NoTermsAgreement = 11074;
+        public const long OauthClientDataNotValid = 11075;
         public const long IncorrectContentType = 13006;
         public const long ValidationGeneric = 13009;
         public const long ResourceNotFound = 14000;
