@@ -112,7 +112,8 @@ pub unsafe extern "C" fn modio_market_client_new(config: *const modio_market_con
 /// never call back). No callback fires after this returns. NULL is ignored.
 ///
 /// Called from inside one of this client's callbacks, the free happens when that poll/wait
-/// returns. Must not race other calls on the same client from other threads.
+/// returns; called from a log callback that this free itself runs, it is ignored (one free).
+/// Must not race other calls on the same client from other threads.
 ///
 /// # Safety
 /// `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
@@ -125,6 +126,11 @@ pub unsafe extern "C" fn modio_market_client_free(client: *mut modio_market_clie
         let handle = &*client;
         if handle.client.is_pumping_on_this_thread() {
             handle.free_requested.store(true, Ordering::Release);
+            return;
+        }
+        // A free from a callback that a free of this client is running (the workers' last log
+        // records are flushed while it shuts down): the outer free owns the drop.
+        if handle.free_requested.swap(true, Ordering::AcqRel) {
             return;
         }
         drop(Box::from_raw(client));

@@ -210,6 +210,11 @@ pub unsafe extern "C" fn modio_market_s2s_client_free(client: *mut modio_market_
             (*client).free_requested.store(true, Ordering::Release);
             return;
         }
+        // A free from a callback that a free of this client is running (the last log records
+        // are flushed while it shuts down): the outer free owns the drop.
+        if (*client).free_requested.swap(true, Ordering::AcqRel) {
+            return;
+        }
         drop(Box::from_raw(client));
     })
 }

@@ -17,12 +17,15 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "modio_market.h"
@@ -710,6 +713,105 @@ static void test_requests_outliving_their_client(void) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Free from a log callback that the free itself runs
+ * ------------------------------------------------------------------------------------------- */
+
+/* One HTTP/1.1 exchange with the fake's control interface (FAKE_MODIO_CONTROL); the answer's body
+ * goes to `out`. Returns false on any failure. */
+static bool control(const char *method, const char *path, const char *body, char *out, size_t out_len) {
+  const char *url = getenv("FAKE_MODIO_CONTROL"); /* http://127.0.0.1:PORT/_control */
+  unsigned port = 0;
+  if (!url || sscanf(url, "http://127.0.0.1:%u/", &port) != 1) return false;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  char request[1024];
+  int n = snprintf(request, sizeof request,
+                   "%s /_control%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                   method, path, strlen(body), body);
+  bool ok = n > 0 && (size_t)n < sizeof request && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+            write(fd, request, (size_t)n) == n;
+  size_t got = 0;
+  while (ok && got + 1 < out_len) {
+    ssize_t r = read(fd, out + got, out_len - 1 - got);
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  out[got] = '\0';
+  close(fd);
+  return ok && strncmp(out, "HTTP/1.1 200", 12) == 0;
+}
+
+struct free_in_log {
+  modio_market_client *client;
+  modio_market_s2s_client *s2s;
+  bool in_free;
+  int frees_from_log;
+};
+
+static void freeing_log_cb(void *ud, modio_market_log_level level, const char *message) {
+  (void)level;
+  (void)message;
+  struct free_in_log *s = ud;
+  if (s->in_free) {
+    s->frees_from_log++;
+    /* This free is already under way: must be ignored. */
+    if (s->client) modio_market_client_free(s->client);
+    if (s->s2s) modio_market_s2s_client_free(s->s2s);
+  }
+}
+
+/* Waits until the fake has received a request for `path` (asking the fake, not sleeping). */
+static bool fake_saw(const char *path) {
+  static char answer[1 << 20];
+  char needle[256];
+  snprintf(needle, sizeof needle, "\"%s\"", path);
+  for (int i = 0; i < 5000; i++) {
+    if (control("GET", "/requests", "", answer, sizeof answer) && strstr(answer, needle) != NULL) return true;
+  }
+  return false;
+}
+
+static void test_free_from_a_log_callback_during_free(void) {
+  static char answer[1 << 20];
+  struct free_in_log s = {new_client(), NULL, false, 0};
+  RC(OK, modio_market_client_set_log_callback(s.client, MODIO_MARKET_LOG_LEVEL_TRACE, freeing_log_cb, &s));
+  /* The answer comes 300 ms late: the worker is still in the exchange when the free starts, and
+   * logs it while the free waits for the workers; that record is flushed inside the free. */
+  CHECK(control("POST", "/faults", "{\"path\":\"/v1/games/1\",\"count\":1,\"kind\":\"delay\",\"ms\":300}", answer, sizeof answer));
+  uint64_t id = 0;
+  memset(&done, 0, sizeof done);
+  RC(OK, modio_market_client_get_game(s.client, game_cb, &done, &id));
+  CHECK(fake_saw("/v1/games/1")); /* the worker is in the exchange */
+  s.in_free = true;
+  modio_market_client_free(s.client);
+  s.in_free = false;
+  CHECK(done.calls == 1 && done.last_code == MODIO_MARKET_RESULT_SHUT_DOWN);
+  CHECK(s.frees_from_log >= 1); /* the scenario happened: a log record reached the callback inside the free */
+
+  /* The same for the S2S client. */
+  modio_market_config *cfg = new_config();
+  struct free_in_log t = {NULL, NULL, false, 0};
+  RC(OK, modio_market_s2s_client_new(cfg, "7001", "demo-client-secret", NULL, &t.s2s));
+  modio_market_config_free(cfg);
+  RC(OK, modio_market_s2s_client_set_log_callback(t.s2s, MODIO_MARKET_LOG_LEVEL_TRACE, freeing_log_cb, &t));
+  CHECK(control("POST", "/faults", "{\"path\":\"/v1/oauth/token\",\"count\":1,\"kind\":\"delay\",\"ms\":300}", answer, sizeof answer));
+  memset(&done, 0, sizeof done);
+  RC(OK, modio_market_s2s_client_refresh_service_token(t.s2s, service_token_cb, &done, &id));
+  CHECK(fake_saw("/v1/oauth/token"));
+  t.in_free = true;
+  modio_market_s2s_client_free(t.s2s);
+  t.in_free = false;
+  CHECK(done.calls == 1 && done.last_code == MODIO_MARKET_RESULT_SHUT_DOWN);
+  CHECK(t.frees_from_log >= 1);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * S2S client
  * ------------------------------------------------------------------------------------------- */
 
@@ -840,6 +942,8 @@ int main(void) {
   test_reentry();
   printf("%s\n", "test_requests_outliving_their_client");
   test_requests_outliving_their_client();
+  printf("%s\n", "test_free_from_a_log_callback_during_free");
+  test_free_from_a_log_callback_during_free();
   printf("%s\n", "test_s2s");
   test_s2s();
   CHECK(refused.calls == 0);
