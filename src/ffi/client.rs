@@ -112,8 +112,7 @@ pub unsafe extern "C" fn modio_market_client_new(config: *const modio_market_con
 /// never call back). No callback fires after this returns. NULL is ignored.
 ///
 /// Called from inside one of this client's callbacks, the free happens when that poll/wait
-/// returns; called from a log callback that this free itself runs, it is ignored (one free).
-/// Must not race other calls on the same client from other threads.
+/// returns. Must not race other calls on the same client from other threads.
 ///
 /// # Safety
 /// `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
