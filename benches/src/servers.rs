@@ -76,14 +76,9 @@ pub fn serve() {
         let _ = std::io::stdin().read_to_end(&mut sink);
         let _ = done_tx.send(());
     });
-    loop {
-        match done_rx.recv_timeout(Duration::from_millis(250)) {
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                let mut state = server.state().lock().unwrap_or_else(|e| e.into_inner());
-                state.requests = Vec::new();
-            }
-            _ => break,
-        }
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(Duration::from_millis(250)) {
+        let mut state = server.state().lock().unwrap_or_else(|e| e.into_inner());
+        state.requests = Vec::new();
     }
     drop(server);
 }
