@@ -2,7 +2,7 @@
 #![allow(non_camel_case_types)]
 
 use std::ffi::{c_char, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::client::{AuthOptions, Client, EntitlementSource, PlatformAuth, WithId};
@@ -11,6 +11,7 @@ use crate::log::LogLevel;
 use crate::models::{ModQuery, RevenueType};
 use crate::runtime::RequestId;
 
+use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
 use super::config::modio_market_config;
 use super::types::*;
 use super::{arg_opt_str, arg_out, arg_ref, arg_str};
@@ -23,6 +24,15 @@ pub struct modio_market_client {
     client: Client,
     /// Set when free is called from inside one of this client's callbacks; poll frees on return.
     free_requested: AtomicBool,
+}
+
+impl Pumped for modio_market_client {
+    fn free_requested(&self) -> &AtomicBool {
+        &self.free_requested
+    }
+    fn is_pumping_on_this_thread(&self) -> bool {
+        self.client.is_pumping_on_this_thread()
+    }
 }
 
 /// `void (*)(void *user_data, modio_market_log_level level, const char *message)`; `message` is
@@ -118,22 +128,7 @@ pub unsafe extern "C" fn modio_market_client_new(config: *const modio_market_con
 /// `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_client_free(client: *mut modio_market_client) {
-    ffi_boundary!({
-        if client.is_null() {
-            return;
-        }
-        let handle = &*client;
-        if handle.client.is_pumping_on_this_thread() {
-            handle.free_requested.store(true, Ordering::Release);
-            return;
-        }
-        // A free from a callback that a free of this client is running (the workers' last log
-        // records are flushed while it shuts down): the outer free owns the drop.
-        if handle.free_requested.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        drop(Box::from_raw(client));
-    })
+    ffi_boundary!({ free_pumped(client) })
 }
 
 /// Sets or replaces the user's access token (copied). NULL or "" clears it. Requests already
@@ -179,21 +174,8 @@ pub unsafe extern "C" fn modio_market_client_set_log_callback(
 ) -> ResultCode {
     ffi_result!({
         let handle = client_ref(client)?;
-        let Some(callback) = callback else {
-            handle.client.set_logger(None, None);
-            return Ok(());
-        };
-        let level = LogLevel::from_u32(max_level)
-            .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown log level {max_level}")))?;
-        let user_data = UserData(user_data);
-        handle.client.set_logger(
-            Some(level),
-            Some(Box::new(move |level, message| {
-                let mut arena = Arena::default();
-                let text = arena.str(message);
-                callback(user_data.get(), level, text);
-            })),
-        );
+        let (level, sink) = c_log_sink(max_level, callback, user_data)?;
+        handle.client.set_logger(level, sink);
         Ok(())
     })
 }
@@ -206,20 +188,7 @@ pub unsafe extern "C" fn modio_market_client_set_log_callback(
 /// `client` must be live; `ran_out` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_client_poll(client: *mut modio_market_client, ran_out: *mut usize) -> ResultCode {
-    ffi_result!({
-        let handle = client_ref(client)?;
-        let outcome = handle.client.poll();
-        // Only the outermost pump may release: a nested call refused as REENTRANT runs inside
-        // a callback of the pump that is still using the client.
-        if !matches!(&outcome, Err(e) if e.code() == ResultCode::Reentrant) {
-            release_if_requested(client);
-        }
-        let ran = outcome?;
-        if let Some(out) = ran_out.as_mut() {
-            *out = ran;
-        }
-        Ok(())
-    })
+    ffi_result!({ pump_pumped(client, ran_out, |handle| handle.client.poll()) })
 }
 
 /// Blocks up to `timeout_ms` until the callback of `request_id` has run (0 = until any callback
@@ -237,28 +206,15 @@ pub unsafe extern "C" fn modio_market_client_wait(
     ran_out: *mut usize,
 ) -> ResultCode {
     ffi_result!({
-        let handle = client_ref(client)?;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
-        let outcome =
-            if request_id == 0 { handle.client.wait_any(timeout) } else { handle.client.wait(request_id, timeout) };
-        // Only the outermost pump may release: a nested call refused as REENTRANT runs inside
-        // a callback of the pump that is still using the client.
-        if !matches!(&outcome, Err(e) if e.code() == ResultCode::Reentrant) {
-            release_if_requested(client);
-        }
-        let ran = outcome?;
-        if let Some(out) = ran_out.as_mut() {
-            *out = ran;
-        }
-        Ok(())
+        pump_pumped(client, ran_out, |handle| {
+            if request_id == 0 {
+                handle.client.wait_any(timeout)
+            } else {
+                handle.client.wait(request_id, timeout)
+            }
+        })
     })
-}
-
-/// Frees the client if one of its callbacks asked for it during this poll/wait.
-unsafe fn release_if_requested(client: *mut modio_market_client) {
-    if (*client).free_requested.load(Ordering::Acquire) {
-        drop(Box::from_raw(client));
-    }
 }
 
 /// Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next

@@ -44,6 +44,7 @@ mod macros {
 
 mod client;
 mod config;
+mod pump;
 mod s2s;
 mod types;
 mod util;

@@ -7,18 +7,18 @@
 #![allow(non_camel_case_types)]
 
 use std::ffi::{c_char, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::client::WithId;
 use crate::error::{Error, ResultCode, Secret};
-use crate::log::LogLevel;
 use crate::runtime::RequestId;
 use crate::s2s::{
     ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal, S2sTransaction,
     ServiceTokenInfo,
 };
 
+use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
 use super::types::{invoke, modio_market_error, modio_market_transaction, transaction_view, Arena, ResultCallback, UserData};
 use super::{arg_opt_str, arg_out, arg_ref, arg_str, modio_market_config, modio_market_log_cb};
 
@@ -33,6 +33,15 @@ pub struct modio_market_s2s_client {
     client: S2sClient,
     /// Set when free is called from inside one of this client's callbacks; poll frees on return.
     free_requested: AtomicBool,
+}
+
+impl Pumped for modio_market_s2s_client {
+    fn free_requested(&self) -> &AtomicBool {
+        &self.free_requested
+    }
+    fn is_pumping_on_this_thread(&self) -> bool {
+        self.client.is_pumping_on_this_thread()
+    }
 }
 
 /// One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
@@ -202,27 +211,7 @@ pub unsafe extern "C" fn modio_market_s2s_client_new(
 /// `client` NULL or from `modio_market_s2s_client_new`, not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_s2s_client_free(client: *mut modio_market_s2s_client) {
-    ffi_boundary!({
-        if client.is_null() {
-            return;
-        }
-        if (*client).client.is_pumping_on_this_thread() {
-            (*client).free_requested.store(true, Ordering::Release);
-            return;
-        }
-        // A free from a callback that a free of this client is running (the last log records
-        // are flushed while it shuts down): the outer free owns the drop.
-        if (*client).free_requested.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        drop(Box::from_raw(client));
-    })
-}
-
-unsafe fn release_if_requested(client: *mut modio_market_s2s_client) {
-    if (*client).free_requested.load(Ordering::Acquire) {
-        drop(Box::from_raw(client));
-    }
+    ffi_boundary!({ free_pumped(client) })
 }
 
 /// Runs the callbacks of every S2S request completed so far, on this thread; never blocks.
@@ -232,20 +221,7 @@ unsafe fn release_if_requested(client: *mut modio_market_s2s_client) {
 /// `client` live; `ran_out` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_s2s_client_poll(client: *mut modio_market_s2s_client, ran_out: *mut usize) -> ResultCode {
-    ffi_result!({
-        let handle = s2s_ref(client)?;
-        let outcome = handle.client.poll();
-        // Only the outermost pump may release: a nested call refused as REENTRANT runs inside
-        // a callback of the pump that is still using the client.
-        if !matches!(&outcome, Err(e) if e.code() == ResultCode::Reentrant) {
-            release_if_requested(client);
-        }
-        let ran = outcome?;
-        if let Some(out) = ran_out.as_mut() {
-            *out = ran;
-        }
-        Ok(())
-    })
+    ffi_result!({ pump_pumped(client, ran_out, |handle| handle.client.poll()) })
 }
 
 /// Blocks up to `timeout_ms` until the callback of `request_id` ran (0 = any callback), running
@@ -262,19 +238,14 @@ pub unsafe extern "C" fn modio_market_s2s_client_wait(
     ran_out: *mut usize,
 ) -> ResultCode {
     ffi_result!({
-        let handle = s2s_ref(client)?;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
-        let outcome = if request_id == 0 { handle.client.wait_any(timeout) } else { handle.client.wait(request_id, timeout) };
-        // Only the outermost pump may release: a nested call refused as REENTRANT runs inside
-        // a callback of the pump that is still using the client.
-        if !matches!(&outcome, Err(e) if e.code() == ResultCode::Reentrant) {
-            release_if_requested(client);
-        }
-        let ran = outcome?;
-        if let Some(out) = ran_out.as_mut() {
-            *out = ran;
-        }
-        Ok(())
+        pump_pumped(client, ran_out, |handle| {
+            if request_id == 0 {
+                handle.client.wait_any(timeout)
+            } else {
+                handle.client.wait(request_id, timeout)
+            }
+        })
     })
 }
 
@@ -307,21 +278,8 @@ pub unsafe extern "C" fn modio_market_s2s_client_set_log_callback(
 ) -> ResultCode {
     ffi_result!({
         let handle = s2s_ref(client)?;
-        let Some(callback) = callback else {
-            handle.client.set_logger(None, None);
-            return Ok(());
-        };
-        let level = LogLevel::from_u32(max_level)
-            .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown log level {max_level}")))?;
-        let user_data = UserData(user_data);
-        handle.client.set_logger(
-            Some(level),
-            Some(Box::new(move |level, message| {
-                let mut arena = Arena::default();
-                let text = arena.str(message);
-                callback(user_data.get(), level, text);
-            })),
-        );
+        let (level, sink) = c_log_sink(max_level, callback, user_data)?;
+        handle.client.set_logger(level, sink);
         Ok(())
     })
 }
