@@ -24,21 +24,8 @@ out=$(mktemp -d "$root/target/c-tests/run.XXXXXX")
 export MODIO_C_TEST_TMP="$out/tmp"
 mkdir -p "$MODIO_C_TEST_TMP"
 lib_dir="$root/target/debug"
-failed=()
-passed=0
-
-step() {
-  local name=$1; shift
-  echo
-  echo "--> $name"
-  if "$@"; then
-    echo "    passed: $name"
-    passed=$((passed + 1))
-  else
-    echo "    FAILED: $name"
-    failed+=("$name")
-  fi
-}
+# step() and the passed/failed counters.
+source "$root/tests/steps.sh"
 
 echo "--> building the library and the fake server (cargo build -p modio-market -p fake-modio)"
 if ! cargo build --locked -q -p modio-market -p fake-modio; then

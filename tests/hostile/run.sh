@@ -17,21 +17,8 @@ out="$root/target/hostile-tests"
 mkdir -p "$out"
 lib_dir="$root/target/debug"
 src=tests/hostile/bad_input.c
-failed=()
-passed=0
-
-step() {
-  local name=$1; shift
-  echo
-  echo "--> $name"
-  if "$@"; then
-    echo "    passed: $name"
-    passed=$((passed + 1))
-  else
-    echo "    FAILED: $name"
-    failed+=("$name")
-  fi
-}
+# step() and the passed/failed counters.
+source "$root/tests/steps.sh"
 
 echo "--> building the library and the fake server"
 if ! cargo build --locked -q -p modio-market -p fake-modio; then
