@@ -33,6 +33,15 @@ impl Pumped for modio_market_client {
     fn is_pumping_on_this_thread(&self) -> bool {
         self.client.is_pumping_on_this_thread()
     }
+    fn poll(&self) -> crate::Result<usize> {
+        self.client.poll()
+    }
+    fn wait_one(&self, request_id: u64, timeout: Duration) -> crate::Result<usize> {
+        self.client.wait(request_id, timeout)
+    }
+    fn wait_any(&self, timeout: Duration) -> crate::Result<usize> {
+        self.client.wait_any(timeout)
+    }
 }
 
 /// `void (*)(void *user_data, modio_market_log_level level, const char *message)`; `message` is
@@ -188,7 +197,7 @@ pub unsafe extern "C" fn modio_market_client_set_log_callback(
 /// `client` must be live; `ran_out` NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_client_poll(client: *mut modio_market_client, ran_out: *mut usize) -> ResultCode {
-    ffi_result!({ pump_pumped(client, ran_out, |handle| handle.client.poll()) })
+    ffi_result!({ pump_pumped(client, ran_out, Pumped::poll) })
 }
 
 /// Blocks up to `timeout_ms` until the callback of `request_id` has run (0 = until any callback
@@ -205,16 +214,7 @@ pub unsafe extern "C" fn modio_market_client_wait(
     timeout_ms: u32,
     ran_out: *mut usize,
 ) -> ResultCode {
-    ffi_result!({
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
-        pump_pumped(client, ran_out, |handle| {
-            if request_id == 0 {
-                handle.client.wait_any(timeout)
-            } else {
-                handle.client.wait(request_id, timeout)
-            }
-        })
-    })
+    ffi_result!({ pump_pumped(client, ran_out, |handle| handle.wait_c(request_id, timeout_ms)) })
 }
 
 /// Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next

@@ -4,6 +4,7 @@
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::client::LogSink;
 use crate::error::{Error, ResultCode};
@@ -19,6 +20,19 @@ pub(crate) trait Pumped {
     /// outside a callback, or by the outermost pump when set from inside one.
     fn free_requested(&self) -> &AtomicBool;
     fn is_pumping_on_this_thread(&self) -> bool;
+    fn poll(&self) -> crate::Result<usize>;
+    fn wait_one(&self, request_id: u64, timeout: Duration) -> crate::Result<usize>;
+    fn wait_any(&self, timeout: Duration) -> crate::Result<usize>;
+
+    /// The C `_wait`: until `request_id`'s callback ran, or any callback when it is 0.
+    fn wait_c(&self, request_id: u64, timeout_ms: u32) -> crate::Result<usize> {
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        if request_id == 0 {
+            self.wait_any(timeout)
+        } else {
+            self.wait_one(request_id, timeout)
+        }
+    }
 }
 
 /// The body of a `_free`: deferred from inside one of the handle's callbacks (the pump running
