@@ -894,7 +894,22 @@ impl<S: Storage> Processor<S> {
             next.updated_at = self.now();
             c = match self.storage.update_clawback(&next) {
                 Ok(r) => r,
-                Err(StorageError::Conflict) => return Ok(c),
+                Err(StorageError::Conflict) => {
+                    // Either another clawback of this entitlement is being (or was) forwarded, in
+                    // this instance or another: this one is closed, never sent; or this one was
+                    // updated meanwhile: report it as it is.
+                    let siblings = self.storage.clawbacks_for(record.id)?;
+                    let forwarder = siblings
+                        .iter()
+                        .find(|o| o.id != c.id && matches!(o.status, ClawbackStatus::Sending | ClawbackStatus::Forwarded));
+                    return match forwarder {
+                        Some(first) => {
+                            let detail = format!("clawback {} of this transaction was already forwarded", first.id);
+                            self.close_clawback(&c, ClawbackStatus::AlreadyForwarded, detail)
+                        }
+                        None => Ok(siblings.into_iter().find(|x| x.id == c.id).unwrap_or(c)),
+                    };
+                }
                 Err(e) => return Err(e.into()),
             };
         }

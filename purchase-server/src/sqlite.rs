@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS clawbacks (
 );
 CREATE INDEX IF NOT EXISTS clawbacks_record ON clawbacks (record_id);
 CREATE INDEX IF NOT EXISTS clawbacks_status ON clawbacks (status);
+-- One clawback per entitlement reaches mod.io: the same refund delivered to two instances at once
+-- makes two rows, and only one of them can be sending or forwarded (the other's update fails).
+CREATE UNIQUE INDEX IF NOT EXISTS clawbacks_one_forward ON clawbacks (record_id) WHERE status IN ('sending', 'forwarded');
 ";
 
 const RECORD_COLUMNS: &str = "id, version, portal, entitlement_id, order_id, sku, user_ref, gateway_uuid, clawback_uuid, step, reason, \
@@ -86,6 +89,14 @@ pub struct SqliteStorage {
 
 fn backend(e: rusqlite::Error) -> StorageError {
     StorageError::Backend(e.to_string())
+}
+
+/// A write refused by a unique constraint lost a race to another writer: a conflict, not a fault.
+fn conflict_or_backend(e: rusqlite::Error) -> StorageError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => StorageError::Conflict,
+        _ => backend(e),
+    }
 }
 
 fn corrupt(what: &str) -> rusqlite::Error {
@@ -345,7 +356,7 @@ impl Storage for SqliteStorage {
                  updated_at = ?7 WHERE id = ?1 AND version = ?2",
                 params![c.id, c.version, c.status.as_str(), c.transaction_id.map(to_i64), c.transaction_state, c.detail, c.updated_at],
             )
-            .map_err(backend)?;
+            .map_err(conflict_or_backend)?;
         if changed == 0 {
             return Err(StorageError::Conflict);
         }

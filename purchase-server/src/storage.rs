@@ -304,7 +304,10 @@ pub trait Storage: Send + Sync {
     fn unfinished(&self) -> Result<Vec<Record>, StorageError>;
 
     fn add_clawback(&self, new: &NewClawback) -> Result<ClawbackRecord, StorageError>;
-    /// Compare-and-set like [`Storage::update`].
+    /// Compare-and-set like [`Storage::update`]. At most one clawback per entitlement record may
+    /// be `Sending` or `Forwarded` at a time: a write that would make a second one fails with
+    /// [`StorageError::Conflict`], atomically with the other instance's write (so the same refund
+    /// delivered to two instances at once is forwarded once).
     fn update_clawback(&self, clawback: &ClawbackRecord) -> Result<ClawbackRecord, StorageError>;
     fn clawbacks_for(&self, record_id: RecordId) -> Result<Vec<ClawbackRecord>, StorageError>;
     /// Clawbacks still `Sending` or `Deferred`, oldest first.

@@ -379,6 +379,39 @@ fn clawbacks_are_forwarded_only_for_converted_entitlements() {
 }
 
 #[test]
+fn the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once() {
+    let env = Env::new();
+    let a = Arc::new(processor(&env.url(), &env.db(), "server-a"));
+    let b = Arc::new(processor(&env.url(), &env.db(), "server-b"));
+    let (user, token) = env.user("lou");
+    let consume = |_: &ConsumeRequest<'_>| ConsumeOutcome::Consumed;
+    let ids: Vec<String> = (0..4).map(|i| format!("xbl-dup-{i}")).collect();
+    for id in &ids {
+        assert!(a.process(&xbox(id, user), &token, consume).unwrap().is_credited());
+    }
+    // mod.io answers slowly: both instances are inside `clawback` at the same time.
+    env.server.add_fault("/v1/s2s/transactions/clawback", 100, Fault::Delay { ms: 150 });
+    for id in &ids {
+        let start = Arc::new(std::sync::Barrier::new(2));
+        let threads: Vec<_> = [Arc::clone(&a), Arc::clone(&b)]
+            .into_iter()
+            .map(|p| {
+                let (start, id) = (Arc::clone(&start), id.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    p.clawback(&ClawbackEvent::new(S2sPortal::XboxLive, &id, ClawbackKind::Refund, "refund")).unwrap()
+                })
+            })
+            .collect();
+        let mut statuses: Vec<ClawbackStatus> = threads.into_iter().map(|t| t.join().unwrap().status).collect();
+        statuses.sort_by_key(|s| s.as_str());
+        assert_eq!(statuses, vec![ClawbackStatus::AlreadyForwarded, ClawbackStatus::Forwarded], "{id}");
+    }
+    assert_eq!(env.requests_to("/v1/s2s/transactions/clawback").len(), ids.len(), "one clawback per refund reached mod.io");
+    assert_eq!(wallet(&env.url(), user), (0, 0), "each credit taken back once");
+}
+
+#[test]
 fn a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_credit() {
     let env = Env::new();
     let p = env.processor();
