@@ -49,6 +49,10 @@
 // mod.io keeps an idempotency key's answer this long; after it a resend could charge again.
 #define MODIO_MARKET_KEY_LIFETIME_SECS ((24 * 60) * 60)
 
+// A journal entry dated further in the future than this is not trusted as young (clock skew
+// between runs is allowed this much); it is settled against the purchased list, never resent.
+#define MODIO_MARKET_MAX_FUTURE_SKEW_SECS (5 * 60)
+
 // Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
 #define MODIO_MARKET_DEFAULT_MAX_RESPONSE_BYTES ((4 * 1024) * 1024)
 
@@ -137,6 +141,10 @@
 
 #define MODIO_MARKET_API_ACCESS_PAID_DOWNLOADS 8
 
+// The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
+// server, `18446744073709551615`) is taken as this, so the client never stops sending for good.
+#define MODIO_MARKET_MAX_RETRY_AFTER_SECS 3600
+
 // Every outcome the library reports, numbered for the C ABI (`modio_market_result`).
 //
 // Numbers are never reused: a retired code stays in the list as a comment.
@@ -177,6 +185,9 @@ enum modio_market_result
   MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE = 22,
   // mod.io rate-limited the request (HTTP 429); see the error's `retry_after_secs`.
   MODIO_MARKET_RESULT_RATE_LIMITED = 23,
+  // The server answered success, but not to what was asked: a checkout receipt for another
+  // mod, or in a state that is not paid. Nothing was recorded as owned.
+  MODIO_MARKET_RESULT_UNEXPECTED_ANSWER = 24,
   // The request was cancelled by the caller.
   MODIO_MARKET_RESULT_CANCELLED = 30,
   // The client is shutting down (freed); the request did not complete.
@@ -634,15 +645,22 @@ modio_market_result modio_market_client_new(const struct modio_market_config *co
 // `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
 void modio_market_client_free(struct modio_market_client *client);
 
-// Sets or replaces the user's access token (copied). NULL or "" clears it. Requests already
-// running keep the token they started with; the ownership cache is emptied (it belongs to the
-// previous user). Any thread.
+// Sets or replaces the user's access token (copied; the previous one is zeroed once no request
+// uses it). NULL or "" clears it. Either starts a new session: every request submitted before
+// keeps the session (token, user) it captured, with or without a worker picking it up yet, and
+// its answer never reaches the new session's ownership cache. `modio_market_client_owns` then
+// answers false until the new player's list is known: at once when the data directory has seen
+// this token before (its user's stored list is read here), else after mod.io says whose token it
+// is (`GET /me`, done by the next request that needs the user). With a data directory, the next
+// poll starts checkout recovery for this player. Any thread.
 //
 // # Safety
 // `client` must be live; `access_token` NULL or a NUL-terminated string.
 modio_market_result modio_market_client_set_access_token(struct modio_market_client *client, const char *access_token);
 
-// Clears the user's access token (sign out). Any thread.
+// Clears the user's access token (sign out): a new session without a user, in which
+// `modio_market_client_owns` answers false. Requests already submitted finish with the session
+// they captured. Any thread.
 //
 // # Safety
 // `client` must be live.
@@ -811,8 +829,15 @@ modio_market_result modio_market_client_get_mod(struct modio_market_client *clie
 // price the player saw (mod.io refuses a mismatch: 900035). `idempotency_key` (optional,
 // `[a-zA-Z0-9_-]`, copied) makes a retry safe; NULL generates a UUID, returned in the receipt.
 // `callback` runs in poll with the transaction, the new balance and the mod, or the error
-// (900049 insufficient funds, 900034 already owned, 900035 price mismatch). On success the mod
-// is owned at once (`modio_market_client_owns`). Needs an access token. Any thread.
+// (900049 insufficient funds, 900034 already owned, 900035 price mismatch). The checkout runs in
+// the session current when this is called: that token pays and that player owns, even when the
+// token changes before it is sent. A key already used for another mod, price or player is
+// refused with `INVALID_ARGUMENT` before anything is sent. The receipt is checked: one that names
+// another mod or a state other than paid/cleared is `UNEXPECTED_ANSWER` and unlocks nothing. On
+// success the mod is owned at once (`modio_market_client_owns`); on 900034 the purchased list is
+// refreshed and the mod is owned too. Left without an answer by a transient failure, the attempt
+// is resent in the background (`modio_market_config_set_background_retry`) and its outcome
+// reaches the recovery callback. Needs an access token. Any thread.
 //
 // # Safety
 // `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
@@ -826,8 +851,9 @@ modio_market_result modio_market_client_checkout(struct modio_market_client *cli
 // `client` live; `request_id_out` NULL or valid.
 modio_market_result modio_market_client_refresh_purchases(struct modio_market_client *client, modio_market_purchases_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Whether the user owns `mod_id`, answered at once from the cache filled by
-// `modio_market_client_refresh_purchases` and successful checkouts (never the network). Any thread.
+// Whether the current session's player owns `mod_id`, answered at once from the cache filled by
+// `modio_market_client_refresh_purchases` and successful checkouts (never the network, never
+// another player's list: false until the current player's list is known). Any thread.
 //
 // # Safety
 // `client` live; `owns_out` valid for a write.
@@ -847,21 +873,26 @@ modio_market_result modio_market_client_purchases_age(const struct modio_market_
 // `client` live; `request_id_out` NULL or valid.
 modio_market_result modio_market_client_request_delegation_token(struct modio_market_client *client, modio_market_delegation_token_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Registers the callback that reports how checkouts journaled in the data directory ended after
-// a crash or a lost connection. Recovery starts by itself whenever an access token is set (or
-// after `modio_market_client_resume_checkouts`): attempts younger than 24 hours are resent with
-// their idempotency key (COMPLETED / FAILED / STILL_PENDING); older ones are settled against the
-// purchased list (OWNED / ABANDONED); unreadable journal files are moved aside and reported
-// (CORRUPT_JOURNAL). Reports run inside poll/wait on the polling thread; reports that arrive
-// before a callback is registered wait for one. NULL unregisters. Any thread.
+// Registers the callback that reports how checkouts left without a definitive answer ended:
+// resent in the background while the client lives (`modio_market_config_set_background_retry`),
+// or journaled in the data directory and recovered after a crash or restart. Recovery starts by
+// itself whenever an access token is set (or after `modio_market_client_resume_checkouts`), for
+// that player only: attempts made within the last 24 hours are resent with their idempotency key
+// and the player's token (COMPLETED / FAILED / OWNED for 900034 / STILL_PENDING, then resent in
+// the background); any other (older, dated in the future, of an unknown format) is never resent
+// but settled against the purchased list (OWNED / ABANDONED); unreadable, oversized or symlinked
+// journal files are moved aside and reported (CORRUPT_JOURNAL). Each report names the player
+// (`user_id`) whose attempt it was. Reports run inside poll/wait on the polling thread; reports
+// that arrive before a callback is registered wait for one. NULL unregisters. Any thread.
 //
 // # Safety
 // `client` live; `callback` and `user_data` valid until replaced or the client is freed.
 modio_market_result modio_market_client_set_recovery_callback(struct modio_market_client *client, modio_market_recovery_cb callback, void *user_data);
 
-// Starts checkout recovery at the next poll (it also starts whenever a token is set): call it
-// when the network is back after checkouts ended without a definitive answer. Needs a data
-// directory (else it does nothing). Any thread.
+// Resends at once every checkout waiting for its background resend, and (with a data directory)
+// starts journal recovery for the current player at the next poll (it also starts whenever a
+// token is set): call it when the network is back after checkouts ended without a definitive
+// answer. Outcomes reach the recovery callback. Any thread.
 //
 // # Safety
 // `client` live.
@@ -962,12 +993,28 @@ modio_market_result modio_market_config_add_root_certificate_pem(struct modio_ma
 // `config` must be a live configuration.
 modio_market_result modio_market_config_set_retry_policy(struct modio_market_config *config, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t deadline_ms);
 
-// A directory the game owns (created if missing) where the library keeps its checkout journal
-// and each user's purchased list (never a token, ticket or receipt). With it, a checkout
-// interrupted by a crash or a lost connection is resumed with its idempotency key the next time
-// that user's token is set (see `modio_market_client_set_recovery_callback`), and
-// `modio_market_client_owns` answers right after start, offline, from the last signed-in user's
-// list. Without it, checkout still works but cannot survive a crash. Copied.
+// How a checkout left without an answer by a transient failure (connection lost, timeout, 5xx,
+// 429, an answer cut short) is resent in the background, with its idempotency key and the
+// session (token, user) it was made in, while the client lives: the first resend after
+// `first_delay_ms`, each wait doubling up to `max_delay_ms`, `max_attempts` resends in all
+// (0 = none; at most 100). How it ends reaches the recovery callback
+// (`modio_market_client_set_recovery_callback`) inside poll/wait: COMPLETED, OWNED, FAILED, or
+// STILL_PENDING after the last resend (then, with a data directory, the next recovery tries
+// again). `modio_market_client_resume_checkouts` resends the waiting ones at once. Defaults:
+// 2000 ms, 60000 ms, 8. Any thread; `INVALID_ARGUMENT` for `first_delay_ms` 0,
+// `max_delay_ms < first_delay_ms` or more than 100 attempts.
+//
+// # Safety
+// `config` must be a live configuration.
+modio_market_result modio_market_config_set_background_retry(struct modio_market_config *config, uint32_t first_delay_ms, uint32_t max_delay_ms, uint32_t max_attempts);
+
+// A directory the game owns (created if missing) where the library keeps its checkout journal,
+// each user's purchased list and salted fingerprints of recent tokens (never a token, ticket or
+// receipt). With it, a checkout interrupted by a crash or a lost connection is resumed with its
+// idempotency key the next time that user's token is set (see
+// `modio_market_client_set_recovery_callback`), and when the game sets a token the directory
+// has seen before, `modio_market_client_owns` answers at once, offline, from that user's list.
+// Without it, checkout still works but cannot survive a crash. Copied.
 //
 // # Safety
 // `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.

@@ -1,27 +1,42 @@
-//! Checkout that never loses a purchase and never charges twice.
+//! Checkout that never loses a purchase, never charges twice, and never charges the wrong player.
 //!
+//! - Every attempt runs in the [`Session`] captured when the game asked to buy: its token sends
+//!   the request, its user names the journal entry, and only that user's ownership list learns
+//!   the outcome. A token switch mid-checkout changes none of that.
 //! - One idempotency key per purchase attempt: generated when the game asks to buy, reused by every
 //!   retry and, through the journal, across process restarts, until a definitive answer arrives;
-//!   then retired. A definitive failure (insufficient funds, price mismatch, already owned, any
-//!   other 4xx but 429) retires the key, so the next attempt gets a new one and can succeed.
+//!   then retired. A definitive failure (insufficient funds, price mismatch, any other 4xx but
+//!   429) retires the key, so the next attempt gets a new one and can succeed. A key is bound to
+//!   (user, mod, display amount): reusing it for anything else is refused before sending.
+//! - The receipt must name the mod bought and a paid state; anything else is `UnexpectedAnswer`,
+//!   nothing is recorded as owned, and the attempt stays journaled.
+//! - "Already owned" (900034) refreshes the purchased list: the game hears the refusal and
+//!   `owns()` is true.
 //! - With a data directory, the attempt is journaled durably before its request leaves, and
 //!   removed once the answer is definitive. Recovery resends young attempts with their key and
-//!   settles old ones (past the key's 24 hours) against the purchased list.
-//! - A second checkout of a mod while one is in flight joins it instead of sending another.
+//!   settles the others against the purchased list.
+//! - While the client lives, an attempt left without an answer by a transient failure is retried
+//!   in the background with its key (bounded backoff); how it ends reaches the recovery callback.
+//! - A second checkout of a mod while one is in flight (same session) joins it.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::client::Shared;
 use crate::error::{Error, Result, ResultCode};
 use crate::log::LogLevel;
-use crate::models::CheckoutReceipt;
-use crate::persist::{now_unix, JournalEntry};
+use crate::models::{CheckoutReceipt, TransactionState};
+use crate::persist::{now_unix, JournalEntry, JOURNAL_VERSION};
 use crate::runtime::{lock, JobContext};
-use crate::transport::{ApiRequest, Auth};
+use crate::session::Session;
+use crate::shared::{KeyUse, Shared};
+use crate::transport::{is_retryable, ApiRequest, Auth};
 
 /// mod.io keeps an idempotency key's answer this long; after it a resend could charge again.
 pub const KEY_LIFETIME_SECS: i64 = 24 * 60 * 60;
+
+/// A journal entry dated further in the future than this is not trusted as young (clock skew
+/// between runs is allowed this much); it is settled against the purchased list, never resent.
+pub const MAX_FUTURE_SKEW_SECS: i64 = 5 * 60;
 
 /// The answer is final for this key: success, or an error a resend would only repeat.
 pub(crate) fn is_definitive(outcome: &Result<CheckoutReceipt>) -> bool {
@@ -36,18 +51,105 @@ pub(crate) fn is_definitive(outcome: &Result<CheckoutReceipt>) -> bool {
     }
 }
 
+/// Whether a journaled attempt may be resent with its key: made within the key's lifetime, and
+/// not dated in the future beyond clock skew. Saturating arithmetic: `i64::MIN`/`MAX` are old/future.
+pub(crate) fn is_resendable(created_at: i64, now: i64) -> bool {
+    created_at >= now.saturating_sub(KEY_LIFETIME_SECS) && created_at <= now.saturating_add(MAX_FUTURE_SKEW_SECS)
+}
+
+/// How unresolved attempts are retried in the background while the client lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackgroundRetry {
+    /// Wait before the first background resend; doubles each time.
+    pub first_delay: Duration,
+    /// Longest wait between two resends.
+    pub max_delay: Duration,
+    /// Background resends in all before the attempt is left to the next recovery (0: none).
+    pub max_attempts: u32,
+}
+
+impl Default for BackgroundRetry {
+    fn default() -> BackgroundRetry {
+        BackgroundRetry { first_delay: Duration::from_secs(2), max_delay: Duration::from_secs(60), max_attempts: 8 }
+    }
+}
+
+impl BackgroundRetry {
+    /// The one place these settings are checked (the builder and the C setter both call it).
+    pub fn validate(&self) -> Result<()> {
+        if self.max_attempts > 100 || self.first_delay.is_zero() || self.max_delay < self.first_delay {
+            return Err(Error::invalid_argument(
+                "background_retry",
+                "needs first_delay > 0, max_delay >= first_delay and at most 100 attempts",
+            ));
+        }
+        Ok(())
+    }
+
+    fn delay(&self, tries: u32) -> Duration {
+        self.first_delay.saturating_mul(1u32 << tries.min(20)).min(self.max_delay)
+    }
+}
+
+/// One purchase attempt: who buys what, at which price, under which key, since when.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Attempt {
+    pub user_id: u64,
+    pub mod_id: u64,
+    pub display_amount: i64,
+    pub key: String,
+    pub created_at: i64,
+}
+
+impl Attempt {
+    fn from_entry(entry: &JournalEntry) -> Attempt {
+        Attempt {
+            user_id: entry.user_id,
+            mod_id: entry.mod_id,
+            display_amount: entry.display_amount,
+            key: entry.idempotency_key.clone(),
+            created_at: entry.created_at,
+        }
+    }
+
+    fn report(&self, outcome: RecoveryOutcome) -> RecoveryReport {
+        RecoveryReport {
+            user_id: self.user_id,
+            mod_id: self.mod_id,
+            display_amount: self.display_amount,
+            idempotency_key: self.key.clone(),
+            attempted_at: self.created_at,
+            outcome,
+        }
+    }
+}
+
+/// An attempt waiting for its next background resend, with the session it was made in.
+pub(crate) struct Unresolved {
+    pub session: Arc<Session>,
+    pub attempt: Attempt,
+    /// Background resends so far.
+    pub tries: u32,
+    pub due: Instant,
+}
+
+impl Unresolved {
+    pub fn due_in(mut self, delay: Duration) -> Unresolved {
+        self.due = Instant::now() + delay;
+        self
+    }
+}
+
 /// A checkout in flight that later checkouts of the same mod wait for.
 pub(crate) struct Inflight {
-    pub key: String,
     result: Mutex<Option<Result<CheckoutReceipt>>>,
     done: Condvar,
 }
 
 impl Inflight {
-    pub fn new(key: String) -> Arc<Inflight> {
-        Arc::new(Inflight { key, result: Mutex::new(None), done: Condvar::new() })
+    pub fn new() -> Arc<Inflight> {
+        Arc::new(Inflight { result: Mutex::new(None), done: Condvar::new() })
     }
-
     fn complete(&self, outcome: &Result<CheckoutReceipt>) {
         let mut slot = lock(&self.result);
         if slot.is_none() {
@@ -98,36 +200,107 @@ impl Drop for InflightGuard {
     }
 }
 
-/// One purchase attempt: journal, send with retries (same key), retire when definitive.
+/// One purchase attempt in `session`: identify, bind the key, journal, send with retries (same
+/// key), conclude. Left unresolved by a transient failure, it goes to the background retry.
 pub(crate) fn run_checkout(
     shared: &Shared,
+    session: &Arc<Session>,
     ctx: &JobContext,
     mod_id: u64,
     display_amount: i64,
     key: &str,
     created_at: i64,
 ) -> Result<CheckoutReceipt> {
-    let journaled = match &shared.data {
-        Some(data) => {
-            // The journal needs the user id: learn it before anything is sent.
-            let (user_id, _) = shared.identify(ctx)?;
-            let entry = JournalEntry {
-                version: 1,
-                user_id,
-                mod_id,
-                display_amount,
-                idempotency_key: key.to_owned(),
-                created_at,
-            };
-            data.record(&entry)?;
-            true
+    // The journal and the key binding need the user: learned with this session's token.
+    let user_id = shared.identify(session, ctx)?;
+    shared.bind_key(key, KeyUse { user_id, mod_id, display_amount })?;
+    let attempt = Attempt { user_id, mod_id, display_amount, key: key.to_owned(), created_at };
+    shared.claim(key);
+    if let Some(data) = &shared.data {
+        let entry = JournalEntry {
+            version: JOURNAL_VERSION,
+            user_id,
+            mod_id,
+            display_amount,
+            idempotency_key: key.to_owned(),
+            created_at,
+        };
+        if let Err(e) = data.record(&entry) {
+            shared.release(key);
+            return Err(e);
         }
-        None => false,
-    };
-    let outcome = send_checkout(shared, ctx, mod_id, display_amount, key);
-    if journaled && is_definitive(&outcome) {
+    }
+    let sent = send_checkout(shared, session, &attempt, ctx);
+    let outcome = conclude(shared, session, &attempt, sent, ctx);
+    match &outcome {
+        Err(e) if !is_definitive(&outcome) && is_retryable(e) && shared.background_retry.max_attempts > 0 => {
+            // The claim passes to the background retry.
+            let unresolved = Unresolved { session: Arc::clone(session), attempt, tries: 0, due: Instant::now() };
+            shared.defer(unresolved, shared.background_retry.delay(0));
+        }
+        _ => shared.release(key),
+    }
+    outcome
+}
+
+/// Sends the attempt with the session's token and checks the receipt before anything counts as
+/// owned.
+fn send_checkout(shared: &Shared, session: &Session, attempt: &Attempt, ctx: &JobContext) -> Result<CheckoutReceipt> {
+    let request = ApiRequest::post(format!("games/{}/mods/{}/checkout", shared.game_id, attempt.mod_id), Auth::User)
+        .field("type", 0)
+        .field("display_amount", attempt.display_amount)
+        .field("idempotent_key", &attempt.key)
+        // The key makes a repeat return the first answer instead of charging twice.
+        .idempotent();
+    let mut receipt = shared.call(&request, session, ctx, CheckoutReceipt::decode)?;
+    check_receipt(&receipt, attempt.mod_id)?;
+    receipt.idempotency_key = attempt.key.clone();
+    shared.ownership.insert(session.epoch, Some(attempt.user_id), attempt.mod_id);
+    Ok(receipt)
+}
+
+/// A success answer counts only when it is the purchase of the mod asked for, paid.
+pub(crate) fn check_receipt(receipt: &CheckoutReceipt, mod_id: u64) -> Result<()> {
+    if receipt.purchased_mod.id != mod_id {
+        return Err(Error::new(
+            ResultCode::UnexpectedAnswer,
+            format!("the checkout answer is the purchase of mod {}, not of mod {mod_id}: nothing was unlocked", receipt.purchased_mod.id),
+        ));
+    }
+    match &receipt.transaction.state {
+        TransactionState::Paid | TransactionState::Cleared => Ok(()),
+        state => {
+            // A state outside the documented ones is not quoted: it is the server's text.
+            let named = if matches!(state, TransactionState::Other(_)) { "an undocumented state" } else { state.name() };
+            Err(Error::new(
+                ResultCode::UnexpectedAnswer,
+                format!("the checkout answer's transaction is {named}, not paid: nothing was unlocked"),
+            ))
+        }
+    }
+}
+
+/// After an answer: "already owned" makes the mod owned (and refreshes the list); a definitive
+/// answer retires the journal entry.
+fn conclude(
+    shared: &Shared,
+    session: &Session,
+    attempt: &Attempt,
+    outcome: Result<CheckoutReceipt>,
+    ctx: &JobContext,
+) -> Result<CheckoutReceipt> {
+    if let Err(e) = &outcome {
+        if e.is_already_owned() {
+            // mod.io says this user owns it: so does the cache, and the list is brought up to date.
+            shared.ownership.insert(session.epoch, Some(attempt.user_id), attempt.mod_id);
+            if let Err(refresh) = shared.fetch_purchases(session, ctx) {
+                shared.logger.log(LogLevel::Warn, format_args!("could not refresh the purchased list after 900034: {refresh}"));
+            }
+        }
+    }
+    if is_definitive(&outcome) {
         if let Some(data) = &shared.data {
-            if let Err(e) = data.retire(key) {
+            if let Err(e) = data.retire(&attempt.key) {
                 // Left in the journal: recovery will replay the same answer and retire it then.
                 shared.logger.log(LogLevel::Warn, format_args!("could not retire a finished checkout: {e}"));
             }
@@ -136,32 +309,62 @@ pub(crate) fn run_checkout(
     outcome
 }
 
-fn send_checkout(shared: &Shared, ctx: &JobContext, mod_id: u64, display_amount: i64, key: &str) -> Result<CheckoutReceipt> {
-    let request = ApiRequest::post(format!("games/{}/mods/{mod_id}/checkout", shared.game_id), Auth::User)
-        .field("type", 0)
-        .field("display_amount", display_amount)
-        .field("idempotent_key", key)
-        // The key makes a repeat return the first answer instead of charging twice.
-        .idempotent();
-    let (token, generation) = shared.token();
-    let mut receipt = shared.transport.call(&request, token.as_ref(), CheckoutReceipt::decode, &|| ctx.is_cancelled())?;
-    receipt.idempotency_key = key.to_owned();
-    shared.record_purchase(mod_id, generation);
-    Ok(receipt)
+/// The report for an answer to a resend.
+fn resend_outcome(outcome: Result<CheckoutReceipt>) -> RecoveryOutcome {
+    let definitive = is_definitive(&outcome);
+    match outcome {
+        Ok(receipt) => RecoveryOutcome::Completed(receipt),
+        Err(e) if e.is_already_owned() => RecoveryOutcome::Owned,
+        Err(e) if definitive => RecoveryOutcome::Failed(e),
+        Err(e) => RecoveryOutcome::StillPending(e),
+    }
 }
 
-/// How a journaled attempt ended after a restart.
+/// Takes the background attempts whose time has come (poll calls it when any are waiting).
+pub(crate) fn take_due(shared: &Shared, all: bool) -> Vec<Unresolved> {
+    let now = Instant::now();
+    let mut queue = lock(&shared.unresolved);
+    let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut *queue).into_iter().partition(|u| all || u.due <= now);
+    *queue = waiting;
+    shared.unresolved_count.store(queue.len(), std::sync::atomic::Ordering::Release);
+    due
+}
+
+/// One background resend, on a worker: reports a definitive outcome, waits again after a
+/// transient failure, and gives up (StillPending, still journaled) after the last try.
+pub(crate) fn retry_unresolved(shared: &Shared, unresolved: Unresolved, ctx: &JobContext) {
+    let Unresolved { session, attempt, tries, .. } = unresolved;
+    let sent = send_checkout(shared, &session, &attempt, ctx);
+    let outcome = conclude(shared, &session, &attempt, sent, ctx);
+    let tries = tries + 1;
+    if let Err(e) = &outcome {
+        if !is_definitive(&outcome) && is_retryable(e) && tries < shared.background_retry.max_attempts && !ctx.is_cancelled() {
+            let delay = shared.background_retry.delay(tries);
+            shared.defer(Unresolved { session, attempt, tries, due: Instant::now() }, delay);
+            return;
+        }
+    }
+    shared.release(&attempt.key);
+    shared.report(attempt.report(resend_outcome(outcome)));
+}
+
+/// How an attempt left without an answer ended: resent in the background while the client lived,
+/// or from the journal after a restart.
+// Reports are rare and go to one callback: boxing the receipt would only make every match deref.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecoveryOutcome {
     /// Resent with its key: the purchase went through (or had already): here is the receipt.
     Completed(CheckoutReceipt),
     /// Resent with its key: mod.io refused it definitively (e.g. insufficient funds).
     Failed(Error),
-    /// Older than the key's 24 hours: the mod is in the purchased list, so it was bought.
+    /// The mod is the player's: mod.io answered "already owned" (900034), or an attempt too old
+    /// (or too oddly dated) to resend is in the purchased list.
     Owned,
-    /// Older than the key's 24 hours and not in the purchased list: it never went through.
+    /// Too old (or too oddly dated) to resend, and not in the purchased list: it never went through.
     Abandoned,
-    /// Still no definitive answer (offline, 5xx, rate limited): kept for the next recovery.
+    /// Still no definitive answer (offline, 5xx, rate limited): resent in the background while
+    /// the client lives (a later report says how it ended) and, journaled, at the next recovery.
     StillPending(Error),
     /// A journal file could not be read; it was moved aside (see `kept_at`), not dropped.
     CorruptJournal { kept_at: String, reason: String },
@@ -179,73 +382,72 @@ pub struct RecoveryReport {
     pub outcome: RecoveryOutcome,
 }
 
-/// Settles the journal for the signed-in user. Runs on a worker; reports go to the backlog.
-pub(crate) fn recover(shared: &Shared, ctx: &JobContext) -> Result<Vec<RecoveryReport>> {
-    let Some(data) = &shared.data else { return Ok(Vec::new()) };
+/// Settles the journal for `session`'s user. Runs on a worker; reports go to the backlog. One
+/// entry that cannot be resent, retired or moved aside never keeps the others from their reports.
+pub(crate) fn recover(shared: &Shared, session: &Arc<Session>, ctx: &JobContext) -> Result<()> {
+    let Some(data) = &shared.data else { return Ok(()) };
     let _one_at_a_time = lock(&shared.recovery_lock);
-    let (user_id, generation) = shared.identify(ctx)?;
+    let user_id = shared.identify(session, ctx)?;
     let (entries, corrupt) = data.load_journal()?;
-    let mut reports: Vec<RecoveryReport> = corrupt
-        .into_iter()
-        .map(|c| RecoveryReport {
+    for c in corrupt {
+        shared.report(RecoveryReport {
             user_id: 0,
             mod_id: 0,
             display_amount: 0,
             idempotency_key: String::new(),
             attempted_at: 0,
             outcome: RecoveryOutcome::CorruptJournal { kept_at: c.kept_at.display().to_string(), reason: c.reason },
-        })
-        .collect();
-    let in_flight: Vec<String> = lock(&shared.inflight).values().map(|f| f.key.clone()).collect();
+        });
+    }
     let now = now_unix();
     let mut purchased: Option<std::collections::HashSet<u64>> = None;
-    for entry in entries.into_iter().filter(|e| e.user_id == user_id && !in_flight.contains(&e.idempotency_key)) {
-        if ctx.is_cancelled() || shared.generation() != generation {
+    for entry in entries.iter().filter(|e| e.user_id == user_id) {
+        if ctx.is_cancelled() {
             break;
         }
-        let outcome = if now - entry.created_at < KEY_LIFETIME_SECS {
-            let sent = send_checkout(shared, ctx, entry.mod_id, entry.display_amount, &entry.idempotency_key);
-            let definitive = is_definitive(&sent);
-            if definitive {
-                data.retire(&entry.idempotency_key)?;
+        if !shared.try_claim(&entry.idempotency_key) {
+            continue; // in flight, or waiting for its background resend
+        }
+        let attempt = Attempt::from_entry(entry);
+        let outcome = if is_resendable(entry.created_at, now) {
+            let sent = send_checkout(shared, session, &attempt, ctx);
+            let outcome = conclude(shared, session, &attempt, sent, ctx);
+            if let Err(e) = &outcome {
+                if !is_definitive(&outcome) && is_retryable(e) && shared.background_retry.max_attempts > 0 {
+                    // Reported now, and resent in the background (which reports how it ends).
+                    shared.report(attempt.report(RecoveryOutcome::StillPending(e.clone())));
+                    let unresolved = Unresolved { session: Arc::clone(session), attempt, tries: 0, due: Instant::now() };
+                    shared.defer(unresolved, shared.background_retry.delay(0));
+                    continue;
+                }
             }
-            match sent {
-                Ok(receipt) => RecoveryOutcome::Completed(receipt),
-                Err(e) if definitive => RecoveryOutcome::Failed(e),
-                Err(e) => RecoveryOutcome::StillPending(e),
-            }
+            resend_outcome(outcome)
         } else {
-            // The key has expired on mod.io: a resend could charge again. Ask the purchased list.
+            // Past the key's lifetime (or dated where no honest clock puts it): a resend could
+            // charge again. Ask the purchased list.
             if purchased.is_none() {
-                match shared.fetch_purchases(ctx) {
+                match shared.fetch_purchases(session, ctx) {
                     Ok(p) => purchased = Some(p.mods.iter().map(|m| m.id).collect()),
                     Err(e) => {
-                        reports.push(report(&entry, RecoveryOutcome::StillPending(e)));
+                        shared.release(&attempt.key);
+                        shared.report(attempt.report(RecoveryOutcome::StillPending(e)));
                         continue;
                     }
                 }
             }
-            data.retire(&entry.idempotency_key)?;
+            if let Err(e) = data.retire(&attempt.key) {
+                shared.logger.log(LogLevel::Warn, format_args!("could not retire a settled checkout: {e}"));
+            }
             if purchased.as_ref().is_some_and(|ids| ids.contains(&entry.mod_id)) {
                 RecoveryOutcome::Owned
             } else {
                 RecoveryOutcome::Abandoned
             }
         };
-        reports.push(report(&entry, outcome));
+        shared.release(&attempt.key);
+        shared.report(attempt.report(outcome));
     }
-    Ok(reports)
-}
-
-fn report(entry: &JournalEntry, outcome: RecoveryOutcome) -> RecoveryReport {
-    RecoveryReport {
-        user_id: entry.user_id,
-        mod_id: entry.mod_id,
-        display_amount: entry.display_amount,
-        idempotency_key: entry.idempotency_key.clone(),
-        attempted_at: entry.created_at,
-        outcome,
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -264,5 +466,25 @@ mod tests {
         assert!(!is_definitive(&Err(Error::new(ResultCode::Timeout, "x"))));
         assert!(!is_definitive(&Err(Error::new(ResultCode::MalformedResponse, "x"))));
         assert!(!is_definitive(&Err(Error::cancelled())));
+        assert!(!is_definitive(&Err(Error::new(ResultCode::UnexpectedAnswer, "x"))), "a wrong receipt stays journaled");
+    }
+
+    #[test]
+    fn only_honestly_dated_young_attempts_are_resent() {
+        let now = 1_800_000_000;
+        assert!(is_resendable(now, now));
+        assert!(is_resendable(now - KEY_LIFETIME_SECS + 1, now));
+        assert!(is_resendable(now + 60, now), "clock skew");
+        for bad in [now - KEY_LIFETIME_SECS - 1, now - 30 * 86_400, now + 10 * 365 * 86_400, now + MAX_FUTURE_SKEW_SECS + 1, i64::MIN, i64::MAX] {
+            assert!(!is_resendable(bad, now), "{bad}");
+        }
+    }
+
+    #[test]
+    fn background_delays_double_up_to_the_cap() {
+        let b = BackgroundRetry { first_delay: Duration::from_millis(100), max_delay: Duration::from_millis(500), max_attempts: 5 };
+        let d: Vec<u128> = (0..5).map(|t| b.delay(t).as_millis()).collect();
+        assert_eq!(d, [100, 200, 400, 500, 500]);
+        assert_eq!(b.delay(u32::MAX), Duration::from_millis(500));
     }
 }

@@ -14,20 +14,20 @@
 //! client.poll().unwrap();
 //! ```
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::checkout::{retry_unresolved, run_checkout, take_due, Inflight, InflightGuard, RecoveryReport};
 use crate::config::Config;
-use crate::checkout::{run_checkout, Inflight, InflightGuard, RecoveryReport};
-use crate::error::{Error, Result, ResultCode, Secret};
+use crate::error::{Error, Result, Secret};
 use crate::log::{LogLevel, Logger};
-use crate::models::{
-    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, User, Wallet,
-};
-use crate::persist::{now_unix, DataDir, StoredPurchases};
+use crate::models::{AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet};
+use crate::persist::{now_unix, DataDir};
 use crate::runtime::{lock, JobContext, RequestId, Runtime};
+use crate::session::Session;
+pub use crate::shared::Purchases;
+use crate::shared::Shared;
 use crate::transport::{ApiRequest, Auth, Transport};
 
 /// A completion callback. Implemented for `FnOnce(Result<T>)` closures, and for [`WithId`].
@@ -112,202 +112,6 @@ impl EntitlementSource {
     }
 }
 
-/// The result of a purchases refresh: every purchased mod.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Purchases {
-    pub mods: Vec<Mod>,
-}
-
-/// The in-memory ownership cache: whose list it is and when the server last confirmed it.
-#[derive(Default)]
-pub(crate) struct PurchaseCache {
-    pub(crate) user_id: Option<u64>,
-    pub(crate) ids: HashSet<u64>,
-    /// Unix seconds of the last full refresh from the server.
-    pub(crate) confirmed_at: Option<i64>,
-}
-
-/// Which user the current token belongs to, learned from `GET /me`.
-#[derive(Clone, Copy)]
-struct Identity {
-    generation: u64,
-    user_id: u64,
-}
-
-/// State the workers share with the caller's thread.
-pub(crate) struct Shared {
-    pub(crate) transport: Transport,
-    pub(crate) game_id: u64,
-    token: RwLock<Option<Secret>>,
-    /// Bumped whenever the token changes: answers for an older token do not touch the caches.
-    token_generation: AtomicU64,
-    identity: Mutex<Option<Identity>>,
-    purchases: RwLock<PurchaseCache>,
-    /// The game's data directory, when configured: journal and on-disk ownership cache.
-    pub(crate) data: Option<DataDir>,
-    /// Checkouts in flight, by (token generation, mod id), so a second buy joins the first.
-    pub(crate) inflight: Mutex<HashMap<(u64, u64), Arc<Inflight>>>,
-    /// Recovery reports waiting for the next poll.
-    pub(crate) recovery_backlog: Mutex<Vec<RecoveryReport>>,
-    /// Set when a token appears: the next poll starts journal recovery for its user.
-    pub(crate) recovery_wanted: AtomicBool,
-    /// One recovery at a time.
-    pub(crate) recovery_lock: Mutex<()>,
-    /// Numbers each change of the ownership cache (taken under its lock), so the disk copy,
-    /// written after the lock is released, never goes back to an older list.
-    cache_version: AtomicU64,
-    /// Serializes disk writes of the ownership cache; holds the version last written.
-    cache_written: Mutex<u64>,
-    pub(crate) logger: Logger,
-}
-
-/// The ownership cache as it goes to disk: copied under the cache's lock, written after it is
-/// released, so `owns()` on the game thread never waits for a file sync.
-struct CacheSnapshot {
-    version: u64,
-    user_id: u64,
-    stored: StoredPurchases,
-}
-
-impl Shared {
-    pub(crate) fn token(&self) -> (Option<Secret>, u64) {
-        let token = self.token.read().unwrap_or_else(|p| p.into_inner()).clone();
-        (token, self.token_generation.load(Ordering::Acquire))
-    }
-
-    fn set_token(&self, token: Option<Secret>) {
-        let token = token.filter(|t| !t.is_empty());
-        let has_token = token.is_some();
-        let mut slot = self.token.write().unwrap_or_else(|p| p.into_inner());
-        *slot = token;
-        self.token_generation.fetch_add(1, Ordering::AcqRel);
-        *lock(&self.identity) = None;
-        if self.data.is_none() {
-            // Without a data directory the list cannot be tied to a user: forget it.
-            *self.purchases.write().unwrap_or_else(|p| p.into_inner()) = PurchaseCache::default();
-        }
-        // With one, the last user's list stays until `GET /me` says the token is someone else's
-        // (so ownership still answers offline for the player who was signed in).
-        if has_token && self.data.is_some() {
-            self.recovery_wanted.store(true, Ordering::Release);
-        }
-    }
-
-    pub(crate) fn generation(&self) -> u64 {
-        self.token_generation.load(Ordering::Acquire)
-    }
-
-    /// Sends with the current user token and decodes, retrying when the request is safe to repeat.
-    pub(crate) fn call<T>(&self, request: &ApiRequest, ctx: &JobContext, decode: impl Fn(&[u8]) -> Result<T>) -> Result<T> {
-        let (token, _) = self.token();
-        self.transport.call(request, token.as_ref(), decode, &|| ctx.is_cancelled())
-    }
-
-    /// The user id behind the current token (`GET /me`, once per token). Switches the ownership
-    /// cache to that user's stored list when it belonged to someone else.
-    pub(crate) fn identify(&self, ctx: &JobContext) -> Result<(u64, u64)> {
-        let generation = self.generation();
-        if let Some(id) = *lock(&self.identity) {
-            if id.generation == generation {
-                return Ok((id.user_id, generation));
-            }
-        }
-        let user = self.call(&ApiRequest::get("me", Auth::User), ctx, User::decode)?;
-        if self.generation() != generation {
-            return Err(Error::new(ResultCode::Cancelled, "the access token changed while identifying the user"));
-        }
-        *lock(&self.identity) = Some(Identity { generation, user_id: user.id });
-        if let Some(data) = &self.data {
-            let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
-            if cache.user_id != Some(user.id) {
-                let stored = data.load_purchases(user.id);
-                *cache = PurchaseCache { user_id: Some(user.id), ids: stored.mod_ids.into_iter().collect(), confirmed_at: stored.confirmed_at };
-            }
-            drop(cache);
-            if let Err(e) = data.save_session(user.id) {
-                self.logger.log(LogLevel::Warn, format_args!("could not remember the signed-in user: {e}"));
-            }
-        }
-        Ok((user.id, generation))
-    }
-
-    pub(crate) fn record_purchase(&self, mod_id: u64, generation: u64) {
-        if self.generation() != generation {
-            return;
-        }
-        let snapshot = {
-            let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
-            cache.ids.insert(mod_id);
-            self.snapshot_cache(&cache)
-        };
-        self.persist_cache(snapshot);
-    }
-
-    fn replace_purchases(&self, ids: HashSet<u64>, generation: u64, user_id: Option<u64>) {
-        if self.generation() != generation {
-            return;
-        }
-        let snapshot = {
-            let mut cache = self.purchases.write().unwrap_or_else(|p| p.into_inner());
-            cache.ids = ids;
-            cache.confirmed_at = Some(now_unix());
-            if user_id.is_some() {
-                cache.user_id = user_id;
-            }
-            self.snapshot_cache(&cache)
-        };
-        self.persist_cache(snapshot);
-    }
-
-    /// Copies the cache for `persist_cache`; call with the cache's write lock held.
-    fn snapshot_cache(&self, cache: &PurchaseCache) -> Option<CacheSnapshot> {
-        let (Some(_), Some(user_id)) = (&self.data, cache.user_id) else { return None };
-        Some(CacheSnapshot {
-            version: self.cache_version.fetch_add(1, Ordering::AcqRel) + 1,
-            user_id,
-            stored: StoredPurchases { mod_ids: cache.ids.iter().copied().collect(), confirmed_at: cache.confirmed_at },
-        })
-    }
-
-    /// Writes a copy of the cache to the data directory (a cache: failure is logged, not fatal),
-    /// outside the cache's lock; a copy older than the one already written is dropped.
-    fn persist_cache(&self, snapshot: Option<CacheSnapshot>) {
-        let (Some(data), Some(snapshot)) = (&self.data, snapshot) else { return };
-        let mut written = lock(&self.cache_written);
-        if snapshot.version <= *written {
-            return;
-        }
-        if let Err(e) = data.save_purchases(snapshot.user_id, &snapshot.stored) {
-            self.logger.log(LogLevel::Warn, format_args!("could not save the purchased list: {e}"));
-        }
-        *written = snapshot.version;
-    }
-
-    /// Every purchased mod (all pages of `GET /me/purchased`); replaces the cache.
-    pub(crate) fn fetch_purchases(&self, ctx: &JobContext) -> Result<Purchases> {
-        let user_id = if self.data.is_some() { Some(self.identify(ctx)?.0) } else { None };
-        let (token, generation) = self.token();
-        let mut mods = Vec::new();
-        let mut offset = 0u64;
-        for _ in 0..MAX_PURCHASE_PAGES {
-            let request = ApiRequest::get("me/purchased", Auth::User)
-                .query("game_id", self.game_id)
-                .query("_offset", offset)
-                .query("_limit", PAGE_LIMIT);
-            let page = self.transport.call(&request, token.as_ref(), ModPage::decode, &|| ctx.is_cancelled())?;
-            let count = page.mods.len() as u64;
-            mods.extend(page.mods);
-            offset += count;
-            if count == 0 || offset >= page.page.result_total {
-                let ids = mods.iter().map(|m| m.id).collect();
-                self.replace_purchases(ids, generation, user_id);
-                return Ok(Purchases { mods });
-            }
-        }
-        Err(Error::malformed("the purchased list did not end after 10000 pages"))
-    }
-}
-
 pub(crate) type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
 
 /// A slot for a game callback (log sink, recovery sink) that the callback itself may replace or
@@ -349,7 +153,11 @@ impl<T> CallbackSlot<T> {
         let mut callback = match current.try_lock() {
             Ok(guard) => guard,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return items,
+            // Running further up this thread's stack: re-entry is refused, never a deadlock.
+            Err(std::sync::TryLockError::WouldBlock) if *lock(&self.running_on) == Some(std::thread::current().id()) => return items,
+            // Another thread is delivering (two blocking S2S calls finishing at once): wait for
+            // it, so these items are delivered after its own instead of being dropped.
+            Err(std::sync::TryLockError::WouldBlock) => current.lock().unwrap_or_else(|p| p.into_inner()),
         };
         // Announced before the first "still current?" check below, so a concurrent `set` either
         // makes that check fail or sees this thread running and waits for it.
@@ -379,10 +187,6 @@ pub struct Client {
     recovery_sink: CallbackSlot<RecoverySink>,
 }
 
-/// Upper bound on pages fetched by one purchases refresh: stops a server that never ends a list.
-const MAX_PURCHASE_PAGES: u64 = 10_000;
-const PAGE_LIMIT: u64 = 100;
-
 fn validate_idempotency_key(key: &str) -> Result<()> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
         return Err(Error::invalid_argument("idempotency_key", "must be 1 to 255 of [a-zA-Z0-9_-]"));
@@ -410,30 +214,7 @@ impl Client {
         let logger = Logger::new();
         let transport = Transport::new(&config, logger.clone())?;
         let data = config.data_dir.as_deref().map(DataDir::open).transpose()?;
-        // The last signed-in user's list answers ownership at once, offline, until a token says otherwise.
-        let cache = match data.as_ref().and_then(|d| d.load_session().map(|user| (d, user))) {
-            Some((d, user)) => {
-                let stored = d.load_purchases(user);
-                PurchaseCache { user_id: Some(user), ids: stored.mod_ids.into_iter().collect(), confirmed_at: stored.confirmed_at }
-            }
-            None => PurchaseCache::default(),
-        };
-        let shared = Arc::new(Shared {
-            transport,
-            game_id: config.game_id,
-            token: RwLock::new(None),
-            token_generation: AtomicU64::new(0),
-            identity: Mutex::new(None),
-            purchases: RwLock::new(cache),
-            data,
-            inflight: Mutex::new(HashMap::new()),
-            recovery_backlog: Mutex::new(Vec::new()),
-            recovery_wanted: AtomicBool::new(false),
-            recovery_lock: Mutex::new(()),
-            cache_version: AtomicU64::new(0),
-            cache_written: Mutex::new(0),
-            logger,
-        });
+        let shared = Arc::new(Shared::new(transport, config.game_id, data, config.background_retry.clone(), logger));
         let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;
         Ok(Client { runtime, log_sink: CallbackSlot::new(), recovery_sink: CallbackSlot::new() })
     }
@@ -446,14 +227,17 @@ impl Client {
         self.shared().game_id
     }
 
-    /// Sets or replaces the user's access token; `None` (or an empty token) clears it.
-    /// Requests already running keep the token they started with.
+    /// Sets or replaces the user's access token; `None` (or an empty token) clears it. Either
+    /// starts a new session: requests submitted before keep the session (token, user) they
+    /// captured, and their answers never reach this one's ownership view. `owns()` answers
+    /// "not owned" until the new player's list is known: at once when the data directory
+    /// remembers this token (it reads that user's stored list), else after `GET /me`.
     pub fn set_access_token(&self, token: Option<Secret>) {
-        self.shared().set_token(token);
+        self.shared().begin_session(token);
     }
 
     pub fn has_access_token(&self) -> bool {
-        self.shared().token().0.is_some()
+        self.shared().sessions.current().token().is_some()
     }
 
     /// Routes log records at `max_level` or more severe to `sink`, which runs inside poll/wait.
@@ -474,13 +258,14 @@ impl Client {
     fn pump_housekeeping(&self) {
         self.flush_logs();
         let shared = self.shared();
+        if shared.unresolved_count.load(Ordering::Acquire) > 0 {
+            self.start_background_retries(false);
+        }
         if shared.recovery_wanted.swap(false, Ordering::AcqRel) {
+            let session = shared.sessions.current();
             let queued = self.runtime.submit(
-                |shared: &Shared, ctx: &JobContext| match crate::checkout::recover(shared, ctx) {
-                    Ok(reports) => {
-                        lock(&shared.recovery_backlog).extend(reports);
-                        Ok(())
-                    }
+                move |shared: &Shared, ctx: &JobContext| match crate::checkout::recover(shared, &session, ctx) {
+                    Ok(()) => Ok(()),
                     Err(e) => {
                         shared.logger.log(LogLevel::Warn, format_args!("checkout recovery did not run: {e}"));
                         Err(e)
@@ -502,6 +287,24 @@ impl Client {
                 let mut backlog = lock(&shared.recovery_backlog);
                 let later = std::mem::replace(&mut *backlog, undelivered);
                 backlog.extend(later);
+            }
+        }
+    }
+
+    /// Submits a background resend for each unresolved attempt that is due (`all`: every one).
+    fn start_background_retries(&self, all: bool) {
+        for unresolved in take_due(self.shared(), all) {
+            let key = unresolved.attempt.key.clone();
+            let queued = self.runtime.submit(
+                move |shared: &Shared, ctx: &JobContext| {
+                    retry_unresolved(shared, unresolved, ctx);
+                    Ok(())
+                },
+                |_, _outcome: Result<()>| {},
+            );
+            if queued.is_err() {
+                // Shutting down: the attempt stays journaled (with a data directory) for next time.
+                self.shared().release(&key);
             }
         }
     }
@@ -553,13 +356,24 @@ impl Client {
         self.flush_logs();
     }
 
+    /// Submits `work` in the session current now: it runs with that session whatever tokens
+    /// are set before a worker picks it up.
     fn run<T, W>(&self, work: W, callback: impl Callback<T>) -> Result<RequestId>
     where
         T: Send + 'static,
-        W: FnOnce(&Shared, &JobContext) -> Result<T> + Send + 'static,
+        W: FnOnce(&Shared, &Arc<Session>, &JobContext) -> Result<T> + Send + 'static,
+    {
+        let session = self.shared().sessions.current();
+        self.run_in(session, work, callback)
+    }
+
+    fn run_in<T, W>(&self, session: Arc<Session>, work: W, callback: impl Callback<T>) -> Result<RequestId>
+    where
+        T: Send + 'static,
+        W: FnOnce(&Shared, &Arc<Session>, &JobContext) -> Result<T> + Send + 'static,
     {
         let callback: Box<dyn Callback<T>> = Box::new(callback);
-        self.runtime.submit(work, move |id, result| callback.call(id, result))
+        self.runtime.submit(move |shared: &Shared, ctx: &JobContext| work(shared, &session, ctx), move |id, result| callback.call(id, result))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -570,9 +384,9 @@ impl Client {
     pub fn authenticate(&self, auth: PlatformAuth, options: AuthOptions, callback: impl Callback<AccessToken>) -> Result<RequestId> {
         let request = auth_request(auth, options)?;
         self.run(
-            move |shared: &Shared, ctx: &JobContext| {
+            move |shared: &Shared, _: &Arc<Session>, ctx: &JobContext| {
                 let token = shared.transport.call(&request, None, AccessToken::decode, &|| ctx.is_cancelled())?;
-                shared.set_token(Some(token.token.clone()));
+                shared.begin_session(Some(token.token.clone()));
                 Ok(token)
             },
             callback,
@@ -586,7 +400,7 @@ impl Client {
     /// `GET /me/wallets`: the user's wallet for this game.
     pub fn get_wallet(&self, callback: impl Callback<Wallet>) -> Result<RequestId> {
         let request = ApiRequest::get("me/wallets", Auth::User).query("game_id", self.game_id());
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, Wallet::decode), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Wallet::decode), callback)
     }
 
     /// Converts the user's platform entitlements into virtual currency.
@@ -621,7 +435,7 @@ impl Client {
                 request = request.secret_field("receipt", receipt);
             }
         }
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, EntitlementSync::decode), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, EntitlementSync::decode), callback)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -631,7 +445,7 @@ impl Client {
     /// `GET /games/{id}`: the game's settings, including `api_access_options`.
     pub fn get_game(&self, callback: impl Callback<Game>) -> Result<RequestId> {
         let request = ApiRequest::get(format!("games/{}", self.game_id()), Auth::UserOrApiKey);
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, Game::decode), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Game::decode), callback)
     }
 
     /// `GET /games/{id}/mods` with `revenue_type`, pagination and an optional text search.
@@ -646,7 +460,7 @@ impl Client {
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
             request = request.query("_q", search);
         }
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, ModPage::decode), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, ModPage::decode), callback)
     }
 
     /// `GET /games/{id}/mods/{mod_id}`.
@@ -655,7 +469,7 @@ impl Client {
             return Err(Error::invalid_argument("mod_id", "must not be 0"));
         }
         let request = ApiRequest::get(format!("games/{}/mods/{mod_id}", self.game_id()), Auth::UserOrApiKey);
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, Mod::decode), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Mod::decode), callback)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -688,61 +502,65 @@ impl Client {
             None => uuid::Uuid::new_v4().to_string(),
         };
         let shared = self.runtime.shared();
-        let slot = (shared.generation(), mod_id);
+        let session = shared.sessions.current();
+        let slot = (session.epoch, mod_id);
         let mut inflight = lock(&shared.inflight);
         if let Some(leader) = inflight.get(&slot).cloned() {
             drop(inflight);
-            return self.run(move |_: &Shared, ctx: &JobContext| leader.join(ctx), callback);
+            return self.run_in(session, move |_: &Shared, _: &Arc<Session>, ctx: &JobContext| leader.join(ctx), callback);
         }
-        let leader = Inflight::new(key.clone());
+        let leader = Inflight::new();
         inflight.insert(slot, Arc::clone(&leader));
         drop(inflight);
+        // Dropped with the job if it never runs (cancelled while queued, shut down): clears the slot.
         let guard = InflightGuard { slot, inflight: leader, shared: Arc::downgrade(shared) };
         let created_at = now_unix();
-        let submitted = self.run(
-            move |shared: &Shared, ctx: &JobContext| {
-                let outcome = run_checkout(shared, ctx, mod_id, display_amount, &key, created_at);
+        self.run_in(
+            session,
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                let outcome = run_checkout(shared, session, ctx, mod_id, display_amount, &key, created_at);
                 guard.finish(&outcome);
                 outcome
             },
             callback,
-        );
-        if submitted.is_err() {
-            // Never queued: the guard was dropped with the job and cleared the slot.
-        }
-        submitted
+        )
     }
 
     /// Fetches every page of `GET /me/purchased` and replaces the ownership cache with it (and,
     /// with a data directory, the user's list on disk).
     pub fn refresh_purchases(&self, callback: impl Callback<Purchases>) -> Result<RequestId> {
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.fetch_purchases(ctx), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.fetch_purchases(session, ctx), callback)
     }
 
-    /// Asks for journal recovery at the next poll (it also starts by itself whenever a token is
-    /// set): call it when the network comes back after checkouts failed without a definitive answer.
+    /// Resends now every attempt waiting for its background retry, and asks for journal recovery
+    /// at the next poll (it also starts by itself whenever a token is set): call it when the
+    /// network comes back after checkouts failed without a definitive answer.
     pub fn resume_checkouts(&self) {
+        self.start_background_retries(true);
         if self.shared().data.is_some() {
             self.shared().recovery_wanted.store(true, Ordering::Release);
         }
     }
 
-    /// Whether the user owns `mod_id`, from the cache (refreshed by [`Client::refresh_purchases`]
-    /// and successful checkouts). Never touches the network.
+    /// Whether the current session's player owns `mod_id`, from the cache (refreshed by
+    /// [`Client::refresh_purchases`] and successful checkouts). Never touches the network, never
+    /// answers from another player's list: false until the current player's list is known.
     pub fn owns(&self, mod_id: u64) -> bool {
-        self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).ids.contains(&mod_id)
+        let shared = self.shared();
+        shared.ownership.owns(shared.sessions.current_epoch(), mod_id)
     }
 
-    /// The cached purchased mod ids, sorted.
+    /// The current player's cached purchased mod ids, sorted.
     pub fn owned_mod_ids(&self) -> Vec<u64> {
-        let mut ids: Vec<u64> = self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).ids.iter().copied().collect();
-        ids.sort_unstable();
-        ids
+        let shared = self.shared();
+        shared.ownership.owned_ids(shared.sessions.current_epoch())
     }
 
-    /// How long ago the server last confirmed the purchased list; `None` if never this session.
+    /// How long ago the server last confirmed the current player's purchased list; `None` if
+    /// never (or not yet known for this session).
     pub fn purchases_age(&self) -> Option<Duration> {
-        let confirmed = self.shared().purchases.read().unwrap_or_else(|p| p.into_inner()).confirmed_at?;
+        let shared = self.shared();
+        let confirmed = shared.ownership.confirmed_at(shared.sessions.current_epoch())?;
         Some(Duration::from_secs(now_unix().saturating_sub(confirmed).max(0) as u64))
     }
 
@@ -753,7 +571,7 @@ impl Client {
     /// `POST /me/s2s/oauth/token`: a user delegation token to hand to the studio's purchase server.
     pub fn request_delegation_token(&self, callback: impl Callback<DelegationToken>) -> Result<RequestId> {
         let request = ApiRequest::post("me/s2s/oauth/token", Auth::User);
-        self.run(move |shared: &Shared, ctx: &JobContext| shared.call(&request, ctx, DelegationToken::decode), callback)
+        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, DelegationToken::decode), callback)
     }
 }
 
@@ -861,6 +679,37 @@ mod tests {
         assert!(replacer.join().unwrap(), "set returned while the old callback was still running");
         assert!(pump.join().unwrap().is_empty());
         assert!(!slot.is_set());
+    }
+
+    #[test]
+    fn two_threads_delivering_at_once_both_deliver_everything() {
+        // Before: the second thread found the callback busy and its items were dropped.
+        type Sink = Box<dyn FnMut(u32) + Send>;
+        let slot: Arc<CallbackSlot<Sink>> = Arc::new(CallbackSlot::new());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = Arc::clone(&seen);
+        slot.set(Some(Box::new(move |n| {
+            std::thread::yield_now();
+            s.lock().unwrap().push(n);
+        })));
+        let threads: Vec<_> = (0..8u32)
+            .map(|t| {
+                let slot = Arc::clone(&slot);
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        assert!(slot.deliver(vec![t * 1000 + i], |cb, n| cb(n)).is_empty());
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut got = seen.lock().unwrap().clone();
+        got.sort_unstable();
+        let mut want: Vec<u32> = (0..8).flat_map(|t| (0..50).map(move |i| t * 1000 + i)).collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
     }
 
     #[test]

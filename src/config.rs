@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::checkout::BackgroundRetry;
 use crate::error::{Error, Result, Secret};
 use crate::transport::RetryPolicy;
 
@@ -44,6 +45,7 @@ pub struct Config {
     /// Extra trust anchors (PEM), added to the bundled web roots.
     pub(crate) root_certificates_pem: Vec<String>,
     pub(crate) data_dir: Option<std::path::PathBuf>,
+    pub(crate) background_retry: BackgroundRetry,
 }
 
 /// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
@@ -67,6 +69,7 @@ impl Config {
             retry: RetryPolicy::default(),
             root_certificates_pem: Vec::new(),
             data_dir: None,
+            background_retry: BackgroundRetry::default(),
         }
     }
 
@@ -141,6 +144,13 @@ impl Config {
         self
     }
 
+    /// How a checkout left without an answer (connection lost, 5xx, rate limited) is resent in
+    /// the background, with its key, while the client lives (see [`BackgroundRetry`]).
+    pub fn background_retry(mut self, retry: BackgroundRetry) -> Config {
+        self.background_retry = retry;
+        self
+    }
+
     /// A directory the game owns where the library keeps its checkout journal and the purchased
     /// list per user (never a token). Without it, checkout works but cannot survive a crash and
     /// ownership is known only after a refresh.
@@ -188,6 +198,10 @@ impl Config {
         if self.retry.max_attempts == 0 || self.retry.max_attempts > 20 {
             return Err(Error::invalid_argument("max_attempts", "must be between 1 and 20"));
         }
+        if self.retry.max_delay < self.retry.base_delay {
+            return Err(Error::invalid_argument("max_delay", "must not be shorter than base_delay"));
+        }
+        self.background_retry.validate()?;
         if self.max_response_bytes < 1024 {
             return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));
         }
@@ -197,6 +211,14 @@ impl Config {
         let base = self.base_url_string();
         let url = url::Url::parse(&base).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
         crate::transport::check_scheme(&url, self.allow_insecure_http)?;
+        // Paths are appended to the base: a query or fragment would end up in the middle of every
+        // URL, and user:pass@ would send a Basic Authorization beside the Bearer one.
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::invalid_argument("base_url", "must not have a query (?...) or a fragment (#...)"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid_argument("base_url", "must not carry a user name or password (user:pass@)"));
+        }
         Ok(url)
     }
 }
@@ -239,6 +261,25 @@ mod tests {
             assert_eq!(e.code(), ResultCode::InvalidArgument, "{bad:?}");
             assert!(e.message().contains("root_certificate"), "{}", e.message());
         }
+    }
+
+    #[test]
+    fn base_urls_with_a_query_fragment_or_credentials_are_refused() {
+        for bad in ["https://h/v1?x=1", "https://h/v1#frag", "https://h/v1?", "https://alice:hunter2@h/v1", "https://alice@h/v1", "https://:hunter2@h/v1"] {
+            let e = Config::new(1, "abc").base_url(bad).validate().unwrap_err();
+            assert_eq!(e.code(), crate::error::ResultCode::InvalidArgument, "{bad}");
+            assert!(e.message().contains("base_url"), "{bad}: {}", e.message());
+            assert!(!e.message().contains("hunter2") && !e.message().contains("alice"), "the message never repeats the credentials");
+        }
+        assert!(Config::new(1, "abc").base_url("https://h:8443/api/v1/").validate().is_ok());
+    }
+
+    #[test]
+    fn retry_settings_are_checked_once_here() {
+        let p = RetryPolicy { base_delay: Duration::from_secs(2), max_delay: Duration::from_secs(1), ..RetryPolicy::default() };
+        assert!(Config::new(1, "abc").retry_policy(p).validate().unwrap_err().message().contains("max_delay"));
+        let b = BackgroundRetry { first_delay: Duration::ZERO, ..BackgroundRetry::default() };
+        assert!(Config::new(1, "abc").background_retry(b).validate().unwrap_err().message().contains("background_retry"));
     }
 
     #[test]

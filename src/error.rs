@@ -42,6 +42,9 @@ pub enum ResultCode {
     ResponseTooLarge = 22,
     /// mod.io rate-limited the request (HTTP 429); see the error's `retry_after_secs`.
     RateLimited = 23,
+    /// The server answered success, but not to what was asked: a checkout receipt for another
+    /// mod, or in a state that is not paid. Nothing was recorded as owned.
+    UnexpectedAnswer = 24,
     /// The request was cancelled by the caller.
     Cancelled = 30,
     /// The client is shutting down (freed); the request did not complete.
@@ -81,6 +84,7 @@ impl ResultCode {
         ResultCode::MalformedResponse,
         ResultCode::ResponseTooLarge,
         ResultCode::RateLimited,
+        ResultCode::UnexpectedAnswer,
         ResultCode::Cancelled,
         ResultCode::ShutDown,
         ResultCode::Reentrant,
@@ -116,6 +120,7 @@ impl ResultCode {
             ResultCode::MalformedResponse => "the server's answer could not be read\0",
             ResultCode::ResponseTooLarge => "the server's answer was too large\0",
             ResultCode::RateLimited => "too many requests: rate limited by mod.io\0",
+            ResultCode::UnexpectedAnswer => "the server's answer did not match the request\0",
             ResultCode::Cancelled => "the request was cancelled\0",
             ResultCode::ShutDown => "the client was shut down\0",
             ResultCode::Reentrant => "poll or wait called from inside a callback or from two threads at once\0",
@@ -152,6 +157,7 @@ impl ResultCode {
             ResultCode::MalformedResponse => "MODIO_MARKET_RESULT_MALFORMED_RESPONSE\0",
             ResultCode::ResponseTooLarge => "MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE\0",
             ResultCode::RateLimited => "MODIO_MARKET_RESULT_RATE_LIMITED\0",
+            ResultCode::UnexpectedAnswer => "MODIO_MARKET_RESULT_UNEXPECTED_ANSWER\0",
             ResultCode::Cancelled => "MODIO_MARKET_RESULT_CANCELLED\0",
             ResultCode::ShutDown => "MODIO_MARKET_RESULT_SHUT_DOWN\0",
             ResultCode::Reentrant => "MODIO_MARKET_RESULT_REENTRANT\0",
@@ -387,9 +393,17 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A secret value (access token, ticket, receipt, client secret): usable, never printed.
+/// A secret value (access token, ticket, receipt, client secret): usable, never printed, and
+/// overwritten with zeros when dropped (replaced, cleared, or its owner freed), so it does not
+/// linger in freed memory or a core dump.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {

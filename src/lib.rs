@@ -14,13 +14,16 @@ pub mod ffi;
 pub mod fuzzing;
 mod log;
 mod models;
+mod ownership;
 mod persist;
 mod ratelimit;
 mod runtime;
 mod s2s;
+mod session;
+mod shared;
 mod transport;
 
-pub use checkout::{RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS};
+pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS, MAX_FUTURE_SKEW_SECS};
 pub use client::{AuthOptions, Callback, Client, EntitlementSource, PlatformAuth, Purchases, WithId};
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, Result, ResultCode, Secret};
@@ -35,7 +38,7 @@ pub use s2s::{
     S2sTransaction, ServiceTokenInfo, TransactionMeta, DEFAULT_RENEW_BEFORE, DEFAULT_S2S_SCOPES, ERROR_REF_OAUTH_CLIENT_INVALID,
     ERROR_REF_TOKEN_MISSING_SCOPE_WRITE, IDEMPOTENCY_KEY_LIFETIME,
 };
-pub use transport::RetryPolicy;
+pub use transport::{RetryPolicy, MAX_RETRY_AFTER_SECS};
 
 /// The library's version (`CARGO_PKG_VERSION`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -31,7 +31,9 @@ impl RateLimitGate {
             return;
         }
         let Some(secs) = error.retry_after_secs() else { return };
-        let until = Instant::now() + Duration::from_secs(secs);
+        // Checked: a huge wait must not overflow the clock (it panicked here before the cap).
+        let wait = Duration::from_secs(secs.min(crate::transport::MAX_RETRY_AFTER_SECS));
+        let Some(until) = Instant::now().checked_add(wait) else { return };
         if error.error_ref() == error_ref::RATE_LIMITED_ENDPOINT {
             let mut map = lock(&self.endpoint_until);
             map.retain(|_, t| *t > Instant::now());
@@ -74,6 +76,14 @@ mod tests {
         let e = RateLimitGate::held_back("games/1/mods", g.remaining("games/1/mods").unwrap());
         assert_eq!(e.code(), ResultCode::RateLimited);
         assert_eq!(e.retry_after_secs(), Some(10));
+    }
+
+    #[test]
+    fn an_absurd_wait_is_capped_instead_of_overflowing() {
+        let g = RateLimitGate::default();
+        g.note("x", &limited(error_ref::RATE_LIMITED, u64::MAX));
+        let left = g.remaining("x").unwrap();
+        assert!(left <= Duration::from_secs(crate::transport::MAX_RETRY_AFTER_SECS), "{left:?}");
     }
 
     #[test]

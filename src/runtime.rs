@@ -16,8 +16,17 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::error::{Error, Result, ResultCode};
 
-/// Identifies one request; never 0.
+/// Identifies one request; never 0. Each client numbers its requests from its own random
+/// starting point, so an id from another client (or a freed one) names nothing here and is
+/// answered `RequestNotFound` instead of cancelling an unrelated request.
 pub type RequestId = u64;
+
+/// Request ids stay below 2^53 (exact in a double, positive in an int64 Blueprint pin); each
+/// client starts at a random point in [2^32, 2^52).
+fn random_id_base() -> u64 {
+    let random = uuid::Uuid::new_v4().as_u128() as u64;
+    (1u64 << 32) + random % ((1u64 << 52) - (1u64 << 32))
+}
 
 type Outcome = Result<Box<dyn Any + Send>>;
 type Work<S> = Box<dyn FnOnce(&S, &JobContext) -> Outcome + Send>;
@@ -113,7 +122,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             completion_tx,
             completion_rx,
             pending: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(1),
+            next_id: AtomicU64::new(random_id_base()),
             workers: Mutex::new(workers),
             exited_rx,
             pumping: Mutex::new(None),
@@ -368,6 +377,17 @@ mod tests {
         got.sort();
         assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
         assert_eq!(rt.poll(|| {}).unwrap(), 0);
+    }
+
+    #[test]
+    fn request_ids_of_two_clients_do_not_meet() {
+        let (a, b) = (runtime(1), runtime(1));
+        let ia = a.submit(|_, _| Ok(()), |_, _: Result<()>| {}).unwrap();
+        let ib = b.submit(|_, _| Ok(()), |_, _: Result<()>| {}).unwrap();
+        assert!(((1 << 32)..(1 << 53)).contains(&ia), "{ia}");
+        assert_ne!(ia, ib);
+        // Two random starting points 2^52 apart at most: they meet with odds of about 2^-52.
+        assert_eq!(b.cancel(ia).unwrap_err().code(), ResultCode::RequestNotFound);
     }
 
     #[test]

@@ -161,16 +161,20 @@ fn jitter() -> u64 {
     h.finish()
 }
 
+/// The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
+/// server, `18446744073709551615`) is taken as this, so the client never stops sending for good.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
 /// What mod.io's `retry-after` asks for; 0 means a rolling limit, for which the reference says
-/// to wait 60 seconds.
+/// to wait 60 seconds. Capped at [`MAX_RETRY_AFTER_SECS`].
 fn rate_limit_wait(retry_after: Option<u64>) -> u64 {
     match retry_after {
         Some(0) | None => 60,
-        Some(s) => s,
+        Some(s) => s.min(MAX_RETRY_AFTER_SECS),
     }
 }
 
-fn is_retryable(e: &Error) -> bool {
+pub(crate) fn is_retryable(e: &Error) -> bool {
     match e.code() {
         ResultCode::Connect | ResultCode::Timeout | ResultCode::Transport | ResultCode::Dns => true,
         ResultCode::RateLimited => true,
@@ -379,7 +383,9 @@ impl Transport {
         }
         let mut builder = self.http.request(request.method.clone(), url);
         if let Some(token) = bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            // Zeroed after use like the token itself; the HTTP stack's own copies are outside our reach.
+            let header = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+            let mut value = HeaderValue::from_str(&header)
                 .map_err(|_| Error::invalid_argument("access_token", "contains characters not allowed in a header"))?;
             value.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, value);
@@ -424,7 +430,8 @@ impl Transport {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+            // Digits beyond u64 are as good as "very long": the cap applies below.
+            .and_then(|v| v.trim().parse::<u64>().ok().or_else(|| v.trim().bytes().all(|b| b.is_ascii_digit()).then_some(u64::MAX)));
         if let Some(len) = response.content_length() {
             if len > self.max_response_bytes as u64 {
                 return Err(self.too_large());
@@ -606,6 +613,8 @@ mod tests {
         assert_eq!(rate_limit_wait(Some(0)), 60);
         assert_eq!(rate_limit_wait(None), 60);
         assert_eq!(rate_limit_wait(Some(7)), 7);
+        assert_eq!(rate_limit_wait(Some(u64::MAX)), MAX_RETRY_AFTER_SECS);
+        assert_eq!(rate_limit_wait(Some(99_999_999_999)), MAX_RETRY_AFTER_SECS);
     }
 
     #[test]

@@ -450,9 +450,18 @@ fn ownership_answers_offline_right_after_a_restart() {
     // A new process, no network at all.
     let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let offline = Client::new(Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{dead}/v1")).data_dir(&dir)).unwrap();
-    assert!(offline.owns(demo::MOD_CASTLE_SIEGE), "answered at once from disk");
+    assert!(!offline.owns(demo::MOD_CASTLE_SIEGE), "no session yet: nobody's list answers");
+    // The game restores the player's token: the data directory recognises it (by fingerprint).
+    offline.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
+    assert!(offline.owns(demo::MOD_CASTLE_SIEGE), "answered at once from disk, offline");
     assert!(!offline.owns(demo::MOD_HD_PACK));
     assert!(offline.purchases_age().unwrap() < Duration::from_secs(60));
+    // A token it has never seen could be anyone's: nothing is owned until mod.io says who it is.
+    offline.set_access_token(Some(Secret::new(demo::ALICE_ACCESS_TOKEN)));
+    assert!(!offline.owns(demo::MOD_CASTLE_SIEGE), "never the previous player's list");
+    assert_eq!(offline.purchases_age(), None);
+    offline.set_access_token(None);
+    assert!(!offline.owns(demo::MOD_CASTLE_SIEGE), "signed out: nothing is owned");
 
     // A refund on the server: the next refresh (online) replaces the stored list.
     server.state().lock().unwrap().users.get_mut(&demo::BOB_ID).unwrap().purchases.clear();
@@ -461,6 +470,8 @@ fn ownership_answers_offline_right_after_a_restart() {
     run(&c, |cb| c.refresh_purchases(cb)).unwrap();
     assert!(!c.owns(demo::MOD_CASTLE_SIEGE));
     let again = Client::new(Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{dead}/v1")).data_dir(&dir)).unwrap();
+    again.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
+    assert!(again.purchases_age().is_some(), "bob's list is known offline");
     assert!(!again.owns(demo::MOD_CASTLE_SIEGE), "the refund reached the disk too");
 }
 

@@ -445,3 +445,35 @@ fn secrets_never_reach_logs() {
         }
     }
 }
+
+#[test]
+fn concurrent_blocking_calls_lose_no_log_record() {
+    let server = FakeServer::start();
+    let client = Arc::new(s2s(&server));
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink_lines = Arc::clone(&lines);
+    client.set_logger(
+        Some(modio_market::LogLevel::Debug),
+        Some(Box::new(move |_level, message: &str| {
+            std::thread::sleep(Duration::from_millis(1)); // a sink that takes a moment (a file)
+            sink_lines.lock().unwrap().push(message.to_owned());
+        })),
+    );
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let client = Arc::clone(&client);
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    client.refresh_service_token().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let sent = server.requests().iter().filter(|r| r.path == "/v1/oauth/token").count();
+    let logged = lines.lock().unwrap().iter().filter(|l| l.contains("/oauth/token ->")).count();
+    assert_eq!(sent, 30);
+    assert_eq!(logged, sent, "every request's log line reached the sink");
+}

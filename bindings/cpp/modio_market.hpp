@@ -102,6 +102,7 @@ enum class Code : std::uint32_t {
     MalformedResponse = MODIO_MARKET_RESULT_MALFORMED_RESPONSE,
     ResponseTooLarge = MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE,
     RateLimited = MODIO_MARKET_RESULT_RATE_LIMITED,
+    UnexpectedAnswer = MODIO_MARKET_RESULT_UNEXPECTED_ANSWER,
     Cancelled = MODIO_MARKET_RESULT_CANCELLED,
     ShutDown = MODIO_MARKET_RESULT_SHUT_DOWN,
     Reentrant = MODIO_MARKET_RESULT_REENTRANT,
@@ -1052,11 +1053,21 @@ public:
         return detail::to_result(modio_market_config_set_retry_policy(handle_.get(), max_attempts, detail::clamp_ms(base_delay),
                                                                   detail::clamp_ms(max_delay), detail::clamp_ms(deadline)));
     }
+    /// Background resends of a checkout left without an answer (lost connection, 5xx, 429), with
+    /// its key and the session it was made in: first after `first_delay`, doubling up to
+    /// `max_delay`, `max_attempts` in all (0 = none). Outcomes reach Client::set_recovery_callback.
+    /// Defaults: 2000 ms, 60000 ms, 8.
+    Result<void> set_background_retry(std::chrono::milliseconds first_delay, std::chrono::milliseconds max_delay,
+                                      std::uint32_t max_attempts) {
+        return detail::to_result(modio_market_config_set_background_retry(handle_.get(), detail::clamp_ms(first_delay),
+                                                                      detail::clamp_ms(max_delay), max_attempts));
+    }
 
-    /// A directory the game owns (created if missing) for the checkout journal and each user's
-    /// purchased list (never a secret). With it, a checkout cut off by a crash or a lost
-    /// connection is resumed with its idempotency key (see Client::set_recovery_callback), and
-    /// owns() answers offline right after start.
+    /// A directory the game owns (created if missing) for the checkout journal, each user's
+    /// purchased list and salted fingerprints of recent tokens (never a secret). With it, a
+    /// checkout cut off by a crash or a lost connection is resumed with its idempotency key (see
+    /// Client::set_recovery_callback), and owns() answers offline as soon as a token the
+    /// directory has seen before is set.
     Result<void> set_data_dir(std::string_view path) {
         detail::CStr p(path, "path");
         if (!p.valid()) return p.error();

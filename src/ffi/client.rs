@@ -140,9 +140,14 @@ pub unsafe extern "C" fn modio_market_client_free(client: *mut modio_market_clie
     ffi_boundary!({ free_pumped(client) })
 }
 
-/// Sets or replaces the user's access token (copied). NULL or "" clears it. Requests already
-/// running keep the token they started with; the ownership cache is emptied (it belongs to the
-/// previous user). Any thread.
+/// Sets or replaces the user's access token (copied; the previous one is zeroed once no request
+/// uses it). NULL or "" clears it. Either starts a new session: every request submitted before
+/// keeps the session (token, user) it captured, with or without a worker picking it up yet, and
+/// its answer never reaches the new session's ownership cache. `modio_market_client_owns` then
+/// answers false until the new player's list is known: at once when the data directory has seen
+/// this token before (its user's stored list is read here), else after mod.io says whose token it
+/// is (`GET /me`, done by the next request that needs the user). With a data directory, the next
+/// poll starts checkout recovery for this player. Any thread.
 ///
 /// # Safety
 /// `client` must be live; `access_token` NULL or a NUL-terminated string.
@@ -156,7 +161,9 @@ pub unsafe extern "C" fn modio_market_client_set_access_token(client: *mut modio
     })
 }
 
-/// Clears the user's access token (sign out). Any thread.
+/// Clears the user's access token (sign out): a new session without a user, in which
+/// `modio_market_client_owns` answers false. Requests already submitted finish with the session
+/// they captured. Any thread.
 ///
 /// # Safety
 /// `client` must be live.
@@ -643,8 +650,15 @@ pub enum modio_market_revenue_type {
 /// price the player saw (mod.io refuses a mismatch: 900035). `idempotency_key` (optional,
 /// `[a-zA-Z0-9_-]`, copied) makes a retry safe; NULL generates a UUID, returned in the receipt.
 /// `callback` runs in poll with the transaction, the new balance and the mod, or the error
-/// (900049 insufficient funds, 900034 already owned, 900035 price mismatch). On success the mod
-/// is owned at once (`modio_market_client_owns`). Needs an access token. Any thread.
+/// (900049 insufficient funds, 900034 already owned, 900035 price mismatch). The checkout runs in
+/// the session current when this is called: that token pays and that player owns, even when the
+/// token changes before it is sent. A key already used for another mod, price or player is
+/// refused with `INVALID_ARGUMENT` before anything is sent. The receipt is checked: one that names
+/// another mod or a state other than paid/cleared is `UNEXPECTED_ANSWER` and unlocks nothing. On
+/// success the mod is owned at once (`modio_market_client_owns`); on 900034 the purchased list is
+/// refreshed and the mod is owned too. Left without an answer by a transient failure, the attempt
+/// is resent in the background (`modio_market_config_set_background_retry`) and its outcome
+/// reaches the recovery callback. Needs an access token. Any thread.
 ///
 /// # Safety
 /// `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
@@ -684,8 +698,9 @@ pub unsafe extern "C" fn modio_market_client_refresh_purchases(
     })
 }
 
-/// Whether the user owns `mod_id`, answered at once from the cache filled by
-/// `modio_market_client_refresh_purchases` and successful checkouts (never the network). Any thread.
+/// Whether the current session's player owns `mod_id`, answered at once from the cache filled by
+/// `modio_market_client_refresh_purchases` and successful checkouts (never the network, never
+/// another player's list: false until the current player's list is known). Any thread.
 ///
 /// # Safety
 /// `client` live; `owns_out` valid for a write.
@@ -732,13 +747,17 @@ pub unsafe extern "C" fn modio_market_client_request_delegation_token(
     })
 }
 
-/// Registers the callback that reports how checkouts journaled in the data directory ended after
-/// a crash or a lost connection. Recovery starts by itself whenever an access token is set (or
-/// after `modio_market_client_resume_checkouts`): attempts younger than 24 hours are resent with
-/// their idempotency key (COMPLETED / FAILED / STILL_PENDING); older ones are settled against the
-/// purchased list (OWNED / ABANDONED); unreadable journal files are moved aside and reported
-/// (CORRUPT_JOURNAL). Reports run inside poll/wait on the polling thread; reports that arrive
-/// before a callback is registered wait for one. NULL unregisters. Any thread.
+/// Registers the callback that reports how checkouts left without a definitive answer ended:
+/// resent in the background while the client lives (`modio_market_config_set_background_retry`),
+/// or journaled in the data directory and recovered after a crash or restart. Recovery starts by
+/// itself whenever an access token is set (or after `modio_market_client_resume_checkouts`), for
+/// that player only: attempts made within the last 24 hours are resent with their idempotency key
+/// and the player's token (COMPLETED / FAILED / OWNED for 900034 / STILL_PENDING, then resent in
+/// the background); any other (older, dated in the future, of an unknown format) is never resent
+/// but settled against the purchased list (OWNED / ABANDONED); unreadable, oversized or symlinked
+/// journal files are moved aside and reported (CORRUPT_JOURNAL). Each report names the player
+/// (`user_id`) whose attempt it was. Reports run inside poll/wait on the polling thread; reports
+/// that arrive before a callback is registered wait for one. NULL unregisters. Any thread.
 ///
 /// # Safety
 /// `client` live; `callback` and `user_data` valid until replaced or the client is freed.
@@ -764,9 +783,10 @@ pub unsafe extern "C" fn modio_market_client_set_recovery_callback(
     })
 }
 
-/// Starts checkout recovery at the next poll (it also starts whenever a token is set): call it
-/// when the network is back after checkouts ended without a definitive answer. Needs a data
-/// directory (else it does nothing). Any thread.
+/// Resends at once every checkout waiting for its background resend, and (with a data directory)
+/// starts journal recovery for the current player at the next poll (it also starts whenever a
+/// token is set): call it when the network is back after checkouts ended without a definitive
+/// answer. Outcomes reach the recovery callback. Any thread.
 ///
 /// # Safety
 /// `client` live.

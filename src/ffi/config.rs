@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::config::{Config, Environment, PLATFORMS, PORTALS};
 use crate::error::{Error, ResultCode};
+use crate::checkout::BackgroundRetry;
 use crate::transport::RetryPolicy;
 
 use super::{arg_opt_str, arg_out, arg_str};
@@ -271,12 +272,46 @@ pub unsafe extern "C" fn modio_market_config_set_retry_policy(
     })
 }
 
-/// A directory the game owns (created if missing) where the library keeps its checkout journal
-/// and each user's purchased list (never a token, ticket or receipt). With it, a checkout
-/// interrupted by a crash or a lost connection is resumed with its idempotency key the next time
-/// that user's token is set (see `modio_market_client_set_recovery_callback`), and
-/// `modio_market_client_owns` answers right after start, offline, from the last signed-in user's
-/// list. Without it, checkout still works but cannot survive a crash. Copied.
+/// How a checkout left without an answer by a transient failure (connection lost, timeout, 5xx,
+/// 429, an answer cut short) is resent in the background, with its idempotency key and the
+/// session (token, user) it was made in, while the client lives: the first resend after
+/// `first_delay_ms`, each wait doubling up to `max_delay_ms`, `max_attempts` resends in all
+/// (0 = none; at most 100). How it ends reaches the recovery callback
+/// (`modio_market_client_set_recovery_callback`) inside poll/wait: COMPLETED, OWNED, FAILED, or
+/// STILL_PENDING after the last resend (then, with a data directory, the next recovery tries
+/// again). `modio_market_client_resume_checkouts` resends the waiting ones at once. Defaults:
+/// 2000 ms, 60000 ms, 8. Any thread; `INVALID_ARGUMENT` for `first_delay_ms` 0,
+/// `max_delay_ms < first_delay_ms` or more than 100 attempts.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_set_background_retry(
+    config: *mut modio_market_config,
+    first_delay_ms: u32,
+    max_delay_ms: u32,
+    max_attempts: u32,
+) -> ResultCode {
+    ffi_result!({
+        let config = config_mut(config)?;
+        let retry = BackgroundRetry {
+            first_delay: Duration::from_millis(u64::from(first_delay_ms)),
+            max_delay: Duration::from_millis(u64::from(max_delay_ms)),
+            max_attempts,
+        };
+        retry.validate()?;
+        config.background_retry = retry;
+        Ok(())
+    })
+}
+
+/// A directory the game owns (created if missing) where the library keeps its checkout journal,
+/// each user's purchased list and salted fingerprints of recent tokens (never a token, ticket or
+/// receipt). With it, a checkout interrupted by a crash or a lost connection is resumed with its
+/// idempotency key the next time that user's token is set (see
+/// `modio_market_client_set_recovery_callback`), and when the game sets a token the directory
+/// has seen before, `modio_market_client_owns` answers at once, offline, from that user's list.
+/// Without it, checkout still works but cannot survive a crash. Copied.
 ///
 /// # Safety
 /// `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.

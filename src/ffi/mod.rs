@@ -35,6 +35,8 @@ mod macros {
     macro_rules! ffi_result {
         ($body:block) => {
             ffi_boundary!({
+                // A closure on purpose: `?` and `return` in the body leave the body, not the export.
+                #[allow(clippy::redundant_closure_call)]
                 let outcome: ::std::result::Result<(), $crate::error::Error> = (|| $body)();
                 $crate::ffi::finish(outcome)
             })

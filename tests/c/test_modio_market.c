@@ -3235,11 +3235,17 @@ static void test_recovery(void)
     }
     free_client(c);
 
-    /* The next start answers owns() offline, from the last signed-in user's list. */
+    /* The next start: nothing is owned before a token; alice's token (seen before by this data
+       directory) answers at once from her stored list; a token never seen answers nothing. */
     c = new_client_in(dir);
     if (c != NULL) {
+        CHECK(!owns(c, 1001), "a new client with the data dir, before any token: owns nothing");
+        CHECK_RC(modio_market_client_set_access_token(c, g_alice_token), MODIO_MARKET_RESULT_OK, "set_access_token(alice) again");
         CHECK(owns(c, 1001) && owns(c, 1003) && owns(c, 1004) && !owns(c, 1002),
-              "a new client with the data dir, before any token: owns 1001, 1003, 1004, not 1002");
+              "alice's token, known to the data dir: owns 1001, 1003, 1004, not 1002 at once");
+        CHECK_RC(modio_market_client_set_access_token(c, "a-token-this-directory-never-saw"), MODIO_MARKET_RESULT_OK,
+                 "set_access_token(unknown)");
+        CHECK(!owns(c, 1001), "a token the data dir never saw: not alice's list");
         free_client(c);
     }
 
@@ -3372,6 +3378,84 @@ static bool s2s_started(modio_market_s2s_client *s, modio_market_result rc, cons
     bool ok = rc == MODIO_MARKET_RESULT_OK && o->calls == 1 && o->request_id == *id && o->inside_pump && o->exactly_one;
     CHECK(ok, "%s: callback ran once, inside wait (wait -> %s, calls %d)", what, modio_market_result_name(rc), o->calls);
     return ok;
+}
+
+/* A lost checkout answer is resolved by the background resend, reported through the recovery
+ * callback without the game calling resume_checkouts; and the setter's arguments are checked. */
+static void test_background_retry(void)
+{
+    section("background retry: a lost answer is resolved without resume_checkouts");
+    modio_market_config *config = NULL;
+    CHECK_RC(modio_market_config_new(GAME_ID, API_KEY, &config), MODIO_MARKET_RESULT_OK, "config_new");
+    if (config == NULL) {
+        return;
+    }
+    CHECK_RC(modio_market_config_set_background_retry(NULL, 20, 100, 5), MODIO_MARKET_RESULT_NULL_POINTER,
+             "set_background_retry(NULL config)");
+    CHECK_RC(modio_market_config_set_background_retry(config, 0, 100, 5), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "set_background_retry(first delay 0)");
+    CHECK_RC(modio_market_config_set_background_retry(config, 200, 100, 5), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "set_background_retry(max delay below the first)");
+    CHECK_RC(modio_market_config_set_background_retry(config, 20, 100, 101), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "set_background_retry(101 attempts)");
+    CHECK_RC(modio_market_config_set_background_retry(config, 20, 100, 0), MODIO_MARKET_RESULT_OK,
+             "set_background_retry(0 attempts: none)");
+    CHECK_RC(modio_market_config_set_background_retry(config, 20, 100, 5), MODIO_MARKET_RESULT_OK,
+             "set_background_retry(20 ms doubling to 100 ms, 5 resends)");
+    CHECK_RC(modio_market_config_set_base_url(config, g_base_url), MODIO_MARKET_RESULT_OK, "set_base_url");
+    CHECK_RC(modio_market_config_set_retry_policy(config, 1, 0, 0, 10000), MODIO_MARKET_RESULT_OK, "set_retry_policy(never)");
+    modio_market_client *c = NULL;
+    CHECK_RC(modio_market_client_new(config, &c), MODIO_MARKET_RESULT_OK, "client_new");
+    modio_market_config_free(config);
+    if (c == NULL) {
+        return;
+    }
+    /* A new player with 500 Gold. */
+    int status = 0;
+    char *user = control("POST", "/users", "{\"username\":\"dora\",\"balance\":500}", &status);
+    char token[256] = "";
+    int64_t dora = 0;
+    const char *t = user ? strstr(user, "\"access_token\":\"") : NULL;
+    if (t != NULL) {
+        t += strlen("\"access_token\":\"");
+        size_t n = strcspn(t, "\"");
+        if (n < sizeof token) {
+            memcpy(token, t, n);
+            token[n] = '\0';
+        }
+    }
+    CHECK(status == 200 && token[0] != '\0' && json_int(user, "id", &dora), "the fake made player dora (status %d)", status);
+    free(user);
+    struct recovery_capture cap;
+    memset(&cap, 0, sizeof cap);
+    cap.thread = pthread_self();
+    CHECK_RC(modio_market_client_set_recovery_callback(c, on_recovery, &cap), MODIO_MARKET_RESULT_OK, "set_recovery_callback");
+    CHECK_RC(modio_market_client_set_access_token(c, token), MODIO_MARKET_RESULT_OK, "set_access_token(dora)");
+    CHECK(control_ok("POST", "/faults",
+                     "{\"path\":\"/v1/games/1/mods/1005/checkout\",\"method\":\"POST\",\"count\":1,\"kind\":\"close_after\"}"),
+          "the fake processes the next checkout of 1005 but never answers");
+    struct outcome o;
+    if (do_checkout(c, 1005, 50, "c-background-1", &o, "checkout(1005) whose answer is lost")) {
+        CHECK(!o.ok && (o.code == MODIO_MARKET_RESULT_CONNECT || o.code == MODIO_MARKET_RESULT_TRANSPORT),
+              "the game hears the lost connection (%s)", modio_market_result_name(o.code));
+    }
+    if (pump_recovery(c, &cap, 1) >= 1) {
+        const struct recovery_report *r = &cap.r[0];
+        CHECK(r->outcome == MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED && r->has_checkout && r->checkout_mod_id == 1005 &&
+                  r->balance == 450 && (int64_t)r->user_id == dora && strcmp(r->key, "c-background-1") == 0,
+              "the background resend completed dora's purchase with its key (outcome %" PRIu32 ")", r->outcome);
+    } else {
+        CHECK(false, "a recovery report arrived without resume_checkouts");
+    }
+    CHECK(owns(c, 1005), "owns(1005) after the background resend");
+    CHECK(cap.off_pump == 0, "the report ran inside poll, on the polling thread");
+    struct charge charges[64];
+    int n = read_charges(charges, 64), keyed = 0;
+    for (int i = 0; i < n; i++) {
+        keyed += strcmp(charges[i].key, "c-background-1") == 0;
+    }
+    CHECK(keyed == 1, "the fake charged key c-background-1 exactly once");
+    free_client(c);
 }
 
 static void test_s2s(void)
@@ -3711,6 +3795,7 @@ int main(void)
     run_isolated("S2S free then poll inside a callback", scenario_s2s_free_then_poll);
     test_log();
     test_recovery();
+    test_background_retry();
     test_s2s();
     test_ledger();
     printf("\n%d checks, %d failed\n", g_checks, g_failures);

@@ -40,6 +40,8 @@ namespace ModioMarket
         ResponseTooLarge = 22,
         /// <summary>mod.io rate-limited the request (HTTP 429); see RetryAfterSeconds.</summary>
         RateLimited = 23,
+        /// <summary>The server answered success, but not to what was asked (a receipt for another mod, or not paid): nothing was unlocked.</summary>
+        UnexpectedAnswer = 24,
         /// <summary>The request was cancelled by the caller.</summary>
         Cancelled = 30,
         /// <summary>The client was disposed before the request completed.</summary>

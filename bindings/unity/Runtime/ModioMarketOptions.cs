@@ -62,11 +62,17 @@ namespace ModioMarket
         /// 5 s, within 20 s). Sign-in and delegation tokens are never retried.</summary>
         public RetryPolicy RetryPolicy { get; set; }
 
+        /// <summary>How a checkout left without an answer (lost connection, 5xx, 429) is resent in
+        /// the background with its key and the player it was made for, while the client lives;
+        /// outcomes arrive as <see cref="ModioMarketClient.CheckoutRecovered"/>. null keeps the
+        /// library's default (2 s doubling to 60 s, 8 resends).</summary>
+        public BackgroundRetry BackgroundRetry { get; set; }
+
         /// <summary>A directory the game owns (created if missing) where the library journals
         /// checkouts and keeps each user's purchased list (never a token): a checkout interrupted by
         /// a crash is then resumed with its idempotency key (see
-        /// <see cref="ModioMarketClient.CheckoutRecovered"/>), and Owns answers offline right after
-        /// start. In Unity: Path.Combine(Application.persistentDataPath, "modio-market").</summary>
+        /// <see cref="ModioMarketClient.CheckoutRecovered"/>), and Owns answers offline as soon as a
+        /// token the directory has seen before is set. In Unity: Path.Combine(Application.persistentDataPath, "modio-market").</summary>
         public string DataDirectory { get; set; }
 
         /// <summary>Records at this level or more severe reach <see cref="ModioMarketClient.Log"/> (default Warn).</summary>
@@ -122,6 +128,11 @@ namespace ModioMarket
                         Milliseconds(RetryPolicy.BaseDelay, "RetryPolicy.BaseDelay"),
                         Milliseconds(RetryPolicy.MaxDelay, "RetryPolicy.MaxDelay"),
                         Milliseconds(RetryPolicy.Deadline, "RetryPolicy.Deadline")));
+                if (BackgroundRetry != null)
+                    Check(Native.modio_market_config_set_background_retry(config,
+                        Milliseconds(BackgroundRetry.FirstDelay, "BackgroundRetry.FirstDelay"),
+                        Milliseconds(BackgroundRetry.MaxDelay, "BackgroundRetry.MaxDelay"),
+                        (uint)BackgroundRetry.MaxAttempts));
                 if (DataDirectory != null)
                     Check(Native.modio_market_config_set_data_dir(config, Utf8.Encode(DataDirectory, "DataDirectory")));
                 if (AllowInsecureHttp)
@@ -183,6 +194,26 @@ namespace ModioMarket
         public TimeSpan MaxDelay { get; private set; }
         /// <summary>No retry starts that would end later than this after the first attempt.</summary>
         public TimeSpan Deadline { get; private set; }
+    }
+
+    /// <summary>Background resends of checkouts left without an answer (see
+    /// <see cref="ModioMarketOptions.BackgroundRetry"/>).</summary>
+    public sealed class BackgroundRetry
+    {
+        public BackgroundRetry(TimeSpan firstDelay, TimeSpan maxDelay, int maxAttempts)
+        {
+            if (maxAttempts < 0)
+                throw new ArgumentOutOfRangeException("maxAttempts", "0 (none) or more");
+            FirstDelay = firstDelay;
+            MaxDelay = maxDelay;
+            MaxAttempts = maxAttempts;
+        }
+
+        /// <summary>Wait before the first resend; it doubles up to MaxDelay.</summary>
+        public TimeSpan FirstDelay { get; private set; }
+        public TimeSpan MaxDelay { get; private set; }
+        /// <summary>Resends in all (0 = none; the library allows up to 100).</summary>
+        public int MaxAttempts { get; private set; }
     }
 
     /// <summary>Meta headset family for Meta sign-in and entitlement sync.</summary>

@@ -244,9 +244,11 @@ int main()
 				  Bought->Value.IdempotencyKey.Len() == 36 && Bought->Value.Transaction.StateName == FString("paid"),
 			"Sunny Skies bought for 1500, 500 left (" + Describe(Bought->Error) + ")");
 		Check(Market->IsModOwned(1004) && !Market->IsModOwned(1001), "Is Mod Owned: 1004 yes, 1001 no");
+		Check(Market->GetPurchasesAgeMs() == -1, "no purchase list confirmed yet (a purchase alone does not confirm it)");
 
 		auto Again = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1004, 1500, TEXT("")), "Buy Mod 1004 again");
 		Check(!Again->bSuccess && UModioMarketBlueprintLibrary::IsAlreadyOwned(Again->Error), "buying it again: Is Already Owned (900034)");
+		Check(Market->IsModOwned(1004) && Market->GetPurchasesAgeMs() >= 0, "900034 refreshed the purchased list: owned, age set");
 		auto Mismatch = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1003, 399, TEXT("")), "Buy Mod 1003 at 399");
 		Check(!Mismatch->bSuccess && UModioMarketBlueprintLibrary::IsPriceMismatch(Mismatch->Error), "a wrong price: Is Price Mismatch (900035)");
 		auto Second = Run<FModioMarketCheckout>(UModioMarketCheckoutAsync::BuyMod(Context, 1003, 400, TEXT("ue-test-1003")), "Buy Mod 1003");
@@ -255,7 +257,6 @@ int main()
 		Check(!Broke->bSuccess && UModioMarketBlueprintLibrary::IsInsufficientFunds(Broke->Error) && Broke->Error.HttpStatus == 422,
 			"100 Gold cannot buy Castle Siege: Is Insufficient Funds (900049)");
 
-		Check(Market->GetPurchasesAgeMs() == -1, "no purchase list confirmed yet");
 		auto Purchases = Run<FModioMarketPurchases>(UModioMarketRefreshPurchasesAsync::RefreshPurchases(Context), "Refresh Purchases");
 		std::set<int64> Owned;
 		for (const FModioMarketMod& Mod : Purchases->Value.Mods)

@@ -36,6 +36,8 @@ namespace ModioMarket.Interop
         internal const ulong MODIO_MARKET_DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
         internal const int MODIO_MARKET_MAX_STRING_ARGUMENT_BYTES = 64 * 1024;
         internal const long MODIO_MARKET_KEY_LIFETIME_SECS = 24 * 60 * 60;
+        internal const long MODIO_MARKET_MAX_FUTURE_SKEW_SECS = 5 * 60;
+        internal const ulong MODIO_MARKET_MAX_RETRY_AFTER_SECS = 3600;
 
         // -----------------------------------------------------------------------------------
         // Callback types. Every request callback has the same C shape
@@ -260,6 +262,9 @@ namespace ModioMarket.Interop
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ResultCode modio_market_config_set_retry_policy(ConfigHandle config, uint max_attempts, uint base_delay_ms, uint max_delay_ms, uint deadline_ms);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_config_set_background_retry(ConfigHandle config, uint first_delay_ms, uint max_delay_ms, uint max_attempts);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ResultCode modio_market_config_set_data_dir(ConfigHandle config, byte[] path);

@@ -27,6 +27,7 @@ enum class EModioMarketCode : uint8
 	MalformedResponse = 21,
 	ResponseTooLarge = 22,
 	RateLimited = 23 UMETA(ToolTip = "See RetryAfterSeconds."),
+	UnexpectedAnswer = 24 UMETA(ToolTip = "A success answer that was not for what was asked (a receipt for another mod, or not paid): nothing was unlocked."),
 	Cancelled = 30,
 	ShutDown = 31,
 	Reentrant = 32,
