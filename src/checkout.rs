@@ -217,14 +217,7 @@ pub(crate) fn run_checkout(
     let attempt = Attempt { user_id, mod_id, display_amount, key: key.to_owned(), created_at };
     shared.claim(key);
     if let Some(data) = &shared.data {
-        let entry = JournalEntry {
-            version: JOURNAL_VERSION,
-            user_id,
-            mod_id,
-            display_amount,
-            idempotency_key: key.to_owned(),
-            created_at,
-        };
+        let entry = JournalEntry { version: JOURNAL_VERSION, user_id, mod_id, display_amount, idempotency_key: key.to_owned(), created_at };
         if let Err(e) = data.record(&entry) {
             shared.release(key);
             return Err(e);
@@ -475,7 +468,9 @@ mod tests {
         assert!(is_resendable(now, now));
         assert!(is_resendable(now - KEY_LIFETIME_SECS + 1, now));
         assert!(is_resendable(now + 60, now), "clock skew");
-        for bad in [now - KEY_LIFETIME_SECS - 1, now - 30 * 86_400, now + 10 * 365 * 86_400, now + MAX_FUTURE_SKEW_SECS + 1, i64::MIN, i64::MAX] {
+        for bad in
+            [now - KEY_LIFETIME_SECS - 1, now - 30 * 86_400, now + 10 * 365 * 86_400, now + MAX_FUTURE_SKEW_SECS + 1, i64::MIN, i64::MAX]
+        {
             assert!(!is_resendable(bad, now), "{bad}");
         }
     }

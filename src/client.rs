@@ -89,14 +89,27 @@ impl AuthOptions {
 pub enum EntitlementSource {
     /// Steam: no body; the user's Steam link is used.
     Steam,
-    XboxLive { xbox_token: Secret },
-    Psn { auth_code: Secret, env: Option<i64>, service_label: Option<i64> },
+    XboxLive {
+        xbox_token: Secret,
+    },
+    Psn {
+        auth_code: Secret,
+        env: Option<i64>,
+        service_label: Option<i64>,
+    },
     /// Meta: device `quest` or `rift` and the Meta user id.
-    Meta { device: String, user_id: u64 },
+    Meta {
+        device: String,
+        user_id: u64,
+    },
     /// Apple App Store receipt.
-    Apple { receipt: Secret },
+    Apple {
+        receipt: Secret,
+    },
     /// Google Play purchase token / receipt.
-    Google { receipt: Secret },
+    Google {
+        receipt: Secret,
+    },
 }
 
 impl EntitlementSource {
@@ -373,7 +386,8 @@ impl Client {
         W: FnOnce(&Shared, &Arc<Session>, &JobContext) -> Result<T> + Send + 'static,
     {
         let callback: Box<dyn Callback<T>> = Box::new(callback);
-        self.runtime.submit(move |shared: &Shared, ctx: &JobContext| work(shared, &session, ctx), move |id, result| callback.call(id, result))
+        self.runtime
+            .submit(move |shared: &Shared, ctx: &JobContext| work(shared, &session, ctx), move |id, result| callback.call(id, result))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -400,7 +414,10 @@ impl Client {
     /// `GET /me/wallets`: the user's wallet for this game.
     pub fn get_wallet(&self, callback: impl Callback<Wallet>) -> Result<RequestId> {
         let request = ApiRequest::get("me/wallets", Auth::User).query("game_id", self.game_id());
-        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Wallet::decode), callback)
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Wallet::decode),
+            callback,
+        )
     }
 
     /// Converts the user's platform entitlements into virtual currency.
@@ -435,7 +452,10 @@ impl Client {
                 request = request.secret_field("receipt", receipt);
             }
         }
-        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, EntitlementSync::decode), callback)
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, EntitlementSync::decode),
+            callback,
+        )
     }
 
     // -----------------------------------------------------------------------------------------
@@ -445,7 +465,10 @@ impl Client {
     /// `GET /games/{id}`: the game's settings, including `api_access_options`.
     pub fn get_game(&self, callback: impl Callback<Game>) -> Result<RequestId> {
         let request = ApiRequest::get(format!("games/{}", self.game_id()), Auth::UserOrApiKey);
-        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Game::decode), callback)
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Game::decode),
+            callback,
+        )
     }
 
     /// `GET /games/{id}/mods` with `revenue_type`, pagination and an optional text search.
@@ -460,7 +483,10 @@ impl Client {
         if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
             request = request.query("_q", search);
         }
-        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, ModPage::decode), callback)
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, ModPage::decode),
+            callback,
+        )
     }
 
     /// `GET /games/{id}/mods/{mod_id}`.
@@ -469,7 +495,10 @@ impl Client {
             return Err(Error::invalid_argument("mod_id", "must not be 0"));
         }
         let request = ApiRequest::get(format!("games/{}/mods/{mod_id}", self.game_id()), Auth::UserOrApiKey);
-        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Mod::decode), callback)
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Mod::decode),
+            callback,
+        )
     }
 
     // -----------------------------------------------------------------------------------------
@@ -477,10 +506,17 @@ impl Client {
     // -----------------------------------------------------------------------------------------
 
     /// Buys a mod with virtual currency (`type=0`). `display_amount` is the price shown to the
-    /// player; `idempotency_key` is generated (UUID v4) when `None`. The key is reused by every
-    /// retry and, with a data directory, across restarts until a definitive answer (see
-    /// [`crate::checkout`]). On success the mod is owned at once (see [`Client::owns`]). A second
-    /// checkout of the same mod while one is in flight joins it: both callbacks get its outcome.
+    /// player; `idempotency_key` is generated (UUID v4) when `None`. The checkout runs in the
+    /// session current now: that token pays and that player owns, even when the token changes
+    /// before it is sent. The key is reused by every retry and, with a data directory, across
+    /// restarts until a definitive answer; a key already used for another mod, price or player
+    /// is refused (`InvalidArgument`) before anything is sent. The receipt must name this mod in
+    /// a paid or cleared state (else `UnexpectedAnswer`, and nothing is owned). On success the
+    /// mod is owned at once (see [`Client::owns`]); on 900034 the purchased list is refreshed and
+    /// the mod is owned too. Left without an answer by a transient failure, the attempt is resent
+    /// in the background (see [`BackgroundRetry`](crate::BackgroundRetry)) and its outcome
+    /// reaches the recovery callback. A second checkout of the same mod while one is in flight
+    /// (same session) joins it: both callbacks get its outcome.
     pub fn checkout(
         &self,
         mod_id: u64,
@@ -571,7 +607,10 @@ impl Client {
     /// `POST /me/s2s/oauth/token`: a user delegation token to hand to the studio's purchase server.
     pub fn request_delegation_token(&self, callback: impl Callback<DelegationToken>) -> Result<RequestId> {
         let request = ApiRequest::post("me/s2s/oauth/token", Auth::User);
-        self.run(move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, DelegationToken::decode), callback)
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, DelegationToken::decode),
+            callback,
+        )
     }
 }
 

@@ -23,8 +23,21 @@ pub const PORTALS: &[&str] =
 
 /// Values accepted in the `X-Modio-Platform` header (`restapi-platforms.md`).
 pub const PLATFORMS: &[&str] = &[
-    "source", "windows", "mac", "linux", "android", "ios", "xboxone", "xboxseriesx", "ps4", "ps5", "switch", "switch2",
-    "oculus", "windowsserver", "linuxserver",
+    "source",
+    "windows",
+    "mac",
+    "linux",
+    "android",
+    "ios",
+    "xboxone",
+    "xboxseriesx",
+    "ps4",
+    "ps5",
+    "switch",
+    "switch2",
+    "oculus",
+    "windowsserver",
+    "linuxserver",
 ];
 
 /// Everything a client needs before its first request. Build with [`Config::new`] and the setters.
@@ -265,7 +278,14 @@ mod tests {
 
     #[test]
     fn base_urls_with_a_query_fragment_or_credentials_are_refused() {
-        for bad in ["https://h/v1?x=1", "https://h/v1#frag", "https://h/v1?", "https://alice:hunter2@h/v1", "https://alice@h/v1", "https://:hunter2@h/v1"] {
+        for bad in [
+            "https://h/v1?x=1",
+            "https://h/v1#frag",
+            "https://h/v1?",
+            "https://alice:hunter2@h/v1",
+            "https://alice@h/v1",
+            "https://:hunter2@h/v1",
+        ] {
             let e = Config::new(1, "abc").base_url(bad).validate().unwrap_err();
             assert_eq!(e.code(), crate::error::ResultCode::InvalidArgument, "{bad}");
             assert!(e.message().contains("base_url"), "{bad}: {}", e.message());

@@ -275,14 +275,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ResultCode, message: impl Into<String>) -> Error {
-        Error {
-            code,
-            message: message.into(),
-            http_status: 0,
-            error_ref: 0,
-            field_errors: BTreeMap::new(),
-            retry_after_secs: None,
-        }
+        Error { code, message: message.into(), http_status: 0, error_ref: 0, field_errors: BTreeMap::new(), retry_after_secs: None }
     }
 
     /// An invalid argument, naming it: `invalid argument `mod_id`: must not be 0`.

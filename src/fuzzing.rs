@@ -9,9 +9,7 @@
 #![doc(hidden)]
 
 use crate::error::Error;
-use crate::models::{
-    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, Wallet,
-};
+use crate::models::{AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, Wallet};
 use crate::Result;
 
 /// As the transport does with every decoder's error.

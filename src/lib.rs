@@ -29,8 +29,8 @@ pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, POR
 pub use error::{error_ref, Error, Result, ResultCode, Secret};
 pub use log::{LogLevel, LogRecord};
 pub use models::{
-    AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game,
-    MonetizationStatus, Mod, ModPage, ModQuery, Modfile, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
+    AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game, Mod, ModPage,
+    ModQuery, Modfile, MonetizationStatus, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
 };
 pub use runtime::RequestId;
 pub use s2s::{

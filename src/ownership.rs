@@ -45,11 +45,7 @@ impl OwnedList {
     }
 
     fn to_stored(&self) -> StoredPurchases {
-        StoredPurchases {
-            mod_ids: self.ids.iter().copied().collect(),
-            confirmed_at: self.confirmed_at,
-            recent: self.recent.clone(),
-        }
+        StoredPurchases { mod_ids: self.ids.iter().copied().collect(), confirmed_at: self.confirmed_at, recent: self.recent.clone() }
     }
 
     pub fn apply(&mut self, change: &Change) {
@@ -86,12 +82,7 @@ pub(crate) struct Ownership {
 
 impl Ownership {
     pub fn new(data: Option<DataDir>, logger: Logger) -> Ownership {
-        Ownership {
-            data,
-            view: RwLock::new(View { epoch: 0, user_id: None, list: OwnedList::default() }),
-            disk: Mutex::new(()),
-            logger,
-        }
+        Ownership { data, view: RwLock::new(View { epoch: 0, user_id: None, list: OwnedList::default() }), disk: Mutex::new(()), logger }
     }
 
     /// Whether the view belongs to session `current_epoch` and lists `mod_id`.

@@ -286,7 +286,8 @@ impl DataDir {
                 Ok(entry) => entries.push(entry),
                 Err(reason) => {
                     let aside = dir.join("corrupt").join(format!("{name}.{}", now_unix_ms()));
-                    let moved = fs::rename(&path, &aside).map_err(|e| io_error("cannot move aside", &path, e)).and_then(|()| sync_dir(&dir));
+                    let moved =
+                        fs::rename(&path, &aside).map_err(|e| io_error("cannot move aside", &path, e)).and_then(|()| sync_dir(&dir));
                     corrupt.push(match moved {
                         Ok(()) => CorruptEntry { kept_at: aside, reason },
                         Err(e) => CorruptEntry { kept_at: path, reason: format!("{reason}; left in place: {e}") },

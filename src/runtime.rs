@@ -149,15 +149,11 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         let state = Arc::new(AtomicU8::new(QUEUED));
         let deliver: Deliver = Box::new(move |id, outcome: Outcome| {
             let typed = outcome.and_then(|boxed| {
-                boxed
-                    .downcast::<T>()
-                    .map(|b| *b)
-                    .map_err(|_| Error::new(ResultCode::Internal, "a completion had the wrong type"))
+                boxed.downcast::<T>().map(|b| *b).map_err(|_| Error::new(ResultCode::Internal, "a completion had the wrong type"))
             });
             callback(id, typed);
         });
-        let work: Work<S> =
-            Box::new(move |shared: &S, ctx: &JobContext| work(shared, ctx).map(|v| Box::new(v) as Box<dyn Any + Send>));
+        let work: Work<S> = Box::new(move |shared: &S, ctx: &JobContext| work(shared, ctx).map(|v| Box::new(v) as Box<dyn Any + Send>));
         lock(&self.pending).insert(id, PendingEntry { state: Arc::clone(&state), deliver });
         let sent = match &*lock(&self.job_tx) {
             Some(tx) => tx.send(Job { id, state, work }).is_ok(),
@@ -206,9 +202,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     fn enter_pump(&self) -> Result<PumpGuard<'_>> {
         let mut pumping = lock(&self.pumping);
         match *pumping {
-            Some(t) if t == thread::current().id() => {
-                Err(Error::new(ResultCode::Reentrant, "poll/wait was called from inside a callback"))
-            }
+            Some(t) if t == thread::current().id() => Err(Error::new(ResultCode::Reentrant, "poll/wait was called from inside a callback")),
             Some(_) => Err(Error::new(ResultCode::Reentrant, "another thread is inside poll/wait on this client")),
             None => {
                 *pumping = Some(thread::current().id());
@@ -363,10 +357,13 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         for i in 0..10u32 {
             let seen = Arc::clone(&seen);
-            rt.submit(move |_, _| Ok(i * 2), move |_, r: Result<u32>| {
-                assert_eq!(thread::current().id(), caller);
-                lock(&seen).push(r.unwrap());
-            })
+            rt.submit(
+                move |_, _| Ok(i * 2),
+                move |_, r: Result<u32>| {
+                    assert_eq!(thread::current().id(), caller);
+                    lock(&seen).push(r.unwrap());
+                },
+            )
             .unwrap();
         }
         let mut ran = 0;
@@ -427,9 +424,12 @@ mod tests {
         let got = Arc::new(Mutex::new(None));
         let g = Arc::clone(&got);
         let id = rt
-            .submit(|_, _| Ok(()), move |_, _r: Result<()>| {
-                *lock(&g) = Some(inner.poll(|| {}).map(|_| ()).unwrap_err().code());
-            })
+            .submit(
+                |_, _| Ok(()),
+                move |_, _r: Result<()>| {
+                    *lock(&g) = Some(inner.poll(|| {}).map(|_| ()).unwrap_err().code());
+                },
+            )
             .unwrap();
         rt.wait(Some(id), Duration::from_secs(5), || {}).unwrap();
         assert_eq!(*lock(&got), Some(ResultCode::Reentrant));

@@ -157,7 +157,6 @@ fn check_text(name: &str, value: &str, max: usize) -> Result<()> {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-
     /// Validates `key`; `InvalidArgument` naming `idempotency_key` when it does not match.
     pub fn new(key: impl Into<String>) -> Result<IdempotencyKey> {
         let key = key.into();
@@ -324,8 +323,7 @@ impl TransactionMeta {
     /// The lines of a transaction's `meta_json`: an array of objects, or one object (an empty
     /// object, or anything else, is no line).
     pub fn parse_all(meta_json: &str) -> Result<Vec<TransactionMeta>> {
-        let value: Value =
-            serde_json::from_str(meta_json).map_err(|_| Error::malformed("the transaction's `meta` is not JSON"))?;
+        let value: Value = serde_json::from_str(meta_json).map_err(|_| Error::malformed("the transaction's `meta` is not JSON"))?;
         let items = match value {
             Value::Array(items) => items,
             Value::Object(map) if map.is_empty() => Vec::new(),
@@ -337,8 +335,8 @@ impl TransactionMeta {
             .filter(|v| v.is_object())
             .map(|v| {
                 let json = v.to_string();
-                let raw: RawMeta =
-                    serde_json::from_value(v).map_err(|_| Error::malformed("a `meta` line of the transaction has a field of the wrong type"))?;
+                let raw: RawMeta = serde_json::from_value(v)
+                    .map_err(|_| Error::malformed("a `meta` line of the transaction has a field of the wrong type"))?;
                 Ok(TransactionMeta {
                     game_id: raw.game_id,
                     buyer_id: raw.buyer_id,
@@ -802,14 +800,20 @@ impl S2sClient {
     /// `POST /s2s/transactions/intent` on behalf of the user of `delegation`. Retries (on
     /// connection failures, timeouts, 5xx, 429, answers cut short) reuse `key`.
     pub fn intent(&self, delegation: &Secret, request: &IntentRequest, key: &IdempotencyKey) -> Result<S2sTransaction> {
-        let r = self.shared.prepare_intent(delegation.clone(), request, Some(key.clone())).and_then(|p| self.shared.send_prepared(&p, &|| false));
+        let r = self
+            .shared
+            .prepare_intent(delegation.clone(), request, Some(key.clone()))
+            .and_then(|p| self.shared.send_prepared(&p, &|| false));
         self.flush_logs();
         r
     }
 
     /// `POST /s2s/transactions/commit`: only after the entitlement was consumed. Retries reuse `key`.
     pub fn commit(&self, delegation: &Secret, request: &CommitRequest, key: &IdempotencyKey) -> Result<S2sTransaction> {
-        let r = self.shared.prepare_commit(delegation.clone(), request, Some(key.clone())).and_then(|p| self.shared.send_prepared(&p, &|| false));
+        let r = self
+            .shared
+            .prepare_commit(delegation.clone(), request, Some(key.clone()))
+            .and_then(|p| self.shared.send_prepared(&p, &|| false));
         self.flush_logs();
         r
     }
@@ -982,7 +986,8 @@ mod tests {
 
     #[test]
     fn expires_in_is_a_number_or_a_string() {
-        let (t, info) = decode_service_token(br#"{"token_type":"Bearer","expires_in":"2592000","access_token":"x","scopes":"read,write"}"#).unwrap();
+        let (t, info) =
+            decode_service_token(br#"{"token_type":"Bearer","expires_in":"2592000","access_token":"x","scopes":"read,write"}"#).unwrap();
         assert_eq!(t.expose(), "x");
         assert_eq!(info.expires_in, Some(Duration::from_secs(2_592_000)));
         let (_, info) = decode_service_token(br#"{"token_type":"bearer","expires_in":2592000,"access_token":"x"}"#).unwrap();

@@ -207,10 +207,9 @@ pub(crate) fn check_scheme(url: &url::Url, allow_insecure_http: bool) -> Result<
     match url.scheme() {
         "https" => Ok(()),
         "http" if allow_insecure_http || is_loopback(url) => Ok(()),
-        "http" => Err(Error::new(
-            ResultCode::InsecureUrl,
-            "plain http:// is refused for non-loopback hosts; use https:// or opt in explicitly",
-        )),
+        "http" => {
+            Err(Error::new(ResultCode::InsecureUrl, "plain http:// is refused for non-loopback hosts; use https:// or opt in explicitly"))
+        }
         _ => Err(Error::new(ResultCode::InsecureUrl, "the base URL must use https:// (or http:// for loopback)")),
     }
 }
@@ -258,7 +257,10 @@ impl Transport {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, HeaderValue::from_static(concat!("modio-market/", env!("CARGO_PKG_VERSION"))));
         if let Some(portal) = &config.portal {
-            headers.insert("x-modio-portal", HeaderValue::from_str(portal).map_err(|_| Error::invalid_argument("portal", "bad header value"))?);
+            headers.insert(
+                "x-modio-portal",
+                HeaderValue::from_str(portal).map_err(|_| Error::invalid_argument("portal", "bad header value"))?,
+            );
         }
         if let Some(platform) = &config.platform {
             headers.insert(
@@ -465,10 +467,7 @@ impl Transport {
     }
 
     fn too_large(&self) -> Error {
-        Error::new(
-            ResultCode::ResponseTooLarge,
-            format!("the answer was larger than the {}-byte cap", self.max_response_bytes),
-        )
+        Error::new(ResultCode::ResponseTooLarge, format!("the answer was larger than the {}-byte cap", self.max_response_bytes))
     }
 
     fn url_for(&self, path: &str) -> Result<url::Url> {
@@ -597,7 +596,12 @@ mod tests {
 
     #[test]
     fn backoff_is_bounded_and_jittered() {
-        let p = RetryPolicy { max_attempts: 10, base_delay: Duration::from_millis(100), max_delay: Duration::from_millis(400), deadline: Duration::from_secs(5) };
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(400),
+            deadline: Duration::from_secs(5),
+        };
         for attempt in 2..10 {
             let cap = Duration::from_millis(100 * (1 << (attempt - 2))).min(Duration::from_millis(400));
             for _ in 0..50 {
@@ -637,7 +641,8 @@ mod tests {
 
     #[test]
     fn decode_errors_never_quote_the_body() {
-        let e = redact_decode_error(Error::malformed(r#"could not decode the x: invalid type: string "SECRET\"TOKEN", expected `id` at 1"#));
+        let e =
+            redact_decode_error(Error::malformed(r#"could not decode the x: invalid type: string "SECRET\"TOKEN", expected `id` at 1"#));
         assert_eq!(e.message(), r#"could not decode the x: invalid type: string "…", expected `id` at 1"#);
         assert_eq!(e.code(), ResultCode::MalformedResponse);
         let e = redact_decode_error(Error::malformed(r#"unterminated "SECRET"#));

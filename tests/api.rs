@@ -193,9 +193,7 @@ fn sync_errors_are_named() {
     }
     // A missing required field is a 422 with the field map (sent raw: the library itself never omits it).
     let a = alice(&server);
-    let e = a
-        .sync_entitlements(EntitlementSource::Meta { device: "vive".into(), user_id: 1 }, |_| {})
-        .unwrap_err();
+    let e = a.sync_entitlements(EntitlementSource::Meta { device: "vive".into(), user_id: 1 }, |_| {}).unwrap_err();
     assert_eq!(e.code(), ResultCode::InvalidArgument);
 }
 
@@ -264,7 +262,9 @@ fn browsing_premium_mods_paginates_and_searches() {
     seen.sort();
     assert_eq!(seen, vec![1001, 1002, 1003, 1004, 1005]);
 
-    let found = run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Both, offset: 0, limit: 100, search: Some("dragon".into()) }, cb)).unwrap();
+    let found =
+        run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Both, offset: 0, limit: 100, search: Some("dragon".into()) }, cb))
+            .unwrap();
     assert_eq!(found.mods.iter().map(|m| m.id).collect::<Vec<_>>(), vec![demo::MOD_DRAGON_SKINS]);
 
     assert_eq!(c.get_mods(ModQuery { limit: 0, ..ModQuery::default() }, |_| {}).unwrap_err().code(), ResultCode::InvalidArgument);
@@ -361,7 +361,12 @@ fn purchases_refresh_every_page_and_replace_the_cache() {
     {
         let mut state = server.state().lock().unwrap();
         for i in 0..230u64 {
-            let id = state.add_mod(fake_modio::state::NewMod { game_id: demo::GAME_ID, name: format!("Bulk {i}"), price: 1, ..Default::default() });
+            let id = state.add_mod(fake_modio::state::NewMod {
+                game_id: demo::GAME_ID,
+                name: format!("Bulk {i}"),
+                price: 1,
+                ..Default::default()
+            });
             state.users.get_mut(&demo::BOB_ID).unwrap().purchases.push(fake_modio::state::Purchase {
                 mod_id: id,
                 game_id: demo::GAME_ID,
@@ -439,7 +444,9 @@ fn unreachable_server_is_a_connect_error() {
     // Bind then drop a listener: nothing listens on that port now.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let c = Client::new(
-        Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{port}/v1")).retry_policy(modio_market::RetryPolicy::never()),
+        Config::new(demo::GAME_ID, demo::API_KEY)
+            .base_url(format!("http://127.0.0.1:{port}/v1"))
+            .retry_policy(modio_market::RetryPolicy::never()),
     )
     .unwrap();
     let e = run(&c, |cb| c.get_game(cb)).unwrap_err();

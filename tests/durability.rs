@@ -13,10 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use fake_modio::{demo, Fault, FakeServer};
-use modio_market::{
-    error_ref, Client, Config, EntitlementSource, RecoveryOutcome, RecoveryReport, ResultCode, RetryPolicy, Secret,
-};
+use fake_modio::{demo, FakeServer, Fault};
+use modio_market::{error_ref, Client, Config, EntitlementSource, RecoveryOutcome, RecoveryReport, ResultCode, RetryPolicy, Secret};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -87,12 +85,8 @@ fn every_fault_kind_is_survived_with_one_charge() {
         let charges = server.charges();
         assert_eq!(charges.len(), 1, "{what}: exactly one charge");
         assert_eq!(charges[0].idempotent_key, receipt.idempotency_key, "{what}: the retry reused the key");
-        let attempts: Vec<String> = server
-            .requests()
-            .iter()
-            .filter(|r| r.path == checkout_path(demo::MOD_NIGHT_MODE))
-            .map(|r| r.body.clone())
-            .collect();
+        let attempts: Vec<String> =
+            server.requests().iter().filter(|r| r.path == checkout_path(demo::MOD_NIGHT_MODE)).map(|r| r.body.clone()).collect();
         assert_eq!(attempts.len(), 2, "{what}: one failed attempt, one retry");
         assert_eq!(attempts[0], attempts[1], "{what}: the retry sent the very same form");
         assert!(c.owns(demo::MOD_NIGHT_MODE));
@@ -226,7 +220,12 @@ fn exactly_once_under_random_faults() {
             users.push((id, token, start_balance));
         }
         for i in 0..40u64 {
-            state.add_mod(fake_modio::state::NewMod { game_id: demo::GAME_ID, name: format!("Stress {i}"), price: 10 + (i as i64 % 7) * 15, ..Default::default() });
+            state.add_mod(fake_modio::state::NewMod {
+                game_id: demo::GAME_ID,
+                name: format!("Stress {i}"),
+                price: 10 + (i as i64 % 7) * 15,
+                ..Default::default()
+            });
         }
         users
     };
@@ -312,7 +311,11 @@ fn exactly_once_under_random_faults() {
     }
     // Joined checkouts share their leader's attempt, so there can be fewer journal entries than
     // unsettled callbacks, never more; and nothing may be left unsettled.
-    assert!(recovered.len() <= unsettled && (unsettled == 0 || !recovered.is_empty()), "{} recovered for {unsettled} unsettled", recovered.len());
+    assert!(
+        recovered.len() <= unsettled && (unsettled == 0 || !recovered.is_empty()),
+        "{} recovered for {unsettled} unsettled",
+        recovered.len()
+    );
     for dir in data_dirs.lock().unwrap().iter() {
         dirs_left += journal_files(dir).len();
     }
@@ -405,7 +408,10 @@ fn old_attempts_are_settled_against_the_purchased_list_and_corrupt_ones_kept_asi
     // Another user's attempt is left alone.
     std::fs::write(
         journal.join("alices.json"),
-        format!(r#"{{"version":1,"user_id":{},"mod_id":1001,"display_amount":100,"idempotency_key":"alices","created_at":{old}}}"#, demo::ALICE_ID),
+        format!(
+            r#"{{"version":1,"user_id":{},"mod_id":1001,"display_amount":100,"idempotency_key":"alices","created_at":{old}}}"#,
+            demo::ALICE_ID
+        ),
     )
     .unwrap();
 
@@ -449,7 +455,8 @@ fn ownership_answers_offline_right_after_a_restart() {
     }
     // A new process, no network at all.
     let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let offline = Client::new(Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{dead}/v1")).data_dir(&dir)).unwrap();
+    let offline =
+        Client::new(Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{dead}/v1")).data_dir(&dir)).unwrap();
     assert!(!offline.owns(demo::MOD_CASTLE_SIEGE), "no session yet: nobody's list answers");
     // The game restores the player's token: the data directory recognises it (by fingerprint).
     offline.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
@@ -469,7 +476,8 @@ fn ownership_answers_offline_right_after_a_restart() {
     c.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
     run(&c, |cb| c.refresh_purchases(cb)).unwrap();
     assert!(!c.owns(demo::MOD_CASTLE_SIEGE));
-    let again = Client::new(Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{dead}/v1")).data_dir(&dir)).unwrap();
+    let again =
+        Client::new(Config::new(demo::GAME_ID, demo::API_KEY).base_url(format!("http://127.0.0.1:{dead}/v1")).data_dir(&dir)).unwrap();
     again.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
     assert!(again.purchases_age().is_some(), "bob's list is known offline");
     assert!(!again.owns(demo::MOD_CASTLE_SIEGE), "the refund reached the disk too");
@@ -586,10 +594,7 @@ fn read_http_message(stream: &mut TcpStream) -> Option<Vec<u8>> {
         buf.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
-    let len = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-        .unwrap_or(0);
+    let len = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
     let mut body = vec![0u8; len];
     stream.read_exact(&mut body).ok()?;
     buf.extend(body);

@@ -3,12 +3,9 @@
 #[test]
 fn committed_header_is_current() {
     let generated = include_str!(concat!(env!("OUT_DIR"), "/modio_market.h"));
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/modio_market.h"))
-        .expect("include/modio_market.h exists");
-    assert!(
-        generated == committed,
-        "include/modio_market.h is stale: run `MODIO_MARKET_WRITE_HEADER=1 cargo build` and commit it"
-    );
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/modio_market.h")).expect("include/modio_market.h exists");
+    assert!(generated == committed, "include/modio_market.h is stale: run `MODIO_MARKET_WRITE_HEADER=1 cargo build` and commit it");
 }
 
 #[test]
@@ -20,7 +17,9 @@ fn every_exported_function_is_documented() {
     let mut undocumented = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         if let Some(pos) = line.find("modio_market_") {
-            let is_fn_decl = line.contains('(') && !line.trim_start().starts_with("//") && !line.contains("typedef")
+            let is_fn_decl = line.contains('(')
+                && !line.trim_start().starts_with("//")
+                && !line.contains("typedef")
                 && (line.starts_with("modio_market_result ") || line.starts_with("void ") || line.starts_with("const char *"));
             if is_fn_decl {
                 let mut j = i;

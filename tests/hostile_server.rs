@@ -14,17 +14,14 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::run;
-use fake_modio::{demo, Fault, FakeServer};
+use fake_modio::{demo, FakeServer, Fault};
 use modio_market::{
     Client, Config, ModQuery, ResultCode, RetryPolicy, S2sClient, S2sConfig, S2sPortal, Secret, DEFAULT_MAX_RESPONSE_BYTES,
 };
 
 /// One attempt only: each fault is seen exactly once.
 fn config(base_url: &str) -> Config {
-    Config::new(demo::GAME_ID, demo::API_KEY)
-        .base_url(base_url)
-        .request_timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy::never())
+    Config::new(demo::GAME_ID, demo::API_KEY).base_url(base_url).request_timeout(Duration::from_secs(10)).retry_policy(RetryPolicy::never())
 }
 
 fn alice(server: &FakeServer, tweak: impl FnOnce(Config) -> Config) -> Client {
@@ -103,7 +100,10 @@ fn stream_body(mut stream: TcpStream, head: &str, total: usize, chunked: bool) -
     let mut written = 0;
     while written < total {
         let ok = if chunked {
-            stream.write_all(format!("{:x}\r\n", piece.len()).as_bytes()).and_then(|_| stream.write_all(&piece)).and_then(|_| stream.write_all(b"\r\n"))
+            stream
+                .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                .and_then(|_| stream.write_all(&piece))
+                .and_then(|_| stream.write_all(b"\r\n"))
         } else {
             stream.write_all(&piece)
         };
@@ -279,14 +279,21 @@ fn numbers_past_32_bits_keep_their_value() {
     server.add_fault("/v1/games/1/mods/1", 1, raw(200, "application/json", r#"{"id":18446744073709551616}"#));
     assert_eq!(get_mod(&c, 1).unwrap_err().code(), ResultCode::MalformedResponse);
     // The marketplace's 900xxx refs, as numbers and as strings.
-    for body in [r#"{"error":{"code":422,"error_ref":900049,"message":"funds"}}"#, r#"{"error":{"code":"422","error_ref":"900049","message":"funds"}}"#] {
+    for body in [
+        r#"{"error":{"code":422,"error_ref":900049,"message":"funds"}}"#,
+        r#"{"error":{"code":"422","error_ref":"900049","message":"funds"}}"#,
+    ] {
         server.add_fault("/v1/games/1/mods/1001/checkout", 1, raw(422, "application/json", body));
         let e = run(&c, |cb| c.checkout(1001, 100, None, cb)).unwrap_err();
         assert!(e.is_insufficient_funds(), "{body}: {e:?}");
         assert_eq!((e.http_status(), e.error_ref()), (422, 900_049));
     }
     // A ref beyond 64 bits: still a typed HTTP error (the ref unknown), not a panic.
-    server.add_fault("/v1/games/1/mods/1001/checkout", 1, raw(422, "application/json", r#"{"error":{"error_ref":99999999999999999999,"message":"x"}}"#));
+    server.add_fault(
+        "/v1/games/1/mods/1001/checkout",
+        1,
+        raw(422, "application/json", r#"{"error":{"error_ref":99999999999999999999,"message":"x"}}"#),
+    );
     let e = run(&c, |cb| c.checkout(1001, 100, None, cb)).unwrap_err();
     assert_eq!((e.code(), e.http_status()), (ResultCode::Http, 422), "{e:?}");
 }
@@ -296,7 +303,11 @@ fn null_where_an_object_was_expected() {
     let server = FakeServer::start();
     let c = alice(&server, |c| c);
     // Optional sub-objects: null means "none", the mod is still usable.
-    server.add_fault("/v1/games/1/mods/3", 1, raw(200, "application/json", r#"{"id":3,"logo":null,"modfile":null,"stats":null,"name":null}"#));
+    server.add_fault(
+        "/v1/games/1/mods/3",
+        1,
+        raw(200, "application/json", r#"{"id":3,"logo":null,"modfile":null,"stats":null,"name":null}"#),
+    );
     let m = get_mod(&c, 3).unwrap();
     assert_eq!((m.modfile.id, m.logo_url.as_str(), m.downloads_total, m.name.as_str()), (0, "", 0, ""));
     // The whole answer null, or a required object null: a typed error.
@@ -341,7 +352,11 @@ impl Recorder {
                 }
                 seen.push(head);
                 let body = r#"{"id":1,"name":"elsewhere","balance":1,"token":"t","entity":"e","transaction_id":1}"#;
-                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
             }
             seen
         });
@@ -368,7 +383,8 @@ fn the_recorder_sees_credentials_when_they_are_sent() {
     // The control: the assertions below would catch a leaked header.
     let rec = Recorder::start();
     let mut s = TcpStream::connect(rec.addr).unwrap();
-    s.write_all(b"GET /v1/me/wallets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer leaked\r\nX-Modio-Delegation-Token: leaked\r\n\r\n").unwrap();
+    s.write_all(b"GET /v1/me/wallets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer leaked\r\nX-Modio-Delegation-Token: leaked\r\n\r\n")
+        .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     let seen = rec.finish();
@@ -428,7 +444,9 @@ fn a_same_origin_redirect_is_followed() {
 
 #[test]
 fn plain_http_is_refused_unless_loopback_or_opted_in() {
-    for url in ["http://example.com/v1", "http://10.0.0.1/v1", "http://127.0.0.1.example.com/v1", "ftp://127.0.0.1/v1", "file:///etc/passwd"] {
+    for url in
+        ["http://example.com/v1", "http://10.0.0.1/v1", "http://127.0.0.1.example.com/v1", "ftp://127.0.0.1/v1", "file:///etc/passwd"]
+    {
         let e = Client::new(config(url)).err().unwrap_or_else(|| panic!("{url} accepted"));
         assert_eq!(e.code(), ResultCode::InsecureUrl, "{url}: {e:?}");
     }
@@ -509,7 +527,11 @@ impl TlsServer {
                         }
                     }
                     let body = r#"{"id":1,"name":"Private TLS","api_access_options":3}"#;
-                    let _ = write!(tls, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                    let _ = write!(
+                        tls,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
                     tls.conn.send_close_notify();
                     let _ = tls.flush();
                 });

@@ -59,12 +59,15 @@ fn occurrences(needle: &[u8], buffer: &mut [u8]) -> usize {
             let chunk = &mut buffer[..len];
             let read = mem.read_at(chunk, at as u64).unwrap_or(0);
             for i in 0..read.saturating_sub(needle.len() - 1) {
-                if chunk[i] == first && !own.contains(&(at + i)) && chunk[i..i + needle.len()].iter().zip(needle).all(|(b, n)| b ^ MASK == *n) {
+                if chunk[i] == first
+                    && !own.contains(&(at + i))
+                    && chunk[i..i + needle.len()].iter().zip(needle).all(|(b, n)| b ^ MASK == *n)
+                {
                     found += 1;
                 }
             }
             chunk.fill(0); // the buffer may now hold a copy: never leave one behind
-            // Overlap so a secret across a chunk edge is still seen.
+                           // Overlap so a secret across a chunk edge is still seen.
             at += if len == buffer.len() && read == len { len - (needle.len() - 1) } else { len };
         }
     }

@@ -15,15 +15,14 @@ use serde_json::{json, Value};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn base_config(server: &FakeServer) -> Config {
-    Config::new(demo::GAME_ID, demo::API_KEY)
-        .base_url(server.base_url())
-        .request_timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy {
+    Config::new(demo::GAME_ID, demo::API_KEY).base_url(server.base_url()).request_timeout(Duration::from_secs(10)).retry_policy(
+        RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
             deadline: Duration::from_secs(5),
-        })
+        },
+    )
 }
 
 fn s2s_with_secret(server: &FakeServer, secret: &str) -> S2sClient {
@@ -153,9 +152,8 @@ fn intent_commit_and_clawback_move_money_exactly_once() {
     client.commit(&dave, &CommitRequest::new(t.id), &IdempotencyKey::generate()).unwrap();
     assert_eq!(wallet(&server, user), (1000, 0));
 
-    let refunded = client
-        .clawback(&ClawbackRequest::new(ClawbackTarget::TransactionId(t.id), S2sPortal::XboxLive, "Chargeback Issued"))
-        .unwrap();
+    let refunded =
+        client.clawback(&ClawbackRequest::new(ClawbackTarget::TransactionId(t.id), S2sPortal::XboxLive, "Chargeback Issued")).unwrap();
     assert_eq!(refunded.transaction.state, TransactionState::Refunded);
     assert_eq!(refunded.transaction.tax_type, "none");
     assert_eq!(refunded.idempotency_key, None);
@@ -182,14 +180,16 @@ fn clawback_after_spending_records_a_deficit_and_can_name_the_gateway_uuid() {
     game.set_access_token(Some(Secret::new(token.clone())));
     let slot = Arc::new(Mutex::new(None));
     let s = Arc::clone(&slot);
-    let id = game.checkout(demo::MOD_DRAGON_SKINS, 400, None, move |r: modio_market::Result<modio_market::CheckoutReceipt>| *s.lock().unwrap() = Some(r.map(|_| ()))).unwrap();
+    let id = game
+        .checkout(demo::MOD_DRAGON_SKINS, 400, None, move |r: modio_market::Result<modio_market::CheckoutReceipt>| {
+            *s.lock().unwrap() = Some(r.map(|_| ()))
+        })
+        .unwrap();
     game.wait(id, WAIT).unwrap();
     slot.lock().unwrap().take().unwrap().unwrap();
     assert_eq!(wallet(&server, user), (600, 0));
 
-    let r = client
-        .clawback(&ClawbackRequest::new(ClawbackTarget::GatewayUuid("gw-erin-1".into()), S2sPortal::XboxLive, "Refund"))
-        .unwrap();
+    let r = client.clawback(&ClawbackRequest::new(ClawbackTarget::GatewayUuid("gw-erin-1".into()), S2sPortal::XboxLive, "Refund")).unwrap();
     assert_eq!(r.transaction.id, t.transaction.id);
     assert_eq!(r.transaction.state, TransactionState::Refunded);
     assert_eq!(wallet(&server, user), (0, 400), "what the balance cannot cover becomes deficit");
@@ -326,11 +326,7 @@ fn install_token_answer(server: &FakeServer, token: &str, expires_in: Value) {
         );
     }
     let body = json!({"token_type": "Bearer", "expires_in": expires_in, "access_token": token, "scopes": "read,write,monetization"});
-    server.add_fault(
-        "/v1/oauth/token",
-        1,
-        Fault::Raw { status: 200, content_type: "application/json".into(), body: body.to_string() },
-    );
+    server.add_fault("/v1/oauth/token", 1, Fault::Raw { status: 200, content_type: "application/json".into(), body: body.to_string() });
 }
 
 #[test]
@@ -376,9 +372,8 @@ fn server_refusals_come_back_typed() {
     assert_eq!((e.http_status(), e.error_ref()), (404, 14000));
     // A clawback of a transaction never committed.
     let t = client.intent(&dave, &intent_req(), &IdempotencyKey::generate()).unwrap();
-    let e = client
-        .clawback(&ClawbackRequest::new(ClawbackTarget::TransactionId(t.transaction.id), S2sPortal::XboxLive, "Refund"))
-        .unwrap_err();
+    let e =
+        client.clawback(&ClawbackRequest::new(ClawbackTarget::TransactionId(t.transaction.id), S2sPortal::XboxLive, "Refund")).unwrap_err();
     assert_eq!(e.http_status(), 422);
     // A service token without the monetization scope.
     control(&server, "POST", "/oauth_clients", json!({"client_id": "8001", "client_secret": "s8", "scopes": ["read", "write"]}));
@@ -406,9 +401,7 @@ fn async_calls_report_in_poll_and_return_the_generated_key() {
     let key = t.idempotency_key.clone().expect("a generated key");
     assert_eq!(requests_to(&server, "/v1/s2s/transactions/intent")[0].header("x-modio-idempotent-key"), Some(key.as_str()));
     let s = Arc::clone(&slot);
-    let id = client
-        .commit_async(gina, CommitRequest::new(t.transaction.id), None, move |r| *s.lock().unwrap() = Some(r))
-        .unwrap();
+    let id = client.commit_async(gina, CommitRequest::new(t.transaction.id), None, move |r| *s.lock().unwrap() = Some(r)).unwrap();
     client.wait(id, WAIT).unwrap();
     assert_eq!(slot.lock().unwrap().take().unwrap().unwrap().transaction.state, TransactionState::Paid);
     assert_eq!(wallet(&server, user), (1000, 0));

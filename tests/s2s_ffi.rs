@@ -61,7 +61,12 @@ unsafe extern "C" fn on_transaction(
     seen.meta_buyer = (0..t.meta_count).map(|i| (*t.meta.add(i)).buyer_id).collect();
 }
 
-unsafe extern "C" fn on_token(user_data: *mut c_void, _id: u64, error: *const modio_market_error, t: *const modio_market_s2s_service_token) {
+unsafe extern "C" fn on_token(
+    user_data: *mut c_void,
+    _id: u64,
+    error: *const modio_market_error,
+    t: *const modio_market_s2s_service_token,
+) {
     let seen = &mut *(user_data as *mut Seen);
     seen.calls += 1;
     if let Some(e) = error.as_ref() {
@@ -227,10 +232,7 @@ fn bad_arguments_fail_at_the_call_and_nothing_is_sent() {
         );
         assert_eq!(rc, ResultCode::InvalidArgument);
         assert_eq!(seen.calls, 0, "no callback for a refused call");
-        assert!(
-            server.requests().iter().all(|r| !r.path.starts_with("/v1/s2s") && r.path != "/v1/oauth/token"),
-            "nothing was sent"
-        );
+        assert!(server.requests().iter().all(|r| !r.path.starts_with("/v1/s2s") && r.path != "/v1/oauth/token"), "nothing was sent");
         let mut ran = 7usize;
         assert_eq!(modio_market_s2s_client_poll(client, &mut ran), ResultCode::Ok);
         assert_eq!(ran, 0);
@@ -240,7 +242,10 @@ fn bad_arguments_fail_at_the_call_and_nothing_is_sent() {
         let mut config = ptr::null_mut();
         modio_market_config_new(demo::GAME_ID, c(demo::API_KEY).as_ptr(), &mut config);
         let mut out = ptr::null_mut();
-        assert_eq!(modio_market_s2s_client_new(config, c("7001").as_ptr(), c("").as_ptr(), ptr::null(), &mut out), ResultCode::InvalidArgument);
+        assert_eq!(
+            modio_market_s2s_client_new(config, c("7001").as_ptr(), c("").as_ptr(), ptr::null(), &mut out),
+            ResultCode::InvalidArgument
+        );
         assert_eq!(
             modio_market_s2s_client_new(config, c("7001").as_ptr(), c("s").as_ptr(), c("read,admin").as_ptr(), &mut out),
             ResultCode::InvalidArgument

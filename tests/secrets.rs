@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::run;
-use fake_modio::{demo, Fault, FakeServer};
+use fake_modio::{demo, FakeServer, Fault};
 use modio_market::ffi;
 use modio_market::{
-    AuthOptions, Client, CommitRequest, Config, EntitlementSource, IdempotencyKey, IntentRequest, LogLevel, ModQuery,
-    PlatformAuth, RetryPolicy, S2sClient, S2sConfig, S2sPortal, Secret,
+    AuthOptions, Client, CommitRequest, Config, EntitlementSource, IdempotencyKey, IntentRequest, LogLevel, ModQuery, PlatformAuth,
+    RetryPolicy, S2sClient, S2sConfig, S2sPortal, Secret,
 };
 use serde_json::{json, Value};
 
@@ -85,7 +85,12 @@ unsafe extern "C" fn c_log(user_data: *mut c_void, _level: modio_market::LogLeve
     store.lock().unwrap().push(CStr::from_ptr(message).to_string_lossy().into_owned());
 }
 
-unsafe extern "C" fn c_auth_done(user_data: *mut c_void, _id: u64, error: *const ffi::modio_market_error, token: *const ffi::modio_market_access_token) {
+unsafe extern "C" fn c_auth_done(
+    user_data: *mut c_void,
+    _id: u64,
+    error: *const ffi::modio_market_error,
+    token: *const ffi::modio_market_access_token,
+) {
     let store = &*(user_data as *const Mutex<Vec<String>>);
     let mut s = store.lock().unwrap();
     if let Some(e) = error.as_ref() {
@@ -145,7 +150,12 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
     let config = Config::new(demo::GAME_ID, demo::API_KEY)
         .base_url(server.base_url())
         .request_timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(2), deadline: Duration::from_secs(5) })
+        .retry_policy(RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            deadline: Duration::from_secs(5),
+        })
         .data_dir(&data_dir);
     w.debug("Config", &config);
     let c = Client::new(config.clone()).unwrap();
@@ -156,7 +166,12 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
         PlatformAuth::Steam { appdata: Secret::new(&steam_wrong) },
         PlatformAuth::XboxLive { xbox_token: Secret::new(&xbox) },
         PlatformAuth::Psn { auth_code: Secret::new(&psn), env: Some(1) },
-        PlatformAuth::Meta { device: "quest".into(), nonce: Secret::new(&meta_nonce), user_id: 4242, access_token: Secret::new(&meta_token) },
+        PlatformAuth::Meta {
+            device: "quest".into(),
+            nonce: Secret::new(&meta_nonce),
+            user_id: 4242,
+            access_token: Secret::new(&meta_token),
+        },
         PlatformAuth::Apple { id_token: Secret::new(&apple) },
         PlatformAuth::Google { auth_code: Some(Secret::new(&google)), id_token: None },
         PlatformAuth::Epic { id_token: Secret::new(&epic) },
@@ -174,7 +189,11 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
     assert_eq!(access_tokens.len(), 7, "every right credential signed in");
 
     // A server that answers the token as a bare string: the decode error must not quote it.
-    server.add_fault("/v1/external/steamauth", 1, Fault::Raw { status: 200, content_type: "application/json".into(), body: format!("\"{echoed}\"") });
+    server.add_fault(
+        "/v1/external/steamauth",
+        1,
+        Fault::Raw { status: 200, content_type: "application/json".into(), body: format!("\"{echoed}\"") },
+    );
     let r = run(&c, |cb| c.authenticate(PlatformAuth::Steam { appdata: Secret::new(&steam) }, AuthOptions::agreed(), cb));
     assert_eq!(r.as_ref().unwrap_err().code(), modio_market::ResultCode::MalformedResponse);
     w.result("authenticate (echo)", &r);
@@ -233,7 +252,11 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
         let commit = s2s.commit(&delegation, &CommitRequest::new(t.transaction.id), &IdempotencyKey::generate());
         w.result("commit", &commit);
     }
-    let r = s2s.intent(&Secret::new(&bogus_delegation), &IntentRequest::new(demo::SKU_GOLD_1000, S2sPortal::Steam), &IdempotencyKey::generate());
+    let r = s2s.intent(
+        &Secret::new(&bogus_delegation),
+        &IntentRequest::new(demo::SKU_GOLD_1000, S2sPortal::Steam),
+        &IdempotencyKey::generate(),
+    );
     assert!(r.is_err(), "a bogus delegation token is refused");
     w.result("intent (bogus delegation)", &r);
     s2s.poll().unwrap();
@@ -262,7 +285,10 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
         for ticket in [&steam_wrong, &steam] {
             let t = CString::new(ticket.as_str()).unwrap();
             let mut id = 0u64;
-            assert_eq!(ffi::modio_market_client_auth_steam(client, t.as_ptr(), true, Some(c_auth_done), ud, &mut id), modio_market::ResultCode::Ok);
+            assert_eq!(
+                ffi::modio_market_client_auth_steam(client, t.as_ptr(), true, Some(c_auth_done), ud, &mut id),
+                modio_market::ResultCode::Ok
+            );
             assert_eq!(ffi::modio_market_client_wait(client, id, 20_000, std::ptr::null_mut()), modio_market::ResultCode::Ok);
         }
         // Refused arguments carrying secrets: the last-error text names the argument, not the value.
@@ -273,7 +299,12 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
         let with_newline = CString::new(format!("{bogus_access}\nX-Evil: 1")).unwrap();
         assert_eq!(ffi::modio_market_client_set_access_token(client, with_newline.as_ptr()), modio_market::ResultCode::Ok);
         let mut id = 0u64;
-        unsafe extern "C" fn wallet_done(ud: *mut c_void, _id: u64, e: *const ffi::modio_market_error, _w: *const ffi::modio_market_wallet) {
+        unsafe extern "C" fn wallet_done(
+            ud: *mut c_void,
+            _id: u64,
+            e: *const ffi::modio_market_error,
+            _w: *const ffi::modio_market_wallet,
+        ) {
             let store = &*(ud as *const Mutex<Vec<String>>);
             if let Some(e) = e.as_ref() {
                 store.lock().unwrap().push(CStr::from_ptr(e.message).to_string_lossy().into_owned());
@@ -337,11 +368,7 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
 
     // Control: each secret was really sent (else its absence below proves nothing). The echoed
     // one and the service tokens travel the other way: the fake produced them.
-    let sent: String = server
-        .requests()
-        .iter()
-        .map(|r| format!("{} {} {:?} {}\n", r.path, r.query, r.headers, r.body))
-        .collect::<String>();
+    let sent: String = server.requests().iter().map(|r| format!("{} {} {:?} {}\n", r.path, r.query, r.headers, r.body)).collect::<String>();
     let decoded_sent = url_decode(&sent);
     for (what, secret) in &secrets {
         if *what == "echoed token" || *what == "service token" || *what == "wrong client secret" || *what == "client secret" {

@@ -11,10 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use fake_modio::state::{Credentials, NewMod, NewUser};
-use fake_modio::{demo, Fault, FakeServer};
-use modio_market::{
-    error_ref, BackgroundRetry, Client, Config, RecoveryOutcome, RecoveryReport, ResultCode, RetryPolicy, Secret,
-};
+use fake_modio::{demo, FakeServer, Fault};
+use modio_market::{error_ref, BackgroundRetry, Client, Config, RecoveryOutcome, RecoveryReport, ResultCode, RetryPolicy, Secret};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -180,12 +178,17 @@ fn receipt_body(mod_id: u64, state: &str) -> String {
 fn a_receipt_for_another_mod_or_an_unpaid_state_unlocks_nothing() {
     let server = FakeServer::start();
     let dir = temp_dir("receipt");
-    let c = Client::new(quick_config(&server).background_retry(BackgroundRetry { max_attempts: 0, ..BackgroundRetry::default() }).data_dir(&dir)).unwrap();
+    let c = Client::new(
+        quick_config(&server).background_retry(BackgroundRetry { max_attempts: 0, ..BackgroundRetry::default() }).data_dir(&dir),
+    )
+    .unwrap();
     c.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
     // The recovery pass the token starts must be over, or it would resend these attempts.
     let _ = c.poll();
     settle(&c);
-    for (mod_in_answer, state) in [(demo::MOD_CASTLE_SIEGE, "PAID"), (demo::MOD_HD_PACK, "FAILED"), (demo::MOD_HD_PACK, "cancelled"), (demo::MOD_HD_PACK, "pending")] {
+    for (mod_in_answer, state) in
+        [(demo::MOD_CASTLE_SIEGE, "PAID"), (demo::MOD_HD_PACK, "FAILED"), (demo::MOD_HD_PACK, "cancelled"), (demo::MOD_HD_PACK, "pending")]
+    {
         let what = format!("answer for mod {mod_in_answer} in state {state}");
         server.add_fault(
             &checkout_path(demo::MOD_HD_PACK),
@@ -314,13 +317,19 @@ fn the_journal_cannot_be_fooled_into_resending_or_reading_without_bound() {
     let server = FakeServer::start();
     let dir = temp_dir("fooled");
     let now = now_unix();
-    for (key, created_at) in [("ten-years-ahead", now + 10 * 365 * 86_400), ("min", i64::MIN), ("max", i64::MAX), ("six-minutes-ahead", now + 360), ("forty-days-old", now - 40 * 86_400)] {
+    for (key, created_at) in [
+        ("ten-years-ahead", now + 10 * 365 * 86_400),
+        ("min", i64::MIN),
+        ("max", i64::MAX),
+        ("six-minutes-ahead", now + 360),
+        ("forty-days-old", now - 40 * 86_400),
+    ] {
         write_entry(&dir, key, 1, demo::BOB_ID, demo::MOD_HD_PACK, created_at);
     }
     write_entry(&dir, "from-the-future-format", 2, demo::BOB_ID, demo::MOD_HD_PACK, now);
     let journal = dir.join("modio-market").join("journal");
     std::fs::File::create(journal.join("huge.json")).unwrap().set_len(1 << 30).unwrap(); // sparse: 1 GiB
-    // A symlink planted where the old code put session.json's temporary file.
+                                                                                         // A symlink planted where the old code put session.json's temporary file.
     let victim = dir.join("victim.txt");
     std::fs::write(&victim, "keep").unwrap();
     std::os::unix::fs::symlink(&victim, dir.join("modio-market").join(format!(".session.json.tmp-{}", std::process::id()))).unwrap();
@@ -461,17 +470,24 @@ fn reconcile(seed: u64) {
     let mods: Vec<u64> = (0..40)
         .map(|i| {
             let id = 5000 + i;
-            server.state().lock().unwrap().add_mod(NewMod { id: Some(id), game_id: demo::GAME_ID, name: format!("Mod {id}"), price: 10 + i as i64, ..NewMod::default() });
+            server.state().lock().unwrap().add_mod(NewMod {
+                id: Some(id),
+                game_id: demo::GAME_ID,
+                name: format!("Mod {id}"),
+                price: 10 + i as i64,
+                ..NewMod::default()
+            });
             id
         })
         .collect();
     let price = |m: u64| 10 + (m - 5000) as i64;
     let cfg = || {
-        quick_config(&server)
-            .data_dir(&dir)
-            .worker_threads(2)
-            .request_timeout(Duration::from_millis(600))
-            .retry_policy(RetryPolicy { max_attempts: 2, base_delay: Duration::from_millis(2), max_delay: Duration::from_millis(5), deadline: Duration::from_secs(2) })
+        quick_config(&server).data_dir(&dir).worker_threads(2).request_timeout(Duration::from_millis(600)).retry_policy(RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(5),
+            deadline: Duration::from_secs(2),
+        })
     };
     let seen = Arc::new(Mutex::new(Seen::default()));
     let mut pressed: HashSet<(u64, u64)> = HashSet::new();

@@ -133,7 +133,11 @@ fn main() {
         println!("{line}");
     }
     println!("- load average at the start: {}", load_at_start.split_whitespace().take(3).collect::<Vec<_>>().join(", "));
-    println!("- mode: {}; run took {:.0} s", if args.quick { "--quick (smoke, small counts)" } else { "full" }, started.elapsed().as_secs_f64());
+    println!(
+        "- mode: {}; run took {:.0} s",
+        if args.quick { "--quick (smoke, small counts)" } else { "full" },
+        started.elapsed().as_secs_f64()
+    );
     println!();
     table::print(&rows);
     let failed = sdk::FAILED.load(std::sync::atomic::Ordering::Relaxed);
@@ -676,12 +680,7 @@ fn bench_concurrency(fake: &FakeProcess, _args: &Args) -> Vec<Row> {
 /// loopback server so that the client's decoding is what is measured.
 fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
     let http = plain_client();
-    let page_url = format!(
-        "{}/games/{}/mods?revenue_type=1&_offset=0&_limit=100&api_key={}",
-        fake.base_url,
-        sdk::GAME_ID,
-        sdk::API_KEY
-    );
+    let page_url = format!("{}/games/{}/mods?revenue_type=1&_offset=0&_limit=100&api_key={}", fake.base_url, sdk::GAME_ID, sdk::API_KEY);
     let body = http.get(page_url).send().unwrap().bytes().unwrap().to_vec();
     let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(parsed["data"].as_array().map(|d| d.len()), Some(100), "the fake must serve a full page of paid mods");
@@ -742,15 +741,13 @@ fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
         assert_eq!(tally.items.get(), 3 * iters * 100);
     }
     let (s, r, f, rs) = (median(sdk_us), median(ref_us), median(fetch_us), median(rust_us));
-    vec![
-        Row::new(
-            "parsing",
-            format!("a page of 100 full mod objects ({} KiB), fetched from a static loopback server and decoded into C structs", size / 1024),
-            format!("{s:.0} µs"),
-        )
-        .reference(format!("reqwest + serde_json::Value: {r:.0} µs (fetch alone {f:.0} µs); the library's Rust API (no C structs): {rs:.0} µs"))
-        .ratio(s / r),
-    ]
+    vec![Row::new(
+        "parsing",
+        format!("a page of 100 full mod objects ({} KiB), fetched from a static loopback server and decoded into C structs", size / 1024),
+        format!("{s:.0} µs"),
+    )
+    .reference(format!("reqwest + serde_json::Value: {r:.0} µs (fetch alone {f:.0} µs); the library's Rust API (no C structs): {rs:.0} µs"))
+    .ratio(s / r)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -793,8 +790,7 @@ fn size_rows(args: &Args) -> Vec<Row> {
     let mut rows = Vec::new();
     match file_size(&args.shared_lib) {
         Some(s) => rows.push(
-            Row::new("size", "libmodio_market.so, release (LTO, 1 CGU, panic=unwind), stripped", bytes(s))
-                .target("< 3 MB", s < 3_000_000),
+            Row::new("size", "libmodio_market.so, release (LTO, 1 CGU, panic=unwind), stripped", bytes(s)).target("< 3 MB", s < 3_000_000),
         ),
         None => rows.push(Row::new("size", "libmodio_market.so, stripped", "n/a (pass --shared-lib)")),
     }

@@ -33,12 +33,7 @@ pub fn serve() {
     let bulk_token = {
         let mut state = server.state().lock().unwrap_or_else(|e| e.into_inner());
         let game_id = fake_modio::demo::GAME_ID;
-        let (user_id, token) = state.add_user(NewUser {
-            username: "bulk".into(),
-            game_id,
-            terms_agreed: true,
-            ..Default::default()
-        });
+        let (user_id, token) = state.add_user(NewUser { username: "bulk".into(), game_id, terms_agreed: true, ..Default::default() });
         let date = state.now();
         for i in 0..BULK_PURCHASES {
             let mod_id = state.add_mod(NewMod {
@@ -52,13 +47,8 @@ pub fn serve() {
             let user = state.users.get_mut(&user_id).expect("the bulk user was just added");
             user.purchases.push(Purchase { mod_id, game_id, transaction_id, date });
         }
-        let (_, buyer_token) = state.add_user(NewUser {
-            username: "buyer".into(),
-            game_id,
-            balance: 1_000_000_000,
-            terms_agreed: true,
-            ..Default::default()
-        });
+        let (_, buyer_token) =
+            state.add_user(NewUser { username: "buyer".into(), game_id, balance: 1_000_000_000, terms_agreed: true, ..Default::default() });
         (token, buyer_token)
     };
     let (bulk_token, buyer_token) = bulk_token;
@@ -176,12 +166,7 @@ impl FakeProcess {
 
     /// Removes every pending fault.
     pub fn clear_faults(&self) {
-        let _ = reqwest::blocking::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap()
-            .delete(format!("{}/faults", self.control_url()))
-            .send();
+        let _ = reqwest::blocking::Client::builder().no_proxy().build().unwrap().delete(format!("{}/faults", self.control_url())).send();
     }
 }
 
@@ -209,8 +194,7 @@ pub fn black_hole() -> SocketAddr {
 pub fn static_server(body: Vec<u8>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().unwrap();
-    let mut response =
-        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut response = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
     response.extend_from_slice(&body);
     let response = std::sync::Arc::new(response);
     thread::spawn(move || {

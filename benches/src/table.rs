@@ -46,11 +46,7 @@ impl Row {
         }
         v.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-        self.ratio = if v.len() >= 4 {
-            format!("{:.2} ({:.2}–{:.2})", at(0.5), at(0.25), at(0.75))
-        } else {
-            format!("{:.2}", at(0.5))
-        };
+        self.ratio = if v.len() >= 4 { format!("{:.2} ({:.2}–{:.2})", at(0.5), at(0.25), at(0.75)) } else { format!("{:.2}", at(0.5)) };
         self
     }
     pub fn target(mut self, target: impl Into<String>, met: bool) -> Row {
@@ -103,7 +99,7 @@ pub fn thousands(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

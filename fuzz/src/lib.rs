@@ -96,8 +96,7 @@ pub fn check(target: &str, body: &[u8]) -> Result<(), String> {
     }
     match target {
         // A wallet decodes only from an object that has a `balance`.
-        "wallet" => decoded!(fuzzing::decode_wallet, |_w| serde_json::from_slice::<Value>(body)
-            .is_ok_and(|v| v.get("balance").is_some())),
+        "wallet" => decoded!(fuzzing::decode_wallet, |_w| serde_json::from_slice::<Value>(body).is_ok_and(|v| v.get("balance").is_some())),
         "entitlement_sync" => decoded!(fuzzing::decode_entitlement_sync, |s| s.entitlements.len() < body.len().max(1)),
         "game" => decoded!(fuzzing::decode_game, |g| g.id != 0 && serde_json::from_str::<Value>(&g.json).is_ok()),
         "mod" => decoded!(fuzzing::decode_mod, |m| m.id != 0 && serde_json::from_str::<Value>(&m.json).is_ok()),
@@ -165,7 +164,8 @@ pub const INTERESTING: &[&str] = &[
 ];
 
 /// Raw fragments for byte-level insertion.
-const FRAGMENTS: &[&[u8]] = &[b"\"", b"\\", b",", b":", b"{", b"}", b"[", b"]", b"\x00", b"\xff\xfe", b"\xc3", b"\r\n", b"e9999", b"-", b".", b"<html>"];
+const FRAGMENTS: &[&[u8]] =
+    &[b"\"", b"\\", b",", b":", b"{", b"}", b"[", b"]", b"\x00", b"\xff\xfe", b"\xc3", b"\r\n", b"e9999", b"-", b".", b"<html>"];
 
 /// One edit of a body.
 #[derive(Debug, Clone)]

@@ -200,7 +200,11 @@ fn handle(server: &Server, stream: TcpStream) -> std::io::Result<()> {
     // Log the outcome, never the token.
     eprintln!("purchase-server: {method} {path} -> {status}");
     let mut stream = stream;
-    write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len())
+    write!(
+        stream,
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
+    )
 }
 
 fn serve(server: Arc<Server>, listener: TcpListener) {

@@ -18,8 +18,8 @@ mod sqlite;
 mod storage;
 
 pub use modio_market::{
-    ClawbackRequest, ClawbackTarget, CommitRequest, Config, Error, IdempotencyKey, IntentRequest, RetryPolicy, S2sClient, S2sConfig, S2sPortal,
-    S2sTransaction, Secret, TransactionState,
+    ClawbackRequest, ClawbackTarget, CommitRequest, Config, Error, IdempotencyKey, IntentRequest, RetryPolicy, S2sClient, S2sConfig,
+    S2sPortal, S2sTransaction, Secret, TransactionState,
 };
 pub use processor::{
     ClawbackEvent, ConsumeOutcome, ConsumeRequest, Entitlement, Outcome, PendingCause, Processor, ProcessorConfig, ProcessorError,

@@ -177,7 +177,9 @@ pub enum Outcome {
 impl Outcome {
     pub fn record(&self) -> &Record {
         match self {
-            Outcome::Credited(r) | Outcome::NotCredited(r) | Outcome::Pending { record: r, .. } | Outcome::DuplicateOrder { holder: r } => r,
+            Outcome::Credited(r) | Outcome::NotCredited(r) | Outcome::Pending { record: r, .. } | Outcome::DuplicateOrder { holder: r } => {
+                r
+            }
         }
     }
     pub fn is_credited(&self) -> bool {
@@ -192,7 +194,10 @@ pub enum ProcessorError {
     /// A bad argument (named in the message); nothing was recorded or sent.
     Invalid(Error),
     /// This entitlement id is already recorded with another SKU, user or order.
-    Mismatch { record: Box<Record>, field: &'static str },
+    Mismatch {
+        record: Box<Record>,
+        field: &'static str,
+    },
     NotFound(RecordId),
     /// [`Processor::reopen`] of a record that may not be reopened.
     CannotReopen(Box<Record>),
@@ -663,7 +668,7 @@ impl<S: Storage> Processor<S> {
             .transaction_id
             .ok_or_else(|| StorageError::Backend(format!("record {} is consumed but has no transaction id", record.id)))?;
         let mut record = record;
-        let key_expired = record.commit_key_at.map_or(true, |at| now - at >= self.window_secs());
+        let key_expired = record.commit_key_at.is_none_or(|at| now - at >= self.window_secs());
         if record.commit_key.is_none() || key_expired {
             // Stored before the first send, so every retry (and every resume) sends the same key.
             // A replaced key is harmless: the commit names its transaction, which pays once.
@@ -698,7 +703,10 @@ impl<S: Storage> Processor<S> {
                         r.reason = None;
                     })?,
                     TransactionState::Pending => {
-                        return Ok(Flow::Pause(record, PendingCause::Unsettled("mod.io answered the commit with a pending transaction".into())))
+                        return Ok(Flow::Pause(
+                            record,
+                            PendingCause::Unsettled("mod.io answered the commit with a pending transaction".into()),
+                        ))
                     }
                     TransactionState::Other(unknown) => {
                         // Accepted, in a state this build does not know: keep the commit owed
@@ -779,7 +787,10 @@ impl<S: Storage> Processor<S> {
         let (status, detail) = if event.kind == ClawbackKind::ChargebackReversal {
             (
                 ClawbackStatus::ForStudio,
-                Some("a chargeback was reversed: recorded for the studio to act on per the platform's instructions; not sent to mod.io".into()),
+                Some(
+                    "a chargeback was reversed: recorded for the studio to act on per the platform's instructions; not sent to mod.io"
+                        .into(),
+                ),
             )
         } else {
             // Settled like a deferred one below, which knows every step.
@@ -899,9 +910,8 @@ impl<S: Storage> Processor<S> {
                     // this instance or another: this one is closed, never sent; or this one was
                     // updated meanwhile: report it as it is.
                     let siblings = self.storage.clawbacks_for(record.id)?;
-                    let forwarder = siblings
-                        .iter()
-                        .find(|o| o.id != c.id && matches!(o.status, ClawbackStatus::Sending | ClawbackStatus::Forwarded));
+                    let forwarder =
+                        siblings.iter().find(|o| o.id != c.id && matches!(o.status, ClawbackStatus::Sending | ClawbackStatus::Forwarded));
                     return match forwarder {
                         Some(first) => {
                             let detail = format!("clawback {} of this transaction was already forwarded", first.id);

@@ -174,7 +174,9 @@ fn find_record(conn: &Connection, portal: S2sPortal, entitlement_id: &str) -> ru
 
 fn find_order_record(conn: &Connection, portal: S2sPortal, order_id: &str) -> rusqlite::Result<Option<Record>> {
     let id: Option<i64> = conn
-        .query_row("SELECT record_id FROM order_ledger WHERE portal = ?1 AND order_id = ?2", params![portal.as_str(), order_id], |r| r.get(0))
+        .query_row("SELECT record_id FROM order_ledger WHERE portal = ?1 AND order_id = ?2", params![portal.as_str(), order_id], |r| {
+            r.get(0)
+        })
         .optional()?;
     match id {
         Some(id) => get_record(conn, id),
@@ -344,8 +346,7 @@ impl Storage for SqliteStorage {
         )
         .map_err(backend)?;
         let id = conn.last_insert_rowid();
-        conn.query_row(&format!("SELECT {CLAWBACK_COLUMNS} FROM clawbacks WHERE id = ?1"), params![id], clawback_from_row)
-            .map_err(backend)
+        conn.query_row(&format!("SELECT {CLAWBACK_COLUMNS} FROM clawbacks WHERE id = ?1"), params![id], clawback_from_row).map_err(backend)
     }
 
     fn update_clawback(&self, c: &ClawbackRecord) -> Result<ClawbackRecord, StorageError> {

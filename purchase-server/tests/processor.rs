@@ -544,7 +544,8 @@ fn the_commit_answer_state_decides_the_outcome() {
             ConsumeOutcome::Consumed
         }
     };
-    let cases = [("CREDITED", Step::Credited), ("Cleared", Step::Credited), ("FAILED", Step::CommitRejected), ("cancelled", Step::CommitRejected)];
+    let cases =
+        [("CREDITED", Step::Credited), ("Cleared", Step::Credited), ("FAILED", Step::CommitRejected), ("cancelled", Step::CommitRejected)];
     for (i, (state, want)) in cases.into_iter().enumerate() {
         let outcome = p.process(&xbox(&format!("xbl-state-{i}"), user), &token, answer_with(state)).unwrap();
         assert_eq!(outcome.record().step, want, "{state}: {outcome:?}");

@@ -11,8 +11,8 @@ use crate::log::LogLevel;
 use crate::models::{ModQuery, RevenueType};
 use crate::runtime::RequestId;
 
-use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
 use super::config::modio_market_config;
+use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
 use super::types::*;
 use super::{arg_opt_str, arg_out, arg_ref, arg_str};
 
@@ -50,30 +50,53 @@ pub type modio_market_log_cb = Option<unsafe extern "C" fn(user_data: *mut c_voi
 
 /// Completion callbacks: `user_data` first, the request id, then `error` (non-NULL on failure) or
 /// the result (non-NULL on success). Everything they point to is valid during the call only.
-pub type modio_market_auth_cb =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, token: *const modio_market_access_token)>;
-pub type modio_market_wallet_cb =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, wallet: *const modio_market_wallet)>;
+pub type modio_market_auth_cb = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        request_id: u64,
+        error: *const modio_market_error,
+        token: *const modio_market_access_token,
+    ),
+>;
+pub type modio_market_wallet_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, wallet: *const modio_market_wallet),
+>;
 pub type modio_market_sync_cb = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, sync: *const modio_market_entitlement_sync),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        request_id: u64,
+        error: *const modio_market_error,
+        sync: *const modio_market_entitlement_sync,
+    ),
 >;
 pub type modio_market_game_cb =
     Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, game: *const modio_market_game)>;
-pub type modio_market_mod_page_cb =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, page: *const modio_market_mod_page)>;
+pub type modio_market_mod_page_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, page: *const modio_market_mod_page),
+>;
 pub type modio_market_mod_cb =
     Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, mod_: *const modio_market_mod)>;
 pub type modio_market_checkout_cb = Option<
     unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, checkout: *const modio_market_checkout),
 >;
 pub type modio_market_purchases_cb = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, purchases: *const modio_market_purchases),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        request_id: u64,
+        error: *const modio_market_error,
+        purchases: *const modio_market_purchases,
+    ),
 >;
 /// `void (*)(void *user_data, const modio_market_recovery *report)`; runs inside poll/wait.
 pub type modio_market_recovery_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, report: *const modio_market_recovery)>;
 
 pub type modio_market_delegation_token_cb = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, token: *const modio_market_delegation_token),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        request_id: u64,
+        error: *const modio_market_error,
+        token: *const modio_market_delegation_token,
+    ),
 >;
 
 unsafe fn client_ref<'a>(client: *const modio_market_client) -> Result<&'a modio_market_client, Error> {
@@ -115,7 +138,10 @@ fn optional_number(value: i64) -> Option<i64> {
 /// # Safety
 /// `config` must be a live configuration; `client_out` valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn modio_market_client_new(config: *const modio_market_config, client_out: *mut *mut modio_market_client) -> ResultCode {
+pub unsafe extern "C" fn modio_market_client_new(
+    config: *const modio_market_config,
+    client_out: *mut *mut modio_market_client,
+) -> ResultCode {
     ffi_result!({
         let out = arg_out(client_out, "client_out")?;
         let config = arg_ref(config, "config")?;

@@ -4,9 +4,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
+use crate::checkout::BackgroundRetry;
 use crate::config::{Config, Environment, PLATFORMS, PORTALS};
 use crate::error::{Error, ResultCode};
-use crate::checkout::BackgroundRetry;
 use crate::transport::RetryPolicy;
 
 use super::{arg_opt_str, arg_out, arg_str};
@@ -39,7 +39,11 @@ pub(crate) unsafe fn config_mut<'a>(config: *mut modio_market_config) -> Result<
 /// # Safety
 /// `api_key` must be NULL or a NUL-terminated string; `config_out` must be valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn modio_market_config_new(game_id: u64, api_key: *const c_char, config_out: *mut *mut modio_market_config) -> ResultCode {
+pub unsafe extern "C" fn modio_market_config_new(
+    game_id: u64,
+    api_key: *const c_char,
+    config_out: *mut *mut modio_market_config,
+) -> ResultCode {
     ffi_result!({
         let out = arg_out(config_out, "config_out")?;
         let key = arg_str(api_key, "api_key")?;
@@ -154,7 +158,11 @@ pub unsafe extern "C" fn modio_market_config_set_platform(config: *mut modio_mar
 /// # Safety
 /// `config` must be a live configuration.
 #[no_mangle]
-pub unsafe extern "C" fn modio_market_config_set_timeouts(config: *mut modio_market_config, connect_ms: u32, request_ms: u32) -> ResultCode {
+pub unsafe extern "C" fn modio_market_config_set_timeouts(
+    config: *mut modio_market_config,
+    connect_ms: u32,
+    request_ms: u32,
+) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
         if connect_ms == 0 {

@@ -7,7 +7,7 @@
 //!   `modio_market_last_error_message`;
 //! - every pointer is checked (`MODIO_MARKET_RESULT_NULL_POINTER`), every string must be UTF-8
 //!   (`MODIO_MARKET_RESULT_INVALID_UTF8`);
-//! - every exported body runs behind one panic boundary ([`ffi_boundary!`]): a bug becomes
+//! - every exported body runs behind one panic boundary (`ffi_boundary!`): a bug becomes
 //!   `MODIO_MARKET_RESULT_INTERNAL`, never an abort of the game.
 
 use std::cell::RefCell;

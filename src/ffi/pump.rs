@@ -80,8 +80,8 @@ pub(crate) fn c_log_sink(
     user_data: *mut c_void,
 ) -> Result<(Option<LogLevel>, Option<LogSink>), Error> {
     let Some(callback) = callback else { return Ok((None, None)) };
-    let level = LogLevel::from_u32(max_level)
-        .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown log level {max_level}")))?;
+    let level =
+        LogLevel::from_u32(max_level).ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown log level {max_level}")))?;
     let user_data = UserData(user_data);
     let sink: LogSink = Box::new(move |level, message| {
         let mut arena = Arena::default();

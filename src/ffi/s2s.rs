@@ -409,7 +409,11 @@ pub unsafe extern "C" fn modio_market_s2s_client_clawback(
 /// # Safety
 /// `buffer` NULL or valid for `buffer_len` bytes; `length_out` valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn modio_market_s2s_idempotency_key_generate(buffer: *mut c_char, buffer_len: usize, length_out: *mut usize) -> ResultCode {
+pub unsafe extern "C" fn modio_market_s2s_idempotency_key_generate(
+    buffer: *mut c_char,
+    buffer_len: usize,
+    length_out: *mut usize,
+) -> ResultCode {
     ffi_result!({
         let length_out = arg_out(length_out, "length_out")?;
         let key = IdempotencyKey::generate();

@@ -5,11 +5,11 @@
 use std::any::Any;
 use std::ffi::{c_char, c_void, CString};
 
+use crate::checkout::{RecoveryOutcome, RecoveryReport};
 use crate::error::{Error, ResultCode};
 use crate::models::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
-use crate::checkout::{RecoveryOutcome, RecoveryReport};
 use crate::Purchases;
 
 /// Owns the strings and arrays a view points into.

@@ -11,10 +11,14 @@ use modio_market::{Client, Config, RequestId, Result, RetryPolicy, Secret};
 pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn config(server: &FakeServer) -> Config {
-    Config::new(demo::GAME_ID, demo::API_KEY)
-        .base_url(server.base_url())
-        .request_timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20), deadline: Duration::from_secs(5) })
+    Config::new(demo::GAME_ID, demo::API_KEY).base_url(server.base_url()).request_timeout(Duration::from_secs(10)).retry_policy(
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            deadline: Duration::from_secs(5),
+        },
+    )
 }
 
 pub fn client(server: &FakeServer) -> Client {

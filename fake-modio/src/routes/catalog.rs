@@ -104,7 +104,7 @@ pub fn purchased(state: &mut State, req: &Req) -> Answer {
     let purchases = &state.users[&user.user_id].purchases;
     let mods: Vec<&Mod> = purchases
         .iter()
-        .filter(|p| game_filter.map_or(true, |g| g == p.game_id))
+        .filter(|p| game_filter.is_none_or(|g| g == p.game_id))
         .filter_map(|p| state.mods.get(&p.mod_id))
         .collect();
     let total = mods.len();
