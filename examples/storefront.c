@@ -95,7 +95,7 @@ static void print_request_error(const char *what, const modio_market_error *erro
                 error->error_ref_name ? error->error_ref_name : "not known to this library version");
     }
     for (size_t i = 0; i < error->field_error_count; i++) {
-        fprintf(stderr, "             field %s: %s\n", error->field_errors[i].field, error->field_errors[i].message);
+        fprintf(stderr, "             field %s: %s\n", error->field_errors[i]->field, error->field_errors[i]->message);
     }
     if (error->retry_after_secs >= 0) {
         fprintf(stderr, "             mod.io asks to wait %" PRId64 " s before trying again\n", error->retry_after_secs);
@@ -227,7 +227,7 @@ static void on_sync(void *user_data, uint64_t request_id, const modio_market_err
         printf("      No new Steam purchases to convert.\n");
     }
     for (size_t i = 0; i < sync->entitlement_count; i++) {
-        const modio_market_entitlement *e = &sync->entitlements[i];
+        const modio_market_entitlement *e = sync->entitlements[i];
         printf("      %-12s %s%s (transaction %s%s)\n", e->sku_id, e->state_name,
                e->consumed ? ", converted into currency" : ", not consumed",
                e->transaction_id, e->entitlement_type == 0 ? ", virtual currency" : "");
@@ -322,7 +322,7 @@ static void on_mod_page(void *user_data, uint64_t request_id, const modio_market
     out->total = page->result_total;
     out->page_count = page->mod_count;
     for (size_t i = 0; i < page->mod_count && out->count < MAX_LISTED_MODS; i++) {
-        const modio_market_mod *m = &page->mods[i];
+        const modio_market_mod *m = page->mods[i];
         struct listed_mod *l = &out->mods[out->count++];
         l->id = m->id;
         snprintf(l->name, sizeof l->name, "%s", m->name);
@@ -351,9 +351,9 @@ static void on_checkout(void *user_data, uint64_t request_id, const modio_market
     if (!request_finish(r, error)) {
         return;
     }
-    out->transaction_id = checkout->transaction.id;
-    snprintf(out->state, sizeof out->state, "%s", checkout->transaction.state_name);
-    out->paid = checkout->transaction.gross_amount;
+    out->transaction_id = checkout->transaction->id;
+    snprintf(out->state, sizeof out->state, "%s", checkout->transaction->state_name);
+    out->paid = checkout->transaction->gross_amount;
     out->balance = checkout->balance;
     snprintf(out->key, sizeof out->key, "%s", checkout->idempotency_key);
     snprintf(out->mod_name, sizeof out->mod_name, "%s", checkout->purchased_mod->name);
@@ -375,7 +375,7 @@ static void on_purchases(void *user_data, uint64_t request_id, const modio_marke
     }
     out->count = purchases->mod_count;
     for (size_t i = 0; out->print_each && i < purchases->mod_count; i++) {
-        printf("      owned: #%" PRIu64 " %s\n", purchases->mods[i].id, purchases->mods[i].name);
+        printf("      owned: #%" PRIu64 " %s\n", purchases->mods[i]->id, purchases->mods[i]->name);
     }
 }
 

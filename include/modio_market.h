@@ -14,6 +14,19 @@
  *   need to live only for the call.
  * - Unknown enum values give MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE.
  * - No function panics or aborts: an internal bug is reported as MODIO_MARKET_RESULT_INTERNAL.
+ * - Absent values: NULL for pointers and strings; -1 for durations and ages (int64_t *_secs,
+ *   *_ms); 0 for ids, HTTP statuses and error refs (never valid values).
+ *
+ * STRUCTS AND THE ABI (version 1)
+ * - Handles are opaque. Every struct the library hands out begins with uint32_t struct_size: the
+ *   sizeof of that struct in the library that filled it. Fields are only ever appended, so a
+ *   game built against an older header reads the fields it knows at the offsets it knows; a
+ *   field added in a later minor version may be read only if it ends within struct_size.
+ * - Arrays are arrays of pointers (const T *const *items plus a count), and no struct is embedded
+ *   in another by value, so a struct that grows changes no stride and no offset.
+ * - Within a major version, no field, function signature or enum value is removed or changed;
+ *   replaced functions stay, marked MODIO_MARKET_DEPRECATED. tests/abi checks this against the
+ *   frozen 1.0 header. Check MODIO_MARKET_VERSION_CHECK() at start.
  *
  * THREADS AND CALLBACKS
  * - A client is internally synchronized: its functions may be called from any thread, and none
@@ -45,6 +58,40 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The version of this header. A game checks at start that the loaded library serves it:
+ *   if (!MODIO_MARKET_VERSION_CHECK()) { ... a stale library was found beside the game ... } */
+#define MODIO_MARKET_VERSION_MAJOR 1
+#define MODIO_MARKET_VERSION_MINOR 0
+#define MODIO_MARKET_VERSION_PATCH 0
+#define MODIO_MARKET_VERSION_CHECK() modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR, MODIO_MARKET_VERSION_MINOR)
+
+/* MODIO_MARKET_API marks every exported function. On Windows it imports from the DLL, unless the
+ * game links the static library and defines MODIO_MARKET_STATIC before including this header. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(MODIO_MARKET_STATIC)
+#    define MODIO_MARKET_API
+#  elif defined(MODIO_MARKET_BUILDING)
+#    define MODIO_MARKET_API __declspec(dllexport)
+#  else
+#    define MODIO_MARKET_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define MODIO_MARKET_API __attribute__((visibility("default")))
+#else
+#  define MODIO_MARKET_API
+#endif
+
+/* MODIO_MARKET_DEPRECATED(msg) marks a function kept for ABI 1.x but replaced: it still works,
+ * and the compiler says what to use instead. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define MODIO_MARKET_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#  define MODIO_MARKET_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#  define MODIO_MARKET_DEPRECATED(msg)
+#endif
+
 
 // mod.io keeps an idempotency key's answer this long; after it a resend could charge again.
 #define MODIO_MARKET_KEY_LIFETIME_SECS ((24 * 60) * 60)
@@ -235,6 +282,56 @@ typedef uint32_t modio_market_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// `transaction_type` of a transaction, compared case-insensitively.
+enum modio_market_transaction_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  MODIO_MARKET_TRANSACTION_STATE_PENDING = 0,
+  MODIO_MARKET_TRANSACTION_STATE_PAID = 1,
+  MODIO_MARKET_TRANSACTION_STATE_REFUNDED = 2,
+  MODIO_MARKET_TRANSACTION_STATE_CANCELLED = 3,
+  MODIO_MARKET_TRANSACTION_STATE_CLEARED = 4,
+  MODIO_MARKET_TRANSACTION_STATE_FAILED = 5,
+  // A state the docs do not list; see `state_name`.
+  MODIO_MARKET_TRANSACTION_STATE_OTHER = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum modio_market_transaction_state modio_market_transaction_state;
+#else
+typedef uint32_t modio_market_transaction_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
+enum modio_market_recovery_outcome
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Resent with its key: the purchase went through; `checkout` holds the receipt.
+  MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED = 0,
+  // Resent with its key: mod.io refused it definitively; see `error`.
+  MODIO_MARKET_RECOVERY_OUTCOME_FAILED = 1,
+  // Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
+  MODIO_MARKET_RECOVERY_OUTCOME_OWNED = 2,
+  // Older than the key's 24 hours, and not purchased: it never went through.
+  MODIO_MARKET_RECOVERY_OUTCOME_ABANDONED = 3,
+  // Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see `error`.
+  MODIO_MARKET_RECOVERY_OUTCOME_STILL_PENDING = 4,
+  // A journal file was unreadable; it was moved aside to `journal_file`; see `error`.
+  MODIO_MARKET_RECOVERY_OUTCOME_CORRUPT_JOURNAL = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum modio_market_recovery_outcome modio_market_recovery_outcome;
+#else
+typedef uint32_t modio_market_recovery_outcome;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Which mod.io environment a configuration targets.
 enum modio_market_environment
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -291,56 +388,6 @@ typedef uint32_t modio_market_entitlement_state;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// `transaction_type` of a transaction, compared case-insensitively.
-enum modio_market_transaction_state
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  MODIO_MARKET_TRANSACTION_STATE_PENDING = 0,
-  MODIO_MARKET_TRANSACTION_STATE_PAID = 1,
-  MODIO_MARKET_TRANSACTION_STATE_REFUNDED = 2,
-  MODIO_MARKET_TRANSACTION_STATE_CANCELLED = 3,
-  MODIO_MARKET_TRANSACTION_STATE_CLEARED = 4,
-  MODIO_MARKET_TRANSACTION_STATE_FAILED = 5,
-  // A state the docs do not list; see `state_name`.
-  MODIO_MARKET_TRANSACTION_STATE_OTHER = 6,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum modio_market_transaction_state modio_market_transaction_state;
-#else
-typedef uint32_t modio_market_transaction_state;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-// How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
-enum modio_market_recovery_outcome
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  // Resent with its key: the purchase went through; `checkout` holds the receipt.
-  MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED = 0,
-  // Resent with its key: mod.io refused it definitively; see `error`.
-  MODIO_MARKET_RECOVERY_OUTCOME_FAILED = 1,
-  // Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
-  MODIO_MARKET_RECOVERY_OUTCOME_OWNED = 2,
-  // Older than the key's 24 hours, and not purchased: it never went through.
-  MODIO_MARKET_RECOVERY_OUTCOME_ABANDONED = 3,
-  // Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see `error`.
-  MODIO_MARKET_RECOVERY_OUTCOME_STILL_PENDING = 4,
-  // A journal file was unreadable; it was moved aside to `journal_file`; see `error`.
-  MODIO_MARKET_RECOVERY_OUTCOME_CORRUPT_JOURNAL = 5,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum modio_market_recovery_outcome modio_market_recovery_outcome;
-#else
-typedef uint32_t modio_market_recovery_outcome;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
 // Opaque client handle: owns the configuration, the user's token, the ownership cache, the
 // worker threads and the completion queue. Create with `modio_market_client_new`, free with
 // `modio_market_client_free`. Internally synchronized: any thread may call its functions;
@@ -366,12 +413,18 @@ typedef void (*modio_market_log_cb)(void *user_data, modio_market_log_level leve
 
 // One entry of a 422 answer's `errors` map.
 typedef struct modio_market_field_error {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   const char *field;
   const char *message;
 } modio_market_field_error;
 
 // Why a request failed. Passed to callbacks (NULL on success); valid during the callback only.
 typedef struct modio_market_error {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   // The kind of failure.
   modio_market_result code;
   // HTTP status for `HTTP`/`RATE_LIMITED`, else 0.
@@ -385,14 +438,17 @@ typedef struct modio_market_error {
   const char *message;
   // For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
   int64_t retry_after_secs;
-  // The `errors` field map of a 422 answer.
-  const struct modio_market_field_error *field_errors;
+  // The `errors` field map of a 422 answer: `field_error_count` pointers.
+  const struct modio_market_field_error *const *field_errors;
   size_t field_error_count;
 } modio_market_error;
 
 // A user access token from platform authentication. The client already keeps it; the game may
 // store it (securely) to restore a session with `modio_market_client_set_access_token`.
 typedef struct modio_market_access_token {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   const char *access_token;
   // Unix time the token expires.
   int64_t date_expires;
@@ -404,6 +460,9 @@ typedef void (*modio_market_auth_cb)(void *user_data, uint64_t request_id, const
 
 // The user's wallet for the game. Amounts are in the game's virtual currency.
 typedef struct modio_market_wallet {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   const char *wallet_type;
   const char *currency;
   const char *payment_method_id;
@@ -419,6 +478,9 @@ typedef void (*modio_market_wallet_cb)(void *user_data, uint64_t request_id, con
 
 // One entitlement line of a sync.
 typedef struct modio_market_entitlement {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   const char *transaction_id;
   // A `modio_market_entitlement_state` value, or another number mod.io sent.
   int64_t state;
@@ -434,9 +496,13 @@ typedef struct modio_market_entitlement {
 
 // The answer of an entitlement sync.
 typedef struct modio_market_entitlement_sync {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   // The wallet balance after the sync.
   int64_t balance;
-  const struct modio_market_entitlement *entitlements;
+  // `entitlement_count` pointers.
+  const struct modio_market_entitlement *const *entitlements;
   size_t entitlement_count;
 } modio_market_entitlement_sync;
 
@@ -444,6 +510,9 @@ typedef void (*modio_market_sync_cb)(void *user_data, uint64_t request_id, const
 
 // The game's settings that matter to a store.
 typedef struct modio_market_game {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   uint64_t id;
   const char *name;
   // `MODIO_MARKET_API_ACCESS_*` flags.
@@ -465,6 +534,9 @@ typedef void (*modio_market_game_cb)(void *user_data, uint64_t request_id, const
 
 // A mod with what a store page needs; `json` holds the whole object as mod.io sent it.
 typedef struct modio_market_mod {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   uint64_t id;
   uint64_t game_id;
   const char *name;
@@ -489,7 +561,11 @@ typedef struct modio_market_mod {
 
 // One page of a mod list.
 typedef struct modio_market_mod_page {
-  const struct modio_market_mod *mods;
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
+  // `mod_count` pointers.
+  const struct modio_market_mod *const *mods;
   size_t mod_count;
   uint64_t result_offset;
   uint64_t result_limit;
@@ -499,10 +575,13 @@ typedef struct modio_market_mod_page {
 
 typedef void (*modio_market_mod_page_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_mod_page *page);
 
-typedef void (*modio_market_mod_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_mod *mod_);
+typedef void (*modio_market_mod_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_mod *mod_info);
 
 // A mod.io transaction.
 typedef struct modio_market_transaction {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   uint64_t id;
   const char *gateway_uuid;
   int64_t gross_amount;
@@ -511,8 +590,7 @@ typedef struct modio_market_transaction {
   int64_t gateway_fee;
   int64_t tax;
   const char *tax_type;
-  // A `modio_market_transaction_state`.
-  uint32_t state;
+  modio_market_transaction_state state;
   // The state as text ("paid", or what the server sent for `OTHER`).
   const char *state_name;
   // `meta` as JSON.
@@ -523,7 +601,10 @@ typedef struct modio_market_transaction {
 
 // A completed checkout.
 typedef struct modio_market_checkout {
-  struct modio_market_transaction transaction;
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
+  const struct modio_market_transaction *transaction;
   // Wallet balance after the purchase.
   int64_t balance;
   int64_t deficit;
@@ -538,7 +619,11 @@ typedef void (*modio_market_checkout_cb)(void *user_data, uint64_t request_id, c
 
 // Every mod the user has purchased.
 typedef struct modio_market_purchases {
-  const struct modio_market_mod *mods;
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
+  // `mod_count` pointers.
+  const struct modio_market_mod *const *mods;
   size_t mod_count;
 } modio_market_purchases;
 
@@ -546,6 +631,9 @@ typedef void (*modio_market_purchases_cb)(void *user_data, uint64_t request_id, 
 
 // A user delegation token for the studio's purchase server. Send it to your backend only.
 typedef struct modio_market_delegation_token {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   const char *entity;
   const char *token;
 } modio_market_delegation_token;
@@ -554,8 +642,10 @@ typedef void (*modio_market_delegation_token_cb)(void *user_data, uint64_t reque
 
 // One recovery report. Valid during the callback only.
 typedef struct modio_market_recovery {
-  // A `modio_market_recovery_outcome`.
-  uint32_t outcome;
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
+  modio_market_recovery_outcome outcome;
   uint64_t user_id;
   uint64_t mod_id;
   int64_t display_amount;
@@ -575,6 +665,9 @@ typedef void (*modio_market_recovery_cb)(void *user_data, const struct modio_mar
 
 // The current service token, described without the token itself.
 typedef struct modio_market_s2s_service_token {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   // "Bearer".
   const char *token_type;
   // The scopes granted, comma-separated.
@@ -589,6 +682,9 @@ typedef void (*modio_market_s2s_service_token_cb)(void *user_data, uint64_t requ
 
 // One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
 typedef struct modio_market_s2s_meta_line {
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
   uint64_t game_id;
   uint64_t buyer_id;
   // 0 when the line is not about a mod.
@@ -605,8 +701,12 @@ typedef struct modio_market_s2s_meta_line {
 
 // An S2S transaction: `transaction` has the id, amounts, fees, tax, state and purchase date.
 typedef struct modio_market_s2s_transaction {
-  struct modio_market_transaction transaction;
-  const struct modio_market_s2s_meta_line *meta;
+  // `sizeof` of this struct in the library that filled it: read a field only if it ends
+  // within `struct_size` (fields are only ever appended).
+  uint32_t struct_size;
+  const struct modio_market_transaction *transaction;
+  // `meta_count` pointers.
+  const struct modio_market_s2s_meta_line *const *meta;
   size_t meta_count;
   // The `X-Modio-Idempotent-Key` the call was sent with (generated when you passed NULL):
   // store it to repeat the call safely. NULL for clawbacks.
@@ -631,7 +731,7 @@ extern "C" {
 //
 // # Safety
 // `config` must be a live configuration; `client_out` valid for a write.
-modio_market_result modio_market_client_new(const struct modio_market_config *config, struct modio_market_client **client_out);
+MODIO_MARKET_API modio_market_result modio_market_client_new(const struct modio_market_config *config, struct modio_market_client **client_out);
 
 // Frees a client. Every request still pending gets its callback now, on this thread, with
 // `MODIO_MARKET_RESULT_SHUT_DOWN` (so per-request `user_data` can be released); worker threads
@@ -643,7 +743,7 @@ modio_market_result modio_market_client_new(const struct modio_market_config *co
 //
 // # Safety
 // `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
-void modio_market_client_free(struct modio_market_client *client);
+MODIO_MARKET_API void modio_market_client_free(struct modio_market_client *client);
 
 // Sets or replaces the user's access token (copied; the previous one is zeroed once no request
 // uses it). NULL or "" clears it. Either starts a new session: every request submitted before
@@ -656,7 +756,7 @@ void modio_market_client_free(struct modio_market_client *client);
 //
 // # Safety
 // `client` must be live; `access_token` NULL or a NUL-terminated string.
-modio_market_result modio_market_client_set_access_token(struct modio_market_client *client, const char *access_token);
+MODIO_MARKET_API modio_market_result modio_market_client_set_access_token(struct modio_market_client *client, const char *access_token);
 
 // Clears the user's access token (sign out): a new session without a user, in which
 // `modio_market_client_owns` answers false. Requests already submitted finish with the session
@@ -664,7 +764,7 @@ modio_market_result modio_market_client_set_access_token(struct modio_market_cli
 //
 // # Safety
 // `client` must be live.
-modio_market_result modio_market_client_clear_access_token(struct modio_market_client *client);
+MODIO_MARKET_API modio_market_result modio_market_client_clear_access_token(struct modio_market_client *client);
 
 // Routes log records at `max_level` or more severe (a `modio_market_log_level`) to `callback`,
 // which runs inside poll/wait on the polling thread. A NULL callback turns logging off. Log
@@ -672,7 +772,7 @@ modio_market_result modio_market_client_clear_access_token(struct modio_market_c
 //
 // # Safety
 // `client` must be live; `callback` and `user_data` must stay valid until replaced or the client is freed.
-modio_market_result modio_market_client_set_log_callback(struct modio_market_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
+MODIO_MARKET_API modio_market_result modio_market_client_set_log_callback(struct modio_market_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
 
 // Runs the callbacks of every request completed so far, on this thread, and returns at once
 // (never waits on the network). `ran_out` (optional) receives how many ran. Call it once per
@@ -680,7 +780,7 @@ modio_market_result modio_market_client_set_log_callback(struct modio_market_cli
 //
 // # Safety
 // `client` must be live; `ran_out` NULL or valid for a write.
-modio_market_result modio_market_client_poll(struct modio_market_client *client, size_t *ran_out);
+MODIO_MARKET_API modio_market_result modio_market_client_poll(struct modio_market_client *client, size_t *ran_out);
 
 // Blocks up to `timeout_ms` until the callback of `request_id` has run (0 = until any callback
 // ran), running callbacks on this thread as requests complete. `MODIO_MARKET_RESULT_WAIT_TIMED_OUT`
@@ -689,7 +789,7 @@ modio_market_result modio_market_client_poll(struct modio_market_client *client,
 //
 // # Safety
 // `client` must be live; `ran_out` NULL or valid for a write.
-modio_market_result modio_market_client_wait(struct modio_market_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
+MODIO_MARKET_API modio_market_result modio_market_client_wait(struct modio_market_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
 
 // Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
 // poll, exactly once. `REQUEST_NOT_FOUND` for an unknown id, `ALREADY_COMPLETED` when its result
@@ -698,13 +798,13 @@ modio_market_result modio_market_client_wait(struct modio_market_client *client,
 //
 // # Safety
 // `client` must be live.
-modio_market_result modio_market_client_cancel(struct modio_market_client *client, uint64_t request_id);
+MODIO_MARKET_API modio_market_result modio_market_client_cancel(struct modio_market_client *client, uint64_t request_id);
 
 // How many requests still wait for their callback. Any thread.
 //
 // # Safety
 // `client` must be live; `count_out` valid for a write.
-modio_market_result modio_market_client_pending_requests(struct modio_market_client *client, size_t *count_out);
+MODIO_MARKET_API modio_market_result modio_market_client_pending_requests(const struct modio_market_client *client, size_t *count_out);
 
 // Signs in with a Steam encrypted app ticket (base64, `appdata`). `terms_agreed`: the player
 // accepted the mod.io terms. `callback` runs in poll with the access token (also kept by the
@@ -713,54 +813,54 @@ modio_market_result modio_market_client_pending_requests(struct modio_market_cli
 //
 // # Safety
 // `client` live; strings NUL-terminated; `user_data` passed back untouched.
-modio_market_result modio_market_client_auth_steam(struct modio_market_client *client, const char *appdata, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_steam(struct modio_market_client *client, const char *appdata, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Signs in with an Xbox Live token from `GetTokenAndSignatureAsync` (URL-encoded by the library).
 // Same contract as `modio_market_client_auth_steam`.
 //
 // # Safety
 // As `modio_market_client_auth_steam`.
-modio_market_result modio_market_client_auth_xbox_live(struct modio_market_client *client, const char *xbox_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_xbox_live(struct modio_market_client *client, const char *xbox_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Signs in with a PlayStation Network auth code; `env` is the PSN environment, or a negative
 // number to leave it out (production). Same contract as `modio_market_client_auth_steam`.
 //
 // # Safety
 // As `modio_market_client_auth_steam`.
-modio_market_result modio_market_client_auth_psn(struct modio_market_client *client, const char *auth_code, int64_t env, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_psn(struct modio_market_client *client, const char *auth_code, int64_t env, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Signs in with Meta Quest / Rift: `device` is "quest" or "rift", plus the nonce, the Meta user
 // id and the user's Meta access token. Same contract as `modio_market_client_auth_steam`.
 //
 // # Safety
 // As `modio_market_client_auth_steam`.
-modio_market_result modio_market_client_auth_meta(struct modio_market_client *client, const char *device, const char *nonce, uint64_t user_id, const char *access_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_meta(struct modio_market_client *client, const char *device, const char *nonce, uint64_t user_id, const char *access_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Signs in with an Apple `id_token`. Same contract as `modio_market_client_auth_steam`.
 //
 // # Safety
 // As `modio_market_client_auth_steam`.
-modio_market_result modio_market_client_auth_apple(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_apple(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Signs in with Google: a server `auth_code`, an `id_token`, or both (either may be NULL, not
 // both). Same contract as `modio_market_client_auth_steam`.
 //
 // # Safety
 // As `modio_market_client_auth_steam`.
-modio_market_result modio_market_client_auth_google(struct modio_market_client *client, const char *auth_code, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_google(struct modio_market_client *client, const char *auth_code, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Signs in with an Epic Games `id_token`. Same contract as `modio_market_client_auth_steam`.
 //
 // # Safety
 // As `modio_market_client_auth_steam`.
-modio_market_result modio_market_client_auth_epic(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_auth_epic(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
 // with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
 //
 // # Safety
 // `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_get_wallet(struct modio_market_client *client, modio_market_wallet_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_get_wallet(struct modio_market_client *client, modio_market_wallet_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Converts the user's Steam entitlements into virtual currency (`POST /me/iap/steam/sync`).
 // `callback` runs in poll with the new balance and every entitlement line, or the error
@@ -769,47 +869,47 @@ modio_market_result modio_market_client_get_wallet(struct modio_market_client *c
 //
 // # Safety
 // `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_sync_steam(struct modio_market_client *client, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_sync_steam(struct modio_market_client *client, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Syncs Xbox Live entitlements with an Xbox Live token. Same contract as `modio_market_client_sync_steam`.
 //
 // # Safety
 // As `modio_market_client_sync_steam`; `xbox_token` NUL-terminated.
-modio_market_result modio_market_client_sync_xbox_live(struct modio_market_client *client, const char *xbox_token, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_sync_xbox_live(struct modio_market_client *client, const char *xbox_token, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Syncs PlayStation Network entitlements: `auth_code`, and `env` / `service_label` (negative to
 // leave out). Same contract as `modio_market_client_sync_steam`.
 //
 // # Safety
 // As `modio_market_client_sync_steam`; `auth_code` NUL-terminated.
-modio_market_result modio_market_client_sync_psn(struct modio_market_client *client, const char *auth_code, int64_t env, int64_t service_label, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_sync_psn(struct modio_market_client *client, const char *auth_code, int64_t env, int64_t service_label, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Syncs Meta entitlements: `device` "quest" or "rift" and the Meta `user_id`. Same contract as
 // `modio_market_client_sync_steam`.
 //
 // # Safety
 // As `modio_market_client_sync_steam`; `device` NUL-terminated.
-modio_market_result modio_market_client_sync_meta(struct modio_market_client *client, const char *device, uint64_t user_id, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_sync_meta(struct modio_market_client *client, const char *device, uint64_t user_id, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Syncs Apple App Store purchases from a receipt. Same contract as `modio_market_client_sync_steam`.
 //
 // # Safety
 // As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
-modio_market_result modio_market_client_sync_apple(struct modio_market_client *client, const char *receipt, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_sync_apple(struct modio_market_client *client, const char *receipt, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Syncs Google Play purchases from a receipt (purchase token). Same contract as
 // `modio_market_client_sync_steam`.
 //
 // # Safety
 // As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
-modio_market_result modio_market_client_sync_google(struct modio_market_client *client, const char *receipt, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_sync_google(struct modio_market_client *client, const char *receipt, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Reads the game (`GET /games/{id}`), including its `api_access_options` flags by name.
 // Works with the API key alone. Any thread.
 //
 // # Safety
 // `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_get_game(struct modio_market_client *client, modio_market_game_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_get_game(struct modio_market_client *client, modio_market_game_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Lists mods (`GET /games/{id}/mods`): `revenue_type` is a `modio_market_revenue_type`
 // (PAID for the premium store), `offset`/`limit` paginate (`limit` 1-100), `search` is an
@@ -817,13 +917,13 @@ modio_market_result modio_market_client_get_game(struct modio_market_client *cli
 //
 // # Safety
 // `client` live; `search` NULL or NUL-terminated; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_get_mods(struct modio_market_client *client, uint32_t revenue_type, uint64_t offset, uint32_t limit, const char *search, modio_market_mod_page_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_get_mods(struct modio_market_client *client, uint32_t revenue_type, uint64_t offset, uint32_t limit, const char *search, modio_market_mod_page_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Reads one mod by id (`GET /games/{id}/mods/{mod_id}`; 404 / 15022 when unknown). Any thread.
 //
 // # Safety
 // `client` live; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_get_mod(struct modio_market_client *client, uint64_t mod_id, modio_market_mod_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_get_mod(struct modio_market_client *client, uint64_t mod_id, modio_market_mod_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Buys a mod with virtual currency (`POST .../checkout`, `type=0`). `display_amount` is the
 // price the player saw (mod.io refuses a mismatch: 900035). `idempotency_key` (optional,
@@ -841,7 +941,7 @@ modio_market_result modio_market_client_get_mod(struct modio_market_client *clie
 //
 // # Safety
 // `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_checkout(struct modio_market_client *client, uint64_t mod_id, int64_t display_amount, const char *idempotency_key, modio_market_checkout_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_checkout(struct modio_market_client *client, uint64_t mod_id, int64_t display_amount, const char *idempotency_key, modio_market_checkout_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Fetches every page of the user's purchased mods (`GET /me/purchased`) and replaces the
 // ownership cache with them. `callback` runs in poll with every purchased mod. Needs an access
@@ -849,7 +949,7 @@ modio_market_result modio_market_client_checkout(struct modio_market_client *cli
 //
 // # Safety
 // `client` live; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_refresh_purchases(struct modio_market_client *client, modio_market_purchases_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_refresh_purchases(struct modio_market_client *client, modio_market_purchases_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Whether the current session's player owns `mod_id`, answered at once from the cache filled by
 // `modio_market_client_refresh_purchases` and successful checkouts (never the network, never
@@ -857,21 +957,21 @@ modio_market_result modio_market_client_refresh_purchases(struct modio_market_cl
 //
 // # Safety
 // `client` live; `owns_out` valid for a write.
-modio_market_result modio_market_client_owns(const struct modio_market_client *client, uint64_t mod_id, bool *owns_out);
+MODIO_MARKET_API modio_market_result modio_market_client_owns(const struct modio_market_client *client, uint64_t mod_id, bool *owns_out);
 
 // Milliseconds since mod.io last confirmed the purchased list, or -1 when it has not this
 // session. Any thread.
 //
 // # Safety
 // `client` live; `age_ms_out` valid for a write.
-modio_market_result modio_market_client_purchases_age(const struct modio_market_client *client, int64_t *age_ms_out);
+MODIO_MARKET_API modio_market_result modio_market_client_purchases_age(const struct modio_market_client *client, int64_t *age_ms_out);
 
 // Obtains a user delegation token (`POST /me/s2s/oauth/token`) for the studio's purchase
 // server. Send it to your backend only; never log it. Needs an access token. Any thread.
 //
 // # Safety
 // `client` live; `request_id_out` NULL or valid.
-modio_market_result modio_market_client_request_delegation_token(struct modio_market_client *client, modio_market_delegation_token_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_client_request_delegation_token(struct modio_market_client *client, modio_market_delegation_token_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Registers the callback that reports how checkouts left without a definitive answer ended:
 // resent in the background while the client lives (`modio_market_config_set_background_retry`),
@@ -887,7 +987,7 @@ modio_market_result modio_market_client_request_delegation_token(struct modio_ma
 //
 // # Safety
 // `client` live; `callback` and `user_data` valid until replaced or the client is freed.
-modio_market_result modio_market_client_set_recovery_callback(struct modio_market_client *client, modio_market_recovery_cb callback, void *user_data);
+MODIO_MARKET_API modio_market_result modio_market_client_set_recovery_callback(struct modio_market_client *client, modio_market_recovery_cb callback, void *user_data);
 
 // Resends at once every checkout waiting for its background resend, and (with a data directory)
 // starts journal recovery for the current player at the next poll (it also starts whenever a
@@ -896,7 +996,7 @@ modio_market_result modio_market_client_set_recovery_callback(struct modio_marke
 //
 // # Safety
 // `client` live.
-modio_market_result modio_market_client_resume_checkouts(struct modio_market_client *client);
+MODIO_MARKET_API modio_market_result modio_market_client_resume_checkouts(struct modio_market_client *client);
 
 // Creates a configuration for `game_id` and its `api_key`, targeting the live environment with
 // default timeouts (connect 10 s, request 30 s) and 2 worker threads.
@@ -906,20 +1006,20 @@ modio_market_result modio_market_client_resume_checkouts(struct modio_market_cli
 //
 // # Safety
 // `api_key` must be NULL or a NUL-terminated string; `config_out` must be valid for a write.
-modio_market_result modio_market_config_new(uint64_t game_id, const char *api_key, struct modio_market_config **config_out);
+MODIO_MARKET_API modio_market_result modio_market_config_new(uint64_t game_id, const char *api_key, struct modio_market_config **config_out);
 
 // Frees a configuration. NULL is ignored. Any thread, but not while another call uses it.
 //
 // # Safety
 // `config` must be NULL or a pointer from `modio_market_config_new`, not freed before.
-void modio_market_config_free(struct modio_market_config *config);
+MODIO_MARKET_API void modio_market_config_free(struct modio_market_config *config);
 
 // Targets the live or test environment (a `modio_market_environment`); unknown values give
 // `MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE`. Replaces a custom base URL.
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_environment(struct modio_market_config *config, uint32_t environment);
+MODIO_MARKET_API modio_market_result modio_market_config_set_environment(struct modio_market_config *config, uint32_t environment);
 
 // Targets any base URL, e.g. `https://g-1.modapi.io/v1` or a local test server
 // `http://127.0.0.1:8080/v1`. Plain `http://` is accepted for loopback hosts only, unless
@@ -927,47 +1027,47 @@ modio_market_result modio_market_config_set_environment(struct modio_market_conf
 //
 // # Safety
 // `config` must be a live configuration; `base_url` a NUL-terminated string.
-modio_market_result modio_market_config_set_base_url(struct modio_market_config *config, const char *base_url);
+MODIO_MARKET_API modio_market_result modio_market_config_set_base_url(struct modio_market_config *config, const char *base_url);
 
 // Sends `X-Modio-Portal` on every request (`steam`, `xboxlive`, `psn`, `apple`, `google`,
 // `epicgames`, ...; case-insensitive). NULL clears it. Copied.
 //
 // # Safety
 // `config` must be a live configuration; `portal` NULL or a NUL-terminated string.
-modio_market_result modio_market_config_set_portal(struct modio_market_config *config, const char *portal);
+MODIO_MARKET_API modio_market_result modio_market_config_set_portal(struct modio_market_config *config, const char *portal);
 
 // Sends `X-Modio-Platform` on every request (`windows`, `ps5`, `xboxseriesx`, `android`, ...;
 // case-insensitive). NULL clears it. Copied.
 //
 // # Safety
 // `config` must be a live configuration; `platform` NULL or a NUL-terminated string.
-modio_market_result modio_market_config_set_platform(struct modio_market_config *config, const char *platform);
+MODIO_MARKET_API modio_market_result modio_market_config_set_platform(struct modio_market_config *config, const char *platform);
 
 // Connect and whole-request timeouts in milliseconds (both > 0).
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_timeouts(struct modio_market_config *config, uint32_t connect_ms, uint32_t request_ms);
+MODIO_MARKET_API modio_market_result modio_market_config_set_timeouts(struct modio_market_config *config, uint32_t connect_ms, uint32_t request_ms);
 
 // How many worker threads run requests (1 to 64; default 2).
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_worker_threads(struct modio_market_config *config, uint32_t threads);
+MODIO_MARKET_API modio_market_result modio_market_config_set_worker_threads(struct modio_market_config *config, uint32_t threads);
 
 // Allows plain `http://` to non-loopback hosts (for a private test server without TLS).
 // Never enable it in a shipped game.
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_allow_insecure_http(struct modio_market_config *config, bool allow);
+MODIO_MARKET_API modio_market_result modio_market_config_set_allow_insecure_http(struct modio_market_config *config, bool allow);
 
 // Answers larger than `bytes` are cut off with `MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE` instead of
 // being buffered (default 4 MiB; at least 1024).
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_max_response_bytes(struct modio_market_config *config, size_t bytes);
+MODIO_MARKET_API modio_market_result modio_market_config_set_max_response_bytes(struct modio_market_config *config, size_t bytes);
 
 // Also trusts the CA certificate(s) in `pem` (NUL-terminated PEM text with one or more
 // `-----BEGIN CERTIFICATE-----` blocks; copied), for a private test server with its own CA. They
@@ -977,7 +1077,7 @@ modio_market_result modio_market_config_set_max_response_bytes(struct modio_mark
 //
 // # Safety
 // `config` must be a live configuration; `pem` a NUL-terminated string.
-modio_market_result modio_market_config_add_root_certificate_pem(struct modio_market_config *config, const char *pem);
+MODIO_MARKET_API modio_market_result modio_market_config_add_root_certificate_pem(struct modio_market_config *config, const char *pem);
 
 // How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
 // key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
@@ -991,7 +1091,7 @@ modio_market_result modio_market_config_add_root_certificate_pem(struct modio_ma
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_retry_policy(struct modio_market_config *config, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t deadline_ms);
+MODIO_MARKET_API modio_market_result modio_market_config_set_retry_policy(struct modio_market_config *config, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t deadline_ms);
 
 // How a checkout left without an answer by a transient failure (connection lost, timeout, 5xx,
 // 429, an answer cut short) is resent in the background, with its idempotency key and the
@@ -1006,7 +1106,7 @@ modio_market_result modio_market_config_set_retry_policy(struct modio_market_con
 //
 // # Safety
 // `config` must be a live configuration.
-modio_market_result modio_market_config_set_background_retry(struct modio_market_config *config, uint32_t first_delay_ms, uint32_t max_delay_ms, uint32_t max_attempts);
+MODIO_MARKET_API modio_market_result modio_market_config_set_background_retry(struct modio_market_config *config, uint32_t first_delay_ms, uint32_t max_delay_ms, uint32_t max_attempts);
 
 // A directory the game owns (created if missing) where the library keeps its checkout journal,
 // each user's purchased list and salted fingerprints of recent tokens (never a token, ticket or
@@ -1018,7 +1118,7 @@ modio_market_result modio_market_config_set_background_retry(struct modio_market
 //
 // # Safety
 // `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
-modio_market_result modio_market_config_set_data_dir(struct modio_market_config *config, const char *path);
+MODIO_MARKET_API modio_market_result modio_market_config_set_data_dir(struct modio_market_config *config, const char *path);
 
 // Creates an S2S client from `config` (copied: game id, API key, environment or base URL,
 // timeouts, retry policy, worker threads) and the OAuth client credentials of the game
@@ -1030,7 +1130,7 @@ modio_market_result modio_market_config_set_data_dir(struct modio_market_config 
 //
 // # Safety
 // `config` live; strings NULL or NUL-terminated; `client_out` valid for a write.
-modio_market_result modio_market_s2s_client_new(const struct modio_market_config *config, const char *client_id, const char *client_secret, const char *scopes, struct modio_market_s2s_client **client_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_new(const struct modio_market_config *config, const char *client_id, const char *client_secret, const char *scopes, struct modio_market_s2s_client **client_out);
 
 // Frees an S2S client. Pending requests get their callback now, on this thread, with
 // `MODIO_MARKET_RESULT_SHUT_DOWN`; no callback fires after this returns. An intent or commit
@@ -1040,14 +1140,14 @@ modio_market_result modio_market_s2s_client_new(const struct modio_market_config
 //
 // # Safety
 // `client` NULL or from `modio_market_s2s_client_new`, not freed before.
-void modio_market_s2s_client_free(struct modio_market_s2s_client *client);
+MODIO_MARKET_API void modio_market_s2s_client_free(struct modio_market_s2s_client *client);
 
 // Runs the callbacks of every S2S request completed so far, on this thread; never blocks.
 // `ran_out` (optional) receives how many ran. From inside a callback: `MODIO_MARKET_RESULT_REENTRANT`.
 //
 // # Safety
 // `client` live; `ran_out` NULL or valid for a write.
-modio_market_result modio_market_s2s_client_poll(struct modio_market_s2s_client *client, size_t *ran_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_poll(struct modio_market_s2s_client *client, size_t *ran_out);
 
 // Blocks up to `timeout_ms` until the callback of `request_id` ran (0 = any callback), running
 // callbacks on this thread. `WAIT_TIMED_OUT` when the time passes first, `REQUEST_NOT_FOUND`
@@ -1055,7 +1155,7 @@ modio_market_result modio_market_s2s_client_poll(struct modio_market_s2s_client 
 //
 // # Safety
 // `client` live; `ran_out` NULL or valid for a write.
-modio_market_result modio_market_s2s_client_wait(struct modio_market_s2s_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_wait(struct modio_market_s2s_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
 
 // Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
 // poll. An intent or commit that reached mod.io may still have happened: repeat it with the
@@ -1063,7 +1163,7 @@ modio_market_result modio_market_s2s_client_wait(struct modio_market_s2s_client 
 //
 // # Safety
 // `client` live.
-modio_market_result modio_market_s2s_client_cancel(struct modio_market_s2s_client *client, uint64_t request_id);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_cancel(struct modio_market_s2s_client *client, uint64_t request_id);
 
 // Routes log records at `max_level` or more severe to `callback` (inside poll/wait, on the
 // polling thread). NULL turns logging off. Log lines never contain the client secret, tokens
@@ -1071,7 +1171,7 @@ modio_market_result modio_market_s2s_client_cancel(struct modio_market_s2s_clien
 //
 // # Safety
 // `client` live; `callback`/`user_data` valid until replaced or the client is freed.
-modio_market_result modio_market_s2s_client_set_log_callback(struct modio_market_s2s_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_set_log_callback(struct modio_market_s2s_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
 
 // Fetches a new service token now (`POST /oauth/token`; normally done on demand and renewed
 // before it expires). `callback` gets its scopes and lifetime, never the token, or the error
@@ -1079,7 +1179,7 @@ modio_market_result modio_market_s2s_client_set_log_callback(struct modio_market
 //
 // # Safety
 // `client` live; `request_id_out` NULL or valid.
-modio_market_result modio_market_s2s_client_refresh_service_token(struct modio_market_s2s_client *client, modio_market_s2s_service_token_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_refresh_service_token(struct modio_market_s2s_client *client, modio_market_s2s_service_token_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Begins converting one platform entitlement (`POST /s2s/transactions/intent`) on behalf of the
 // user of `delegation_token` (from the game client's `modio_market_client_request_delegation_token`).
@@ -1094,7 +1194,7 @@ modio_market_result modio_market_s2s_client_refresh_service_token(struct modio_m
 //
 // # Safety
 // `client` live; strings NULL (where optional) or NUL-terminated; `request_id_out` NULL or valid.
-modio_market_result modio_market_s2s_client_intent(struct modio_market_s2s_client *client, const char *delegation_token, const char *sku, const char *portal, const char *gateway_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_intent(struct modio_market_s2s_client *client, const char *delegation_token, const char *sku, const char *portal, const char *gateway_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Finishes a transaction (`POST /s2s/transactions/commit`): call it only after the platform
 // entitlement was consumed. mod.io then credits the user's wallet. `clawback_uuid` optional
@@ -1103,7 +1203,7 @@ modio_market_result modio_market_s2s_client_intent(struct modio_market_s2s_clien
 //
 // # Safety
 // As `modio_market_s2s_client_intent`.
-modio_market_result modio_market_s2s_client_commit(struct modio_market_s2s_client *client, const char *delegation_token, uint64_t transaction_id, const char *clawback_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_commit(struct modio_market_s2s_client *client, const char *delegation_token, uint64_t transaction_id, const char *clawback_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Relays a refund or chargeback of a committed transaction (`POST /s2s/transactions/clawback`,
 // service token only). Name the transaction by `transaction_id` (non-zero) or, with
@@ -1114,7 +1214,7 @@ modio_market_result modio_market_s2s_client_commit(struct modio_market_s2s_clien
 //
 // # Safety
 // As `modio_market_s2s_client_intent`.
-modio_market_result modio_market_s2s_client_clawback(struct modio_market_s2s_client *client, uint64_t transaction_id, const char *gateway_uuid, const char *portal, const char *refund_reason, const char *clawback_uuid, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_clawback(struct modio_market_s2s_client *client, uint64_t transaction_id, const char *gateway_uuid, const char *portal, const char *refund_reason, const char *clawback_uuid, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
 // Writes a fresh idempotency key (a UUID v4, 36 characters) into `buffer` with a trailing NUL.
 // `length_out` receives its length without the NUL; a NULL or short `buffer` gives
@@ -1122,28 +1222,36 @@ modio_market_result modio_market_s2s_client_clawback(struct modio_market_s2s_cli
 //
 // # Safety
 // `buffer` NULL or valid for `buffer_len` bytes; `length_out` valid for a write.
-modio_market_result modio_market_s2s_idempotency_key_generate(char *buffer, size_t buffer_len, size_t *length_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_idempotency_key_generate(char *buffer, size_t buffer_len, size_t *length_out);
 
 // `MODIO_MARKET_RESULT_OK` when `key` is a valid idempotency key (1 to 255 of `[a-zA-Z0-9_-]`),
 // else `MODIO_MARKET_RESULT_INVALID_ARGUMENT`. Any thread.
 //
 // # Safety
 // `key` NUL-terminated.
-modio_market_result modio_market_s2s_idempotency_key_validate(const char *key);
+MODIO_MARKET_API modio_market_result modio_market_s2s_idempotency_key_validate(const char *key);
 
-// The library version, e.g. "0.1.0". Static: never free it. Any thread.
-const char *modio_market_version(void);
+// The library version, e.g. "1.0.0". Static: never free it. Any thread.
+MODIO_MARKET_API const char *modio_market_version(void);
+
+// Whether this library serves a game built against header version `header_major.header_minor`:
+// the same major version, and a minor version at least the header's (a newer minor version keeps
+// every struct field, function and value of the older ones). Call it once at start, as
+// `MODIO_MARKET_VERSION_CHECK()` does with the header's own `MODIO_MARKET_VERSION_MAJOR` and
+// `MODIO_MARKET_VERSION_MINOR`, and refuse to run when it is false (a stale DLL or .so beside the
+// game). Never fails. Any thread.
+MODIO_MARKET_API bool modio_market_version_is_compatible(uint32_t header_major, uint32_t header_minor);
 
 // The constant's name for a result code ("MODIO_MARKET_RESULT_HTTP"), or
 // "MODIO_MARKET_RESULT_UNKNOWN" for a number the library does not define. Static. Any thread.
-const char *modio_market_result_name(uint32_t result);
+MODIO_MARKET_API const char *modio_market_result_name(uint32_t result);
 
 // A short English description of a result code ("the request timed out"). Static. Any thread.
-const char *modio_market_result_message(uint32_t result);
+MODIO_MARKET_API const char *modio_market_result_message(uint32_t result);
 
 // The name of a mod.io `error_ref` the library knows ("MONETIZATION_INSUFFICIENT_FUNDS"), or
 // NULL for others (they still reach you as numbers). Static. Any thread.
-const char *modio_market_error_ref_name(int64_t error_ref);
+MODIO_MARKET_API const char *modio_market_error_ref_name(int64_t error_ref);
 
 // Copies the text of the most recent failed call made on this thread (it names the bad
 // argument, for example) into `buffer` as a NUL-terminated string.
@@ -1154,7 +1262,7 @@ const char *modio_market_error_ref_name(int64_t error_ref);
 //
 // # Safety
 // `buffer` must be NULL or valid for `buffer_len` bytes; `length_out` must be valid.
-modio_market_result modio_market_last_error_message(char *buffer, size_t buffer_len, size_t *length_out);
+MODIO_MARKET_API modio_market_result modio_market_last_error_message(char *buffer, size_t buffer_len, size_t *length_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -53,12 +53,15 @@ unsafe extern "C" fn on_transaction(
         return;
     }
     let t = &*t;
-    seen.transaction_id = t.transaction.id;
-    seen.state = t.transaction.state;
-    seen.state_name = text(t.transaction.state_name).unwrap();
-    seen.gross = t.transaction.gross_amount;
+    assert_eq!(t.struct_size as usize, std::mem::size_of::<modio_market_s2s_transaction>(), "views carry their size");
+    let transaction = &*t.transaction;
+    assert_eq!(transaction.struct_size as usize, std::mem::size_of::<modio_market_transaction>());
+    seen.transaction_id = transaction.id;
+    seen.state = transaction.state as u32;
+    seen.state_name = text(transaction.state_name).unwrap();
+    seen.gross = transaction.gross_amount;
     seen.key = text(t.idempotency_key);
-    seen.meta_buyer = (0..t.meta_count).map(|i| (*t.meta.add(i)).buyer_id).collect();
+    seen.meta_buyer = (0..t.meta_count).map(|i| (**t.meta.add(i)).buyer_id).collect();
 }
 
 unsafe extern "C" fn on_token(

@@ -97,7 +97,7 @@ unsafe extern "C" fn c_auth_done(
         s.push(CStr::from_ptr(e.message).to_string_lossy().into_owned());
         for i in 0..e.field_error_count {
             let f = &*e.field_errors.add(i);
-            s.push(CStr::from_ptr(f.message).to_string_lossy().into_owned());
+            s.push(CStr::from_ptr((**f).message).to_string_lossy().into_owned());
         }
     }
     assert!(error.is_null() != token.is_null());

@@ -157,10 +157,19 @@ enum class TransactionState : std::uint32_t {
 // Library-wide functions
 // ---------------------------------------------------------------------------------------------
 
-/// The library version ("0.1.0").
+/// The library version ("1.0.0").
 inline std::string_view version() noexcept {
     const char* v = modio_market_version();
     return v != nullptr ? std::string_view(v) : std::string_view();
+}
+
+/// Whether the loaded library serves the header this wrapper was compiled with (same major
+/// version, minor at least the header's): check it once at start; false means a stale library.
+inline bool version_is_compatible() noexcept { return MODIO_MARKET_VERSION_CHECK(); }
+
+/// Whether the loaded library serves a header of version `major`.`minor`.
+inline bool version_is_compatible(std::uint32_t major, std::uint32_t minor) noexcept {
+    return modio_market_version_is_compatible(major, minor);
 }
 
 /// The constant's name of a code ("MODIO_MARKET_RESULT_HTTP").
@@ -615,7 +624,8 @@ inline Error from_c(const modio_market_error& e) {
     if (e.field_errors != nullptr) {
         out.field_errors.reserve(e.field_error_count);
         for (std::size_t i = 0; i < e.field_error_count; ++i) {
-            out.field_errors.push_back(FieldError{str(e.field_errors[i].field), str(e.field_errors[i].message)});
+            const modio_market_field_error* f = e.field_errors[i];
+            if (f != nullptr) out.field_errors.push_back(FieldError{str(f->field), str(f->message)});
         }
     }
     return out;
@@ -669,7 +679,9 @@ inline EntitlementSync from_c(const modio_market_entitlement_sync& s) {
     out.balance = s.balance;
     if (s.entitlements != nullptr) {
         out.entitlements.reserve(s.entitlement_count);
-        for (std::size_t i = 0; i < s.entitlement_count; ++i) out.entitlements.push_back(from_c(s.entitlements[i]));
+        for (std::size_t i = 0; i < s.entitlement_count; ++i) {
+            if (s.entitlements[i] != nullptr) out.entitlements.push_back(from_c(*s.entitlements[i]));
+        }
     }
     return out;
 }
@@ -710,11 +722,13 @@ inline Mod from_c(const modio_market_mod& m) {
     return out;
 }
 
-inline std::vector<Mod> mods_from_c(const modio_market_mod* mods, std::size_t count) {
+inline std::vector<Mod> mods_from_c(const modio_market_mod* const* mods, std::size_t count) {
     std::vector<Mod> out;
     if (mods != nullptr) {
         out.reserve(count);
-        for (std::size_t i = 0; i < count; ++i) out.push_back(from_c(mods[i]));
+        for (std::size_t i = 0; i < count; ++i) {
+            if (mods[i] != nullptr) out.push_back(from_c(*mods[i]));
+        }
     }
     return out;
 }
@@ -747,7 +761,7 @@ inline Transaction from_c(const modio_market_transaction& t) {
 
 inline Checkout from_c(const modio_market_checkout& c) {
     Checkout out;
-    out.transaction = from_c(c.transaction);
+    if (c.transaction != nullptr) out.transaction = from_c(*c.transaction);
     out.balance = c.balance;
     out.deficit = c.deficit;
     out.wallet_type = str(c.wallet_type);
@@ -781,11 +795,12 @@ inline ServiceToken from_c(const modio_market_s2s_service_token& t) {
 
 inline S2sTransaction from_c(const modio_market_s2s_transaction& t) {
     S2sTransaction out;
-    out.transaction = from_c(t.transaction);
+    if (t.transaction != nullptr) out.transaction = from_c(*t.transaction);
     if (t.meta != nullptr) {
         out.meta.reserve(t.meta_count);
         for (std::size_t i = 0; i < t.meta_count; ++i) {
-            const modio_market_s2s_meta_line& m = t.meta[i];
+            if (t.meta[i] == nullptr) continue;
+            const modio_market_s2s_meta_line& m = *t.meta[i];
             S2sMetaLine line;
             line.game_id = m.game_id;
             line.buyer_id = m.buyer_id;

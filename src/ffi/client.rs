@@ -74,8 +74,9 @@ pub type modio_market_game_cb =
 pub type modio_market_mod_page_cb = Option<
     unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, page: *const modio_market_mod_page),
 >;
-pub type modio_market_mod_cb =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, mod_: *const modio_market_mod)>;
+pub type modio_market_mod_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, mod_info: *const modio_market_mod),
+>;
 pub type modio_market_checkout_cb = Option<
     unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, checkout: *const modio_market_checkout),
 >;
@@ -270,7 +271,7 @@ pub unsafe extern "C" fn modio_market_client_cancel(client: *mut modio_market_cl
 /// # Safety
 /// `client` must be live; `count_out` valid for a write.
 #[no_mangle]
-pub unsafe extern "C" fn modio_market_client_pending_requests(client: *mut modio_market_client, count_out: *mut usize) -> ResultCode {
+pub unsafe extern "C" fn modio_market_client_pending_requests(client: *const modio_market_client, count_out: *mut usize) -> ResultCode {
     ffi_result!({
         let handle = client_ref(client)?;
         let out = arg_out(count_out, "count_out")?;

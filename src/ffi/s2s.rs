@@ -19,7 +19,7 @@ use crate::s2s::{
 };
 
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
-use super::types::{invoke, modio_market_error, modio_market_transaction, transaction_view, Arena, ResultCallback, UserData};
+use super::types::{invoke, modio_market_error, modio_market_transaction, size, transaction_view, Arena, ResultCallback, UserData};
 use super::{arg_opt_str, arg_out, arg_ref, arg_str, modio_market_config, modio_market_log_cb};
 
 /// Opaque S2S client handle for a studio's purchase server: owns the OAuth client credentials
@@ -56,6 +56,9 @@ impl Pumped for modio_market_s2s_client {
 /// One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
 #[repr(C)]
 pub struct modio_market_s2s_meta_line {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub game_id: u64,
     pub buyer_id: u64,
     /// 0 when the line is not about a mod.
@@ -73,8 +76,12 @@ pub struct modio_market_s2s_meta_line {
 /// An S2S transaction: `transaction` has the id, amounts, fees, tax, state and purchase date.
 #[repr(C)]
 pub struct modio_market_s2s_transaction {
-    pub transaction: modio_market_transaction,
-    pub meta: *const modio_market_s2s_meta_line,
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
+    pub transaction: *const modio_market_transaction,
+    /// `meta_count` pointers.
+    pub meta: *const *const modio_market_s2s_meta_line,
     pub meta_count: usize,
     /// The `X-Modio-Idempotent-Key` the call was sent with (generated when you passed NULL):
     /// store it to repeat the call safely. NULL for clawbacks.
@@ -84,6 +91,9 @@ pub struct modio_market_s2s_transaction {
 /// The current service token, described without the token itself.
 #[repr(C)]
 pub struct modio_market_s2s_service_token {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     /// "Bearer".
     pub token_type: *const c_char,
     /// The scopes granted, comma-separated.
@@ -120,6 +130,7 @@ fn s2s_transaction_view(arena: &mut Arena, t: &S2sTransaction) -> modio_market_s
         .meta
         .iter()
         .map(|m| modio_market_s2s_meta_line {
+            struct_size: size::<modio_market_s2s_meta_line>(),
             game_id: m.game_id,
             buyer_id: m.buyer_id,
             mod_id: m.mod_id,
@@ -132,9 +143,11 @@ fn s2s_transaction_view(arena: &mut Arena, t: &S2sTransaction) -> modio_market_s
             json: arena.str(&m.json),
         })
         .collect();
-    let (meta, meta_count) = arena.slice(lines);
+    let (meta, meta_count) = arena.ptr_slice(lines);
+    let transaction = transaction_view(arena, &t.transaction);
     modio_market_s2s_transaction {
-        transaction: transaction_view(arena, &t.transaction),
+        struct_size: size::<modio_market_s2s_transaction>(),
+        transaction: arena.boxed(transaction),
         meta,
         meta_count,
         idempotency_key: arena.opt_str(t.idempotency_key.as_ref().map(IdempotencyKey::as_str)),
@@ -143,6 +156,7 @@ fn s2s_transaction_view(arena: &mut Arena, t: &S2sTransaction) -> modio_market_s
 
 fn service_token_view(arena: &mut Arena, t: &ServiceTokenInfo) -> modio_market_s2s_service_token {
     modio_market_s2s_service_token {
+        struct_size: size::<modio_market_s2s_service_token>(),
         token_type: arena.str(&t.token_type),
         scopes: arena.str(&t.scopes),
         expires_in_secs: t.expires_in.map_or(-1, |d| d.as_secs().min(i64::MAX as u64) as i64),

@@ -1,5 +1,10 @@
 //! C views of the Rust models. Every pointer inside a view points into an [`Arena`] that lives
 //! exactly as long as the callback call: C code copies what it wants to keep.
+//!
+//! ABI 1.0: every view begins with `struct_size` (the `sizeof` of the view as this library
+//! defines it), fields are only ever appended, arrays are arrays of pointers, and no struct is
+//! embedded in another by value: a game built against an older header reads the fields it knows
+//! at the offsets it knows, and checks `struct_size` before reading a field added later.
 #![allow(non_camel_case_types)]
 
 use std::any::Any;
@@ -11,6 +16,11 @@ use crate::models::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
 use crate::Purchases;
+
+/// `struct_size` of a view: its size as this build of the library defines it.
+pub(crate) fn size<T>() -> u32 {
+    std::mem::size_of::<T>() as u32
+}
 
 /// Owns the strings and arrays a view points into.
 #[derive(Default)]
@@ -44,6 +54,13 @@ impl Arena {
         (ptr, len)
     }
 
+    /// Keeps each of `items` alive in its own allocation; returns an array of pointers to them
+    /// (NULL when empty) and the count. A view's stride is then a pointer's, whatever it grows to.
+    pub fn ptr_slice<T: 'static>(&mut self, items: Vec<T>) -> (*const *const T, usize) {
+        let pointers: Vec<*const T> = items.into_iter().map(|item| self.boxed(item)).collect();
+        self.slice(pointers)
+    }
+
     pub fn boxed<T: 'static>(&mut self, item: T) -> *const T {
         let b = Box::new(item);
         let ptr: *const T = &*b;
@@ -55,6 +72,9 @@ impl Arena {
 /// One entry of a 422 answer's `errors` map.
 #[repr(C)]
 pub struct modio_market_field_error {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub field: *const c_char,
     pub message: *const c_char,
 }
@@ -62,6 +82,9 @@ pub struct modio_market_field_error {
 /// Why a request failed. Passed to callbacks (NULL on success); valid during the callback only.
 #[repr(C)]
 pub struct modio_market_error {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     /// The kind of failure.
     pub code: ResultCode,
     /// HTTP status for `HTTP`/`RATE_LIMITED`, else 0.
@@ -75,16 +98,24 @@ pub struct modio_market_error {
     pub message: *const c_char,
     /// For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
     pub retry_after_secs: i64,
-    /// The `errors` field map of a 422 answer.
-    pub field_errors: *const modio_market_field_error,
+    /// The `errors` field map of a 422 answer: `field_error_count` pointers.
+    pub field_errors: *const *const modio_market_field_error,
     pub field_error_count: usize,
 }
 
 pub(crate) fn error_view(arena: &mut Arena, e: &Error) -> modio_market_error {
-    let fields: Vec<modio_market_field_error> =
-        e.field_errors().iter().map(|(k, v)| modio_market_field_error { field: arena.str(k), message: arena.str(v) }).collect();
-    let (field_errors, field_error_count) = arena.slice(fields);
+    let fields: Vec<modio_market_field_error> = e
+        .field_errors()
+        .iter()
+        .map(|(k, v)| modio_market_field_error {
+            struct_size: size::<modio_market_field_error>(),
+            field: arena.str(k),
+            message: arena.str(v),
+        })
+        .collect();
+    let (field_errors, field_error_count) = arena.ptr_slice(fields);
     modio_market_error {
+        struct_size: size::<modio_market_error>(),
         code: e.code(),
         http_status: u32::from(e.http_status()),
         error_ref: e.error_ref(),
@@ -100,18 +131,28 @@ pub(crate) fn error_view(arena: &mut Arena, e: &Error) -> modio_market_error {
 /// store it (securely) to restore a session with `modio_market_client_set_access_token`.
 #[repr(C)]
 pub struct modio_market_access_token {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub access_token: *const c_char,
     /// Unix time the token expires.
     pub date_expires: i64,
 }
 
 pub(crate) fn access_token_view(arena: &mut Arena, t: &AccessToken) -> modio_market_access_token {
-    modio_market_access_token { access_token: arena.str(t.token.expose()), date_expires: t.date_expires }
+    modio_market_access_token {
+        struct_size: size::<modio_market_access_token>(),
+        access_token: arena.str(t.token.expose()),
+        date_expires: t.date_expires,
+    }
 }
 
 /// The user's wallet for the game. Amounts are in the game's virtual currency.
 #[repr(C)]
 pub struct modio_market_wallet {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub wallet_type: *const c_char,
     pub currency: *const c_char,
     pub payment_method_id: *const c_char,
@@ -125,6 +166,7 @@ pub struct modio_market_wallet {
 
 pub(crate) fn wallet_view(arena: &mut Arena, w: &Wallet) -> modio_market_wallet {
     modio_market_wallet {
+        struct_size: size::<modio_market_wallet>(),
         wallet_type: arena.str(&w.wallet_type),
         currency: arena.str(&w.currency),
         payment_method_id: arena.str(&w.payment_method_id),
@@ -152,6 +194,7 @@ pub const MODIO_MARKET_API_ACCESS_PAID_DOWNLOADS: u32 = 8;
 
 /// `transaction_state` of a synced entitlement (other values pass through as numbers).
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum modio_market_entitlement_state {
     Failed = 0,
     Pending = 1,
@@ -162,6 +205,9 @@ pub enum modio_market_entitlement_state {
 /// One entitlement line of a sync.
 #[repr(C)]
 pub struct modio_market_entitlement {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub transaction_id: *const c_char,
     /// A `modio_market_entitlement_state` value, or another number mod.io sent.
     pub state: i64,
@@ -178,9 +224,13 @@ pub struct modio_market_entitlement {
 /// The answer of an entitlement sync.
 #[repr(C)]
 pub struct modio_market_entitlement_sync {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     /// The wallet balance after the sync.
     pub balance: i64,
-    pub entitlements: *const modio_market_entitlement,
+    /// `entitlement_count` pointers.
+    pub entitlements: *const *const modio_market_entitlement,
     pub entitlement_count: usize,
 }
 
@@ -189,6 +239,7 @@ pub(crate) fn sync_view(arena: &mut Arena, s: &EntitlementSync) -> modio_market_
         .entitlements
         .iter()
         .map(|e| modio_market_entitlement {
+            struct_size: size::<modio_market_entitlement>(),
             transaction_id: arena.str(&e.transaction_id),
             state: e.state.raw(),
             state_name: arena.str(e.state.name()),
@@ -198,13 +249,21 @@ pub(crate) fn sync_view(arena: &mut Arena, s: &EntitlementSync) -> modio_market_
             details_json: arena.opt_str(e.details_json.as_deref()),
         })
         .collect();
-    let (entitlements, entitlement_count) = arena.slice(lines);
-    modio_market_entitlement_sync { balance: s.balance, entitlements, entitlement_count }
+    let (entitlements, entitlement_count) = arena.ptr_slice(lines);
+    modio_market_entitlement_sync {
+        struct_size: size::<modio_market_entitlement_sync>(),
+        balance: s.balance,
+        entitlements,
+        entitlement_count,
+    }
 }
 
 /// A mod with what a store page needs; `json` holds the whole object as mod.io sent it.
 #[repr(C)]
 pub struct modio_market_mod {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub id: u64,
     pub game_id: u64,
     pub name: *const c_char,
@@ -229,6 +288,7 @@ pub struct modio_market_mod {
 
 pub(crate) fn mod_view(arena: &mut Arena, m: &Mod) -> modio_market_mod {
     modio_market_mod {
+        struct_size: size::<modio_market_mod>(),
         id: m.id,
         game_id: m.game_id,
         name: arena.str(&m.name),
@@ -249,15 +309,19 @@ pub(crate) fn mod_view(arena: &mut Arena, m: &Mod) -> modio_market_mod {
     }
 }
 
-fn mods_slice(arena: &mut Arena, mods: &[Mod]) -> (*const modio_market_mod, usize) {
+fn mods_slice(arena: &mut Arena, mods: &[Mod]) -> (*const *const modio_market_mod, usize) {
     let views: Vec<modio_market_mod> = mods.iter().map(|m| mod_view(arena, m)).collect();
-    arena.slice(views)
+    arena.ptr_slice(views)
 }
 
 /// One page of a mod list.
 #[repr(C)]
 pub struct modio_market_mod_page {
-    pub mods: *const modio_market_mod,
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
+    /// `mod_count` pointers.
+    pub mods: *const *const modio_market_mod,
     pub mod_count: usize,
     pub result_offset: u64,
     pub result_limit: u64,
@@ -268,6 +332,7 @@ pub struct modio_market_mod_page {
 pub(crate) fn mod_page_view(arena: &mut Arena, p: &ModPage) -> modio_market_mod_page {
     let (mods, mod_count) = mods_slice(arena, &p.mods);
     modio_market_mod_page {
+        struct_size: size::<modio_market_mod_page>(),
         mods,
         mod_count,
         result_offset: p.page.result_offset,
@@ -279,17 +344,22 @@ pub(crate) fn mod_page_view(arena: &mut Arena, p: &ModPage) -> modio_market_mod_
 /// Every mod the user has purchased.
 #[repr(C)]
 pub struct modio_market_purchases {
-    pub mods: *const modio_market_mod,
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
+    /// `mod_count` pointers.
+    pub mods: *const *const modio_market_mod,
     pub mod_count: usize,
 }
 
 pub(crate) fn purchases_view(arena: &mut Arena, p: &Purchases) -> modio_market_purchases {
     let (mods, mod_count) = mods_slice(arena, &p.mods);
-    modio_market_purchases { mods, mod_count }
+    modio_market_purchases { struct_size: size::<modio_market_purchases>(), mods, mod_count }
 }
 
 /// `transaction_type` of a transaction, compared case-insensitively.
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum modio_market_transaction_state {
     Pending = 0,
     Paid = 1,
@@ -304,6 +374,9 @@ pub enum modio_market_transaction_state {
 /// A mod.io transaction.
 #[repr(C)]
 pub struct modio_market_transaction {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub id: u64,
     pub gateway_uuid: *const c_char,
     pub gross_amount: i64,
@@ -312,8 +385,7 @@ pub struct modio_market_transaction {
     pub gateway_fee: i64,
     pub tax: i64,
     pub tax_type: *const c_char,
-    /// A `modio_market_transaction_state`.
-    pub state: u32,
+    pub state: modio_market_transaction_state,
     /// The state as text ("paid", or what the server sent for `OTHER`).
     pub state_name: *const c_char,
     /// `meta` as JSON.
@@ -322,20 +394,21 @@ pub struct modio_market_transaction {
     pub purchase_date: i64,
 }
 
-fn state_number(s: &TransactionState) -> u32 {
+fn state_number(s: &TransactionState) -> modio_market_transaction_state {
     match s {
-        TransactionState::Pending => 0,
-        TransactionState::Paid => 1,
-        TransactionState::Refunded => 2,
-        TransactionState::Cancelled => 3,
-        TransactionState::Cleared => 4,
-        TransactionState::Failed => 5,
-        TransactionState::Other(_) => 6,
+        TransactionState::Pending => modio_market_transaction_state::Pending,
+        TransactionState::Paid => modio_market_transaction_state::Paid,
+        TransactionState::Refunded => modio_market_transaction_state::Refunded,
+        TransactionState::Cancelled => modio_market_transaction_state::Cancelled,
+        TransactionState::Cleared => modio_market_transaction_state::Cleared,
+        TransactionState::Failed => modio_market_transaction_state::Failed,
+        TransactionState::Other(_) => modio_market_transaction_state::Other,
     }
 }
 
 pub(crate) fn transaction_view(arena: &mut Arena, t: &Transaction) -> modio_market_transaction {
     modio_market_transaction {
+        struct_size: size::<modio_market_transaction>(),
         id: t.id,
         gateway_uuid: arena.str(&t.gateway_uuid),
         gross_amount: t.gross_amount,
@@ -354,7 +427,10 @@ pub(crate) fn transaction_view(arena: &mut Arena, t: &Transaction) -> modio_mark
 /// A completed checkout.
 #[repr(C)]
 pub struct modio_market_checkout {
-    pub transaction: modio_market_transaction,
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
+    pub transaction: *const modio_market_transaction,
     /// Wallet balance after the purchase.
     pub balance: i64,
     pub deficit: i64,
@@ -367,8 +443,10 @@ pub struct modio_market_checkout {
 
 pub(crate) fn checkout_view(arena: &mut Arena, r: &CheckoutReceipt) -> modio_market_checkout {
     let purchased = mod_view(arena, &r.purchased_mod);
+    let transaction = transaction_view(arena, &r.transaction);
     modio_market_checkout {
-        transaction: transaction_view(arena, &r.transaction),
+        struct_size: size::<modio_market_checkout>(),
+        transaction: arena.boxed(transaction),
         balance: r.balance,
         deficit: r.deficit,
         wallet_type: arena.str(&r.wallet_type),
@@ -381,6 +459,9 @@ pub(crate) fn checkout_view(arena: &mut Arena, r: &CheckoutReceipt) -> modio_mar
 /// The game's settings that matter to a store.
 #[repr(C)]
 pub struct modio_market_game {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub id: u64,
     pub name: *const c_char,
     /// `MODIO_MARKET_API_ACCESS_*` flags.
@@ -401,6 +482,7 @@ pub struct modio_market_game {
 pub(crate) fn game_view(arena: &mut Arena, g: &Game) -> modio_market_game {
     let o = g.api_access_options;
     modio_market_game {
+        struct_size: size::<modio_market_game>(),
         id: g.id,
         name: arena.str(&g.name),
         api_access_options: o.bits(),
@@ -416,16 +498,24 @@ pub(crate) fn game_view(arena: &mut Arena, g: &Game) -> modio_market_game {
 /// A user delegation token for the studio's purchase server. Send it to your backend only.
 #[repr(C)]
 pub struct modio_market_delegation_token {
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
     pub entity: *const c_char,
     pub token: *const c_char,
 }
 
 pub(crate) fn delegation_view(arena: &mut Arena, d: &DelegationToken) -> modio_market_delegation_token {
-    modio_market_delegation_token { entity: arena.str(&d.entity), token: arena.str(d.token.expose()) }
+    modio_market_delegation_token {
+        struct_size: size::<modio_market_delegation_token>(),
+        entity: arena.str(&d.entity),
+        token: arena.str(d.token.expose()),
+    }
 }
 
 /// How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
 #[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum modio_market_recovery_outcome {
     /// Resent with its key: the purchase went through; `checkout` holds the receipt.
     Completed = 0,
@@ -444,8 +534,10 @@ pub enum modio_market_recovery_outcome {
 /// One recovery report. Valid during the callback only.
 #[repr(C)]
 pub struct modio_market_recovery {
-    /// A `modio_market_recovery_outcome`.
-    pub outcome: u32,
+    /// `sizeof` of this struct in the library that filled it: read a field only if it ends
+    /// within `struct_size` (fields are only ever appended).
+    pub struct_size: u32,
+    pub outcome: modio_market_recovery_outcome,
     pub user_id: u64,
     pub mod_id: u64,
     pub display_amount: i64,
@@ -462,7 +554,8 @@ pub struct modio_market_recovery {
 
 pub(crate) fn recovery_view(arena: &mut Arena, r: &RecoveryReport) -> modio_market_recovery {
     let mut view = modio_market_recovery {
-        outcome: 0,
+        struct_size: size::<modio_market_recovery>(),
+        outcome: modio_market_recovery_outcome::Abandoned,
         user_id: r.user_id,
         mod_id: r.mod_id,
         display_amount: r.display_amount,
@@ -474,24 +567,24 @@ pub(crate) fn recovery_view(arena: &mut Arena, r: &RecoveryReport) -> modio_mark
     };
     match &r.outcome {
         RecoveryOutcome::Completed(receipt) => {
-            view.outcome = modio_market_recovery_outcome::Completed as u32;
+            view.outcome = modio_market_recovery_outcome::Completed;
             let c = checkout_view(arena, receipt);
             view.checkout = arena.boxed(c);
         }
         RecoveryOutcome::Failed(e) => {
-            view.outcome = modio_market_recovery_outcome::Failed as u32;
+            view.outcome = modio_market_recovery_outcome::Failed;
             let e = error_view(arena, e);
             view.error = arena.boxed(e);
         }
-        RecoveryOutcome::Owned => view.outcome = modio_market_recovery_outcome::Owned as u32,
-        RecoveryOutcome::Abandoned => view.outcome = modio_market_recovery_outcome::Abandoned as u32,
+        RecoveryOutcome::Owned => view.outcome = modio_market_recovery_outcome::Owned,
+        RecoveryOutcome::Abandoned => view.outcome = modio_market_recovery_outcome::Abandoned,
         RecoveryOutcome::StillPending(e) => {
-            view.outcome = modio_market_recovery_outcome::StillPending as u32;
+            view.outcome = modio_market_recovery_outcome::StillPending;
             let e = error_view(arena, e);
             view.error = arena.boxed(e);
         }
         RecoveryOutcome::CorruptJournal { kept_at, reason } => {
-            view.outcome = modio_market_recovery_outcome::CorruptJournal as u32;
+            view.outcome = modio_market_recovery_outcome::CorruptJournal;
             view.journal_file = arena.str(kept_at);
             let e = error_view(arena, &Error::new(ResultCode::Io, format!("unreadable checkout journal entry: {reason}")));
             view.error = arena.boxed(e);

@@ -13,10 +13,27 @@ macro_rules! cstr {
     };
 }
 
-/// The library version, e.g. "0.1.0". Static: never free it. Any thread.
+/// The library version, e.g. "1.0.0". Static: never free it. Any thread.
 #[no_mangle]
 pub extern "C" fn modio_market_version() -> *const c_char {
     ffi_boundary!({ cstr!(env!("CARGO_PKG_VERSION")) })
+}
+
+/// Whether this library serves a game built against header version `header_major.header_minor`:
+/// the same major version, and a minor version at least the header's (a newer minor version keeps
+/// every struct field, function and value of the older ones). Call it once at start, as
+/// `MODIO_MARKET_VERSION_CHECK()` does with the header's own `MODIO_MARKET_VERSION_MAJOR` and
+/// `MODIO_MARKET_VERSION_MINOR`, and refuse to run when it is false (a stale DLL or .so beside the
+/// game). Never fails. Any thread.
+#[no_mangle]
+pub extern "C" fn modio_market_version_is_compatible(header_major: u32, header_minor: u32) -> bool {
+    ffi_boundary!({ is_compatible(header_major, header_minor) })
+}
+
+fn is_compatible(header_major: u32, header_minor: u32) -> bool {
+    let major: u32 = env!("CARGO_PKG_VERSION_MAJOR").parse().unwrap_or(0);
+    let minor: u32 = env!("CARGO_PKG_VERSION_MINOR").parse().unwrap_or(0);
+    header_major == major && header_minor <= minor
 }
 
 fn static_cstr(nul_terminated: &'static str) -> *const c_char {
@@ -91,4 +108,18 @@ pub unsafe extern "C" fn modio_market_last_error_message(buffer: *mut c_char, bu
 #[allow(dead_code)]
 fn _keep(e: Error) {
     set_last_error_text(e.message());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_header_is_compatible_with_its_own_library_and_older_minors_only() {
+        let major: u32 = env!("CARGO_PKG_VERSION_MAJOR").parse().unwrap();
+        let minor: u32 = env!("CARGO_PKG_VERSION_MINOR").parse().unwrap();
+        assert!(super::is_compatible(major, minor));
+        assert!(super::is_compatible(major, 0));
+        assert!(!super::is_compatible(major, minor + 1), "a header newer than the library");
+        assert!(!super::is_compatible(major + 1, 0));
+        assert!(!super::is_compatible(major.wrapping_sub(1), minor));
+    }
 }

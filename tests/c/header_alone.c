@@ -6,7 +6,8 @@
 const char *header_alone_check(modio_market_result rc);
 const char *header_alone_check(modio_market_result rc)
 {
-    modio_market_error error = {MODIO_MARKET_RESULT_HTTP, 404, MODIO_MARKET_ERROR_REF_MOD_NOT_FOUND, 0, 0, -1, 0, 0};
+    modio_market_error error = {.struct_size = sizeof(modio_market_error), .code = MODIO_MARKET_RESULT_HTTP, .http_status = 404,
+                                .error_ref = MODIO_MARKET_ERROR_REF_MOD_NOT_FOUND, .retry_after_secs = -1};
     (void)error;
     return rc == MODIO_MARKET_RESULT_OK ? modio_market_version() : modio_market_result_name(rc);
 }

@@ -78,7 +78,8 @@ header_names() {
     grep -oE '^typedef [^(]*\b[A-Za-z_][A-Za-z0-9_]*;' "$h" | grep -oE '[A-Za-z_][A-Za-z0-9_]*;$' | tr -d ';'
     grep -oE '\(\*[A-Za-z_][A-Za-z0-9_]*\)' "$h" | tr -d '()*'
     grep -oE '^ +[A-Za-z_][A-Za-z0-9_]* = ' "$h" | awk '{print $1}'
-    grep -oE '\b[a-z_][a-z0-9_]*\(' "$h" | grep -vE '^(defined|sizeof)\($' | tr -d '('
+    # Compiler attributes of the export and deprecation macros are the compiler's, not names.
+    grep -oE '\b[a-z_][a-z0-9_]*\(' "$h" | grep -vE '^(defined|sizeof|__attribute__|__declspec|deprecated|visibility)\($' | tr -d '('
   } | sort -u)
   bad=$(echo "$names" | grep -vE '^(modio_market_|MODIO_MARKET_)' || true)
   echo "    $(echo "$names" | wc -l) names defined by the header"

@@ -665,6 +665,11 @@ static void run_action(struct outcome *o, const modio_market_error *error)
 }
 
 /* The part every callback shares. Returns true when there is a result to copy. */
+/* ABI 1.0: every view the library hands out carries its struct_size. Counted here, checked at
+ * the end of main. */
+static int g_views, g_bad_views;
+#define VIEW(p, T) (g_views++, g_bad_views += ((p) == NULL || (p)->struct_size != sizeof(T)))
+
 static bool record(struct outcome *o, uint64_t request_id, const modio_market_error *error, const void *result)
 {
     o->calls++;
@@ -677,6 +682,10 @@ static bool record(struct outcome *o, uint64_t request_id, const modio_market_er
     o->exactly_one = (error == NULL) != (result == NULL);
     o->ok = error == NULL && result != NULL;
     if (error != NULL) {
+        VIEW(error, modio_market_error);
+        for (size_t i = 0; i < error->field_error_count; i++) {
+            VIEW(error->field_errors[i], modio_market_field_error);
+        }
         o->code = error->code;
         o->http_status = error->http_status;
         o->error_ref = error->error_ref;
@@ -686,7 +695,7 @@ static bool record(struct outcome *o, uint64_t request_id, const modio_market_er
         o->retry_after = error->retry_after_secs;
         o->field_error_count = error->field_error_count;
         if (error->field_error_count > 0 && error->field_errors != NULL) {
-            copy_text(o->first_field, sizeof o->first_field, error->field_errors[0].field);
+            copy_text(o->first_field, sizeof o->first_field, error->field_errors[0]->field);
         }
     }
     run_action(o, error);
@@ -738,6 +747,7 @@ static void on_wallet(void *user_data, uint64_t request_id, const modio_market_e
     if (!record(o, request_id, error, wallet)) {
         return;
     }
+    VIEW(wallet, modio_market_wallet);
     copy_text(o->wallet.wallet_type, sizeof o->wallet.wallet_type, wallet->wallet_type);
     copy_text(o->wallet.currency, sizeof o->wallet.currency, wallet->currency);
     copy_text(o->wallet.payment_method_id, sizeof o->wallet.payment_method_id, wallet->payment_method_id);
@@ -758,7 +768,8 @@ static void on_sync(void *user_data, uint64_t request_id, const modio_market_err
     o->sync.balance = sync->balance;
     o->sync.count = sync->entitlement_count;
     for (size_t i = 0; i < sync->entitlement_count && i < 8; i++) {
-        const modio_market_entitlement *e = &sync->entitlements[i];
+        const modio_market_entitlement *e = sync->entitlements[i];
+        VIEW(e, modio_market_entitlement);
         copy_text(o->sync.sku[i], sizeof o->sync.sku[i], e->sku_id);
         copy_text(o->sync.transaction_id[i], sizeof o->sync.transaction_id[i], e->transaction_id);
         copy_text(o->sync.state_name[i], sizeof o->sync.state_name[i], e->state_name);
@@ -793,17 +804,21 @@ static void on_mod_page(void *user_data, uint64_t request_id, const modio_market
     if (!record(o, request_id, error, page)) {
         return;
     }
+    VIEW(page, modio_market_mod_page);
+    for (size_t i = 0; i < page->mod_count; i++) {
+        VIEW(page->mods[i], modio_market_mod);
+    }
     o->page.count = page->mod_count;
     o->page.mods_null = page->mods == NULL;
     o->page.offset = page->result_offset;
     o->page.limit = page->result_limit;
     o->page.total = page->result_total;
     for (size_t i = 0; i < page->mod_count && i < 128; i++) {
-        o->page.ids[i] = page->mods[i].id;
-        o->page.prices[i] = page->mods[i].price;
+        o->page.ids[i] = page->mods[i]->id;
+        o->page.prices[i] = page->mods[i]->price;
     }
     if (page->mod_count > 0) {
-        copy_mod(&o->page.first, &page->mods[0]);
+        copy_mod(&o->page.first, page->mods[0]);
     }
 }
 
@@ -823,7 +838,10 @@ static void on_checkout(void *user_data, uint64_t request_id, const modio_market
     if (!record(o, request_id, error, checkout)) {
         return;
     }
-    const modio_market_transaction *t = &checkout->transaction;
+    VIEW(checkout, modio_market_checkout);
+    VIEW(checkout->transaction, modio_market_transaction);
+    VIEW(checkout->purchased_mod, modio_market_mod);
+    const modio_market_transaction *t = checkout->transaction;
     o->checkout.transaction_id = t->id;
     copy_text(o->checkout.gateway_uuid, sizeof o->checkout.gateway_uuid, t->gateway_uuid);
     o->checkout.gross = t->gross_amount;
@@ -854,7 +872,7 @@ static void on_purchases(void *user_data, uint64_t request_id, const modio_marke
     }
     o->purchases.count = purchases->mod_count;
     for (size_t i = 0; i < purchases->mod_count && i < 128; i++) {
-        o->purchases.ids[i] = purchases->mods[i].id;
+        o->purchases.ids[i] = purchases->mods[i]->id;
     }
 }
 
@@ -893,15 +911,20 @@ static void on_s2s_transaction(void *user_data, uint64_t request_id, const modio
     if (!record(o, request_id, error, t)) {
         return;
     }
-    o->s2s.id = t->transaction.id;
-    o->s2s.state = t->transaction.state;
-    copy_text(o->s2s.state_name, sizeof o->s2s.state_name, t->transaction.state_name);
-    o->s2s.gross = t->transaction.gross_amount;
+    VIEW(t, modio_market_s2s_transaction);
+    VIEW(t->transaction, modio_market_transaction);
+    for (size_t i = 0; i < t->meta_count; i++) {
+        VIEW(t->meta[i], modio_market_s2s_meta_line);
+    }
+    o->s2s.id = t->transaction->id;
+    o->s2s.state = t->transaction->state;
+    copy_text(o->s2s.state_name, sizeof o->s2s.state_name, t->transaction->state_name);
+    o->s2s.gross = t->transaction->gross_amount;
     o->s2s.key_null = t->idempotency_key == NULL;
     copy_text(o->s2s.key, sizeof o->s2s.key, t->idempotency_key);
     o->s2s.meta_count = t->meta_count;
     if (t->meta_count > 0 && t->meta != NULL) {
-        const modio_market_s2s_meta_line *m = &t->meta[0];
+        const modio_market_s2s_meta_line *m = t->meta[0];
         o->s2s.meta_game_id = m->game_id;
         o->s2s.meta_buyer_id = m->buyer_id;
         o->s2s.meta_token_pack_id = m->token_pack_id;
@@ -1143,6 +1166,16 @@ static void test_library(void)
     CHECK(version != NULL && strcmp(version, EXPECTED_VERSION) == 0, "version is \"%s\" (Cargo.toml: %s)",
           version ? version : "(null)", EXPECTED_VERSION);
     CHECK(modio_market_version() == version, "version is a static string (same pointer every call)");
+    char from_macros[64];
+    snprintf(from_macros, sizeof from_macros, "%d.%d.%d", MODIO_MARKET_VERSION_MAJOR, MODIO_MARKET_VERSION_MINOR,
+             MODIO_MARKET_VERSION_PATCH);
+    CHECK(version != NULL && strcmp(version, from_macros) == 0, "the header's version macros say %s, the library %s", from_macros,
+          version ? version : "(null)");
+    CHECK(MODIO_MARKET_VERSION_CHECK(), "MODIO_MARKET_VERSION_CHECK(): the library serves this header");
+    CHECK(modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR, 0), "it serves a header of an older minor version");
+    CHECK(!modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR, MODIO_MARKET_VERSION_MINOR + 1),
+          "it refuses a header newer than itself");
+    CHECK(!modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR + 1, 0), "it refuses another major version");
 
 #define CODE(x) {MODIO_MARKET_RESULT_##x, "MODIO_MARKET_RESULT_" #x}
     static const struct {
@@ -3014,6 +3047,7 @@ static void on_recovery(void *user_data, const modio_market_recovery *report)
         cap->count++;
         return;
     }
+    VIEW(report, modio_market_recovery);
     struct recovery_report *r = &cap->r[cap->count++];
     memset(r, 0, sizeof *r);
     r->outcome = report->outcome;
@@ -3024,7 +3058,7 @@ static void on_recovery(void *user_data, const modio_market_recovery *report)
     copy_text(r->key, sizeof r->key, report->idempotency_key);
     r->has_checkout = report->checkout != NULL;
     if (report->checkout != NULL) {
-        r->transaction_id = report->checkout->transaction.id;
+        r->transaction_id = report->checkout->transaction->id;
         r->balance = report->checkout->balance;
         r->checkout_mod_id = report->checkout->purchased_mod ? report->checkout->purchased_mod->id : 0;
     }
@@ -3798,6 +3832,8 @@ int main(void)
     test_background_retry();
     test_s2s();
     test_ledger();
+    CHECK(g_views > 50 && g_bad_views == 0, "every view the library handed out carried its struct_size (%d views, %d wrong)",
+          g_views, g_bad_views);
     printf("\n%d checks, %d failed\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

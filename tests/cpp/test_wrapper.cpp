@@ -186,6 +186,10 @@ static_assert(std::is_same_v<mm::Callback<mm::Wallet>, std::function<void(mm::Re
 static void test_library_functions() {
     section("library functions");
     CHECK(!mm::version().empty(), "version() is \"" + std::string(mm::version()) + "\"");
+    CHECK(mm::version_is_compatible(), "version_is_compatible(): the library serves this header");
+    CHECK(!mm::version_is_compatible(MODIO_MARKET_VERSION_MAJOR + 1, 0) &&
+              !mm::version_is_compatible(MODIO_MARKET_VERSION_MAJOR, MODIO_MARKET_VERSION_MINOR + 1),
+          "another major version, or a newer minor one, is refused");
     CHECK(mm::code_name(mm::Code::Http) == "MODIO_MARKET_RESULT_HTTP", "code_name(Http)");
     CHECK(mm::code_name(static_cast<mm::Code>(9999)) == "MODIO_MARKET_RESULT_UNKNOWN", "code_name of an unknown number");
     CHECK(!mm::code_message(mm::Code::Timeout).empty(), "code_message(Timeout) is \"" + std::string(mm::code_message(mm::Code::Timeout)) + "\"");

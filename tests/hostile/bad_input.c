@@ -142,7 +142,7 @@ static void record(void *user_data, const modio_market_error *error, bool has_re
       printf("FAIL: an error without a message, or with a result too\n");
     }
     for (size_t i = 0; i < error->field_error_count; i++) {
-      if (!error->field_errors[i].field || !error->field_errors[i].message) {
+      if (!error->field_errors[i]->field || !error->field_errors[i]->message) {
         failed++;
         printf("FAIL: a field error with a NULL string\n");
       }
@@ -233,6 +233,10 @@ static char sentinel_byte;
 
 static void test_library_functions(void) {
   CHECK(modio_market_version() != NULL && strlen(modio_market_version()) > 0);
+  CHECK(MODIO_MARKET_VERSION_CHECK());
+  CHECK(!modio_market_version_is_compatible(UINT32_MAX, UINT32_MAX));
+  CHECK(!modio_market_version_is_compatible(0, 0));
+  CHECK(!modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR, UINT32_MAX));
   CHECK(strcmp(modio_market_result_name(UINT32_MAX), "MODIO_MARKET_RESULT_UNKNOWN") == 0);
   CHECK(strcmp(modio_market_result_name(9999), "MODIO_MARKET_RESULT_UNKNOWN") == 0);
   CHECK(strcmp(modio_market_result_name(OK), "MODIO_MARKET_RESULT_OK") == 0);

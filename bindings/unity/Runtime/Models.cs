@@ -114,7 +114,7 @@ namespace ModioMarket
             return new EntitlementSync
             {
                 Balance = s.balance,
-                Entitlements = Structs.Array(s.entitlements, s.entitlement_count, Marshal.SizeOf<Native.modio_market_entitlement>(), Entitlement.FromNative),
+                Entitlements = Structs.Array(s.entitlements, s.entitlement_count, Entitlement.FromNative),
             };
         }
     }
@@ -219,7 +219,7 @@ namespace ModioMarket
 
         internal static IReadOnlyList<Mod> ArrayFromNative(IntPtr mods, UIntPtr count)
         {
-            return Structs.Array(mods, count, Marshal.SizeOf<Native.modio_market_mod>(), FromNative);
+            return Structs.Array(mods, count, FromNative);
         }
     }
 
@@ -308,7 +308,7 @@ namespace ModioMarket
             var c = Marshal.PtrToStructure<Native.modio_market_checkout>(p);
             return new CheckoutResult
             {
-                Transaction = Transaction.FromNative(c.transaction),
+                Transaction = Transaction.FromNative(Marshal.PtrToStructure<Native.modio_market_transaction>(c.transaction)),
                 Balance = c.balance,
                 Deficit = c.deficit,
                 WalletType = Utf8.Decode(c.wallet_type),
@@ -396,23 +396,24 @@ namespace ModioMarket.Interop
 {
     internal static class Structs
     {
-        /// <summary>The address of element <paramref name="index"/> of a C array.</summary>
-        internal static IntPtr Element(IntPtr first, int size, ulong index)
+        /// <summary>Element <paramref name="index"/> of a C array of pointers.</summary>
+        internal static IntPtr Element(IntPtr first, ulong index)
         {
-            return new IntPtr(first.ToInt64() + (long)index * size);
+            return Marshal.ReadIntPtr(first, checked((int)index * IntPtr.Size));
         }
 
-        /// <summary>Copies a borrowed C array (pointer + count; NULL when empty).</summary>
-        internal static IReadOnlyList<T> Array<T>(IntPtr first, UIntPtr count, int size, Func<IntPtr, T> read)
+        /// <summary>Copies a borrowed C array of pointers (pointer + count; NULL when empty): ABI
+        /// 1.0 arrays hold pointers, so an element struct can grow without changing the stride.</summary>
+        internal static IReadOnlyList<T> Array<T>(IntPtr first, UIntPtr count, Func<IntPtr, T> read)
         {
             ulong n = count.ToUInt64();
             if (n == 0 || first == IntPtr.Zero)
                 return new T[0];
-            if (n > int.MaxValue)
+            if (n > (ulong)(int.MaxValue / IntPtr.Size))
                 throw new ModioMarketException(ResultCode.Internal, "a native array is too long");
             var items = new T[n];
             for (ulong i = 0; i < n; i++)
-                items[i] = read(Element(first, size, i));
+                items[i] = read(Element(first, i));
             return items;
         }
     }

@@ -44,6 +44,10 @@ namespace ModioMarket
         {
             if (options == null)
                 throw new ArgumentNullException("options");
+            if (!IsLibraryCompatible)
+                throw new ModioMarketException(ResultCode.Internal, "the native modio_market library (" + LibraryVersion +
+                    ") does not serve the header these bindings follow (" + Native.MODIO_MARKET_VERSION_MAJOR + "." +
+                    Native.MODIO_MARKET_VERSION_MINOR + "): replace the library in Plugins/");
             _gameId = options.GameId;
             _sink = new ClientSink(_dispatcher);
             using (ConfigHandle config = options.CreateNativeConfig())
@@ -80,10 +84,17 @@ namespace ModioMarket
             ClientRegistry.Add(this);
         }
 
-        /// <summary>The native library's version, e.g. "0.1.0".</summary>
+        /// <summary>The native library's version, e.g. "1.0.0".</summary>
         public static string LibraryVersion
         {
             get { return Utf8.Decode(Native.modio_market_version()); }
+        }
+
+        /// <summary>Whether the loaded native library serves the C header these bindings mirror
+        /// (same major version, minor at least theirs). A client refuses to start when it does not.</summary>
+        public static bool IsLibraryCompatible
+        {
+            get { return Native.modio_market_version_is_compatible(Native.MODIO_MARKET_VERSION_MAJOR, Native.MODIO_MARKET_VERSION_MINOR); }
         }
 
         /// <summary>The mod.io game this client serves.</summary>

@@ -99,10 +99,12 @@ namespace ModioMarket
             if (count > 0 && e.field_errors != IntPtr.Zero)
             {
                 fields = new Dictionary<string, string>();
-                int size = Marshal.SizeOf<Native.modio_market_field_error>();
                 for (ulong i = 0; i < count; i++)
                 {
-                    var f = Marshal.PtrToStructure<Native.modio_market_field_error>(Structs.Element(e.field_errors, size, i));
+                    IntPtr element = Structs.Element(e.field_errors, i);
+                    if (element == IntPtr.Zero)
+                        continue;
+                    var f = Marshal.PtrToStructure<Native.modio_market_field_error>(element);
                     string name = Utf8.Decode(f.field) ?? string.Empty;
                     fields[name] = Utf8.Decode(f.message) ?? string.Empty;
                 }

@@ -61,6 +61,9 @@ namespace ModioMarket.Tests
         {
             string v = ModioMarketClient.LibraryVersion;
             Check.True(Regex.IsMatch(v ?? "", @"^\d+\.\d+\.\d+"), "version looks like x.y.z: " + v);
+            Check.True(ModioMarketClient.IsLibraryCompatible, "the library serves the header these bindings mirror");
+            Check.True(v.StartsWith(Native.MODIO_MARKET_VERSION_MAJOR + "." + Native.MODIO_MARKET_VERSION_MINOR + "."),
+                "the library's version " + v + " is the mirrored header's");
             string timeout = ModioMarketException.DescribeCode(ResultCode.Timeout);
             Check.True(timeout.Contains("time"), "Timeout is described: " + timeout);
             Check.True(timeout != ModioMarketException.DescribeCode(ResultCode.Http), "codes have their own descriptions");

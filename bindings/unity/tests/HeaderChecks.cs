@@ -243,9 +243,16 @@ namespace ModioMarket.Tests
                     continue;
                 }
                 string ret = facts.FunctionReturn[entry];
-                Type expectedReturn = ret == "result" ? typeof(ResultCode) : ret == "void" ? typeof(void) : ret == "pointer" ? typeof(IntPtr) : null;
+                Type expectedReturn = ret == "result" ? typeof(ResultCode) : ret == "void" ? typeof(void) : ret == "pointer" ? typeof(IntPtr)
+                    : ret == "bool" ? typeof(bool) : null;
                 if (m.ReturnType != expectedReturn)
                     problems.Add(entry + ": returns " + m.ReturnType.Name + ", C returns " + ret);
+                if (ret == "bool")
+                {
+                    var returnAs = m.ReturnParameter.GetCustomAttributes(typeof(MarshalAsAttribute), false);
+                    if (returnAs.Length != 1 || ((MarshalAsAttribute)returnAs[0]).Value != UnmanagedType.U1)
+                        problems.Add(entry + ": C bool is one byte: the return needs [return: MarshalAs(UnmanagedType.U1)]");
+                }
                 for (int i = 0; i < ps.Length; i++)
                 {
                     string why = ParameterMismatch(entry, facts.ParamTypes[entry][i], ps[i]);

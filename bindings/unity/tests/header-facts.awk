@@ -7,6 +7,9 @@
 #   cbparam NAME INDEX C_TYPE     (the same for each callback typedef)
 # The Mono tests compare these with the C# mirrors, enums and [DllImport]s, so anything added to
 # or changed in the header and not mirrored in bindings/unity fails the suite.
+# Every exported function is declared `MODIO_MARKET_API <return> name(...)`: the export macro is
+# dropped before the rules below read the line.
+{ sub(/^MODIO_MARKET_API /, "") }
 BEGIN {
   print "#include <stdio.h>"
   print "#include <stddef.h>"
@@ -25,7 +28,7 @@ in_struct && /;/ && !/^ *\/\// {
   printf "  printf(\"field %s %s %%zu %%zu\\n\", offsetof(%s, %s), sizeof(((%s *)0)->%s));\n", name, field, name, field, name, field
   next
 }
-/^#define MODIO_MARKET_[A-Z0-9_]+ / && $2 != "MODIO_MARKET_H" {
+/^#define MODIO_MARKET_[A-Z0-9_]+ / && $2 != "MODIO_MARKET_H" && $2 != "MODIO_MARKET_API" && $2 != "MODIO_MARKET_VERSION_CHECK()" {
   printf "  printf(\"const %s %%lld\\n\", (long long)(%s));\n", $2, $2
   next
 }
@@ -40,7 +43,7 @@ in_struct && /;/ && !/^ *\/\// {
   params = decl; sub(/^[^(]*\(/, "", params); sub(/\);$/, "", params)
   count = (params == "void" || params == "") ? 0 : split(params, plist, ",")
   ret = decl; sub(/modio_market_[a-z0-9_]+\(.*/, "", ret)
-  kind = (ret ~ /\*/) ? "pointer" : (ret ~ /^void/) ? "void" : (ret ~ /^modio_market_result/) ? "result" : "other"
+  kind = (ret ~ /\*/) ? "pointer" : (ret ~ /^void/) ? "void" : (ret ~ /^modio_market_result/) ? "result" : (ret ~ /^bool/) ? "bool" : "other"
   printf "  printf(\"func %s %d %s\\n\");\n", fname, count, kind
   for (i = 1; i <= count; i++) {
     t = plist[i]
@@ -69,7 +72,7 @@ in_struct && /;/ && !/^ *\/\// {
 }
 # Anything else that looks like a declaration of ours was not understood: fail the build loudly
 # rather than silently leave it unchecked.
-!/^ *(\/\/|\/\*|\*)/ && /modio_market_[a-z0-9_]+ *\(/ && !/^typedef / {
+!/^ *(\/\/|\/\*|\*)/ && !/^#/ && /modio_market_[a-z0-9_]+ *\(/ && !/^typedef / {
   printf "#error \"header-facts.awk did not understand: %s\"\n", $0
 }
 # Opaque handles (no layout to mirror) and the C spellings of the enums.

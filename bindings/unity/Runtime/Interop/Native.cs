@@ -38,6 +38,10 @@ namespace ModioMarket.Interop
         internal const long MODIO_MARKET_KEY_LIFETIME_SECS = 24 * 60 * 60;
         internal const long MODIO_MARKET_MAX_FUTURE_SKEW_SECS = 5 * 60;
         internal const ulong MODIO_MARKET_MAX_RETRY_AFTER_SECS = 3600;
+        // The header version these mirrors follow; checked against the library at client creation.
+        internal const uint MODIO_MARKET_VERSION_MAJOR = 1;
+        internal const uint MODIO_MARKET_VERSION_MINOR = 0;
+        internal const uint MODIO_MARKET_VERSION_PATCH = 0;
 
         // -----------------------------------------------------------------------------------
         // Callback types. Every request callback has the same C shape
@@ -58,12 +62,14 @@ namespace ModioMarket.Interop
         internal delegate void RecoveryCallback(IntPtr userData, IntPtr report);
 
         // -----------------------------------------------------------------------------------
-        // Struct mirrors, named and laid out exactly as in the header.
+        // Struct mirrors, named and laid out exactly as in the header (ABI 1.0: struct_size first,
+        // arrays of pointers, nothing embedded by value).
         // -----------------------------------------------------------------------------------
 #pragma warning disable 0649 // fields are written by the marshaller
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_field_error
         {
+            public uint struct_size;
             public IntPtr field;
             public IntPtr message;
         }
@@ -71,6 +77,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_error
         {
+            public uint struct_size;
             public uint code;
             public uint http_status;
             public long error_ref;
@@ -84,6 +91,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_access_token
         {
+            public uint struct_size;
             public IntPtr access_token;
             public long date_expires;
         }
@@ -91,6 +99,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_wallet
         {
+            public uint struct_size;
             public IntPtr wallet_type;
             public IntPtr currency;
             public IntPtr payment_method_id;
@@ -104,6 +113,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_entitlement
         {
+            public uint struct_size;
             public IntPtr transaction_id;
             public long state;
             public IntPtr state_name;
@@ -116,6 +126,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_entitlement_sync
         {
+            public uint struct_size;
             public long balance;
             public IntPtr entitlements;
             public UIntPtr entitlement_count;
@@ -124,6 +135,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_game
         {
+            public uint struct_size;
             public ulong id;
             public IntPtr name;
             public uint api_access_options;
@@ -138,6 +150,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_mod
         {
+            public uint struct_size;
             public ulong id;
             public ulong game_id;
             public IntPtr name;
@@ -160,6 +173,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_mod_page
         {
+            public uint struct_size;
             public IntPtr mods;
             public UIntPtr mod_count;
             public ulong result_offset;
@@ -170,6 +184,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_transaction
         {
+            public uint struct_size;
             public ulong id;
             public IntPtr gateway_uuid;
             public long gross_amount;
@@ -187,7 +202,8 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_checkout
         {
-            public modio_market_transaction transaction;
+            public uint struct_size;
+            public IntPtr transaction;
             public long balance;
             public long deficit;
             public IntPtr wallet_type;
@@ -199,6 +215,7 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_purchases
         {
+            public uint struct_size;
             public IntPtr mods;
             public UIntPtr mod_count;
         }
@@ -206,12 +223,14 @@ namespace ModioMarket.Interop
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_delegation_token
         {
+            public uint struct_size;
             public IntPtr entity;
             public IntPtr token;
         }
         [StructLayout(LayoutKind.Sequential)]
         internal struct modio_market_recovery
         {
+            public uint struct_size;
             public uint outcome;
             public ulong user_id;
             public ulong mod_id;
@@ -398,6 +417,10 @@ namespace ModioMarket.Interop
         // -----------------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr modio_market_version();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        [return: MarshalAs(UnmanagedType.U1)]
+        internal static extern bool modio_market_version_is_compatible(uint header_major, uint header_minor);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern IntPtr modio_market_result_name(uint result);
