@@ -270,6 +270,7 @@ impl Transport {
         }
         let origin = base.origin();
         let mut builder = HttpClient::builder()
+            .dns_resolver(std::sync::Arc::new(SystemResolver))
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
@@ -547,31 +548,100 @@ fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// A host name the system resolver could not resolve. Its own type, so a DNS failure is known by
+/// what is in the error chain, not by searching reqwest's text.
+#[derive(Debug)]
+pub(crate) struct DnsFailure(std::io::Error);
+
+impl std::fmt::Display for DnsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the host name could not be resolved ({})", self.0)
+    }
+}
+
+impl std::error::Error for DnsFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// The system resolver (getaddrinfo, as reqwest's default), run on the blocking pool of the
+/// runtime reqwest drives; its failures are [`DnsFailure`]s.
+pub(crate) struct SystemResolver;
+
+impl reqwest::dns::Resolve for SystemResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            use std::net::ToSocketAddrs;
+            let looked_up = tokio::task::spawn_blocking(move || (host.as_str(), 0).to_socket_addrs().map(|a| a.collect::<Vec<_>>()))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|r| r);
+            match looked_up {
+                Ok(addrs) => Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs),
+                Err(e) => Err(Box::new(DnsFailure(e)) as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
+    }
+}
+
+/// The code an error in a failure's chain stands for, by its type and kind.
+fn code_of(e: &(dyn std::error::Error + 'static)) -> Option<ResultCode> {
+    use std::io::ErrorKind;
+    if e.is::<DnsFailure>() {
+        return Some(ResultCode::Dns);
+    }
+    if e.is::<rustls::Error>() {
+        return Some(ResultCode::Tls);
+    }
+    let io = e.downcast_ref::<std::io::Error>()?;
+    match io.kind() {
+        ErrorKind::TimedOut => Some(ResultCode::Timeout),
+        ErrorKind::ConnectionRefused
+        | ErrorKind::ConnectionReset
+        | ErrorKind::ConnectionAborted
+        | ErrorKind::NotConnected
+        | ErrorKind::AddrNotAvailable
+        | ErrorKind::HostUnreachable
+        | ErrorKind::NetworkUnreachable => Some(ResultCode::Connect),
+        // rustls reports a failed handshake as an io::Error that wraps its own error, which
+        // io::Error's source() skips: look inside.
+        _ => io.get_ref().and_then(|inner| code_of(inner as &(dyn std::error::Error + 'static))),
+    }
+}
+
+/// Classifies a failure from the types in its source chain (never its text): the first error
+/// that says DNS, TLS, timeout or connect decides; `fallback` otherwise.
+fn classify(first: Option<&(dyn std::error::Error + 'static)>, fallback: ResultCode) -> ResultCode {
+    let mut current = first;
+    while let Some(e) = current {
+        if let Some(code) = code_of(e) {
+            return code;
+        }
+        current = e.source();
+    }
+    fallback
+}
+
 fn map_reqwest_error(err: reqwest::Error) -> Error {
     // without_url: the URL can carry the api_key; never put it in a message.
     let err = err.without_url();
     let text = chain_text(&err);
-    let lower = text.to_ascii_lowercase();
-    let code = if err.is_timeout() || lower.contains("timed out") {
+    let code = if err.is_timeout() {
         ResultCode::Timeout
-    } else if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
-        ResultCode::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") || lower.contains("invalid peer") {
-        ResultCode::Tls
-    } else if err.is_connect() || lower.contains("connection refused") || lower.contains("connection reset") {
-        ResultCode::Connect
     } else {
-        ResultCode::Transport
+        let fallback = if err.is_connect() { ResultCode::Connect } else { ResultCode::Transport };
+        classify(std::error::Error::source(&err), fallback)
     };
     Error::new(code, format!("{}: {}", code.message(), text))
 }
 
 fn map_io_error(err: &std::io::Error) -> Error {
     let text = chain_text(err);
-    let code = if err.kind() == std::io::ErrorKind::TimedOut || text.to_ascii_lowercase().contains("timed out") {
-        ResultCode::Timeout
-    } else {
-        ResultCode::Transport
+    let code = match classify(Some(err), ResultCode::Transport) {
+        ResultCode::Timeout => ResultCode::Timeout,
+        _ => ResultCode::Transport,
     };
     Error::new(code, format!("reading the answer failed: {text}"))
 }
@@ -649,6 +719,38 @@ mod tests {
         assert!(!e.message().contains("SECRET"), "{}", e.message());
         let http = Error::http(422, 1, r#"server said "x""#, BTreeMap::new());
         assert_eq!(redact_decode_error(http.clone()), http);
+    }
+
+    #[test]
+    fn failures_are_classified_by_the_types_in_their_chain_not_their_text() {
+        use std::io::{Error as IoError, ErrorKind};
+        #[derive(Debug)]
+        struct Wrapper(&'static str, Box<dyn std::error::Error + Send + Sync>);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&*self.1)
+            }
+        }
+        let chain = |msg: &'static str, inner: Box<dyn std::error::Error + Send + Sync>| Wrapper(msg, inner);
+        let dns = chain("client error (Connect)", Box::new(DnsFailure(IoError::other("no such host"))));
+        let tls = chain("connect", Box::new(IoError::new(ErrorKind::InvalidData, rustls::Error::General("bad certificate".into()))));
+        let refused = chain("tcp connect error", Box::new(IoError::from(ErrorKind::ConnectionRefused)));
+        let timed_out = chain("read", Box::new(IoError::from(ErrorKind::TimedOut)));
+        // Words that the old text search keyed on, in errors of no such kind: they decide nothing now.
+        let misleading = chain("dns error: certificate handshake timed out", Box::new(IoError::other("tls connection refused")));
+        let by_chain = |e: &Wrapper, fallback| classify(Some(e as &(dyn std::error::Error + 'static)), fallback);
+        assert_eq!(by_chain(&dns, ResultCode::Connect), ResultCode::Dns);
+        assert_eq!(by_chain(&tls, ResultCode::Connect), ResultCode::Tls);
+        assert_eq!(by_chain(&refused, ResultCode::Transport), ResultCode::Connect);
+        assert_eq!(by_chain(&timed_out, ResultCode::Transport), ResultCode::Timeout);
+        assert_eq!(by_chain(&misleading, ResultCode::Transport), ResultCode::Transport);
+        assert_eq!(map_io_error(&IoError::from(ErrorKind::TimedOut)).code(), ResultCode::Timeout);
+        assert_eq!(map_io_error(&IoError::other("timed out")).code(), ResultCode::Transport, "the text decides nothing");
     }
 
     #[test]

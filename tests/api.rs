@@ -453,3 +453,15 @@ fn unreachable_server_is_a_connect_error() {
     assert_eq!(e.code(), ResultCode::Connect, "{e:?}");
     assert!(!e.message().contains(demo::API_KEY), "the URL (with the api_key) never reaches a message");
 }
+
+#[test]
+fn a_host_name_is_resolved_by_the_librarys_resolver() {
+    // `localhost` comes from /etc/hosts: the resolver the library installs (which tags its
+    // failures as DNS errors by type) serves real names, with no query leaving the machine.
+    let server = FakeServer::start();
+    let url = server.base_url().replace("127.0.0.1", "localhost");
+    assert!(url.contains("localhost"), "{url}");
+    let c = Client::new(config(&server).base_url(url)).unwrap();
+    let game = run(&c, |cb| c.get_game(cb)).unwrap();
+    assert_eq!(game.id, demo::GAME_ID);
+}
