@@ -184,6 +184,11 @@ fn strip_nul(s: &'static str) -> &'static str {
 /// mod.io `error_ref` values the library names (see `../shared/reference/restapi/restapi-errors.md`).
 /// Unknown refs pass through as plain numbers.
 pub mod error_ref {
+    /// `(CONST, "CONST\0")` pairs from the constants' own names: a name can never drift from its value.
+    macro_rules! named {
+        ($($name:ident),* $(,)?) => { &[$(($name, concat!(stringify!($name), "\0"))),*] };
+    }
+
     pub const UNEXPECTED_SERVICE_OUTAGE: i64 = 10000;
     pub const UNEXPECTED_OPERATION_FAILURE: i64 = 10002;
     pub const API_KEY_MISSING: i64 = 11000;
@@ -220,41 +225,44 @@ pub mod error_ref {
         name_nul(error_ref).map(super::strip_nul)
     }
 
+    /// Every ref the library names, with its constant's name (NUL-terminated for the C ABI): the
+    /// one list the name lookups and the generated C#/Unreal/C++ mirrors read.
+    pub const ALL: &[(i64, &str)] = named![
+        UNEXPECTED_SERVICE_OUTAGE,
+        UNEXPECTED_OPERATION_FAILURE,
+        API_KEY_MISSING,
+        API_KEY_MALFORMED,
+        API_KEY_INVALID,
+        TOKEN_MISSING_SCOPE_WRITE,
+        TOKEN_EXPIRED_OR_REVOKED,
+        USER_DELETED,
+        USER_BANNED,
+        RATE_LIMITED,
+        RATE_LIMITED_ENDPOINT,
+        STEAM_APP_TICKET_INVALID,
+        XBOX_LIVE_INVALID_TOKEN,
+        XBOX_LIVE_TOKEN_EXPIRED,
+        UNABLE_TO_VERIFY_EXTERNAL_CREDENTIALS,
+        USER_CONNECTION_MEMBER_NOT_FOUND,
+        NO_TERMS_AGREEMENT,
+        OAUTH_CLIENT_DATA_NOT_VALID,
+        INCORRECT_CONTENT_TYPE,
+        VALIDATION_GENERIC,
+        RESOURCE_NOT_FOUND,
+        GAME_NOT_FOUND,
+        MOD_NOT_FOUND,
+        MONETIZATION_PAYMENT_FAILED,
+        MONETIZATION_MARKETPLACE_ALREADY_OWNED,
+        MONETIZATION_PRICE_MISMATCH,
+        MONETIZATION_INSUFFICIENT_FUNDS,
+        MONETIZATION_IAP_NOT_CONFIGURED,
+        MONETIZATION_GAME_NOT_MONETIZED,
+        MONETIZATION_PLATFORM_FETCH_FAILED,
+    ];
+
     /// [`name`] with a trailing NUL, for the C ABI.
     pub fn name_nul(error_ref: i64) -> Option<&'static str> {
-        Some(match error_ref {
-            UNEXPECTED_SERVICE_OUTAGE => "UNEXPECTED_SERVICE_OUTAGE\0",
-            UNEXPECTED_OPERATION_FAILURE => "UNEXPECTED_OPERATION_FAILURE\0",
-            API_KEY_MISSING => "API_KEY_MISSING\0",
-            API_KEY_MALFORMED => "API_KEY_MALFORMED\0",
-            API_KEY_INVALID => "API_KEY_INVALID\0",
-            TOKEN_MISSING_SCOPE_WRITE => "TOKEN_MISSING_SCOPE_WRITE\0",
-            TOKEN_EXPIRED_OR_REVOKED => "TOKEN_EXPIRED_OR_REVOKED\0",
-            USER_DELETED => "USER_DELETED\0",
-            USER_BANNED => "USER_BANNED\0",
-            RATE_LIMITED => "RATE_LIMITED\0",
-            RATE_LIMITED_ENDPOINT => "RATE_LIMITED_ENDPOINT\0",
-            STEAM_APP_TICKET_INVALID => "STEAM_APP_TICKET_INVALID\0",
-            XBOX_LIVE_INVALID_TOKEN => "XBOX_LIVE_INVALID_TOKEN\0",
-            XBOX_LIVE_TOKEN_EXPIRED => "XBOX_LIVE_TOKEN_EXPIRED\0",
-            UNABLE_TO_VERIFY_EXTERNAL_CREDENTIALS => "UNABLE_TO_VERIFY_EXTERNAL_CREDENTIALS\0",
-            USER_CONNECTION_MEMBER_NOT_FOUND => "USER_CONNECTION_MEMBER_NOT_FOUND\0",
-            NO_TERMS_AGREEMENT => "NO_TERMS_AGREEMENT\0",
-            OAUTH_CLIENT_DATA_NOT_VALID => "OAUTH_CLIENT_DATA_NOT_VALID\0",
-            INCORRECT_CONTENT_TYPE => "INCORRECT_CONTENT_TYPE\0",
-            VALIDATION_GENERIC => "VALIDATION_GENERIC\0",
-            RESOURCE_NOT_FOUND => "RESOURCE_NOT_FOUND\0",
-            GAME_NOT_FOUND => "GAME_NOT_FOUND\0",
-            MOD_NOT_FOUND => "MOD_NOT_FOUND\0",
-            MONETIZATION_PAYMENT_FAILED => "MONETIZATION_PAYMENT_FAILED\0",
-            MONETIZATION_MARKETPLACE_ALREADY_OWNED => "MONETIZATION_MARKETPLACE_ALREADY_OWNED\0",
-            MONETIZATION_PRICE_MISMATCH => "MONETIZATION_PRICE_MISMATCH\0",
-            MONETIZATION_INSUFFICIENT_FUNDS => "MONETIZATION_INSUFFICIENT_FUNDS\0",
-            MONETIZATION_IAP_NOT_CONFIGURED => "MONETIZATION_IAP_NOT_CONFIGURED\0",
-            MONETIZATION_GAME_NOT_MONETIZED => "MONETIZATION_GAME_NOT_MONETIZED\0",
-            MONETIZATION_PLATFORM_FETCH_FAILED => "MONETIZATION_PLATFORM_FETCH_FAILED\0",
-            _ => return None,
-        })
+        ALL.iter().find(|(value, _)| *value == error_ref).map(|(_, name)| *name)
     }
 }
 

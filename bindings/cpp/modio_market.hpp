@@ -86,6 +86,7 @@ using RequestId = std::uint64_t;
 /// Every outcome the library reports (modio_market_result). Numbers the header gains later pass
 /// through unchanged.
 enum class Code : std::uint32_t {
+    // <generated:result-codes> (cargo run -p xtask -- mirrors: from modio_market::ResultCode)
     Ok = MODIO_MARKET_RESULT_OK,
     NullPointer = MODIO_MARKET_RESULT_NULL_POINTER,
     InvalidUtf8 = MODIO_MARKET_RESULT_INVALID_UTF8,
@@ -112,6 +113,7 @@ enum class Code : std::uint32_t {
     BufferTooSmall = MODIO_MARKET_RESULT_BUFFER_TOO_SMALL,
     Io = MODIO_MARKET_RESULT_IO,
     Internal = MODIO_MARKET_RESULT_INTERNAL,
+    // </generated:result-codes>
 };
 
 enum class LogLevel : std::uint32_t {

@@ -8,58 +8,60 @@ namespace ModioMarket
     /// </summary>
     public enum ResultCode : uint
     {
+        // <generated:result-codes> (cargo run -p xtask -- mirrors: from modio_market::ResultCode)
         /// <summary>Success.</summary>
         Ok = 0,
-        /// <summary>A required pointer argument was NULL (a bug in the binding).</summary>
+        /// <summary>A required pointer argument was NULL.</summary>
         NullPointer = 1,
         /// <summary>A string argument was not valid UTF-8.</summary>
         InvalidUtf8 = 2,
-        /// <summary>An argument was out of range or malformed; the message names it.</summary>
+        /// <summary>An argument was invalid.</summary>
         InvalidArgument = 3,
-        /// <summary>An enum argument had a value the library does not know.</summary>
+        /// <summary>An enum argument had an unknown value.</summary>
         UnknownEnumValue = 4,
-        /// <summary>The operation needs a user access token and none is set.</summary>
+        /// <summary>No user access token is set.</summary>
         NotAuthenticated = 5,
-        /// <summary>The host name could not be resolved.</summary>
+        /// <summary>The server's host name could not be resolved.</summary>
         Dns = 10,
-        /// <summary>The TCP connection could not be made or was reset.</summary>
+        /// <summary>Could not connect to the server.</summary>
         Connect = 11,
-        /// <summary>TLS failed (certificate not trusted, handshake error).</summary>
+        /// <summary>The secure connection failed (TLS).</summary>
         Tls = 12,
-        /// <summary>The request did not complete within its deadline.</summary>
+        /// <summary>The request timed out.</summary>
         Timeout = 13,
-        /// <summary>Another transport failure (I/O error mid-body, protocol error).</summary>
+        /// <summary>The connection failed while talking to the server.</summary>
         Transport = 14,
-        /// <summary>Plain http:// to a non-loopback host without the opt-in.</summary>
+        /// <summary>Plain http is refused for non-loopback hosts.</summary>
         InsecureUrl = 15,
-        /// <summary>mod.io answered with an HTTP error; see HttpStatus, ErrorRef and the message.</summary>
+        /// <summary>The server answered with an error.</summary>
         Http = 20,
-        /// <summary>The answer could not be decoded.</summary>
+        /// <summary>The server's answer could not be read.</summary>
         MalformedResponse = 21,
-        /// <summary>The answer was larger than the configured cap.</summary>
+        /// <summary>The server's answer was too large.</summary>
         ResponseTooLarge = 22,
-        /// <summary>mod.io rate-limited the request (HTTP 429); see RetryAfterSeconds.</summary>
+        /// <summary>Too many requests: rate limited by mod.io.</summary>
         RateLimited = 23,
-        /// <summary>The server answered success, but not to what was asked (a receipt for another mod, or not paid): nothing was unlocked.</summary>
+        /// <summary>The server's answer did not match the request.</summary>
         UnexpectedAnswer = 24,
-        /// <summary>The request was cancelled by the caller.</summary>
+        /// <summary>The request was cancelled.</summary>
         Cancelled = 30,
-        /// <summary>The client was disposed before the request completed.</summary>
+        /// <summary>The client was shut down.</summary>
         ShutDown = 31,
-        /// <summary>Pump was called from inside a callback, or from two threads at once.</summary>
+        /// <summary>Poll or wait called from inside a callback or from two threads at once.</summary>
         Reentrant = 32,
-        /// <summary>A wait reached its timeout first.</summary>
+        /// <summary>The wait timed out.</summary>
         WaitTimedOut = 33,
         /// <summary>No pending request has that id.</summary>
         RequestNotFound = 34,
-        /// <summary>The request already finished; its callback reports the real outcome.</summary>
+        /// <summary>The request already completed.</summary>
         AlreadyCompleted = 35,
-        /// <summary>A caller buffer was too small.</summary>
+        /// <summary>The buffer is too small.</summary>
         BufferTooSmall = 36,
-        /// <summary>A filesystem operation failed.</summary>
+        /// <summary>A file operation failed.</summary>
         Io = 40,
-        /// <summary>A bug inside the native library was caught; the library stays usable.</summary>
+        /// <summary>An internal error occurred.</summary>
         Internal = 41,
+        // </generated:result-codes>
     }
 
     /// <summary>Severity of a log record (<c>modio_market_log_level</c>); None turns logging off.</summary>
@@ -158,6 +160,7 @@ namespace ModioMarket
     /// Others still reach you as numbers in <see cref="ModioMarketException.ErrorRef"/>.</summary>
     public static class ErrorRef
     {
+        // <generated:error-refs> (cargo run -p xtask -- mirrors: from modio_market::error_ref::ALL)
         public const long UnexpectedServiceOutage = 10000;
         public const long UnexpectedOperationFailure = 10002;
         public const long ApiKeyMissing = 11000;
@@ -188,5 +191,6 @@ namespace ModioMarket
         public const long MonetizationIapNotConfigured = 900054;
         public const long MonetizationGameNotMonetized = 900057;
         public const long MonetizationPlatformFetchFailed = 900096;
+        // </generated:error-refs>
     }
 }
