@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::checkout::{retry_unresolved, run_checkout, take_due, Inflight, InflightGuard, RecoveryReport};
 use crate::config::Config;
 use crate::error::{Error, Result, Secret};
+use crate::keys::IdempotencyKey;
 use crate::log::{LogLevel, Logger};
 use crate::models::{AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet};
 use crate::persist::{now_unix, DataDir};
@@ -59,14 +60,44 @@ pub enum PlatformAuth {
     XboxLive { xbox_token: Secret },
     /// PlayStation Network auth code; `env` only when not production.
     Psn { auth_code: Secret, env: Option<i64> },
-    /// Meta Quest / Rift: device `quest` or `rift`, nonce, user id, access token.
-    Meta { device: String, nonce: Secret, user_id: u64, access_token: Secret },
+    /// Meta Quest / Rift: the device, nonce, user id, access token.
+    Meta { device: MetaDevice, nonce: Secret, user_id: u64, access_token: Secret },
     /// Sign in with Apple `id_token`.
     Apple { id_token: Secret },
     /// Google: a server `auth_code`, or an `id_token`.
     Google { auth_code: Option<Secret>, id_token: Option<Secret> },
     /// Epic Games `id_token`.
     Epic { id_token: Secret },
+}
+
+/// A Meta headset family (`device` in Meta sign-in and entitlement sync).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MetaDevice {
+    Quest,
+    Rift,
+}
+
+impl MetaDevice {
+    /// The value mod.io expects: `quest` or `rift`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetaDevice::Quest => "quest",
+            MetaDevice::Rift => "rift",
+        }
+    }
+}
+
+impl std::str::FromStr for MetaDevice {
+    type Err = Error;
+
+    /// `quest` or `rift`; anything else is `InvalidArgument` naming `device`.
+    fn from_str(s: &str) -> Result<MetaDevice> {
+        match s {
+            "quest" => Ok(MetaDevice::Quest),
+            "rift" => Ok(MetaDevice::Rift),
+            _ => Err(Error::invalid_argument("device", "must be `quest` or `rift`")),
+        }
+    }
 }
 
 /// Options every platform authentication takes.
@@ -99,7 +130,7 @@ pub enum EntitlementSource {
     },
     /// Meta: device `quest` or `rift` and the Meta user id.
     Meta {
-        device: String,
+        device: MetaDevice,
         user_id: u64,
     },
     /// Apple App Store receipt.
@@ -200,23 +231,9 @@ pub struct Client {
     recovery_sink: CallbackSlot<RecoverySink>,
 }
 
-fn validate_idempotency_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(Error::invalid_argument("idempotency_key", "must be 1 to 255 of [a-zA-Z0-9_-]"));
-    }
-    Ok(())
-}
-
 fn require_secret(name: &str, value: &Secret) -> Result<()> {
     if value.is_empty() {
         return Err(Error::invalid_argument(name, "must not be empty"));
-    }
-    Ok(())
-}
-
-fn validate_meta_device(device: &str) -> Result<()> {
-    if device != "quest" && device != "rift" {
-        return Err(Error::invalid_argument("device", "must be `quest` or `rift`"));
     }
     Ok(())
 }
@@ -441,11 +458,10 @@ impl Client {
                 }
             }
             EntitlementSource::Meta { device, user_id } => {
-                validate_meta_device(device)?;
                 if *user_id == 0 {
                     return Err(Error::invalid_argument("user_id", "must not be 0"));
                 }
-                request = request.field("device", device).field("user_id", user_id);
+                request = request.field("device", device.as_str()).field("user_id", user_id);
             }
             EntitlementSource::Apple { receipt } | EntitlementSource::Google { receipt } => {
                 require_secret("receipt", receipt)?;
@@ -521,7 +537,7 @@ impl Client {
         &self,
         mod_id: u64,
         display_amount: i64,
-        idempotency_key: Option<String>,
+        idempotency_key: Option<IdempotencyKey>,
         callback: impl Callback<CheckoutReceipt>,
     ) -> Result<RequestId> {
         if mod_id == 0 {
@@ -530,13 +546,8 @@ impl Client {
         if display_amount < 0 || display_amount > i64::from(i32::MAX) {
             return Err(Error::invalid_argument("display_amount", "must be between 0 and 2147483647"));
         }
-        let key = match idempotency_key {
-            Some(k) => {
-                validate_idempotency_key(&k)?;
-                k
-            }
-            None => uuid::Uuid::new_v4().to_string(),
-        };
+        // A typed key was checked when it was made; none means a fresh UUID v4.
+        let key = idempotency_key.unwrap_or_else(IdempotencyKey::generate).as_str().to_owned();
         let shared = self.runtime.shared();
         let session = shared.sessions.current();
         let slot = (session.epoch, mod_id);
@@ -639,7 +650,6 @@ fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<ApiRequest> 
             ("external/psnauth", r)
         }
         PlatformAuth::Meta { device, nonce, user_id, access_token } => {
-            validate_meta_device(device)?;
             require_secret("nonce", nonce)?;
             require_secret("access_token", access_token)?;
             if *user_id == 0 {
@@ -648,7 +658,7 @@ fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<ApiRequest> 
             (
                 "external/oculusauth",
                 ApiRequest::post("", Auth::ApiKey)
-                    .field("device", device)
+                    .field("device", device.as_str())
                     .secret_field("nonce", nonce)
                     .field("user_id", user_id)
                     .secret_field("access_token", access_token),
@@ -782,12 +792,11 @@ mod tests {
     }
 
     #[test]
-    fn idempotency_keys_are_validated() {
-        assert!(validate_idempotency_key("de6382c1-f077-4a53-9805-b0fa3b79478e").is_ok());
-        assert!(validate_idempotency_key("a_b-C9").is_ok());
-        for bad in ["", "has space", "semi;colon", "ünï", &"x".repeat(256)] {
-            assert!(validate_idempotency_key(bad).is_err(), "{bad}");
-        }
+    fn meta_devices_parse_and_print_as_mod_io_spells_them() {
+        assert_eq!("quest".parse::<MetaDevice>().unwrap(), MetaDevice::Quest);
+        assert_eq!(MetaDevice::Rift.as_str(), "rift");
+        let e = "vive".parse::<MetaDevice>().unwrap_err();
+        assert!(e.message().contains("device"), "{}", e.message());
     }
 
     #[test]
@@ -795,7 +804,7 @@ mod tests {
         let r = auth_request(PlatformAuth::Steam { appdata: Secret::new("t") }, AuthOptions::agreed()).unwrap();
         assert_eq!(r.path, "external/steamauth");
         let r = auth_request(
-            PlatformAuth::Meta { device: "quest".into(), nonce: "n".into(), user_id: 5, access_token: "a".into() },
+            PlatformAuth::Meta { device: MetaDevice::Quest, nonce: "n".into(), user_id: 5, access_token: "a".into() },
             AuthOptions::default(),
         )
         .unwrap();
@@ -805,10 +814,10 @@ mod tests {
         let e = auth_request(PlatformAuth::Google { auth_code: None, id_token: None }, AuthOptions::default()).unwrap_err();
         assert!(e.message().contains("auth_code"));
         let e = auth_request(
-            PlatformAuth::Meta { device: "vive".into(), nonce: "n".into(), user_id: 5, access_token: "a".into() },
+            PlatformAuth::Meta { device: MetaDevice::Rift, nonce: "n".into(), user_id: 0, access_token: "a".into() },
             AuthOptions::default(),
         )
         .unwrap_err();
-        assert!(e.message().contains("device"));
+        assert!(e.message().contains("user_id"));
     }
 }

@@ -182,7 +182,12 @@ impl Config {
     }
 
     /// Checks every field; the error names the first bad one.
-    pub fn validate(&self) -> Result<url::Url> {
+    pub fn validate(&self) -> Result<()> {
+        self.checked_base_url().map(|_| ())
+    }
+
+    /// [`Config::validate`], giving the checked base URL to the transport.
+    pub(crate) fn checked_base_url(&self) -> Result<url::Url> {
         if self.game_id == 0 {
             return Err(Error::invalid_argument("game_id", "must not be 0"));
         }

@@ -12,6 +12,7 @@ mod config;
 mod error;
 pub mod ffi;
 pub mod fuzzing;
+mod keys;
 mod log;
 mod models;
 mod ownership;
@@ -24,7 +25,7 @@ mod shared;
 mod transport;
 
 pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS, MAX_FUTURE_SKEW_SECS};
-pub use client::{AuthOptions, Callback, Client, EntitlementSource, PlatformAuth, Purchases, WithId};
+pub use client::{AuthOptions, Callback, Client, EntitlementSource, MetaDevice, PlatformAuth, Purchases, WithId};
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, Result, ResultCode, Secret};
 pub use log::{LogLevel, LogRecord};

@@ -39,6 +39,7 @@ use serde_json::Value;
 use crate::client::{Callback, CallbackSlot};
 use crate::config::Config;
 use crate::error::{Error, Result, ResultCode, Secret};
+pub use crate::keys::{is_alpha_dash, IdempotencyKey};
 use crate::log::{LogLevel, Logger};
 use crate::models::{lenient_string, lenient_u64, Transaction};
 use crate::runtime::{lock, JobContext, RequestId, Runtime};
@@ -119,19 +120,8 @@ impl fmt::Display for S2sPortal {
     }
 }
 
-/// True for the reference's "alpha dash" strings: `\A[a-zA-Z0-9_-]+\z`.
-/// Longest idempotency key accepted (private: the C header states the limit in prose).
-const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
-
-pub fn is_alpha_dash(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 fn check_alpha_dash(name: &str, value: &str) -> Result<()> {
-    if value.len() > IDEMPOTENCY_KEY_MAX_LEN || !is_alpha_dash(value) {
-        return Err(Error::invalid_argument(name, "must be 1 to 255 of [a-zA-Z0-9_-]"));
-    }
-    Ok(())
+    crate::keys::check_alpha_dash(name, value)
 }
 
 fn check_text(name: &str, value: &str, max: usize) -> Result<()> {
@@ -145,47 +135,6 @@ fn check_text(name: &str, value: &str, max: usize) -> Result<()> {
         return Err(Error::invalid_argument(name, "must not contain control characters"));
     }
     Ok(())
-}
-
-/// An `X-Modio-Idempotent-Key`: 1 to 255 of `[a-zA-Z0-9_-]`, checked when made, so a bad key is
-/// refused before anything is sent. Not a secret.
-///
-/// One key names one operation (one intent, or one commit) of one user: mod.io scopes keys to
-/// the user of the delegation token and keeps them 24 hours, answering a repeat with the first
-/// answer. Store the key with your record before sending and reuse it for every retry.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// Validates `key`; `InvalidArgument` naming `idempotency_key` when it does not match.
-    pub fn new(key: impl Into<String>) -> Result<IdempotencyKey> {
-        let key = key.into();
-        if key.len() > IDEMPOTENCY_KEY_MAX_LEN || !is_alpha_dash(&key) {
-            return Err(Error::invalid_argument("idempotency_key", "must be 1 to 255 of [a-zA-Z0-9_-]"));
-        }
-        Ok(IdempotencyKey(key))
-    }
-
-    /// A fresh random key (a UUID v4, as the reference recommends).
-    pub fn generate() -> IdempotencyKey {
-        IdempotencyKey(uuid::Uuid::new_v4().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IdempotencyKey({})", self.0)
-    }
-}
-
-impl fmt::Display for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// `POST /s2s/transactions/intent`: begin converting one platform entitlement.

@@ -252,7 +252,7 @@ struct ErrorObject {
 
 impl Transport {
     pub fn new(config: &Config, logger: Logger) -> Result<Transport> {
-        let base = config.validate()?;
+        let base = config.checked_base_url()?;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, HeaderValue::from_static(concat!("modio-market/", env!("CARGO_PKG_VERSION"))));

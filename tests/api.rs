@@ -52,7 +52,7 @@ fn every_platform_authenticates_with_properly_encoded_fields() {
         PlatformAuth::XboxLive { xbox_token: Secret::new(demo::ALICE_XBOX_TOKEN) },
         PlatformAuth::Psn { auth_code: Secret::new(demo::ALICE_PSN_AUTH_CODE), env: Some(256) },
         PlatformAuth::Meta {
-            device: demo::ALICE_META_DEVICE.into(),
+            device: demo::ALICE_META_DEVICE.parse().unwrap(),
             nonce: Secret::new(demo::ALICE_META_NONCE),
             user_id: demo::ALICE_META_USER_ID.parse().unwrap(),
             access_token: Secret::new(demo::ALICE_META_ACCESS_TOKEN),
@@ -147,7 +147,7 @@ fn every_platform_syncs_with_its_fields() {
     let sources = vec![
         EntitlementSource::XboxLive { xbox_token: Secret::new(demo::ALICE_XBOX_TOKEN) },
         EntitlementSource::Psn { auth_code: Secret::new(demo::ALICE_PSN_AUTH_CODE), env: Some(1), service_label: Some(0) },
-        EntitlementSource::Meta { device: "quest".into(), user_id: demo::ALICE_META_USER_ID.parse().unwrap() },
+        EntitlementSource::Meta { device: modio_market::MetaDevice::Quest, user_id: demo::ALICE_META_USER_ID.parse().unwrap() },
         EntitlementSource::Apple { receipt: Secret::new("apple-receipt") },
         EntitlementSource::Google { receipt: Secret::new("google-receipt") },
     ];
@@ -191,9 +191,12 @@ fn sync_errors_are_named() {
             assert_eq!(e.error_ref(), error_ref::MONETIZATION_GAME_NOT_MONETIZED);
         }
     }
-    // A missing required field is a 422 with the field map (sent raw: the library itself never omits it).
+    // Bad Meta input is refused before anything is sent: an unknown device cannot even be
+    // written as a MetaDevice, and user id 0 is refused by the call.
     let a = alice(&server);
-    let e = a.sync_entitlements(EntitlementSource::Meta { device: "vive".into(), user_id: 1 }, |_| {}).unwrap_err();
+    let e = "vive".parse::<modio_market::MetaDevice>().unwrap_err();
+    assert_eq!(e.code(), ResultCode::InvalidArgument);
+    let e = a.sync_entitlements(EntitlementSource::Meta { device: modio_market::MetaDevice::Quest, user_id: 0 }, |_| {}).unwrap_err();
     assert_eq!(e.code(), ResultCode::InvalidArgument);
 }
 
@@ -338,17 +341,20 @@ fn checkout_errors_are_named() {
     assert!(server.charges().is_empty());
     assert_eq!(run(&c, |cb| c.get_wallet(cb)).unwrap().balance, 500);
     // Bad arguments are refused before anything is sent.
-    for (mod_id, amount, key) in [(0, 1, None), (1001, -1, None), (1001, 1, Some("bad key".to_owned()))] {
-        assert_eq!(c.checkout(mod_id, amount, key, |_| {}).unwrap_err().code(), ResultCode::InvalidArgument);
+    for (mod_id, amount) in [(0, 1), (1001, -1)] {
+        assert_eq!(c.checkout(mod_id, amount, None, |_| {}).unwrap_err().code(), ResultCode::InvalidArgument);
     }
+    assert_eq!(modio_market::IdempotencyKey::new("bad key").unwrap_err().code(), ResultCode::InvalidArgument);
 }
 
 #[test]
 fn a_caller_key_replays_the_same_purchase_without_a_second_charge() {
     let server = FakeServer::start();
     let c = bob(&server);
-    let first = run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some("order-42".into()), cb)).unwrap();
-    let second = run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some("order-42".into()), cb)).unwrap();
+    let first =
+        run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some(modio_market::IdempotencyKey::new("order-42").unwrap()), cb)).unwrap();
+    let second =
+        run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some(modio_market::IdempotencyKey::new("order-42").unwrap()), cb)).unwrap();
     assert_eq!(first.transaction.id, second.transaction.id);
     assert_eq!(second.idempotency_key, "order-42");
     assert_eq!(server.charges().len(), 1);

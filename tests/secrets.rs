@@ -167,7 +167,7 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
         PlatformAuth::XboxLive { xbox_token: Secret::new(&xbox) },
         PlatformAuth::Psn { auth_code: Secret::new(&psn), env: Some(1) },
         PlatformAuth::Meta {
-            device: "quest".into(),
+            device: modio_market::MetaDevice::Quest,
             nonce: Secret::new(&meta_nonce),
             user_id: 4242,
             access_token: Secret::new(&meta_token),
@@ -210,7 +210,7 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
         EntitlementSource::Steam,
         EntitlementSource::XboxLive { xbox_token: Secret::new(&xbox) },
         EntitlementSource::Psn { auth_code: Secret::new(&psn), env: Some(1), service_label: Some(0) },
-        EntitlementSource::Meta { device: "quest".into(), user_id: 4242 },
+        EntitlementSource::Meta { device: modio_market::MetaDevice::Quest, user_id: 4242 },
         EntitlementSource::Apple { receipt: Secret::new(&apple_receipt) },
         EntitlementSource::Google { receipt: Secret::new(&google_receipt) },
     ] {
@@ -234,7 +234,10 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
     // A bogus token set by the game: 401s, never echoed.
     c.set_access_token(Some(Secret::new(&bogus_access)));
     w.result("wallet (bogus token)", &run(&c, |cb| c.get_wallet(cb)));
-    w.result("checkout (bogus token)", &run(&c, |cb| c.checkout(demo::MOD_HD_PACK, 100, Some("k-1".into()), cb)));
+    w.result(
+        "checkout (bogus token)",
+        &run(&c, |cb| c.checkout(demo::MOD_HD_PACK, 100, Some(modio_market::IdempotencyKey::new("k-1").unwrap()), cb)),
+    );
     c.poll().unwrap();
     drop(c);
 

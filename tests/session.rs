@@ -93,7 +93,9 @@ type Slot<T> = Arc<Mutex<Option<modio_market::Result<T>>>>;
 fn start_checkout(c: &Client, mod_id: u64, amount: i64, key: Option<&str>) -> (u64, Slot<modio_market::CheckoutReceipt>) {
     let slot: Slot<modio_market::CheckoutReceipt> = Arc::new(Mutex::new(None));
     let s = Arc::clone(&slot);
-    let id = c.checkout(mod_id, amount, key.map(str::to_owned), move |r| *s.lock().unwrap() = Some(r)).unwrap();
+    let id = c
+        .checkout(mod_id, amount, key.map(|k| modio_market::IdempotencyKey::new(k).unwrap()), move |r| *s.lock().unwrap() = Some(r))
+        .unwrap();
     (id, slot)
 }
 
@@ -209,22 +211,23 @@ fn a_key_used_for_one_purchase_is_refused_for_another() {
     let server = FakeServer::start();
     let c = Client::new(quick_config(&server)).unwrap();
     c.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
-    run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some("shared-key".into()), cb)).unwrap();
+    run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some(modio_market::IdempotencyKey::new("shared-key").unwrap()), cb)).unwrap();
     // The same key for another mod (or price) is refused before anything is sent.
     for (mod_id, amount) in [(demo::MOD_HD_PACK, 100), (demo::MOD_NIGHT_MODE, 51)] {
-        let e = run(&c, |cb| c.checkout(mod_id, amount, Some("shared-key".into()), cb)).unwrap_err();
+        let e = run(&c, |cb| c.checkout(mod_id, amount, Some(modio_market::IdempotencyKey::new("shared-key").unwrap()), cb)).unwrap_err();
         assert_eq!(e.code(), ResultCode::InvalidArgument, "{e:?}");
         assert!(e.message().contains("idempotency_key"), "{}", e.message());
     }
     assert_eq!(server.requests().iter().filter(|r| r.path == checkout_path(demo::MOD_HD_PACK)).count(), 0);
     // The same purchase again with its key is fine: mod.io replays it, nothing is charged twice.
-    run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some("shared-key".into()), cb)).unwrap();
+    run(&c, |cb| c.checkout(demo::MOD_NIGHT_MODE, 50, Some(modio_market::IdempotencyKey::new("shared-key").unwrap()), cb)).unwrap();
 
     // A client that never saw the key (a new process without a data directory): mod.io replays
     // the first purchase's receipt for the second mod. It must not count as owned.
     let fresh = Client::new(quick_config(&server)).unwrap();
     fresh.set_access_token(Some(Secret::new(demo::BOB_ACCESS_TOKEN)));
-    let e = run(&fresh, |cb| fresh.checkout(demo::MOD_HD_PACK, 100, Some("shared-key".into()), cb)).unwrap_err();
+    let e = run(&fresh, |cb| fresh.checkout(demo::MOD_HD_PACK, 100, Some(modio_market::IdempotencyKey::new("shared-key").unwrap()), cb))
+        .unwrap_err();
     assert_eq!(e.code(), ResultCode::UnexpectedAnswer, "{e:?}");
     assert!(!fresh.owns(demo::MOD_HD_PACK), "mod.io never charged for it");
     assert_eq!(server.charges().len(), 1);

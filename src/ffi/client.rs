@@ -5,8 +5,9 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::client::{AuthOptions, Client, EntitlementSource, PlatformAuth, WithId};
+use crate::client::{AuthOptions, Client, EntitlementSource, MetaDevice, PlatformAuth, WithId};
 use crate::error::{Error, ResultCode, Secret};
+use crate::keys::IdempotencyKey;
 use crate::log::LogLevel;
 use crate::models::{ModQuery, RevenueType};
 use crate::runtime::RequestId;
@@ -379,7 +380,7 @@ pub unsafe extern "C" fn modio_market_client_auth_meta(
     request_id_out: *mut u64,
 ) -> ResultCode {
     ffi_result!({
-        let device = arg_str(device, "device")?.to_owned();
+        let device: MetaDevice = arg_str(device, "device")?.parse()?;
         let nonce = secret(arg_str(nonce, "nonce")?);
         let access_token = secret(arg_str(access_token, "access_token")?);
         let auth = PlatformAuth::Meta { device, nonce, user_id, access_token };
@@ -552,7 +553,7 @@ pub unsafe extern "C" fn modio_market_client_sync_meta(
     request_id_out: *mut u64,
 ) -> ResultCode {
     ffi_result!({
-        let device = arg_str(device, "device")?.to_owned();
+        let device: MetaDevice = arg_str(device, "device")?.parse()?;
         sync(client, EntitlementSource::Meta { device, user_id }, callback, user_data, request_id_out)
     })
 }
@@ -701,7 +702,7 @@ pub unsafe extern "C" fn modio_market_client_checkout(
 ) -> ResultCode {
     ffi_result!({
         let handle = client_ref(client)?;
-        let key = arg_opt_str(idempotency_key, "idempotency_key")?.map(str::to_owned);
+        let key = arg_opt_str(idempotency_key, "idempotency_key")?.map(IdempotencyKey::new).transpose()?;
         start(callback, user_data, request_id_out, checkout_view, |cb| handle.client.checkout(mod_id, display_amount, key, cb))
     })
 }
