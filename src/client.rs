@@ -15,10 +15,13 @@
 //! ```
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::checkout::{retry_unresolved, run_checkout, take_due, Inflight, InflightGuard, RecoveryReport};
+use crate::attempts::{Inflight, RecoveryReport};
+pub use crate::callbacks::{Callback, WithId};
+use crate::callbacks::{CallbackSlot, LogSink};
+use crate::checkout::{retry_unresolved, run_checkout, take_due, InflightGuard};
 use crate::config::Config;
 use crate::error::{Error, Result, Secret};
 use crate::keys::IdempotencyKey;
@@ -30,26 +33,6 @@ use crate::session::Session;
 pub use crate::shared::Purchases;
 use crate::shared::Shared;
 use crate::transport::{ApiRequest, Auth, Transport};
-
-/// A completion callback. Implemented for `FnOnce(Result<T>)` closures, and for [`WithId`].
-pub trait Callback<T>: Send + 'static {
-    fn call(self: Box<Self>, id: RequestId, result: Result<T>);
-}
-
-impl<T, F: FnOnce(Result<T>) + Send + 'static> Callback<T> for F {
-    fn call(self: Box<Self>, _id: RequestId, result: Result<T>) {
-        (*self)(result)
-    }
-}
-
-/// Wraps a closure that also wants the request's id: `WithId(|id, result| ...)`.
-pub struct WithId<F>(pub F);
-
-impl<T, F: FnOnce(RequestId, Result<T>) + Send + 'static> Callback<T> for WithId<F> {
-    fn call(self: Box<Self>, id: RequestId, result: Result<T>) {
-        (self.0)(id, result)
-    }
-}
 
 /// Platform credentials for `POST /external/*auth` (secrets stay wrapped).
 #[derive(Debug, Clone)]
@@ -153,71 +136,6 @@ impl EntitlementSource {
             EntitlementSource::Apple { .. } => "apple",
             EntitlementSource::Google { .. } => "google",
         }
-    }
-}
-
-pub(crate) type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
-
-/// A slot for a game callback (log sink, recovery sink) that the callback itself may replace or
-/// clear while it runs: a game that turns logging off from its log callback. The slot's lock is
-/// never held during a call (std's Mutex deadlocks on re-entry), and once the slot is replaced
-/// the old callback gets nothing more (its `user_data` may be gone). Replacing it from another
-/// thread while it runs waits for that call to return, so the caller may free the old
-/// `user_data` as soon as `set` returns.
-pub(crate) struct CallbackSlot<T> {
-    current: Mutex<Option<Arc<Mutex<T>>>>,
-    /// The thread inside `deliver`, if any.
-    running_on: Mutex<Option<std::thread::ThreadId>>,
-}
-
-impl<T> CallbackSlot<T> {
-    pub(crate) fn new() -> CallbackSlot<T> {
-        CallbackSlot { current: Mutex::new(None), running_on: Mutex::new(None) }
-    }
-
-    pub(crate) fn set(&self, value: Option<T>) {
-        let old = std::mem::replace(&mut *lock(&self.current), value.map(|v| Arc::new(Mutex::new(v))));
-        let Some(old) = old else { return };
-        let running = *lock(&self.running_on);
-        if running.is_some() && running != Some(std::thread::current().id()) {
-            // Another thread is calling the old callback: wait until that call returns.
-            drop(old.lock().unwrap_or_else(|p| p.into_inner()));
-        }
-    }
-
-    pub(crate) fn is_set(&self) -> bool {
-        lock(&self.current).is_some()
-    }
-
-    /// Calls the current callback with each item, in order. Returns the items it did not deliver:
-    /// all of them when no callback is set or it is already running further up this thread's
-    /// stack; the rest when the callback was replaced or cleared meanwhile.
-    pub(crate) fn deliver<I>(&self, items: Vec<I>, mut call: impl FnMut(&mut T, I)) -> Vec<I> {
-        let Some(current) = lock(&self.current).clone() else { return items };
-        let mut callback = match current.try_lock() {
-            Ok(guard) => guard,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            // Running further up this thread's stack: re-entry is refused, never a deadlock.
-            Err(std::sync::TryLockError::WouldBlock) if *lock(&self.running_on) == Some(std::thread::current().id()) => return items,
-            // Another thread is delivering (two blocking S2S calls finishing at once): wait for
-            // it, so these items are delivered after its own instead of being dropped.
-            Err(std::sync::TryLockError::WouldBlock) => current.lock().unwrap_or_else(|p| p.into_inner()),
-        };
-        // Announced before the first "still current?" check below, so a concurrent `set` either
-        // makes that check fail or sees this thread running and waits for it.
-        *lock(&self.running_on) = Some(std::thread::current().id());
-        let mut items = items.into_iter();
-        let mut undelivered = Vec::new();
-        while let Some(item) = items.next() {
-            if !lock(&self.current).as_ref().is_some_and(|s| Arc::ptr_eq(s, &current)) {
-                undelivered = std::iter::once(item).chain(items).collect();
-                break;
-            }
-            call(&mut callback, item);
-        }
-        *lock(&self.running_on) = None;
-        drop(callback);
-        undelivered
     }
 }
 
@@ -699,97 +617,6 @@ fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<ApiRequest> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replacing_a_running_callback_from_another_thread_waits_for_that_call() {
-        use std::sync::atomic::AtomicBool;
-        type Sink = Box<dyn FnMut(u32) + Send>;
-        let slot: Arc<CallbackSlot<Sink>> = Arc::new(CallbackSlot::new());
-        let (entered_tx, entered_rx) = crossbeam_channel::bounded::<()>(0);
-        let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
-        let finished = Arc::new(AtomicBool::new(false));
-        let f = Arc::clone(&finished);
-        slot.set(Some(Box::new(move |_| {
-            entered_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            f.store(true, Ordering::SeqCst);
-        })));
-        let pumping = Arc::clone(&slot);
-        let pump = std::thread::spawn(move || pumping.deliver(vec![1u32], |cb, i| cb(i)));
-        entered_rx.recv().unwrap(); // the old callback is running on the pump thread
-        let replacing = Arc::clone(&slot);
-        let seen = Arc::clone(&finished);
-        let replacer = std::thread::spawn(move || {
-            replacing.set(None);
-            // The game may free the old user_data now: the old call must be over.
-            seen.load(Ordering::SeqCst)
-        });
-        release_tx.send(()).unwrap();
-        assert!(replacer.join().unwrap(), "set returned while the old callback was still running");
-        assert!(pump.join().unwrap().is_empty());
-        assert!(!slot.is_set());
-    }
-
-    #[test]
-    fn two_threads_delivering_at_once_both_deliver_everything() {
-        // Before: the second thread found the callback busy and its items were dropped.
-        type Sink = Box<dyn FnMut(u32) + Send>;
-        let slot: Arc<CallbackSlot<Sink>> = Arc::new(CallbackSlot::new());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = Arc::clone(&seen);
-        slot.set(Some(Box::new(move |n| {
-            std::thread::yield_now();
-            s.lock().unwrap().push(n);
-        })));
-        let threads: Vec<_> = (0..8u32)
-            .map(|t| {
-                let slot = Arc::clone(&slot);
-                std::thread::spawn(move || {
-                    for i in 0..50 {
-                        assert!(slot.deliver(vec![t * 1000 + i], |cb, n| cb(n)).is_empty());
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let mut got = seen.lock().unwrap().clone();
-        got.sort_unstable();
-        let mut want: Vec<u32> = (0..8).flat_map(|t| (0..50).map(move |i| t * 1000 + i)).collect();
-        want.sort_unstable();
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn a_callback_may_replace_or_clear_its_own_slot_while_it_runs() {
-        // Before: the slot's lock was held during the call, so a log callback that turned
-        // logging off (or set a new callback) deadlocked the game thread.
-        type Sink = Box<dyn FnMut(u32) + Send>;
-        let slot: Arc<CallbackSlot<Sink>> = Arc::new(CallbackSlot::new());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let (s2, seen2) = (Arc::clone(&slot), Arc::clone(&seen));
-        slot.set(Some(Box::new(move |n| {
-            seen2.lock().unwrap().push(n);
-            if n == 2 {
-                s2.set(None); // turn myself off from inside
-            }
-        })));
-        let rest = slot.deliver(vec![1, 2, 3, 4], |cb, n| cb(n));
-        assert_eq!(*seen.lock().unwrap(), vec![1, 2], "nothing reaches a callback after it was cleared");
-        assert_eq!(rest, vec![3, 4], "the undelivered items come back");
-        assert!(!slot.is_set());
-        assert_eq!(slot.deliver(vec![5], |cb, n| cb(n)), vec![5]);
-
-        // Re-entry (the callback triggers another delivery on the same slot) is refused, not a deadlock.
-        let inner = Arc::new(Mutex::new(None));
-        let (s3, inner2) = (Arc::clone(&slot), Arc::clone(&inner));
-        slot.set(Some(Box::new(move |_| {
-            *inner2.lock().unwrap() = Some(s3.deliver(vec![9], |cb, n| cb(n)));
-        })));
-        assert!(slot.deliver(vec![1], |cb, n| cb(n)).is_empty());
-        assert_eq!(*inner.lock().unwrap(), Some(vec![9]));
-    }
 
     #[test]
     fn meta_devices_parse_and_print_as_mod_io_spells_them() {

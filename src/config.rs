@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::checkout::BackgroundRetry;
-use crate::error::{Error, Result, Secret};
-use crate::transport::RetryPolicy;
+use crate::attempts::BackgroundRetry;
+use crate::error::{Error, Result, ResultCode, Secret};
+use std::net::IpAddr;
 
 /// Which mod.io API a client talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,77 @@ pub const PLATFORMS: &[&str] = &[
     "windowsserver",
     "linuxserver",
 ];
+
+/// When and how requests that are safe to repeat are retried: connection failures, timeouts,
+/// 5xx, 429, and 2xx answers cut short. Other 4xx are never retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// Backoff before the 2nd attempt; doubles each time, with full jitter.
+    pub base_delay: Duration,
+    /// Longest single backoff.
+    pub max_delay: Duration,
+    /// No retry starts when it would end later than this after the first attempt began. A 429
+    /// whose `retry-after` goes past it is returned at once as `RateLimited` carrying the wait.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            deadline: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Send once, never retry.
+    pub fn never() -> RetryPolicy {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+}
+
+/// The certificates of a PEM bundle, each checked to be a usable trust anchor.
+pub(crate) fn parse_root_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>> {
+    let bad = || Error::invalid_argument("root_certificate", "not a PEM bundle of CA certificates");
+    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| bad())?;
+    if certs.is_empty() {
+        return Err(bad());
+    }
+    // rustls parses a trust anchor only when a client is built: build a throwaway one (the async
+    // builder starts no thread) so a bad certificate is refused here, naming the argument.
+    let mut probe = reqwest::Client::builder().tls_built_in_root_certs(false);
+    for cert in &certs {
+        probe = probe.add_root_certificate(cert.clone());
+    }
+    probe.build().map_err(|_| bad())?;
+    Ok(certs)
+}
+
+/// `http://` is only for loopback hosts unless the configuration opts in; other schemes never.
+pub(crate) fn check_scheme(url: &url::Url, allow_insecure_http: bool) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
+        "http" => {
+            Err(Error::new(ResultCode::InsecureUrl, "plain http:// is refused for non-loopback hosts; use https:// or opt in explicitly"))
+        }
+        _ => Err(Error::new(ResultCode::InsecureUrl, "the base URL must use https:// (or http:// for loopback)")),
+    }
+}
+
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
 
 /// Everything a client needs before its first request. Build with [`Config::new`] and the setters.
 #[derive(Debug, Clone)]
@@ -224,11 +295,11 @@ impl Config {
             return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));
         }
         for pem in &self.root_certificates_pem {
-            crate::transport::parse_root_certificates(pem)?;
+            parse_root_certificates(pem)?;
         }
         let base = self.base_url_string();
         let url = url::Url::parse(&base).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
-        crate::transport::check_scheme(&url, self.allow_insecure_http)?;
+        check_scheme(&url, self.allow_insecure_http)?;
         // Paths are appended to the base: a query or fragment would end up in the middle of every
         // URL, and user:pass@ would send a Basic Authorization beside the Bearer one.
         if url.query().is_some() || url.fragment().is_some() {

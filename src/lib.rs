@@ -6,6 +6,8 @@
 //!   [`Client::poll`] / [`Client::wait`] on the caller's thread.
 //! - The C ABI (`include/modio_market.h`) is a thin skin over this API, in [`ffi`].
 
+mod attempts;
+mod callbacks;
 mod checkout;
 mod client;
 mod config;
@@ -26,6 +28,7 @@ mod transport;
 
 pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS, MAX_FUTURE_SKEW_SECS};
 pub use client::{AuthOptions, Callback, Client, EntitlementSource, MetaDevice, PlatformAuth, Purchases, WithId};
+pub use config::RetryPolicy;
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, Result, ResultCode, Secret};
 pub use log::{LogLevel, LogRecord};
@@ -33,13 +36,13 @@ pub use models::{
     AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game, Mod, ModPage,
     ModQuery, Modfile, MonetizationStatus, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
 };
+pub use ratelimit::MAX_RETRY_AFTER_SECS;
 pub use runtime::RequestId;
 pub use s2s::{
     is_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal,
     S2sTransaction, ServiceTokenInfo, TransactionMeta, DEFAULT_RENEW_BEFORE, DEFAULT_S2S_SCOPES, ERROR_REF_OAUTH_CLIENT_INVALID,
     ERROR_REF_TOKEN_MISSING_SCOPE_WRITE, IDEMPOTENCY_KEY_LIFETIME,
 };
-pub use transport::{RetryPolicy, MAX_RETRY_AFTER_SECS};
 
 /// The library's version (`CARGO_PKG_VERSION`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

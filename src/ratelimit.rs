@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 use crate::error::{error_ref, Error, ResultCode};
 use crate::runtime::lock;
 
+/// The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
+/// server, `18446744073709551615`) is taken as this, so the client never stops sending for good.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
 #[derive(Default)]
 pub(crate) struct RateLimitGate {
     global_until: Mutex<Option<Instant>>,
@@ -32,7 +36,7 @@ impl RateLimitGate {
         }
         let Some(secs) = error.retry_after_secs() else { return };
         // Checked: a huge wait must not overflow the clock (it panicked here before the cap).
-        let wait = Duration::from_secs(secs.min(crate::transport::MAX_RETRY_AFTER_SECS));
+        let wait = Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS));
         let Some(until) = Instant::now().checked_add(wait) else { return };
         if error.error_ref() == error_ref::RATE_LIMITED_ENDPOINT {
             let mut map = lock(&self.endpoint_until);
@@ -83,7 +87,7 @@ mod tests {
         let g = RateLimitGate::default();
         g.note("x", &limited(error_ref::RATE_LIMITED, u64::MAX));
         let left = g.remaining("x").unwrap();
-        assert!(left <= Duration::from_secs(crate::transport::MAX_RETRY_AFTER_SECS), "{left:?}");
+        assert!(left <= Duration::from_secs(MAX_RETRY_AFTER_SECS), "{left:?}");
     }
 
     #[test]

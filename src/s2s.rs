@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::client::{Callback, CallbackSlot};
+use crate::callbacks::{Callback, CallbackSlot, LogSink};
 use crate::config::Config;
 use crate::error::{Error, Result, ResultCode, Secret};
 pub use crate::keys::{is_alpha_dash, IdempotencyKey};
@@ -688,8 +688,6 @@ fn check_delegation(delegation: &Secret) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // The client
 // ---------------------------------------------------------------------------------------------
-
-type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
 
 /// A purchase server's mod.io S2S client. `Send + Sync`: share it by reference or `Arc`.
 ///

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::checkout::{BackgroundRetry, Inflight, RecoveryReport, Unresolved, KEY_LIFETIME_SECS};
+use crate::attempts::{BackgroundRetry, Inflight, RecoveryReport, Unresolved, KEY_LIFETIME_SECS};
 use crate::error::{Error, Result, Secret};
 use crate::log::{LogLevel, Logger};
 use crate::models::{Mod, ModPage, User};

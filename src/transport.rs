@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client as HttpClient;
@@ -15,10 +14,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION,
 use reqwest::Method;
 use serde::Deserialize;
 
-use crate::config::Config;
+use crate::config::{is_loopback, parse_root_certificates, Config, RetryPolicy};
 use crate::error::{Error, Result, ResultCode, Secret};
 use crate::log::{LogLevel, Logger};
 use crate::ratelimit::RateLimitGate;
+use crate::ratelimit::MAX_RETRY_AFTER_SECS;
 
 /// How a request authenticates.
 #[derive(Debug, Clone)]
@@ -106,38 +106,8 @@ impl ApiRequest {
     }
 }
 
-/// When and how requests that are safe to repeat are retried: connection failures, timeouts,
-/// 5xx, 429, and 2xx answers cut short. Other 4xx are never retried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 = never retry).
-    pub max_attempts: u32,
-    /// Backoff before the 2nd attempt; doubles each time, with full jitter.
-    pub base_delay: Duration,
-    /// Longest single backoff.
-    pub max_delay: Duration,
-    /// No retry starts when it would end later than this after the first attempt began. A 429
-    /// whose `retry-after` goes past it is returned at once as `RateLimited` carrying the wait.
-    pub deadline: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-            deadline: Duration::from_secs(20),
-        }
-    }
-}
-
+// The policy is configuration (`config.rs`); how it paces retries is the transport's.
 impl RetryPolicy {
-    /// Send once, never retry.
-    pub fn never() -> RetryPolicy {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
-    }
-
     /// The backoff before attempt `next_attempt` (2 = first retry): full jitter in [0, cap].
     fn backoff(&self, next_attempt: u32) -> Duration {
         let exp = self.base_delay.saturating_mul(1u32 << (next_attempt.saturating_sub(2)).min(16));
@@ -161,10 +131,6 @@ fn jitter() -> u64 {
     h.finish()
 }
 
-/// The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
-/// server, `18446744073709551615`) is taken as this, so the client never stops sending for good.
-pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
-
 /// What mod.io's `retry-after` asks for; 0 means a rolling limit, for which the reference says
 /// to wait 60 seconds. Capped at [`MAX_RETRY_AFTER_SECS`].
 fn rate_limit_wait(retry_after: Option<u64>) -> u64 {
@@ -182,44 +148,6 @@ pub(crate) fn is_retryable(e: &Error) -> bool {
         // A 2xx answer cut short (the connection dropped mid-body): sending again is safe here.
         ResultCode::MalformedResponse => true,
         _ => false,
-    }
-}
-
-/// The certificates of a PEM bundle, each checked to be a usable trust anchor.
-pub(crate) fn parse_root_certificates(pem: &str) -> Result<Vec<reqwest::Certificate>> {
-    let bad = || Error::invalid_argument("root_certificate", "not a PEM bundle of CA certificates");
-    let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|_| bad())?;
-    if certs.is_empty() {
-        return Err(bad());
-    }
-    // rustls parses a trust anchor only when a client is built: build a throwaway one (the async
-    // builder starts no thread) so a bad certificate is refused here, naming the argument.
-    let mut probe = reqwest::Client::builder().tls_built_in_root_certs(false);
-    for cert in &certs {
-        probe = probe.add_root_certificate(cert.clone());
-    }
-    probe.build().map_err(|_| bad())?;
-    Ok(certs)
-}
-
-/// `http://` is only for loopback hosts unless the configuration opts in; other schemes never.
-pub(crate) fn check_scheme(url: &url::Url, allow_insecure_http: bool) -> Result<()> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
-        "http" => {
-            Err(Error::new(ResultCode::InsecureUrl, "plain http:// is refused for non-loopback hosts; use https:// or opt in explicitly"))
-        }
-        _ => Err(Error::new(ResultCode::InsecureUrl, "the base URL must use https:// (or http:// for loopback)")),
-    }
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 
@@ -483,7 +411,7 @@ impl Transport {
 }
 
 /// The error for a non-2xx answer: mod.io's error object when the body is one, else the status
-/// alone. Never fails and never panics, whatever the body (fuzzed through `crate::fuzzing`).
+/// alone. Never fails and never panics, whatever the body (fuzzed by the fuzz/ crate).
 pub(crate) fn parse_error_body(status: u16, body: &[u8]) -> Error {
     match serde_json::from_slice::<ErrorEnvelope>(body) {
         Ok(envelope) => {

@@ -4,10 +4,10 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::checkout::BackgroundRetry;
+use crate::attempts::BackgroundRetry;
+use crate::config::RetryPolicy;
 use crate::config::{Config, Environment, PLATFORMS, PORTALS};
 use crate::error::{Error, ResultCode};
-use crate::transport::RetryPolicy;
 
 use super::{arg_opt_str, arg_out, arg_str};
 
@@ -101,7 +101,7 @@ pub unsafe extern "C" fn modio_market_config_set_base_url(config: *mut modio_mar
         let config = config_mut(config)?;
         let url = arg_str(base_url, "base_url")?;
         let parsed = url::Url::parse(url).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
-        crate::transport::check_scheme(&parsed, config.allow_insecure_http)?;
+        crate::config::check_scheme(&parsed, config.allow_insecure_http)?;
         config.environment = Environment::Custom(url.to_owned());
         Ok(())
     })
@@ -236,7 +236,7 @@ pub unsafe extern "C" fn modio_market_config_add_root_certificate_pem(config: *m
     ffi_result!({
         let config = config_mut(config)?;
         let pem = arg_str(pem, "pem")?;
-        crate::transport::parse_root_certificates(pem)?;
+        crate::config::parse_root_certificates(pem)?;
         config.root_certificates_pem.push(pem.to_owned());
         Ok(())
     })

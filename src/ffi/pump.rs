@@ -6,7 +6,7 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::client::LogSink;
+use crate::callbacks::LogSink;
 use crate::error::{Error, ResultCode};
 use crate::log::LogLevel;
 

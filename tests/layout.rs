@@ -1,0 +1,81 @@
+//! The library's modules import each other without cycles (each has one job, and a job's
+//! helpers never reach back into its users). Read from the sources: `crate::NAME` outside
+//! comments and test modules is an edge; any cycle fails, named.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+fn edges() -> BTreeMap<String, BTreeSet<String>> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let modules: BTreeSet<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".rs")).map(str::to_owned))
+        .filter(|m| m != "lib")
+        .collect();
+    let mut graph = BTreeMap::new();
+    for m in &modules {
+        let text = std::fs::read_to_string(src.join(format!("{m}.rs"))).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let mut deps = BTreeSet::new();
+        for line in code.lines() {
+            let line = line.split("//").next().unwrap_or("");
+            for part in line.split("crate::").skip(1) {
+                let name: String = part.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if name != *m && modules.contains(&name) {
+                    deps.insert(name);
+                }
+            }
+        }
+        graph.insert(m.clone(), deps);
+    }
+    graph
+}
+
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        node: &str,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(c) = visit(graph, next, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|m| visit(graph, m, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_modules_import_each_other_without_cycles() {
+    let graph = edges();
+    assert!(graph.len() > 10 && graph["checkout"].contains("shared"), "the import graph was read: {graph:?}");
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("import cycle: {}", cycle.join(" -> "));
+    }
+}
+
+#[test]
+fn the_cycle_finder_finds_one() {
+    let mut graph = BTreeMap::new();
+    graph.insert("a".to_owned(), ["b".to_owned()].into_iter().collect());
+    graph.insert("b".to_owned(), ["c".to_owned()].into_iter().collect());
+    graph.insert("c".to_owned(), ["a".to_owned()].into_iter().collect());
+    assert_eq!(find_cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
+    graph.get_mut("c").unwrap().clear();
+    assert_eq!(find_cycle(&graph), None);
+}
