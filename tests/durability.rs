@@ -16,50 +16,12 @@ use common::*;
 use fake_modio::{demo, FakeServer, Fault};
 use modio_market::{error_ref, Client, Config, EntitlementSource, RecoveryOutcome, RecoveryReport, ResultCode, RetryPolicy, Secret};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "modio-market-durability-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn checkout_path(mod_id: u64) -> String {
-    format!("/v1/games/{}/mods/{mod_id}/checkout", demo::GAME_ID)
-}
-
-fn journal_files(data_dir: &Path) -> Vec<PathBuf> {
-    let dir = data_dir.join("modio-market").join("journal");
-    match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
 fn balance(server: &FakeServer, user: u64) -> i64 {
     server.state().lock().unwrap().wallets.get(&(user, demo::GAME_ID)).map_or(0, |w| w.balance)
 }
 
 fn server_owns(server: &FakeServer, user: u64, mod_id: u64) -> bool {
     server.state().lock().unwrap().users[&user].purchases.iter().any(|p| p.mod_id == mod_id)
-}
-
-/// Collects recovery reports delivered by poll.
-fn recovery_sink(client: &Client) -> Arc<Mutex<Vec<RecoveryReport>>> {
-    let reports = Arc::new(Mutex::new(Vec::new()));
-    let r = Arc::clone(&reports);
-    client.set_recovery_callback(Some(Box::new(move |report| r.lock().unwrap().push(report))));
-    reports
-}
-
-fn pump_until(client: &Client, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        let _ = client.wait_any(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -402,7 +364,7 @@ fn old_attempts_are_settled_against_the_purchased_list_and_corrupt_ones_kept_asi
     let dir = temp_dir("settle");
     let journal = dir.join("modio-market").join("journal");
     std::fs::create_dir_all(&journal).unwrap();
-    let old = modio_market_now() - 25 * 3600;
+    let old = now_unix() - 25 * 3600;
     for (key, mod_id) in [("old-owned", demo::MOD_CASTLE_SIEGE), ("old-lost", demo::MOD_DRAGON_SKINS)] {
         let entry = format!(
             r#"{{"version":1,"user_id":{},"mod_id":{mod_id},"display_amount":1,"idempotency_key":"{key}","created_at":{old}}}"#,
@@ -438,10 +400,6 @@ fn old_attempts_are_settled_against_the_purchased_list_and_corrupt_ones_kept_asi
 
 fn is_refusal(e: &modio_market::Error) -> bool {
     e.is_insufficient_funds() || e.is_already_owned() || e.is_price_mismatch()
-}
-
-fn modio_market_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 #[test]

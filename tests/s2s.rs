@@ -1,32 +1,23 @@
 //! The S2S client against the fake mod.io: service tokens, intent, commit, clawback, every error
 //! path, retries with dropped answers, and secrets kept out of logs and errors.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_modio::state::ServiceToken;
 use fake_modio::{demo, FakeServer, Fault};
 use modio_market::{
-    ClawbackRequest, ClawbackTarget, CommitRequest, Config, IdempotencyKey, IntentRequest, LogLevel, ResultCode, RetryPolicy, S2sClient,
-    S2sConfig, S2sPortal, Secret, TransactionState,
+    ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, LogLevel, ResultCode, S2sClient, S2sConfig, S2sPortal,
+    Secret, TransactionState,
 };
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn base_config(server: &FakeServer) -> Config {
-    Config::new(demo::GAME_ID, demo::API_KEY).base_url(server.base_url()).request_timeout(Duration::from_secs(10)).retry_policy(
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            deadline: Duration::from_secs(5),
-        },
-    )
-}
-
 fn s2s_with_secret(server: &FakeServer, secret: &str) -> S2sClient {
-    S2sClient::new(S2sConfig::new(base_config(server), demo::OAUTH_CLIENT_ID, secret)).expect("s2s client")
+    S2sClient::new(S2sConfig::new(common::config(server), demo::OAUTH_CLIENT_ID, secret)).expect("s2s client")
 }
 
 fn s2s(server: &FakeServer) -> S2sClient {
@@ -176,7 +167,7 @@ fn clawback_after_spending_records_a_deficit_and_can_name_the_gateway_uuid() {
     client.commit(&erin, &CommitRequest::new(t.transaction.id), &IdempotencyKey::generate()).unwrap();
     assert_eq!(wallet(&server, user), (1000, 0));
     // Erin spends 400 of it on a mod.
-    let game = modio_market::Client::new(base_config(&server)).unwrap();
+    let game = modio_market::Client::new(common::config(&server)).unwrap();
     game.set_access_token(Some(Secret::new(token.clone())));
     let slot = Arc::new(Mutex::new(None));
     let s = Arc::clone(&slot);
@@ -377,7 +368,7 @@ fn server_refusals_come_back_typed() {
     assert_eq!(e.http_status(), 422);
     // A service token without the monetization scope.
     control(&server, "POST", "/oauth_clients", json!({"client_id": "8001", "client_secret": "s8", "scopes": ["read", "write"]}));
-    let narrow = S2sClient::new(S2sConfig::new(base_config(&server), "8001", "s8").scopes(&["read", "write"])).unwrap();
+    let narrow = S2sClient::new(S2sConfig::new(common::config(&server), "8001", "s8").scopes(&["read", "write"])).unwrap();
     let e = narrow.intent(&dave, &intent_req(), &IdempotencyKey::generate()).unwrap_err();
     assert_eq!(e.http_status(), 403);
     // 5xx is retried (same key) and then reported.

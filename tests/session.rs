@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,24 +13,6 @@ use common::*;
 use fake_modio::state::{Credentials, NewMod, NewUser};
 use fake_modio::{demo, FakeServer, Fault};
 use modio_market::{error_ref, BackgroundRetry, Client, Config, RecoveryOutcome, RecoveryReport, ResultCode, RetryPolicy, Secret};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "modio-market-session-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn checkout_path(mod_id: u64) -> String {
-    format!("/v1/games/{}/mods/{mod_id}/checkout", demo::GAME_ID)
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
 
 /// A player on the fake with `balance` Gold: (user id, access token).
 fn player(server: &FakeServer, name: &str, balance: i64) -> (u64, String) {
@@ -51,21 +33,6 @@ fn quick_config(server: &FakeServer) -> Config {
     })
 }
 
-fn recovery_sink(client: &Client) -> Arc<Mutex<Vec<RecoveryReport>>> {
-    let reports = Arc::new(Mutex::new(Vec::new()));
-    let r = Arc::clone(&reports);
-    client.set_recovery_callback(Some(Box::new(move |report| r.lock().unwrap().push(report))));
-    reports
-}
-
-fn pump_until(client: &Client, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        let _ = client.wait_any(Duration::from_millis(20));
-    }
-}
-
 /// Pumps until nothing is pending: the recovery pass a new token starts has ended.
 fn settle(client: &Client) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -73,13 +40,6 @@ fn settle(client: &Client) {
         assert!(Instant::now() < deadline, "requests still pending after 30 s");
         let _ = client.wait_any(Duration::from_millis(20));
     }
-}
-
-fn journal_files(data_dir: &Path) -> Vec<PathBuf> {
-    let dir = data_dir.join("modio-market").join("journal");
-    std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
-        .unwrap_or_default()
 }
 
 fn stored_ids(data_dir: &Path, user: u64) -> Option<Vec<u64>> {
