@@ -5,12 +5,11 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::client::{AuthOptions, Client, EntitlementSource, MetaDevice, PlatformAuth, WithId};
+use crate::client::{AuthOptions, Client, EntitlementSource, MetaDevice, PlatformAuth};
 use crate::error::{Error, ResultCode, Secret};
 use crate::keys::IdempotencyKey;
 use crate::log::LogLevel;
 use crate::models::{ModQuery, RevenueType};
-use crate::runtime::RequestId;
 
 use super::config::modio_market_config;
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
@@ -103,25 +102,6 @@ pub type modio_market_delegation_token_cb = Option<
 
 unsafe fn client_ref<'a>(client: *const modio_market_client) -> Result<&'a modio_market_client, Error> {
     arg_ref(client, "client")
-}
-
-/// Checks the callback, submits, and writes the request id: the one path every request takes.
-unsafe fn start<T: Send + 'static, V: 'static>(
-    callback: Option<ResultCallback<V>>,
-    user_data: *mut c_void,
-    request_id_out: *mut u64,
-    view: fn(&mut Arena, &T) -> V,
-    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, crate::Result<T>) + Send>>) -> crate::Result<RequestId>,
-) -> Result<(), Error> {
-    let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
-    let user_data = UserData(user_data);
-    let deliver: Box<dyn FnOnce(RequestId, crate::Result<T>) + Send> =
-        Box::new(move |id, result| invoke(callback, user_data, id, result, view));
-    let id = submit(WithId(deliver))?;
-    if let Some(out) = request_id_out.as_mut() {
-        *out = id;
-    }
-    Ok(())
 }
 
 fn secret(value: &str) -> Secret {

@@ -10,16 +10,14 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::client::WithId;
 use crate::error::{Error, ResultCode, Secret};
-use crate::runtime::RequestId;
 use crate::s2s::{
     ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal, S2sTransaction,
     ServiceTokenInfo,
 };
 
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
-use super::types::{invoke, modio_market_error, modio_market_transaction, size, transaction_view, Arena, ResultCallback, UserData};
+use super::types::{modio_market_error, modio_market_transaction, size, start, transaction_view, Arena};
 use super::{arg_opt_str, arg_out, arg_ref, arg_str, modio_market_config, modio_market_log_cb};
 
 /// Opaque S2S client handle for a studio's purchase server: owns the OAuth client credentials
@@ -165,25 +163,6 @@ fn service_token_view(arena: &mut Arena, t: &ServiceTokenInfo) -> modio_market_s
 
 unsafe fn s2s_ref<'a>(client: *const modio_market_s2s_client) -> Result<&'a modio_market_s2s_client, Error> {
     arg_ref(client, "client")
-}
-
-/// Checks the callback, submits, and writes the request id.
-unsafe fn start<T: Send + 'static, V: 'static>(
-    callback: Option<ResultCallback<V>>,
-    user_data: *mut c_void,
-    request_id_out: *mut u64,
-    view: fn(&mut Arena, &T) -> V,
-    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, crate::Result<T>) + Send>>) -> crate::Result<RequestId>,
-) -> Result<(), Error> {
-    let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
-    let user_data = UserData(user_data);
-    let deliver: Box<dyn FnOnce(RequestId, crate::Result<T>) + Send> =
-        Box::new(move |id, result| invoke(callback, user_data, id, result, view));
-    let id = submit(WithId(deliver))?;
-    if let Some(out) = request_id_out.as_mut() {
-        *out = id;
-    }
-    Ok(())
 }
 
 unsafe fn opt_key(key: *const c_char) -> Result<Option<IdempotencyKey>, Error> {

@@ -10,11 +10,13 @@
 use std::any::Any;
 use std::ffi::{c_char, c_void, CString};
 
+use crate::callbacks::WithId;
 use crate::checkout::{RecoveryOutcome, RecoveryReport};
 use crate::error::{Error, ResultCode};
 use crate::models::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
+use crate::runtime::RequestId;
 use crate::Purchases;
 
 /// `struct_size` of a view: its size as this build of the library defines it.
@@ -624,6 +626,25 @@ pub(crate) fn invoke<T, V>(cb: ResultCallback<V>, user_data: UserData, id: u64, 
             unsafe { cb(user_data.0, id, &e, std::ptr::null()) };
         }
     }
+}
+
+/// Checks the callback, submits, and writes the request id: the one path every request takes.
+pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
+    callback: Option<ResultCallback<V>>,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+    view: fn(&mut Arena, &T) -> V,
+    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, crate::Result<T>) + Send>>) -> crate::Result<RequestId>,
+) -> Result<(), Error> {
+    let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
+    let user_data = UserData(user_data);
+    let deliver: Box<dyn FnOnce(RequestId, crate::Result<T>) + Send> =
+        Box::new(move |id, result| invoke(callback, user_data, id, result, view));
+    let id = submit(WithId(deliver))?;
+    if let Some(out) = request_id_out.as_mut() {
+        *out = id;
+    }
+    Ok(())
 }
 
 // Keep ResultCode importable for the header's typedef.
