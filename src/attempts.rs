@@ -145,6 +145,7 @@ impl Inflight {
 // Reports are rare and go to one callback: boxing the receipt would only make every match deref.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum RecoveryOutcome {
     /// Resent with its key: the purchase went through (or had already): here is the receipt.
     Completed(CheckoutReceipt),
@@ -164,6 +165,7 @@ pub enum RecoveryOutcome {
 
 /// One recovery report, delivered to the game's recovery callback inside poll.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RecoveryReport {
     pub user_id: u64,
     pub mod_id: u64,

@@ -36,6 +36,7 @@ use crate::transport::{ApiRequest, Auth, Transport};
 
 /// Platform credentials for `POST /external/*auth` (secrets stay wrapped).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum PlatformAuth {
     /// Steam encrypted app ticket, base64 (`appdata`).
     Steam { appdata: Secret },
@@ -100,6 +101,7 @@ impl AuthOptions {
 
 /// Where to sync entitlements from (`POST /me/iap/{portal}/sync`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum EntitlementSource {
     /// Steam: no body; the user's Steam link is used.
     Steam,

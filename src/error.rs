@@ -9,6 +9,7 @@ use std::fmt;
 /// Numbers are never reused: a retired code stays in the list as a comment.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ResultCode {
     /// Success.
     Ok = 0,

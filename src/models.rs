@@ -164,6 +164,7 @@ impl MonetizationStatus {
 /// The user's wallet for this game (`GET /me/wallets`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Wallet {
     #[serde(rename = "type", deserialize_with = "lenient_string")]
     pub wallet_type: String,
@@ -204,6 +205,7 @@ impl Wallet {
 
 /// `transaction_state` of a synced entitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EntitlementState {
     Failed,
     Pending,
@@ -245,6 +247,7 @@ impl EntitlementState {
 
 /// One line of an entitlement sync answer.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Entitlement {
     pub transaction_id: String,
     pub state: EntitlementState,
@@ -287,6 +290,7 @@ struct RawSync {
 
 /// The answer of an entitlement sync: the new balance and every entitlement line.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EntitlementSync {
     pub balance: i64,
     pub entitlements: Vec<Entitlement>,
@@ -403,6 +407,7 @@ struct RawMod {
 
 /// The modfile fields a store page or downloader needs.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Modfile {
     pub id: u64,
     pub filesize: u64,
@@ -414,6 +419,7 @@ pub struct Modfile {
 
 /// A mod with the fields a store page needs, and the whole object as JSON for the rest.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Mod {
     pub id: u64,
     pub game_id: u64,
@@ -484,6 +490,7 @@ impl Mod {
 /// Pagination metadata of a list answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct PageInfo {
     #[serde(deserialize_with = "lenient_u64")]
     pub result_count: u64,
@@ -497,6 +504,7 @@ pub struct PageInfo {
 
 /// One page of mods.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ModPage {
     pub mods: Vec<Mod>,
     pub page: PageInfo,
@@ -518,6 +526,7 @@ impl ModPage {
 
 /// `revenue_type` filter of the mod list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RevenueType {
     #[default]
     Free = 0,
@@ -559,6 +568,7 @@ impl Default for ModQuery {
 
 /// `transaction_type`: the state of a transaction, compared case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransactionState {
     Pending,
     Paid,
@@ -597,6 +607,7 @@ impl TransactionState {
 
 /// A mod.io transaction (checkout pay object, S2S intent/commit/clawback).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Transaction {
     pub id: u64,
     pub gateway_uuid: String,
@@ -670,6 +681,7 @@ impl Transaction {
 
 /// The answer of a successful checkout: the transaction, the wallet after it, and the mod.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CheckoutReceipt {
     pub transaction: Transaction,
     pub balance: i64,
@@ -751,6 +763,7 @@ impl ApiAccessOptions {
 
 /// The game's settings that matter to a store (`GET /games/{id}`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Game {
     pub id: u64,
     pub name: String,
@@ -797,6 +810,7 @@ impl Game {
 
 /// A user access token returned by platform authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AccessToken {
     pub token: Secret,
     /// Unix time the token expires.
@@ -824,6 +838,7 @@ impl AccessToken {
 
 /// A user delegation token for a studio's purchase server (`POST /me/s2s/oauth/token`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DelegationToken {
     pub entity: String,
     pub token: Secret,

@@ -77,6 +77,7 @@ const KEY_BOOK_CAPACITY: usize = 100_000;
 
 /// The portals the S2S transaction endpoints accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum S2sPortal {
     Apple,
     Google,
@@ -231,6 +232,7 @@ impl ClawbackRequest {
 
 /// One `meta` line of a transaction (a token pack bought, or a mod).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct TransactionMeta {
     pub game_id: u64,
     pub buyer_id: u64,
@@ -305,6 +307,7 @@ impl TransactionMeta {
 
 /// A transaction as an S2S call returns it: amounts, fees, tax, state, meta lines, purchase date.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct S2sTransaction {
     /// id, gross/net amounts, platform and gateway fees, tax, state (case-insensitive), date.
     pub transaction: Transaction,
@@ -327,6 +330,7 @@ impl S2sTransaction {
 
 /// What is known about the current service token, without the token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceTokenInfo {
     /// Always "Bearer".
     pub token_type: String,

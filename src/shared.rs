@@ -21,6 +21,7 @@ use crate::transport::{ApiRequest, Auth, Transport};
 
 /// The result of a purchases refresh: every purchased mod.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Purchases {
     pub mods: Vec<Mod>,
 }
