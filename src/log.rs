@@ -2,6 +2,11 @@
 //! queued; the game's log callback runs only inside `poll`/`wait`, on the game's thread, like every
 //! other callback (a callback on a worker thread would attach it to Mono and hang Unity at exit).
 //!
+//! Every record also goes to the `log` facade, target `modio_market`, on the thread that made it:
+//! a Rust program sees it in its own logger (env_logger, tracing's bridge, ...). A game through
+//! the C ABI installs no `log` logger, so for it this is a no-op and its callback stays the only
+//! way records reach it, inside poll.
+//!
 //! Nothing that logs here passes a secret: request lines carry the method and path only (never the
 //! query, which holds the API key, nor headers or bodies).
 
@@ -23,6 +28,17 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    /// The `log` crate's level of the same name.
+    pub fn to_facade(self) -> log::Level {
+        match self {
+            LogLevel::Error => log::Level::Error,
+            LogLevel::Warn => log::Level::Warn,
+            LogLevel::Info => log::Level::Info,
+            LogLevel::Debug => log::Level::Debug,
+            LogLevel::Trace => log::Level::Trace,
+        }
+    }
+
     pub fn from_u32(v: u32) -> Option<LogLevel> {
         match v {
             1 => Some(LogLevel::Error),
@@ -80,6 +96,10 @@ impl Logger {
     }
 
     pub fn log(&self, level: LogLevel, message: fmt::Arguments<'_>) {
+        let facade = level.to_facade();
+        if log::log_enabled!(target: "modio_market", facade) {
+            log::log!(target: "modio_market", facade, "{message}");
+        }
         if !self.enabled(level) {
             return;
         }

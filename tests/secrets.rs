@@ -54,6 +54,22 @@ fn control(server: &FakeServer, path: &str, body: Value) -> Value {
     http.post(format!("{}{path}", server.control_url())).json(&body).send().unwrap().json().unwrap()
 }
 
+/// Everything the library sent to the `log` facade (a Rust program's own logger).
+static FACADE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct FacadeLogger;
+impl log::Log for FacadeLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if record.target().starts_with("modio_market") {
+            FACADE.lock().unwrap().push(format!("{} {}", record.level(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
+
 type Sink = Box<dyn FnMut(LogLevel, &str) + Send>;
 
 fn shared_sink(store: &Arc<Mutex<Vec<String>>>) -> Sink {
@@ -114,6 +130,9 @@ fn c_last_error() -> String {
 
 #[test]
 fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
+    // This binary's only test: the process-wide logger is ours.
+    log::set_logger(&FacadeLogger).expect("no other logger in this test binary");
+    log::set_max_level(log::LevelFilter::Trace);
     let marker = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() ^ u128::from(std::process::id()));
     let s = |what: &str| format!("{what}-SeCrEt-{marker}");
     let steam = s("steam-ticket");
@@ -327,6 +346,9 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
     for line in s2s_logs.lock().unwrap().iter() {
         w.add("s2s log", line.clone());
     }
+    for line in FACADE.lock().unwrap().iter() {
+        w.add("log facade", line.clone());
+    }
     let mut files = Vec::new();
     files_under(&data_dir, &mut files);
     for (path, bytes) in &files {
@@ -337,6 +359,7 @@ fn no_secret_reaches_a_log_line_an_error_message_a_debug_print_or_a_file() {
     let count = |origin: &str| w.0.iter().filter(|(o, _)| o.starts_with(origin)).count();
     assert!(count("client log") >= 20, "the most verbose level logs every request: {} lines", count("client log"));
     assert!(count("s2s log") >= 3, "S2S logs too: {} lines", count("s2s log"));
+    assert!(count("log facade") >= count("client log"), "the facade hears every record: {} lines", count("log facade"));
     assert!(count("C callback") >= 2 && count("C last error") == 1);
     assert!(!files.is_empty(), "the data directory holds the journal and the purchased list");
 
