@@ -267,6 +267,88 @@ pub mod error_ref {
     }
 }
 
+/// What kind of failure an [`Error`] is, for Rust callers: the C result codes without those only
+/// a C caller can cause (a NULL pointer, bad UTF-8, a short buffer). New kinds may be added.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// An argument was out of range or malformed (the message names it).
+    InvalidArgument,
+    /// The operation needs a user access token and none is set.
+    NotAuthenticated,
+    /// The host name could not be resolved.
+    Dns,
+    /// The TCP connection could not be made or was reset.
+    Connect,
+    /// TLS failed (certificate not trusted, handshake error).
+    Tls,
+    /// The request did not complete within its deadline.
+    Timeout,
+    /// Another transport failure (I/O error mid-body, protocol error).
+    Transport,
+    /// Plain `http://` to a non-loopback host without the opt-in.
+    InsecureUrl,
+    /// mod.io answered with an HTTP error: see [`Error::http_status`] and [`Error::error_ref`].
+    Http,
+    /// The answer could not be decoded.
+    MalformedResponse,
+    /// The answer was larger than the configured cap.
+    ResponseTooLarge,
+    /// mod.io rate-limited the request: see [`Error::retry_after_secs`].
+    RateLimited,
+    /// A success answer that was not for what was asked (a receipt for another mod, or not paid).
+    UnexpectedAnswer,
+    /// The request was cancelled.
+    Cancelled,
+    /// The client was shut down before the request completed.
+    ShutDown,
+    /// `poll`/`wait` from inside a callback, or from two threads at once.
+    Reentrant,
+    /// `wait` reached its timeout first.
+    WaitTimedOut,
+    /// No pending request has that id.
+    RequestNotFound,
+    /// The request already finished; its callback reports the outcome.
+    AlreadyCompleted,
+    /// A file operation failed (data directory, journal, cache).
+    Io,
+    /// A bug inside the library was caught; the library stays usable.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kind of a result code; the C-only codes (which the Rust API never produces) map to
+    /// `InvalidArgument`, and `Ok` (never an error) to `Internal`.
+    pub fn of(code: ResultCode) -> ErrorKind {
+        match code {
+            ResultCode::NullPointer | ResultCode::InvalidUtf8 | ResultCode::InvalidArgument | ResultCode::UnknownEnumValue => {
+                ErrorKind::InvalidArgument
+            }
+            ResultCode::BufferTooSmall => ErrorKind::InvalidArgument,
+            ResultCode::NotAuthenticated => ErrorKind::NotAuthenticated,
+            ResultCode::Dns => ErrorKind::Dns,
+            ResultCode::Connect => ErrorKind::Connect,
+            ResultCode::Tls => ErrorKind::Tls,
+            ResultCode::Timeout => ErrorKind::Timeout,
+            ResultCode::Transport => ErrorKind::Transport,
+            ResultCode::InsecureUrl => ErrorKind::InsecureUrl,
+            ResultCode::Http => ErrorKind::Http,
+            ResultCode::MalformedResponse => ErrorKind::MalformedResponse,
+            ResultCode::ResponseTooLarge => ErrorKind::ResponseTooLarge,
+            ResultCode::RateLimited => ErrorKind::RateLimited,
+            ResultCode::UnexpectedAnswer => ErrorKind::UnexpectedAnswer,
+            ResultCode::Cancelled => ErrorKind::Cancelled,
+            ResultCode::ShutDown => ErrorKind::ShutDown,
+            ResultCode::Reentrant => ErrorKind::Reentrant,
+            ResultCode::WaitTimedOut => ErrorKind::WaitTimedOut,
+            ResultCode::RequestNotFound => ErrorKind::RequestNotFound,
+            ResultCode::AlreadyCompleted => ErrorKind::AlreadyCompleted,
+            ResultCode::Io => ErrorKind::Io,
+            ResultCode::Ok | ResultCode::Internal => ErrorKind::Internal,
+        }
+    }
+}
+
 /// A failed operation: the code, and whatever context the failure has.
 ///
 /// Never contains a secret: messages are built from our own text and the server's error message.
@@ -315,6 +397,11 @@ impl Error {
         Error::new(ResultCode::ShutDown, "the client was shut down before the request completed")
     }
 
+    /// What kind of failure this is (the Rust view; match it with a wildcard arm).
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::of(self.code)
+    }
+    /// The numbered result code (the C ABI's `modio_market_result`).
     pub fn code(&self) -> ResultCode {
         self.code
     }
@@ -440,6 +527,18 @@ impl From<String> for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_has_a_kind_and_the_c_only_ones_are_invalid_arguments() {
+        for code in ResultCode::ALL {
+            let kind = ErrorKind::of(*code);
+            if *code != ResultCode::Ok && *code != ResultCode::Internal && !matches!(kind, ErrorKind::InvalidArgument) {
+                assert_eq!(format!("{kind:?}"), format!("{code:?}"), "the kind of {code:?} has its name");
+            }
+        }
+        assert_eq!(ErrorKind::of(ResultCode::NullPointer), ErrorKind::InvalidArgument);
+        assert_eq!(Error::new(ResultCode::UnexpectedAnswer, "x").kind(), ErrorKind::UnexpectedAnswer);
+    }
 
     #[test]
     fn codes_are_unique_and_round_trip() {

@@ -30,7 +30,7 @@ pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIM
 pub use client::{AuthOptions, Callback, Client, EntitlementSource, MetaDevice, PlatformAuth, Purchases, WithId};
 pub use config::RetryPolicy;
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
-pub use error::{error_ref, Error, Result, ResultCode, Secret};
+pub use error::{error_ref, Error, ErrorKind, Result, ResultCode, Secret};
 pub use log::{LogLevel, LogRecord};
 pub use models::{
     AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game, Mod, ModPage,
