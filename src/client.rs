@@ -28,118 +28,12 @@ use crate::keys::IdempotencyKey;
 use crate::log::{LogLevel, Logger};
 use crate::models::{AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet};
 use crate::persist::{now_unix, DataDir};
+use crate::platform::{auth_request, require_secret, AuthOptions, EntitlementSource, PlatformAuth};
 use crate::runtime::{lock, JobContext, RequestId, Runtime};
 use crate::session::Session;
 pub use crate::shared::Purchases;
 use crate::shared::Shared;
 use crate::transport::{ApiRequest, Auth, Transport};
-
-/// Platform credentials for `POST /external/*auth` (secrets stay wrapped).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum PlatformAuth {
-    /// Steam encrypted app ticket, base64 (`appdata`).
-    Steam { appdata: Secret },
-    /// Xbox Live token from `GetTokenAndSignatureAsync` (`xbox_token`).
-    XboxLive { xbox_token: Secret },
-    /// PlayStation Network auth code; `env` only when not production.
-    Psn { auth_code: Secret, env: Option<i64> },
-    /// Meta Quest / Rift: the device, nonce, user id, access token.
-    Meta { device: MetaDevice, nonce: Secret, user_id: u64, access_token: Secret },
-    /// Sign in with Apple `id_token`.
-    Apple { id_token: Secret },
-    /// Google: a server `auth_code`, or an `id_token`.
-    Google { auth_code: Option<Secret>, id_token: Option<Secret> },
-    /// Epic Games `id_token`.
-    Epic { id_token: Secret },
-}
-
-/// A Meta headset family (`device` in Meta sign-in and entitlement sync).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MetaDevice {
-    Quest,
-    Rift,
-}
-
-impl MetaDevice {
-    /// The value mod.io expects: `quest` or `rift`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetaDevice::Quest => "quest",
-            MetaDevice::Rift => "rift",
-        }
-    }
-}
-
-impl std::str::FromStr for MetaDevice {
-    type Err = Error;
-
-    /// `quest` or `rift`; anything else is `InvalidArgument` naming `device`.
-    fn from_str(s: &str) -> Result<MetaDevice> {
-        match s {
-            "quest" => Ok(MetaDevice::Quest),
-            "rift" => Ok(MetaDevice::Rift),
-            _ => Err(Error::invalid_argument("device", "must be `quest` or `rift`")),
-        }
-    }
-}
-
-/// Options every platform authentication takes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AuthOptions {
-    /// The user has seen and agreed to the mod.io terms (`terms_agreed`).
-    pub terms_agreed: bool,
-    /// Ask for a shorter-lived token (unix time); `None` for mod.io's default of one year.
-    pub date_expires: Option<i64>,
-}
-
-impl AuthOptions {
-    pub fn agreed() -> AuthOptions {
-        AuthOptions { terms_agreed: true, date_expires: None }
-    }
-}
-
-/// Where to sync entitlements from (`POST /me/iap/{portal}/sync`).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum EntitlementSource {
-    /// Steam: no body; the user's Steam link is used.
-    Steam,
-    XboxLive {
-        xbox_token: Secret,
-    },
-    Psn {
-        auth_code: Secret,
-        env: Option<i64>,
-        service_label: Option<i64>,
-    },
-    /// Meta: device `quest` or `rift` and the Meta user id.
-    Meta {
-        device: MetaDevice,
-        user_id: u64,
-    },
-    /// Apple App Store receipt.
-    Apple {
-        receipt: Secret,
-    },
-    /// Google Play purchase token / receipt.
-    Google {
-        receipt: Secret,
-    },
-}
-
-impl EntitlementSource {
-    fn portal_path(&self) -> &'static str {
-        match self {
-            EntitlementSource::Steam => "steam",
-            EntitlementSource::XboxLive { .. } => "xboxlive",
-            EntitlementSource::Psn { .. } => "psn",
-            EntitlementSource::Meta { .. } => "meta",
-            EntitlementSource::Apple { .. } => "apple",
-            EntitlementSource::Google { .. } => "google",
-        }
-    }
-}
 
 type RecoverySink = Box<dyn FnMut(RecoveryReport) + Send>;
 
@@ -149,13 +43,6 @@ pub struct Client {
     runtime: Runtime<Shared>,
     log_sink: CallbackSlot<LogSink>,
     recovery_sink: CallbackSlot<RecoverySink>,
-}
-
-fn require_secret(name: &str, value: &Secret) -> Result<()> {
-    if value.is_empty() {
-        return Err(Error::invalid_argument(name, "must not be empty"));
-    }
-    Ok(())
 }
 
 impl Client {
@@ -548,105 +435,5 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<ApiRequest> {
-    let (path, mut request) = match &auth {
-        PlatformAuth::Steam { appdata } => {
-            require_secret("appdata", appdata)?;
-            ("external/steamauth", ApiRequest::post("", Auth::ApiKey).secret_field("appdata", appdata))
-        }
-        PlatformAuth::XboxLive { xbox_token } => {
-            require_secret("xbox_token", xbox_token)?;
-            ("external/xboxauth", ApiRequest::post("", Auth::ApiKey).secret_field("xbox_token", xbox_token))
-        }
-        PlatformAuth::Psn { auth_code, env } => {
-            require_secret("auth_code", auth_code)?;
-            let mut r = ApiRequest::post("", Auth::ApiKey).secret_field("auth_code", auth_code);
-            if let Some(env) = env {
-                r = r.field("env", env);
-            }
-            ("external/psnauth", r)
-        }
-        PlatformAuth::Meta { device, nonce, user_id, access_token } => {
-            require_secret("nonce", nonce)?;
-            require_secret("access_token", access_token)?;
-            if *user_id == 0 {
-                return Err(Error::invalid_argument("user_id", "must not be 0"));
-            }
-            (
-                "external/oculusauth",
-                ApiRequest::post("", Auth::ApiKey)
-                    .field("device", device.as_str())
-                    .secret_field("nonce", nonce)
-                    .field("user_id", user_id)
-                    .secret_field("access_token", access_token),
-            )
-        }
-        PlatformAuth::Apple { id_token } => {
-            require_secret("id_token", id_token)?;
-            ("external/appleauth", ApiRequest::post("", Auth::ApiKey).secret_field("id_token", id_token))
-        }
-        PlatformAuth::Google { auth_code, id_token } => {
-            let auth_code = auth_code.as_ref().filter(|s| !s.is_empty());
-            let id_token = id_token.as_ref().filter(|s| !s.is_empty());
-            if auth_code.is_none() && id_token.is_none() {
-                return Err(Error::invalid_argument("auth_code", "Google needs an auth_code or an id_token"));
-            }
-            let mut r = ApiRequest::post("", Auth::ApiKey);
-            if let Some(code) = auth_code {
-                r = r.secret_field("auth_code", code);
-            }
-            if let Some(token) = id_token {
-                r = r.secret_field("id_token", token);
-            }
-            ("external/googleauth", r)
-        }
-        PlatformAuth::Epic { id_token } => {
-            require_secret("id_token", id_token)?;
-            ("external/epicgamesauth", ApiRequest::post("", Auth::ApiKey).secret_field("id_token", id_token))
-        }
-    };
-    request.path = path.to_owned();
-    request = request.field("terms_agreed", options.terms_agreed);
-    if let Some(date) = options.date_expires {
-        request = request.field("date_expires", date);
-    }
-    Ok(request)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn meta_devices_parse_and_print_as_mod_io_spells_them() {
-        assert_eq!("quest".parse::<MetaDevice>().unwrap(), MetaDevice::Quest);
-        assert_eq!(MetaDevice::Rift.as_str(), "rift");
-        let e = "vive".parse::<MetaDevice>().unwrap_err();
-        assert!(e.message().contains("device"), "{}", e.message());
-    }
-
-    #[test]
-    fn auth_requests_name_their_fields() {
-        let r = auth_request(PlatformAuth::Steam { appdata: Secret::new("t") }, AuthOptions::agreed()).unwrap();
-        assert_eq!(r.path, "external/steamauth");
-        let r = auth_request(
-            PlatformAuth::Meta { device: MetaDevice::Quest, nonce: "n".into(), user_id: 5, access_token: "a".into() },
-            AuthOptions::default(),
-        )
-        .unwrap();
-        assert_eq!(r.path, "external/oculusauth");
-        let fields: Vec<&str> = r.form.as_ref().unwrap().iter().map(|(k, _)| *k).collect();
-        assert_eq!(fields, ["device", "nonce", "user_id", "access_token", "terms_agreed"]);
-        let e = auth_request(PlatformAuth::Google { auth_code: None, id_token: None }, AuthOptions::default()).unwrap_err();
-        assert!(e.message().contains("auth_code"));
-        let e = auth_request(
-            PlatformAuth::Meta { device: MetaDevice::Rift, nonce: "n".into(), user_id: 0, access_token: "a".into() },
-            AuthOptions::default(),
-        )
-        .unwrap_err();
-        assert!(e.message().contains("user_id"));
     }
 }

@@ -19,6 +19,7 @@ mod log;
 mod models;
 mod ownership;
 mod persist;
+mod platform;
 mod ratelimit;
 mod runtime;
 mod s2s;
@@ -27,7 +28,7 @@ mod shared;
 mod transport;
 
 pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS, MAX_FUTURE_SKEW_SECS};
-pub use client::{AuthOptions, Callback, Client, EntitlementSource, MetaDevice, PlatformAuth, Purchases, WithId};
+pub use client::{Callback, Client, Purchases, WithId};
 pub use config::RetryPolicy;
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, ErrorKind, Result, ResultCode, Secret};
@@ -36,6 +37,7 @@ pub use models::{
     AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game, Mod, ModPage,
     ModQuery, Modfile, MonetizationStatus, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
 };
+pub use platform::{AuthOptions, EntitlementSource, MetaDevice, PlatformAuth};
 pub use ratelimit::MAX_RETRY_AFTER_SECS;
 pub use runtime::RequestId;
 pub use s2s::{

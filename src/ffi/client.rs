@@ -5,11 +5,12 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::client::{AuthOptions, Client, EntitlementSource, MetaDevice, PlatformAuth};
+use crate::client::Client;
 use crate::error::{Error, ResultCode, Secret};
 use crate::keys::IdempotencyKey;
 use crate::log::LogLevel;
 use crate::models::{ModQuery, RevenueType};
+use crate::platform::{AuthOptions, EntitlementSource, MetaDevice, PlatformAuth};
 
 use super::config::modio_market_config;
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
