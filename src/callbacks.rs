@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
-use crate::log::LogLevel;
+use crate::log::{LogLevel, Logger};
 use crate::runtime::{lock, RequestId};
 
 /// A completion callback. Implemented for `FnOnce(Result<T>)` closures, and for [`WithId`].
@@ -90,6 +90,36 @@ impl<T> CallbackSlot<T> {
         *lock(&self.running_on) = None;
         drop(callback);
         undelivered
+    }
+}
+
+/// A client's log output: the level filter and queue the workers write to, and the game's sink,
+/// which hears the queued records when the client flushes them (inside poll/wait, or at the end
+/// of a blocking S2S call). One for each client kind.
+pub(crate) struct LogOutput {
+    logger: Logger,
+    sink: CallbackSlot<LogSink>,
+}
+
+impl LogOutput {
+    pub(crate) fn new(logger: Logger) -> LogOutput {
+        LogOutput { logger, sink: CallbackSlot::new() }
+    }
+
+    /// Routes records at `max_level` or more severe to `sink`; `None` turns logging off.
+    pub(crate) fn set(&self, max_level: Option<LogLevel>, sink: Option<LogSink>) {
+        self.sink.set(sink);
+        self.logger.set_max_level(max_level);
+    }
+
+    /// Hands the queued records to the sink. Records it does not take (it replaced or cleared
+    /// itself meanwhile, see [`CallbackSlot`]) are dropped.
+    pub(crate) fn flush(&self) {
+        let records = self.logger.drain();
+        if records.is_empty() {
+            return;
+        }
+        self.sink.deliver(records, |sink, r| sink(r.level, &r.message));
     }
 }
 

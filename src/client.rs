@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::attempts::{Inflight, RecoveryReport};
 pub use crate::callbacks::{Callback, WithId};
-use crate::callbacks::{CallbackSlot, LogSink};
+use crate::callbacks::{CallbackSlot, LogOutput, LogSink};
 use crate::checkout::{retry_unresolved, run_checkout, take_due, InflightGuard};
 use crate::config::Config;
 use crate::error::{Error, Result, Secret};
@@ -41,7 +41,7 @@ type RecoverySink = Box<dyn FnMut(RecoveryReport) + Send>;
 /// callbacks run on whichever thread calls [`Client::poll`] or [`Client::wait`].
 pub struct Client {
     runtime: Runtime<Shared>,
-    log_sink: CallbackSlot<LogSink>,
+    logs: LogOutput,
     recovery_sink: CallbackSlot<RecoverySink>,
 }
 
@@ -49,11 +49,12 @@ impl Client {
     /// Validates the configuration and starts the workers.
     pub fn new(config: Config) -> Result<Client> {
         let logger = Logger::new();
+        let logs = LogOutput::new(logger.clone());
         let transport = Transport::new(&config, logger.clone())?;
         let data = config.data_dir.as_deref().map(DataDir::open).transpose()?;
         let shared = Arc::new(Shared::new(transport, config.game_id, data, config.background_retry.clone(), logger));
         let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;
-        Ok(Client { runtime, log_sink: CallbackSlot::new(), recovery_sink: CallbackSlot::new() })
+        Ok(Client { runtime, logs, recovery_sink: CallbackSlot::new() })
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -80,8 +81,7 @@ impl Client {
     /// Routes log records at `max_level` or more severe to `sink`, which runs inside poll/wait.
     /// `None` turns logging off.
     pub fn set_logger(&self, max_level: Option<LogLevel>, sink: Option<LogSink>) {
-        self.log_sink.set(sink);
-        self.shared().logger.set_max_level(max_level);
+        self.logs.set(max_level, sink);
     }
 
     /// Registers the callback that hears how journaled checkouts from an earlier run ended
@@ -147,12 +147,7 @@ impl Client {
     }
 
     fn flush_logs(&self) {
-        let records = self.shared().logger.drain();
-        if records.is_empty() {
-            return;
-        }
-        // Records the callback does not take (it turned logging off meanwhile) are dropped.
-        self.log_sink.deliver(records, |sink, r| sink(r.level, &r.message));
+        self.logs.flush();
     }
 
     /// Runs the callbacks of every request that has completed; never blocks. Returns how many ran.

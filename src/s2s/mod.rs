@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::callbacks::{Callback, CallbackSlot, LogSink};
+use crate::callbacks::{Callback, LogOutput, LogSink};
 use crate::config::Config;
 use crate::error::{Error, Result, ResultCode, Secret};
 pub use crate::keys::{is_alpha_dash, IdempotencyKey};
@@ -96,7 +96,7 @@ pub struct S2sClient {
     shutdown_timeout: Duration,
     runtime: OnceLock<Runtime<S2sShared>>,
     runtime_init: Mutex<()>,
-    log_sink: CallbackSlot<LogSink>,
+    logs: LogOutput,
 }
 
 impl fmt::Debug for S2sClient {
@@ -110,6 +110,7 @@ impl S2sClient {
     pub fn new(config: S2sConfig) -> Result<S2sClient> {
         config.validate()?;
         let logger = Logger::new();
+        let output_logger = logger.clone();
         let transport = Transport::new(&config.base, logger.clone())?;
         let shared = Arc::new(S2sShared {
             transport,
@@ -127,7 +128,7 @@ impl S2sClient {
             shutdown_timeout: config.base.shutdown_timeout,
             runtime: OnceLock::new(),
             runtime_init: Mutex::new(()),
-            log_sink: CallbackSlot::new(),
+            logs: LogOutput::new(output_logger),
         })
     }
 
@@ -272,17 +273,11 @@ impl S2sClient {
     /// blocking calls (on their thread) and inside poll/wait. Log lines name methods, paths,
     /// statuses and scopes, never a secret, key-holder or body.
     pub fn set_logger(&self, max_level: Option<LogLevel>, sink: Option<LogSink>) {
-        self.log_sink.set(sink);
-        self.shared.logger.set_max_level(max_level);
+        self.logs.set(max_level, sink);
     }
 
     fn flush_logs(&self) {
-        let records = self.shared.logger.drain();
-        if records.is_empty() {
-            return;
-        }
-        // The sink may replace itself while it runs (see `CallbackSlot`); what it leaves is dropped.
-        self.log_sink.deliver(records, |sink, r| sink(r.level, &r.message));
+        self.logs.flush();
     }
 
     /// Stops the workers (pending callbacks run now with `ShutDown`). Also done on drop.
