@@ -302,6 +302,15 @@ fn is_refusal(e: &Error) -> bool {
     e.code() == ResultCode::Http && matches!(e.http_status(), 400 | 404 | 409 | 410 | 422)
 }
 
+/// An S2S call that mod.io did not refuse: a bad argument is the caller's error; anything else
+/// (unreachable, 5xx, an expired delegation token) pauses the record to be resumed.
+fn unanswered(record: Record, e: Error) -> Result<Flow, ProcessorError> {
+    if e.code() == ResultCode::InvalidArgument {
+        return Err(ProcessorError::Invalid(e));
+    }
+    Ok(Flow::Pause(record, cause_of(e)))
+}
+
 fn cause_of(e: Error) -> PendingCause {
     match e.http_status() {
         401 | 403 => PendingCause::Refused(e),
@@ -521,6 +530,14 @@ impl<S: Storage> Processor<S> {
         }
     }
 
+    /// A step's write went through (the next step), or another instance moved the record first.
+    fn advance(&self, id: RecordId, written: Option<Record>) -> Result<Flow, ProcessorError> {
+        match written {
+            Some(r) => Ok(Flow::Next(r)),
+            None => self.lost(id),
+        }
+    }
+
     fn lost(&self, id: RecordId) -> Result<Flow, ProcessorError> {
         let record = self.storage.get(id)?.ok_or(ProcessorError::NotFound(id))?;
         Ok(Flow::Pause(record, PendingCause::Busy))
@@ -613,13 +630,9 @@ impl<S: Storage> Processor<S> {
                 r.step = Step::IntentRejected;
                 r.reason = Some(format!("mod.io refused the intent: {e}"));
             })?,
-            Err(e) if e.code() == ResultCode::InvalidArgument => return Err(ProcessorError::Invalid(e)),
-            Err(e) => return Ok(Flow::Pause(record, cause_of(e))),
+            Err(e) => return unanswered(record, e),
         };
-        match written {
-            Some(r) => Ok(Flow::Next(r)),
-            None => self.lost(record.id),
-        }
+        self.advance(record.id, written)
     }
 
     fn step_consume<F>(&self, record: Record, consume: &mut F) -> Result<Flow, ProcessorError>
@@ -728,13 +741,9 @@ impl<S: Storage> Processor<S> {
                 r.step = Step::CommitRejected;
                 r.reason = Some(format!("mod.io refused the commit: {e}; the entitlement was consumed and not credited"));
             })?,
-            Err(e) if e.code() == ResultCode::InvalidArgument => return Err(ProcessorError::Invalid(e)),
-            Err(e) => return Ok(Flow::Pause(record, cause_of(e))),
+            Err(e) => return unanswered(record, e),
         };
-        match written {
-            Some(r) => Ok(Flow::Next(r)),
-            None => self.lost(record.id),
-        }
+        self.advance(record.id, written)
     }
 
     // -----------------------------------------------------------------------------------------
