@@ -93,14 +93,20 @@
 #endif
 
 
-// mod.io keeps an idempotency key's answer this long; after it a resend could charge again.
+/**
+ * mod.io keeps an idempotency key's answer this long; after it a resend could charge again.
+ */
 #define MODIO_MARKET_KEY_LIFETIME_SECS ((24 * 60) * 60)
 
-// A journal entry dated further in the future than this is not trusted as young (clock skew
-// between runs is allowed this much); it is settled against the purchased list, never resent.
+/**
+ * A journal entry dated further in the future than this is not trusted as young (clock skew
+ * between runs is allowed this much); it is settled against the purchased list, never resent.
+ */
 #define MODIO_MARKET_MAX_FUTURE_SKEW_SECS (5 * 60)
 
-// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
+/**
+ * Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
+ */
 #define MODIO_MARKET_DEFAULT_MAX_RESPONSE_BYTES ((4 * 1024) * 1024)
 
 #define MODIO_MARKET_ERROR_REF_UNEXPECTED_SERVICE_OUTAGE 10000
@@ -163,10 +169,14 @@
 
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_PLATFORM_FETCH_FAILED 900096
 
-// Longest string argument accepted; longer ones are `INVALID_ARGUMENT` (no real token is near it).
+/**
+ * Longest string argument accepted; longer ones are `INVALID_ARGUMENT` (no real token is near it).
+ */
 #define MODIO_MARKET_MAX_STRING_ARGUMENT_BYTES (64 * 1024)
 
-// `monetization_status` flags of a wallet.
+/**
+ * `monetization_status` flags of a wallet.
+ */
 #define MODIO_MARKET_MONETIZATION_STATUS_PENDING 1
 
 #define MODIO_MARKET_MONETIZATION_STATUS_REJECTED 2
@@ -179,7 +189,9 @@
 
 #define MODIO_MARKET_MONETIZATION_STATUS_MEMBER 32
 
-// `api_access_options` flags of a game.
+/**
+ * `api_access_options` flags of a game.
+ */
 #define MODIO_MARKET_API_ACCESS_OPEN 1
 
 #define MODIO_MARKET_API_ACCESS_DOWNLOADS 2
@@ -188,70 +200,126 @@
 
 #define MODIO_MARKET_API_ACCESS_PAID_DOWNLOADS 8
 
-// The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
-// server, `18446744073709551615`) is taken as this, so the client never stops sending for good.
+/**
+ * The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
+ * server, `18446744073709551615`) is taken as this, so the client never stops sending for good.
+ */
 #define MODIO_MARKET_MAX_RETRY_AFTER_SECS 3600
 
-// Every outcome the library reports, numbered for the C ABI (`modio_market_result`).
-//
-// Numbers are never reused: a retired code stays in the list as a comment.
+/**
+ * Every outcome the library reports, numbered for the C ABI (`modio_market_result`).
+ *
+ * Numbers are never reused: a retired code stays in the list as a comment.
+ */
 enum modio_market_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  // Success.
+  /**
+   * Success.
+   */
   MODIO_MARKET_RESULT_OK = 0,
-  // A required pointer argument was NULL.
+  /**
+   * A required pointer argument was NULL.
+   */
   MODIO_MARKET_RESULT_NULL_POINTER = 1,
-  // A string argument was not valid UTF-8.
+  /**
+   * A string argument was not valid UTF-8.
+   */
   MODIO_MARKET_RESULT_INVALID_UTF8 = 2,
-  // An argument was out of range or malformed (the message names it).
+  /**
+   * An argument was out of range or malformed (the message names it).
+   */
   MODIO_MARKET_RESULT_INVALID_ARGUMENT = 3,
-  // An enum argument had a value the library does not know.
+  /**
+   * An enum argument had a value the library does not know.
+   */
   MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE = 4,
-  // The operation needs a user access token and none is set.
+  /**
+   * The operation needs a user access token and none is set.
+   */
   MODIO_MARKET_RESULT_NOT_AUTHENTICATED = 5,
-  // The host name could not be resolved.
+  /**
+   * The host name could not be resolved.
+   */
   MODIO_MARKET_RESULT_DNS = 10,
-  // The TCP connection could not be made or was reset.
+  /**
+   * The TCP connection could not be made or was reset.
+   */
   MODIO_MARKET_RESULT_CONNECT = 11,
-  // TLS failed (certificate not trusted, handshake error).
+  /**
+   * TLS failed (certificate not trusted, handshake error).
+   */
   MODIO_MARKET_RESULT_TLS = 12,
-  // The request did not complete within its deadline.
+  /**
+   * The request did not complete within its deadline.
+   */
   MODIO_MARKET_RESULT_TIMEOUT = 13,
-  // Another transport failure (I/O error mid-body, protocol error).
+  /**
+   * Another transport failure (I/O error mid-body, protocol error).
+   */
   MODIO_MARKET_RESULT_TRANSPORT = 14,
-  // The URL was refused: plain `http://` to a non-loopback host without the opt-in.
+  /**
+   * The URL was refused: plain `http://` to a non-loopback host without the opt-in.
+   */
   MODIO_MARKET_RESULT_INSECURE_URL = 15,
-  // The server answered with an HTTP error status; see the error's status, `error_ref` and message.
+  /**
+   * The server answered with an HTTP error status; see the error's status, `error_ref` and message.
+   */
   MODIO_MARKET_RESULT_HTTP = 20,
-  // The server's answer could not be decoded (not JSON, truncated, wrong shape).
+  /**
+   * The server's answer could not be decoded (not JSON, truncated, wrong shape).
+   */
   MODIO_MARKET_RESULT_MALFORMED_RESPONSE = 21,
-  // The server's answer was larger than the configured cap.
+  /**
+   * The server's answer was larger than the configured cap.
+   */
   MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE = 22,
-  // mod.io rate-limited the request (HTTP 429); see the error's `retry_after_secs`.
+  /**
+   * mod.io rate-limited the request (HTTP 429); see the error's `retry_after_secs`.
+   */
   MODIO_MARKET_RESULT_RATE_LIMITED = 23,
-  // The server answered success, but not to what was asked: a checkout receipt for another
-  // mod, or in a state that is not paid. Nothing was recorded as owned.
+  /**
+   * The server answered success, but not to what was asked: a checkout receipt for another
+   * mod, or in a state that is not paid. Nothing was recorded as owned.
+   */
   MODIO_MARKET_RESULT_UNEXPECTED_ANSWER = 24,
-  // The request was cancelled by the caller.
+  /**
+   * The request was cancelled by the caller.
+   */
   MODIO_MARKET_RESULT_CANCELLED = 30,
-  // The client is shutting down (freed); the request did not complete.
+  /**
+   * The client is shutting down (freed); the request did not complete.
+   */
   MODIO_MARKET_RESULT_SHUT_DOWN = 31,
-  // `poll`/`wait` was called from inside a callback, or from two threads at once.
+  /**
+   * `poll`/`wait` was called from inside a callback, or from two threads at once.
+   */
   MODIO_MARKET_RESULT_REENTRANT = 32,
-  // `wait` reached its timeout before the awaited callback ran.
+  /**
+   * `wait` reached its timeout before the awaited callback ran.
+   */
   MODIO_MARKET_RESULT_WAIT_TIMED_OUT = 33,
-  // No pending request has that id.
+  /**
+   * No pending request has that id.
+   */
   MODIO_MARKET_RESULT_REQUEST_NOT_FOUND = 34,
-  // The request already finished; its callback will report the real outcome.
+  /**
+   * The request already finished; its callback will report the real outcome.
+   */
   MODIO_MARKET_RESULT_ALREADY_COMPLETED = 35,
-  // The caller's buffer is too small; the needed size was written to the length out-param.
+  /**
+   * The caller's buffer is too small; the needed size was written to the length out-param.
+   */
   MODIO_MARKET_RESULT_BUFFER_TOO_SMALL = 36,
-  // A filesystem operation failed (data directory, journal, cache).
+  /**
+   * A filesystem operation failed (data directory, journal, cache).
+   */
   MODIO_MARKET_RESULT_IO = 40,
-  // A bug inside the library was caught (a panic); the library stays usable.
+  /**
+   * A bug inside the library was caught (a panic); the library stays usable.
+   */
   MODIO_MARKET_RESULT_INTERNAL = 41,
 };
 #ifndef __cplusplus
@@ -262,7 +330,9 @@ typedef uint32_t modio_market_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// Severity of a log record, most severe first (`modio_market_log_level`).
+/**
+ * Severity of a log record, most severe first (`modio_market_log_level`).
+ */
 enum modio_market_log_level
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -282,7 +352,9 @@ typedef uint32_t modio_market_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// `transaction_type` of a transaction, compared case-insensitively.
+/**
+ * `transaction_type` of a transaction, compared case-insensitively.
+ */
 enum modio_market_transaction_state
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -294,7 +366,9 @@ enum modio_market_transaction_state
   MODIO_MARKET_TRANSACTION_STATE_CANCELLED = 3,
   MODIO_MARKET_TRANSACTION_STATE_CLEARED = 4,
   MODIO_MARKET_TRANSACTION_STATE_FAILED = 5,
-  // A state the docs do not list; see `state_name`.
+  /**
+   * A state the docs do not list; see `state_name`.
+   */
   MODIO_MARKET_TRANSACTION_STATE_OTHER = 6,
 };
 #ifndef __cplusplus
@@ -305,23 +379,37 @@ typedef uint32_t modio_market_transaction_state;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
+/**
+ * How a journaled checkout from an earlier run ended (`modio_market_recovery.outcome`).
+ */
 enum modio_market_recovery_outcome
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  // Resent with its key: the purchase went through; `checkout` holds the receipt.
+  /**
+   * Resent with its key: the purchase went through; `checkout` holds the receipt.
+   */
   MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED = 0,
-  // Resent with its key: mod.io refused it definitively; see `error`.
+  /**
+   * Resent with its key: mod.io refused it definitively; see `error`.
+   */
   MODIO_MARKET_RECOVERY_OUTCOME_FAILED = 1,
-  // Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
+  /**
+   * Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
+   */
   MODIO_MARKET_RECOVERY_OUTCOME_OWNED = 2,
-  // Older than the key's 24 hours, and not purchased: it never went through.
+  /**
+   * Older than the key's 24 hours, and not purchased: it never went through.
+   */
   MODIO_MARKET_RECOVERY_OUTCOME_ABANDONED = 3,
-  // Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see `error`.
+  /**
+   * Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see `error`.
+   */
   MODIO_MARKET_RECOVERY_OUTCOME_STILL_PENDING = 4,
-  // A journal file was unreadable; it was moved aside to `journal_file`; see `error`.
+  /**
+   * A journal file was unreadable; it was moved aside to `journal_file`; see `error`.
+   */
   MODIO_MARKET_RECOVERY_OUTCOME_CORRUPT_JOURNAL = 5,
 };
 #ifndef __cplusplus
@@ -332,15 +420,21 @@ typedef uint32_t modio_market_recovery_outcome;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// Which mod.io environment a configuration targets.
+/**
+ * Which mod.io environment a configuration targets.
+ */
 enum modio_market_environment
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  // `https://g-{game_id}.modapi.io/v1`
+  /**
+   * `https://g-{game_id}.modapi.io/v1`
+   */
   MODIO_MARKET_ENVIRONMENT_LIVE = 0,
-  // `https://g-{game_id}.test.mod.io/v1`
+  /**
+   * `https://g-{game_id}.test.mod.io/v1`
+   */
   MODIO_MARKET_ENVIRONMENT_TEST = 1,
 };
 #ifndef __cplusplus
@@ -351,7 +445,9 @@ typedef uint32_t modio_market_environment;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// Revenue filter of `modio_market_client_get_mods`.
+/**
+ * Revenue filter of `modio_market_client_get_mods`.
+ */
 enum modio_market_revenue_type
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -369,7 +465,9 @@ typedef uint32_t modio_market_revenue_type;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// `transaction_state` of a synced entitlement (other values pass through as numbers).
+/**
+ * `transaction_state` of a synced entitlement (other values pass through as numbers).
+ */
 enum modio_market_entitlement_state
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -388,80 +486,122 @@ typedef uint32_t modio_market_entitlement_state;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// Opaque client handle: owns the configuration, the user's token, the ownership cache, the
-// worker threads and the completion queue. Create with `modio_market_client_new`, free with
-// `modio_market_client_free`. Internally synchronized: any thread may call its functions;
-// callbacks run only inside `modio_market_client_poll`/`modio_market_client_wait`.
+/**
+ * Opaque client handle: owns the configuration, the user's token, the ownership cache, the
+ * worker threads and the completion queue. Create with `modio_market_client_new`, free with
+ * `modio_market_client_free`. Internally synchronized: any thread may call its functions;
+ * callbacks run only inside `modio_market_client_poll`/`modio_market_client_wait`.
+ */
 typedef struct modio_market_client modio_market_client;
 
-// Opaque client configuration. Create with `modio_market_config_new`, free with
-// `modio_market_config_free`. Not thread-safe: fill it on one thread.
+/**
+ * Opaque client configuration. Create with `modio_market_config_new`, free with
+ * `modio_market_config_free`. Not thread-safe: fill it on one thread.
+ */
 typedef struct modio_market_config modio_market_config;
 
-// Opaque S2S client handle for a studio's purchase server: owns the OAuth client credentials
-// (copied), the cached service token, worker threads and a completion queue. Create with
-// `modio_market_s2s_client_new`, free with `modio_market_s2s_client_free`. Internally
-// synchronized: any thread may call its functions; callbacks run only inside
-// `modio_market_s2s_client_poll`/`modio_market_s2s_client_wait`.
-//
-// Server-side only: the client secret must never ship in a game.
+/**
+ * Opaque S2S client handle for a studio's purchase server: owns the OAuth client credentials
+ * (copied), the cached service token, worker threads and a completion queue. Create with
+ * `modio_market_s2s_client_new`, free with `modio_market_s2s_client_free`. Internally
+ * synchronized: any thread may call its functions; callbacks run only inside
+ * `modio_market_s2s_client_poll`/`modio_market_s2s_client_wait`.
+ *
+ * Server-side only: the client secret must never ship in a game.
+ */
 typedef struct modio_market_s2s_client modio_market_s2s_client;
 
-// `void (*)(void *user_data, modio_market_log_level level, const char *message)`; `message` is
-// valid during the call only. Runs inside poll/wait, on the polling thread.
+/**
+ * `void (*)(void *user_data, modio_market_log_level level, const char *message)`; `message` is
+ * valid during the call only. Runs inside poll/wait, on the polling thread.
+ */
 typedef void (*modio_market_log_cb)(void *user_data, modio_market_log_level level, const char *message);
 
-// One entry of a 422 answer's `errors` map.
+/**
+ * One entry of a 422 answer's `errors` map.
+ */
 typedef struct modio_market_field_error {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const char *field;
   const char *message;
 } modio_market_field_error;
 
-// Why a request failed. Passed to callbacks (NULL on success); valid during the callback only.
+/**
+ * Why a request failed. Passed to callbacks (NULL on success); valid during the callback only.
+ */
 typedef struct modio_market_error {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
-  // The kind of failure.
+  /**
+   * The kind of failure.
+   */
   modio_market_result code;
-  // HTTP status for `HTTP`/`RATE_LIMITED`, else 0.
+  /**
+   * HTTP status for `HTTP`/`RATE_LIMITED`, else 0.
+   */
   uint32_t http_status;
-  // mod.io's `error_ref`, 0 when none.
+  /**
+   * mod.io's `error_ref`, 0 when none.
+   */
   int64_t error_ref;
-  // The ref's name (`"MONETIZATION_INSUFFICIENT_FUNDS"`) when the library knows it, else NULL.
+  /**
+   * The ref's name (`"MONETIZATION_INSUFFICIENT_FUNDS"`) when the library knows it, else NULL.
+   */
   const char *error_ref_name;
-  // A readable description: for HTTP errors the server's message followed by
-  // "(HTTP status, error_ref N NAME)". Never contains a secret.
+  /**
+   * A readable description: for HTTP errors the server's message followed by
+   * "(HTTP status, error_ref N NAME)". Never contains a secret.
+   */
   const char *message;
-  // For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
+  /**
+   * For `RATE_LIMITED`: seconds mod.io asked to wait; else -1.
+   */
   int64_t retry_after_secs;
-  // The `errors` field map of a 422 answer: `field_error_count` pointers.
+  /**
+   * The `errors` field map of a 422 answer: `field_error_count` pointers.
+   */
   const struct modio_market_field_error *const *field_errors;
   size_t field_error_count;
 } modio_market_error;
 
-// A user access token from platform authentication. The client already keeps it; the game may
-// store it (securely) to restore a session with `modio_market_client_set_access_token`.
+/**
+ * A user access token from platform authentication. The client already keeps it; the game may
+ * store it (securely) to restore a session with `modio_market_client_set_access_token`.
+ */
 typedef struct modio_market_access_token {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const char *access_token;
-  // Unix time the token expires.
+  /**
+   * Unix time the token expires.
+   */
   int64_t date_expires;
 } modio_market_access_token;
 
-// Completion callbacks: `user_data` first, the request id, then `error` (non-NULL on failure) or
-// the result (non-NULL on success). Everything they point to is valid during the call only.
+/**
+ * Completion callbacks: `user_data` first, the request id, then `error` (non-NULL on failure) or
+ * the result (non-NULL on success). Everything they point to is valid during the call only.
+ */
 typedef void (*modio_market_auth_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_access_token *token);
 
-// The user's wallet for the game. Amounts are in the game's virtual currency.
+/**
+ * The user's wallet for the game. Amounts are in the game's virtual currency.
+ */
 typedef struct modio_market_wallet {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const char *wallet_type;
   const char *currency;
@@ -470,106 +610,162 @@ typedef struct modio_market_wallet {
   int64_t balance;
   int64_t pending_balance;
   int64_t deficit;
-  // `MODIO_MARKET_MONETIZATION_STATUS_*` flags; 0 = unregistered.
+  /**
+   * `MODIO_MARKET_MONETIZATION_STATUS_*` flags; 0 = unregistered.
+   */
   uint32_t monetization_status;
 } modio_market_wallet;
 
 typedef void (*modio_market_wallet_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_wallet *wallet);
 
-// One entitlement line of a sync.
+/**
+ * One entitlement line of a sync.
+ */
 typedef struct modio_market_entitlement {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const char *transaction_id;
-  // A `modio_market_entitlement_state` value, or another number mod.io sent.
+  /**
+   * A `modio_market_entitlement_state` value, or another number mod.io sent.
+   */
   int64_t state;
-  // "failed", "pending", "fulfilled", "consume limit exceeded" or "unknown".
+  /**
+   * "failed", "pending", "fulfilled", "consume limit exceeded" or "unknown".
+   */
   const char *state_name;
   const char *sku_id;
   bool consumed;
-  // 0 = virtual currency.
+  /**
+   * 0 = virtual currency.
+   */
   int64_t entitlement_type;
-  // `details` as JSON, or NULL.
+  /**
+   * `details` as JSON, or NULL.
+   */
   const char *details_json;
 } modio_market_entitlement;
 
-// The answer of an entitlement sync.
+/**
+ * The answer of an entitlement sync.
+ */
 typedef struct modio_market_entitlement_sync {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
-  // The wallet balance after the sync.
+  /**
+   * The wallet balance after the sync.
+   */
   int64_t balance;
-  // `entitlement_count` pointers.
+  /**
+   * `entitlement_count` pointers.
+   */
   const struct modio_market_entitlement *const *entitlements;
   size_t entitlement_count;
 } modio_market_entitlement_sync;
 
 typedef void (*modio_market_sync_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_entitlement_sync *sync);
 
-// The game's settings that matter to a store.
+/**
+ * The game's settings that matter to a store.
+ */
 typedef struct modio_market_game {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   uint64_t id;
   const char *name;
-  // `MODIO_MARKET_API_ACCESS_*` flags.
+  /**
+   * `MODIO_MARKET_API_ACCESS_*` flags.
+   */
   uint32_t api_access_options;
-  // Third parties may use the game's API.
+  /**
+   * Third parties may use the game's API.
+   */
   bool open;
-  // Mods may be downloaded directly.
+  /**
+   * Mods may be downloaded directly.
+   */
   bool direct_downloads;
-  // Downloads need a bearer token.
+  /**
+   * Downloads need a bearer token.
+   */
   bool authorised_downloads_only;
-  // Paid mods can be downloaded only by their owners.
+  /**
+   * Paid mods can be downloaded only by their owners.
+   */
   bool paid_downloads_need_purchase;
-  // The game's name for its virtual currency.
+  /**
+   * The game's name for its virtual currency.
+   */
   const char *token_name;
   const char *json;
 } modio_market_game;
 
 typedef void (*modio_market_game_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_game *game);
 
-// A mod with what a store page needs; `json` holds the whole object as mod.io sent it.
+/**
+ * A mod with what a store page needs; `json` holds the whole object as mod.io sent it.
+ */
 typedef struct modio_market_mod {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   uint64_t id;
   uint64_t game_id;
   const char *name;
   const char *name_id;
   const char *summary;
-  // Price in virtual currency; 0 for free mods.
+  /**
+   * Price in virtual currency; 0 for free mods.
+   */
   int64_t price;
   const char *logo_url;
   const char *profile_url;
   uint64_t modfile_id;
-  // Size of the modfile in bytes.
+  /**
+   * Size of the modfile in bytes.
+   */
   uint64_t filesize;
   const char *md5;
   const char *version;
   uint64_t downloads_total;
-  // Percentage of positive ratings, 0-100.
+  /**
+   * Percentage of positive ratings, 0-100.
+   */
   uint32_t rating_percentage_positive;
   double rating_weighted_aggregate;
   const char *rating_display_text;
   const char *json;
 } modio_market_mod;
 
-// One page of a mod list.
+/**
+ * One page of a mod list.
+ */
 typedef struct modio_market_mod_page {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
-  // `mod_count` pointers.
+  /**
+   * `mod_count` pointers.
+   */
   const struct modio_market_mod *const *mods;
   size_t mod_count;
   uint64_t result_offset;
   uint64_t result_limit;
-  // Every mod matching the query, across pages.
+  /**
+   * Every mod matching the query, across pages.
+   */
   uint64_t result_total;
 } modio_market_mod_page;
 
@@ -577,10 +773,14 @@ typedef void (*modio_market_mod_page_cb)(void *user_data, uint64_t request_id, c
 
 typedef void (*modio_market_mod_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_mod *mod_info);
 
-// A mod.io transaction.
+/**
+ * A mod.io transaction.
+ */
 typedef struct modio_market_transaction {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   uint64_t id;
   const char *gateway_uuid;
@@ -591,48 +791,72 @@ typedef struct modio_market_transaction {
   int64_t tax;
   const char *tax_type;
   modio_market_transaction_state state;
-  // The state as text ("paid", or what the server sent for `OTHER`).
+  /**
+   * The state as text ("paid", or what the server sent for `OTHER`).
+   */
   const char *state_name;
-  // `meta` as JSON.
+  /**
+   * `meta` as JSON.
+   */
   const char *meta_json;
-  // Unix time.
+  /**
+   * Unix time.
+   */
   int64_t purchase_date;
 } modio_market_transaction;
 
-// A completed checkout.
+/**
+ * A completed checkout.
+ */
 typedef struct modio_market_checkout {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const struct modio_market_transaction *transaction;
-  // Wallet balance after the purchase.
+  /**
+   * Wallet balance after the purchase.
+   */
   int64_t balance;
   int64_t deficit;
   const char *wallet_type;
   const char *payment_method_id;
-  // The idempotency key the purchase was made with.
+  /**
+   * The idempotency key the purchase was made with.
+   */
   const char *idempotency_key;
   const struct modio_market_mod *purchased_mod;
 } modio_market_checkout;
 
 typedef void (*modio_market_checkout_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_checkout *checkout);
 
-// Every mod the user has purchased.
+/**
+ * Every mod the user has purchased.
+ */
 typedef struct modio_market_purchases {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
-  // `mod_count` pointers.
+  /**
+   * `mod_count` pointers.
+   */
   const struct modio_market_mod *const *mods;
   size_t mod_count;
 } modio_market_purchases;
 
 typedef void (*modio_market_purchases_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_purchases *purchases);
 
-// A user delegation token for the studio's purchase server. Send it to your backend only.
+/**
+ * A user delegation token for the studio's purchase server. Send it to your backend only.
+ */
 typedef struct modio_market_delegation_token {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const char *entity;
   const char *token;
@@ -640,54 +864,86 @@ typedef struct modio_market_delegation_token {
 
 typedef void (*modio_market_delegation_token_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_delegation_token *token);
 
-// One recovery report. Valid during the callback only.
+/**
+ * One recovery report. Valid during the callback only.
+ */
 typedef struct modio_market_recovery {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   modio_market_recovery_outcome outcome;
   uint64_t user_id;
   uint64_t mod_id;
   int64_t display_amount;
   const char *idempotency_key;
-  // Unix seconds of the original attempt.
+  /**
+   * Unix seconds of the original attempt.
+   */
   int64_t attempted_at;
-  // The receipt, for `COMPLETED`; else NULL.
+  /**
+   * The receipt, for `COMPLETED`; else NULL.
+   */
   const struct modio_market_checkout *checkout;
-  // Why, for `FAILED`, `STILL_PENDING` and `CORRUPT_JOURNAL`; else NULL.
+  /**
+   * Why, for `FAILED`, `STILL_PENDING` and `CORRUPT_JOURNAL`; else NULL.
+   */
   const struct modio_market_error *error;
-  // Where an unreadable journal file was kept, for `CORRUPT_JOURNAL`; else NULL.
+  /**
+   * Where an unreadable journal file was kept, for `CORRUPT_JOURNAL`; else NULL.
+   */
   const char *journal_file;
 } modio_market_recovery;
 
-// `void (*)(void *user_data, const modio_market_recovery *report)`; runs inside poll/wait.
+/**
+ * `void (*)(void *user_data, const modio_market_recovery *report)`; runs inside poll/wait.
+ */
 typedef void (*modio_market_recovery_cb)(void *user_data, const struct modio_market_recovery *report);
 
-// The current service token, described without the token itself.
+/**
+ * The current service token, described without the token itself.
+ */
 typedef struct modio_market_s2s_service_token {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
-  // "Bearer".
+  /**
+   * "Bearer".
+   */
   const char *token_type;
-  // The scopes granted, comma-separated.
+  /**
+   * The scopes granted, comma-separated.
+   */
   const char *scopes;
-  // The lifetime mod.io gave, in seconds; -1 when it gave none.
+  /**
+   * The lifetime mod.io gave, in seconds; -1 when it gave none.
+   */
   int64_t expires_in_secs;
 } modio_market_s2s_service_token;
 
-// `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
-// const modio_market_s2s_service_token *token)`; runs in poll/wait.
+/**
+ * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+ * const modio_market_s2s_service_token *token)`; runs in poll/wait.
+ */
 typedef void (*modio_market_s2s_service_token_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_service_token *token);
 
-// One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
+/**
+ * One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
+ */
 typedef struct modio_market_s2s_meta_line {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   uint64_t game_id;
   uint64_t buyer_id;
-  // 0 when the line is not about a mod.
+  /**
+   * 0 when the line is not about a mod.
+   */
   uint64_t mod_id;
   const char *game_name;
   const char *buyer_name;
@@ -695,27 +951,39 @@ typedef struct modio_market_s2s_meta_line {
   const char *token_name;
   uint64_t token_pack_id;
   const char *token_pack_name;
-  // The line as mod.io sent it, JSON.
+  /**
+   * The line as mod.io sent it, JSON.
+   */
   const char *json;
 } modio_market_s2s_meta_line;
 
-// An S2S transaction: `transaction` has the id, amounts, fees, tax, state and purchase date.
+/**
+ * An S2S transaction: `transaction` has the id, amounts, fees, tax, state and purchase date.
+ */
 typedef struct modio_market_s2s_transaction {
-  // `sizeof` of this struct in the library that filled it: read a field only if it ends
-  // within `struct_size` (fields are only ever appended).
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
   uint32_t struct_size;
   const struct modio_market_transaction *transaction;
-  // `meta_count` pointers.
+  /**
+   * `meta_count` pointers.
+   */
   const struct modio_market_s2s_meta_line *const *meta;
   size_t meta_count;
-  // The `X-Modio-Idempotent-Key` the call was sent with (generated when you passed NULL):
-  // store it to repeat the call safely. NULL for clawbacks.
+  /**
+   * The `X-Modio-Idempotent-Key` the call was sent with (generated when you passed NULL):
+   * store it to repeat the call safely. NULL for clawbacks.
+   */
   const char *idempotency_key;
 } modio_market_s2s_transaction;
 
-// `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
-// const modio_market_s2s_transaction *transaction)`; runs in poll/wait; everything it points to
-// is valid during the call only.
+/**
+ * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+ * const modio_market_s2s_transaction *transaction)`; runs in poll/wait; everything it points to
+ * is valid during the call only.
+ */
 typedef void (*modio_market_s2s_transaction_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_transaction *transaction);
 
 
@@ -724,544 +992,674 @@ typedef void (*modio_market_s2s_transaction_cb)(void *user_data, uint64_t reques
 extern "C" {
 #endif // __cplusplus
 
-// Creates a client from `config` (copied: free the config whenever you like) and starts its
-// worker threads. Fails with the first invalid setting (`INVALID_ARGUMENT`, `INSECURE_URL`).
-//
-// Ownership: `*client_out` is yours; free it with `modio_market_client_free`. Any thread.
-//
-// # Safety
-// `config` must be a live configuration; `client_out` valid for a write.
+/**
+ * Creates a client from `config` (copied: free the config whenever you like) and starts its
+ * worker threads. Fails with the first invalid setting (`INVALID_ARGUMENT`, `INSECURE_URL`).
+ *
+ * Ownership: `*client_out` is yours; free it with `modio_market_client_free`. Any thread.
+ *
+ * # Safety
+ * `config` must be a live configuration; `client_out` valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_new(const struct modio_market_config *config, struct modio_market_client **client_out);
 
-// Frees a client. Every request still pending gets its callback now, on this thread, with
-// `MODIO_MARKET_RESULT_SHUT_DOWN` (so per-request `user_data` can be released); worker threads
-// are joined (waiting at most 2 s for ones blocked on the network, which then finish alone and
-// never call back). No callback fires after this returns. NULL is ignored.
-//
-// Called from inside one of this client's callbacks, the free happens when that poll/wait
-// returns. Must not race other calls on the same client from other threads.
-//
-// # Safety
-// `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
+/**
+ * Frees a client. Every request still pending gets its callback now, on this thread, with
+ * `MODIO_MARKET_RESULT_SHUT_DOWN` (so per-request `user_data` can be released); worker threads
+ * are joined (waiting at most 2 s for ones blocked on the network, which then finish alone and
+ * never call back). No callback fires after this returns. NULL is ignored.
+ *
+ * Called from inside one of this client's callbacks, the free happens when that poll/wait
+ * returns. Must not race other calls on the same client from other threads.
+ *
+ * # Safety
+ * `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
+ */
 MODIO_MARKET_API void modio_market_client_free(struct modio_market_client *client);
 
-// Sets or replaces the user's access token (copied; the previous one is zeroed once no request
-// uses it). NULL or "" clears it. Either starts a new session: every request submitted before
-// keeps the session (token, user) it captured, with or without a worker picking it up yet, and
-// its answer never reaches the new session's ownership cache. `modio_market_client_owns` then
-// answers false until the new player's list is known: at once when the data directory has seen
-// this token before (its user's stored list is read here), else after mod.io says whose token it
-// is (`GET /me`, done by the next request that needs the user). With a data directory, the next
-// poll starts checkout recovery for this player. Any thread.
-//
-// # Safety
-// `client` must be live; `access_token` NULL or a NUL-terminated string.
+/**
+ * Sets or replaces the user's access token (copied; the previous one is zeroed once no request
+ * uses it). NULL or "" clears it. Either starts a new session: every request submitted before
+ * keeps the session (token, user) it captured, with or without a worker picking it up yet, and
+ * its answer never reaches the new session's ownership cache. `modio_market_client_owns` then
+ * answers false until the new player's list is known: at once when the data directory has seen
+ * this token before (its user's stored list is read here), else after mod.io says whose token it
+ * is (`GET /me`, done by the next request that needs the user). With a data directory, the next
+ * poll starts checkout recovery for this player. Any thread.
+ *
+ * # Safety
+ * `client` must be live; `access_token` NULL or a NUL-terminated string.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_set_access_token(struct modio_market_client *client, const char *access_token);
 
-// Clears the user's access token (sign out): a new session without a user, in which
-// `modio_market_client_owns` answers false. Requests already submitted finish with the session
-// they captured. Any thread.
-//
-// # Safety
-// `client` must be live.
+/**
+ * Clears the user's access token (sign out): a new session without a user, in which
+ * `modio_market_client_owns` answers false. Requests already submitted finish with the session
+ * they captured. Any thread.
+ *
+ * # Safety
+ * `client` must be live.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_clear_access_token(struct modio_market_client *client);
 
-// Routes log records at `max_level` or more severe (a `modio_market_log_level`) to `callback`,
-// which runs inside poll/wait on the polling thread. A NULL callback turns logging off. Log
-// lines never contain tokens, tickets, receipts or the API key. Any thread.
-//
-// # Safety
-// `client` must be live; `callback` and `user_data` must stay valid until replaced or the client is freed.
+/**
+ * Routes log records at `max_level` or more severe (a `modio_market_log_level`) to `callback`,
+ * which runs inside poll/wait on the polling thread. A NULL callback turns logging off. Log
+ * lines never contain tokens, tickets, receipts or the API key. Any thread.
+ *
+ * # Safety
+ * `client` must be live; `callback` and `user_data` must stay valid until replaced or the client is freed.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_set_log_callback(struct modio_market_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
 
-// Runs the callbacks of every request completed so far, on this thread, and returns at once
-// (never waits on the network). `ran_out` (optional) receives how many ran. Call it once per
-// frame. From inside a callback it returns `MODIO_MARKET_RESULT_REENTRANT`.
-//
-// # Safety
-// `client` must be live; `ran_out` NULL or valid for a write.
+/**
+ * Runs the callbacks of every request completed so far, on this thread, and returns at once
+ * (never waits on the network). `ran_out` (optional) receives how many ran. Call it once per
+ * frame. From inside a callback it returns `MODIO_MARKET_RESULT_REENTRANT`.
+ *
+ * # Safety
+ * `client` must be live; `ran_out` NULL or valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_poll(struct modio_market_client *client, size_t *ran_out);
 
-// Blocks up to `timeout_ms` until the callback of `request_id` has run (0 = until any callback
-// ran), running callbacks on this thread as requests complete. `MODIO_MARKET_RESULT_WAIT_TIMED_OUT`
-// when the time passes first; `MODIO_MARKET_RESULT_REQUEST_NOT_FOUND` for an unknown or finished
-// id. For tools, tests and loading screens: a game loop should use poll.
-//
-// # Safety
-// `client` must be live; `ran_out` NULL or valid for a write.
+/**
+ * Blocks up to `timeout_ms` until the callback of `request_id` has run (0 = until any callback
+ * ran), running callbacks on this thread as requests complete. `MODIO_MARKET_RESULT_WAIT_TIMED_OUT`
+ * when the time passes first; `MODIO_MARKET_RESULT_REQUEST_NOT_FOUND` for an unknown or finished
+ * id. For tools, tests and loading screens: a game loop should use poll.
+ *
+ * # Safety
+ * `client` must be live; `ran_out` NULL or valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_wait(struct modio_market_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
 
-// Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
-// poll, exactly once. `REQUEST_NOT_FOUND` for an unknown id, `ALREADY_COMPLETED` when its result
-// is already queued. A cancelled checkout may still have been charged if it had reached mod.io:
-// refresh purchases to know. Any thread.
-//
-// # Safety
-// `client` must be live.
+/**
+ * Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
+ * poll, exactly once. `REQUEST_NOT_FOUND` for an unknown id, `ALREADY_COMPLETED` when its result
+ * is already queued. A cancelled checkout may still have been charged if it had reached mod.io:
+ * refresh purchases to know. Any thread.
+ *
+ * # Safety
+ * `client` must be live.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_cancel(struct modio_market_client *client, uint64_t request_id);
 
-// How many requests still wait for their callback. Any thread.
-//
-// # Safety
-// `client` must be live; `count_out` valid for a write.
+/**
+ * How many requests still wait for their callback. Any thread.
+ *
+ * # Safety
+ * `client` must be live; `count_out` valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_pending_requests(const struct modio_market_client *client, size_t *count_out);
 
-// Signs in with a Steam encrypted app ticket (base64, `appdata`). `terms_agreed`: the player
-// accepted the mod.io terms. `callback` runs in poll with the access token (also kept by the
-// client) or the error (e.g. 401 / 11018 invalid ticket, 403 / 11074 terms not agreed).
-// `request_id_out` is optional. Strings are copied. Any thread.
-//
-// # Safety
-// `client` live; strings NUL-terminated; `user_data` passed back untouched.
+/**
+ * Signs in with a Steam encrypted app ticket (base64, `appdata`). `terms_agreed`: the player
+ * accepted the mod.io terms. `callback` runs in poll with the access token (also kept by the
+ * client) or the error (e.g. 401 / 11018 invalid ticket, 403 / 11074 terms not agreed).
+ * `request_id_out` is optional. Strings are copied. Any thread.
+ *
+ * # Safety
+ * `client` live; strings NUL-terminated; `user_data` passed back untouched.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_steam(struct modio_market_client *client, const char *appdata, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Signs in with an Xbox Live token from `GetTokenAndSignatureAsync` (URL-encoded by the library).
-// Same contract as `modio_market_client_auth_steam`.
-//
-// # Safety
-// As `modio_market_client_auth_steam`.
+/**
+ * Signs in with an Xbox Live token from `GetTokenAndSignatureAsync` (URL-encoded by the library).
+ * Same contract as `modio_market_client_auth_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_xbox_live(struct modio_market_client *client, const char *xbox_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Signs in with a PlayStation Network auth code; `env` is the PSN environment, or a negative
-// number to leave it out (production). Same contract as `modio_market_client_auth_steam`.
-//
-// # Safety
-// As `modio_market_client_auth_steam`.
+/**
+ * Signs in with a PlayStation Network auth code; `env` is the PSN environment, or a negative
+ * number to leave it out (production). Same contract as `modio_market_client_auth_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_psn(struct modio_market_client *client, const char *auth_code, int64_t env, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Signs in with Meta Quest / Rift: `device` is "quest" or "rift", plus the nonce, the Meta user
-// id and the user's Meta access token. Same contract as `modio_market_client_auth_steam`.
-//
-// # Safety
-// As `modio_market_client_auth_steam`.
+/**
+ * Signs in with Meta Quest / Rift: `device` is "quest" or "rift", plus the nonce, the Meta user
+ * id and the user's Meta access token. Same contract as `modio_market_client_auth_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_meta(struct modio_market_client *client, const char *device, const char *nonce, uint64_t user_id, const char *access_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Signs in with an Apple `id_token`. Same contract as `modio_market_client_auth_steam`.
-//
-// # Safety
-// As `modio_market_client_auth_steam`.
+/**
+ * Signs in with an Apple `id_token`. Same contract as `modio_market_client_auth_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_apple(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Signs in with Google: a server `auth_code`, an `id_token`, or both (either may be NULL, not
-// both). Same contract as `modio_market_client_auth_steam`.
-//
-// # Safety
-// As `modio_market_client_auth_steam`.
+/**
+ * Signs in with Google: a server `auth_code`, an `id_token`, or both (either may be NULL, not
+ * both). Same contract as `modio_market_client_auth_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_google(struct modio_market_client *client, const char *auth_code, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Signs in with an Epic Games `id_token`. Same contract as `modio_market_client_auth_steam`.
-//
-// # Safety
-// As `modio_market_client_auth_steam`.
+/**
+ * Signs in with an Epic Games `id_token`. Same contract as `modio_market_client_auth_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_epic(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
-// with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
-//
-// # Safety
-// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+/**
+ * Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
+ * with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_get_wallet(struct modio_market_client *client, modio_market_wallet_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Converts the user's Steam entitlements into virtual currency (`POST /me/iap/steam/sync`).
-// `callback` runs in poll with the new balance and every entitlement line, or the error
-// (11069 no Steam account linked, 900054 IAP not configured, 900057 not monetized, 900096
-// platform fetch failed). Needs an access token. Any thread.
-//
-// # Safety
-// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+/**
+ * Converts the user's Steam entitlements into virtual currency (`POST /me/iap/steam/sync`).
+ * `callback` runs in poll with the new balance and every entitlement line, or the error
+ * (11069 no Steam account linked, 900054 IAP not configured, 900057 not monetized, 900096
+ * platform fetch failed). Needs an access token. Any thread.
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_sync_steam(struct modio_market_client *client, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Syncs Xbox Live entitlements with an Xbox Live token. Same contract as `modio_market_client_sync_steam`.
-//
-// # Safety
-// As `modio_market_client_sync_steam`; `xbox_token` NUL-terminated.
+/**
+ * Syncs Xbox Live entitlements with an Xbox Live token. Same contract as `modio_market_client_sync_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_sync_steam`; `xbox_token` NUL-terminated.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_sync_xbox_live(struct modio_market_client *client, const char *xbox_token, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Syncs PlayStation Network entitlements: `auth_code`, and `env` / `service_label` (negative to
-// leave out). Same contract as `modio_market_client_sync_steam`.
-//
-// # Safety
-// As `modio_market_client_sync_steam`; `auth_code` NUL-terminated.
+/**
+ * Syncs PlayStation Network entitlements: `auth_code`, and `env` / `service_label` (negative to
+ * leave out). Same contract as `modio_market_client_sync_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_sync_steam`; `auth_code` NUL-terminated.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_sync_psn(struct modio_market_client *client, const char *auth_code, int64_t env, int64_t service_label, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Syncs Meta entitlements: `device` "quest" or "rift" and the Meta `user_id`. Same contract as
-// `modio_market_client_sync_steam`.
-//
-// # Safety
-// As `modio_market_client_sync_steam`; `device` NUL-terminated.
+/**
+ * Syncs Meta entitlements: `device` "quest" or "rift" and the Meta `user_id`. Same contract as
+ * `modio_market_client_sync_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_sync_steam`; `device` NUL-terminated.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_sync_meta(struct modio_market_client *client, const char *device, uint64_t user_id, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Syncs Apple App Store purchases from a receipt. Same contract as `modio_market_client_sync_steam`.
-//
-// # Safety
-// As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
+/**
+ * Syncs Apple App Store purchases from a receipt. Same contract as `modio_market_client_sync_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_sync_apple(struct modio_market_client *client, const char *receipt, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Syncs Google Play purchases from a receipt (purchase token). Same contract as
-// `modio_market_client_sync_steam`.
-//
-// # Safety
-// As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
+/**
+ * Syncs Google Play purchases from a receipt (purchase token). Same contract as
+ * `modio_market_client_sync_steam`.
+ *
+ * # Safety
+ * As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_sync_google(struct modio_market_client *client, const char *receipt, modio_market_sync_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Reads the game (`GET /games/{id}`), including its `api_access_options` flags by name.
-// Works with the API key alone. Any thread.
-//
-// # Safety
-// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+/**
+ * Reads the game (`GET /games/{id}`), including its `api_access_options` flags by name.
+ * Works with the API key alone. Any thread.
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_get_game(struct modio_market_client *client, modio_market_game_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Lists mods (`GET /games/{id}/mods`): `revenue_type` is a `modio_market_revenue_type`
-// (PAID for the premium store), `offset`/`limit` paginate (`limit` 1-100), `search` is an
-// optional full-text search on the name (NULL or "" for none, copied). Any thread.
-//
-// # Safety
-// `client` live; `search` NULL or NUL-terminated; `request_id_out` NULL or valid.
+/**
+ * Lists mods (`GET /games/{id}/mods`): `revenue_type` is a `modio_market_revenue_type`
+ * (PAID for the premium store), `offset`/`limit` paginate (`limit` 1-100), `search` is an
+ * optional full-text search on the name (NULL or "" for none, copied). Any thread.
+ *
+ * # Safety
+ * `client` live; `search` NULL or NUL-terminated; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_get_mods(struct modio_market_client *client, uint32_t revenue_type, uint64_t offset, uint32_t limit, const char *search, modio_market_mod_page_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Reads one mod by id (`GET /games/{id}/mods/{mod_id}`; 404 / 15022 when unknown). Any thread.
-//
-// # Safety
-// `client` live; `request_id_out` NULL or valid.
+/**
+ * Reads one mod by id (`GET /games/{id}/mods/{mod_id}`; 404 / 15022 when unknown). Any thread.
+ *
+ * # Safety
+ * `client` live; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_get_mod(struct modio_market_client *client, uint64_t mod_id, modio_market_mod_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Buys a mod with virtual currency (`POST .../checkout`, `type=0`). `display_amount` is the
-// price the player saw (mod.io refuses a mismatch: 900035). `idempotency_key` (optional,
-// `[a-zA-Z0-9_-]`, copied) makes a retry safe; NULL generates a UUID, returned in the receipt.
-// `callback` runs in poll with the transaction, the new balance and the mod, or the error
-// (900049 insufficient funds, 900034 already owned, 900035 price mismatch). The checkout runs in
-// the session current when this is called: that token pays and that player owns, even when the
-// token changes before it is sent. A key already used for another mod, price or player is
-// refused with `INVALID_ARGUMENT` before anything is sent. The receipt is checked: one that names
-// another mod or a state other than paid/cleared is `UNEXPECTED_ANSWER` and unlocks nothing. On
-// success the mod is owned at once (`modio_market_client_owns`); on 900034 the purchased list is
-// refreshed and the mod is owned too. Left without an answer by a transient failure, the attempt
-// is resent in the background (`modio_market_config_set_background_retry`) and its outcome
-// reaches the recovery callback. Needs an access token. Any thread.
-//
-// # Safety
-// `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
+/**
+ * Buys a mod with virtual currency (`POST .../checkout`, `type=0`). `display_amount` is the
+ * price the player saw (mod.io refuses a mismatch: 900035). `idempotency_key` (optional,
+ * `[a-zA-Z0-9_-]`, copied) makes a retry safe; NULL generates a UUID, returned in the receipt.
+ * `callback` runs in poll with the transaction, the new balance and the mod, or the error
+ * (900049 insufficient funds, 900034 already owned, 900035 price mismatch). The checkout runs in
+ * the session current when this is called: that token pays and that player owns, even when the
+ * token changes before it is sent. A key already used for another mod, price or player is
+ * refused with `INVALID_ARGUMENT` before anything is sent. The receipt is checked: one that names
+ * another mod or a state other than paid/cleared is `UNEXPECTED_ANSWER` and unlocks nothing. On
+ * success the mod is owned at once (`modio_market_client_owns`); on 900034 the purchased list is
+ * refreshed and the mod is owned too. Left without an answer by a transient failure, the attempt
+ * is resent in the background (`modio_market_config_set_background_retry`) and its outcome
+ * reaches the recovery callback. Needs an access token. Any thread.
+ *
+ * # Safety
+ * `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_checkout(struct modio_market_client *client, uint64_t mod_id, int64_t display_amount, const char *idempotency_key, modio_market_checkout_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Fetches every page of the user's purchased mods (`GET /me/purchased`) and replaces the
-// ownership cache with them. `callback` runs in poll with every purchased mod. Needs an access
-// token. Any thread.
-//
-// # Safety
-// `client` live; `request_id_out` NULL or valid.
+/**
+ * Fetches every page of the user's purchased mods (`GET /me/purchased`) and replaces the
+ * ownership cache with them. `callback` runs in poll with every purchased mod. Needs an access
+ * token. Any thread.
+ *
+ * # Safety
+ * `client` live; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_refresh_purchases(struct modio_market_client *client, modio_market_purchases_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Whether the current session's player owns `mod_id`, answered at once from the cache filled by
-// `modio_market_client_refresh_purchases` and successful checkouts (never the network, never
-// another player's list: false until the current player's list is known). Any thread.
-//
-// # Safety
-// `client` live; `owns_out` valid for a write.
+/**
+ * Whether the current session's player owns `mod_id`, answered at once from the cache filled by
+ * `modio_market_client_refresh_purchases` and successful checkouts (never the network, never
+ * another player's list: false until the current player's list is known). Any thread.
+ *
+ * # Safety
+ * `client` live; `owns_out` valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_owns(const struct modio_market_client *client, uint64_t mod_id, bool *owns_out);
 
-// Milliseconds since mod.io last confirmed the purchased list, or -1 when it has not this
-// session. Any thread.
-//
-// # Safety
-// `client` live; `age_ms_out` valid for a write.
+/**
+ * Milliseconds since mod.io last confirmed the purchased list, or -1 when it has not this
+ * session. Any thread.
+ *
+ * # Safety
+ * `client` live; `age_ms_out` valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_purchases_age(const struct modio_market_client *client, int64_t *age_ms_out);
 
-// Obtains a user delegation token (`POST /me/s2s/oauth/token`) for the studio's purchase
-// server. Send it to your backend only; never log it. Needs an access token. Any thread.
-//
-// # Safety
-// `client` live; `request_id_out` NULL or valid.
+/**
+ * Obtains a user delegation token (`POST /me/s2s/oauth/token`) for the studio's purchase
+ * server. Send it to your backend only; never log it. Needs an access token. Any thread.
+ *
+ * # Safety
+ * `client` live; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_request_delegation_token(struct modio_market_client *client, modio_market_delegation_token_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Registers the callback that reports how checkouts left without a definitive answer ended:
-// resent in the background while the client lives (`modio_market_config_set_background_retry`),
-// or journaled in the data directory and recovered after a crash or restart. Recovery starts by
-// itself whenever an access token is set (or after `modio_market_client_resume_checkouts`), for
-// that player only: attempts made within the last 24 hours are resent with their idempotency key
-// and the player's token (COMPLETED / FAILED / OWNED for 900034 / STILL_PENDING, then resent in
-// the background); any other (older, dated in the future, of an unknown format) is never resent
-// but settled against the purchased list (OWNED / ABANDONED); unreadable, oversized or symlinked
-// journal files are moved aside and reported (CORRUPT_JOURNAL). Each report names the player
-// (`user_id`) whose attempt it was. Reports run inside poll/wait on the polling thread; reports
-// that arrive before a callback is registered wait for one. NULL unregisters. Any thread.
-//
-// # Safety
-// `client` live; `callback` and `user_data` valid until replaced or the client is freed.
+/**
+ * Registers the callback that reports how checkouts left without a definitive answer ended:
+ * resent in the background while the client lives (`modio_market_config_set_background_retry`),
+ * or journaled in the data directory and recovered after a crash or restart. Recovery starts by
+ * itself whenever an access token is set (or after `modio_market_client_resume_checkouts`), for
+ * that player only: attempts made within the last 24 hours are resent with their idempotency key
+ * and the player's token (COMPLETED / FAILED / OWNED for 900034 / STILL_PENDING, then resent in
+ * the background); any other (older, dated in the future, of an unknown format) is never resent
+ * but settled against the purchased list (OWNED / ABANDONED); unreadable, oversized or symlinked
+ * journal files are moved aside and reported (CORRUPT_JOURNAL). Each report names the player
+ * (`user_id`) whose attempt it was. Reports run inside poll/wait on the polling thread; reports
+ * that arrive before a callback is registered wait for one. NULL unregisters. Any thread.
+ *
+ * # Safety
+ * `client` live; `callback` and `user_data` valid until replaced or the client is freed.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_set_recovery_callback(struct modio_market_client *client, modio_market_recovery_cb callback, void *user_data);
 
-// Resends at once every checkout waiting for its background resend, and (with a data directory)
-// starts journal recovery for the current player at the next poll (it also starts whenever a
-// token is set): call it when the network is back after checkouts ended without a definitive
-// answer. Outcomes reach the recovery callback. Any thread.
-//
-// # Safety
-// `client` live.
+/**
+ * Resends at once every checkout waiting for its background resend, and (with a data directory)
+ * starts journal recovery for the current player at the next poll (it also starts whenever a
+ * token is set): call it when the network is back after checkouts ended without a definitive
+ * answer. Outcomes reach the recovery callback. Any thread.
+ *
+ * # Safety
+ * `client` live.
+ */
 MODIO_MARKET_API modio_market_result modio_market_client_resume_checkouts(struct modio_market_client *client);
 
-// Creates a configuration for `game_id` and its `api_key`, targeting the live environment with
-// default timeouts (connect 10 s, request 30 s) and 2 worker threads.
-//
-// Ownership: `*config_out` is yours; free it with `modio_market_config_free` (a client made from
-// it keeps its own copy). `api_key` is copied. Any thread.
-//
-// # Safety
-// `api_key` must be NULL or a NUL-terminated string; `config_out` must be valid for a write.
+/**
+ * Creates a configuration for `game_id` and its `api_key`, targeting the live environment with
+ * default timeouts (connect 10 s, request 30 s) and 2 worker threads.
+ *
+ * Ownership: `*config_out` is yours; free it with `modio_market_config_free` (a client made from
+ * it keeps its own copy). `api_key` is copied. Any thread.
+ *
+ * # Safety
+ * `api_key` must be NULL or a NUL-terminated string; `config_out` must be valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_new(uint64_t game_id, const char *api_key, struct modio_market_config **config_out);
 
-// Frees a configuration. NULL is ignored. Any thread, but not while another call uses it.
-//
-// # Safety
-// `config` must be NULL or a pointer from `modio_market_config_new`, not freed before.
+/**
+ * Frees a configuration. NULL is ignored. Any thread, but not while another call uses it.
+ *
+ * # Safety
+ * `config` must be NULL or a pointer from `modio_market_config_new`, not freed before.
+ */
 MODIO_MARKET_API void modio_market_config_free(struct modio_market_config *config);
 
-// Targets the live or test environment (a `modio_market_environment`); unknown values give
-// `MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE`. Replaces a custom base URL.
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * Targets the live or test environment (a `modio_market_environment`); unknown values give
+ * `MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE`. Replaces a custom base URL.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_environment(struct modio_market_config *config, uint32_t environment);
 
-// Targets any base URL, e.g. `https://g-1.modapi.io/v1` or a local test server
-// `http://127.0.0.1:8080/v1`. Plain `http://` is accepted for loopback hosts only, unless
-// `modio_market_config_set_allow_insecure_http` opts in. Copied.
-//
-// # Safety
-// `config` must be a live configuration; `base_url` a NUL-terminated string.
+/**
+ * Targets any base URL, e.g. `https://g-1.modapi.io/v1` or a local test server
+ * `http://127.0.0.1:8080/v1`. Plain `http://` is accepted for loopback hosts only, unless
+ * `modio_market_config_set_allow_insecure_http` opts in. Copied.
+ *
+ * # Safety
+ * `config` must be a live configuration; `base_url` a NUL-terminated string.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_base_url(struct modio_market_config *config, const char *base_url);
 
-// Sends `X-Modio-Portal` on every request (`steam`, `xboxlive`, `psn`, `apple`, `google`,
-// `epicgames`, ...; case-insensitive). NULL clears it. Copied.
-//
-// # Safety
-// `config` must be a live configuration; `portal` NULL or a NUL-terminated string.
+/**
+ * Sends `X-Modio-Portal` on every request (`steam`, `xboxlive`, `psn`, `apple`, `google`,
+ * `epicgames`, ...; case-insensitive). NULL clears it. Copied.
+ *
+ * # Safety
+ * `config` must be a live configuration; `portal` NULL or a NUL-terminated string.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_portal(struct modio_market_config *config, const char *portal);
 
-// Sends `X-Modio-Platform` on every request (`windows`, `ps5`, `xboxseriesx`, `android`, ...;
-// case-insensitive). NULL clears it. Copied.
-//
-// # Safety
-// `config` must be a live configuration; `platform` NULL or a NUL-terminated string.
+/**
+ * Sends `X-Modio-Platform` on every request (`windows`, `ps5`, `xboxseriesx`, `android`, ...;
+ * case-insensitive). NULL clears it. Copied.
+ *
+ * # Safety
+ * `config` must be a live configuration; `platform` NULL or a NUL-terminated string.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_platform(struct modio_market_config *config, const char *platform);
 
-// Connect and whole-request timeouts in milliseconds (both > 0).
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * Connect and whole-request timeouts in milliseconds (both > 0).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_timeouts(struct modio_market_config *config, uint32_t connect_ms, uint32_t request_ms);
 
-// How many worker threads run requests (1 to 64; default 2).
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * How many worker threads run requests (1 to 64; default 2).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_worker_threads(struct modio_market_config *config, uint32_t threads);
 
-// Allows plain `http://` to non-loopback hosts (for a private test server without TLS).
-// Never enable it in a shipped game.
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * Allows plain `http://` to non-loopback hosts (for a private test server without TLS).
+ * Never enable it in a shipped game.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_allow_insecure_http(struct modio_market_config *config, bool allow);
 
-// Answers larger than `bytes` are cut off with `MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE` instead of
-// being buffered (default 4 MiB; at least 1024).
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * Answers larger than `bytes` are cut off with `MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE` instead of
+ * being buffered (default 4 MiB; at least 1024).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_max_response_bytes(struct modio_market_config *config, size_t bytes);
 
-// Also trusts the CA certificate(s) in `pem` (NUL-terminated PEM text with one or more
-// `-----BEGIN CERTIFICATE-----` blocks; copied), for a private test server with its own CA. They
-// are added to the bundled web roots, never instead of them: certificates are always verified,
-// and there is no way to turn verification off. `MODIO_MARKET_RESULT_INVALID_ARGUMENT` when the
-// text holds no usable certificate. Call once per CA.
-//
-// # Safety
-// `config` must be a live configuration; `pem` a NUL-terminated string.
+/**
+ * Also trusts the CA certificate(s) in `pem` (NUL-terminated PEM text with one or more
+ * `-----BEGIN CERTIFICATE-----` blocks; copied), for a private test server with its own CA. They
+ * are added to the bundled web roots, never instead of them: certificates are always verified,
+ * and there is no way to turn verification off. `MODIO_MARKET_RESULT_INVALID_ARGUMENT` when the
+ * text holds no usable certificate. Call once per CA.
+ *
+ * # Safety
+ * `config` must be a live configuration; `pem` a NUL-terminated string.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_add_root_certificate_pem(struct modio_market_config *config, const char *pem);
 
-// How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
-// key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
-// Authentication and delegation-token requests are never retried. Retried: connection failures,
-// timeouts, 5xx, 429 (honouring `retry-after`; 0 means wait 60 s) and 2xx answers cut short;
-// never other 4xx. `max_attempts` counts the first attempt (1 = never retry, at most 20); the
-// backoff starts at `base_delay_ms`, doubles, is capped at `max_delay_ms` and is jittered; no
-// retry starts that would end more than `deadline_ms` after the first attempt: a 429 asking for
-// a longer wait is reported at once as `MODIO_MARKET_RESULT_RATE_LIMITED` with
-// `retry_after_secs`. Defaults: 4 attempts, 200 ms, 5000 ms, 20000 ms.
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * How requests that are safe to repeat are retried: GETs, checkout (it carries an idempotency
+ * key) and entitlement syncs (mod.io consumes server-side, so a repeat converts nothing twice).
+ * Authentication and delegation-token requests are never retried. Retried: connection failures,
+ * timeouts, 5xx, 429 (honouring `retry-after`; 0 means wait 60 s) and 2xx answers cut short;
+ * never other 4xx. `max_attempts` counts the first attempt (1 = never retry, at most 20); the
+ * backoff starts at `base_delay_ms`, doubles, is capped at `max_delay_ms` and is jittered; no
+ * retry starts that would end more than `deadline_ms` after the first attempt: a 429 asking for
+ * a longer wait is reported at once as `MODIO_MARKET_RESULT_RATE_LIMITED` with
+ * `retry_after_secs`. Defaults: 4 attempts, 200 ms, 5000 ms, 20000 ms.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_retry_policy(struct modio_market_config *config, uint32_t max_attempts, uint32_t base_delay_ms, uint32_t max_delay_ms, uint32_t deadline_ms);
 
-// How a checkout left without an answer by a transient failure (connection lost, timeout, 5xx,
-// 429, an answer cut short) is resent in the background, with its idempotency key and the
-// session (token, user) it was made in, while the client lives: the first resend after
-// `first_delay_ms`, each wait doubling up to `max_delay_ms`, `max_attempts` resends in all
-// (0 = none; at most 100). How it ends reaches the recovery callback
-// (`modio_market_client_set_recovery_callback`) inside poll/wait: COMPLETED, OWNED, FAILED, or
-// STILL_PENDING after the last resend (then, with a data directory, the next recovery tries
-// again). `modio_market_client_resume_checkouts` resends the waiting ones at once. Defaults:
-// 2000 ms, 60000 ms, 8. Any thread; `INVALID_ARGUMENT` for `first_delay_ms` 0,
-// `max_delay_ms < first_delay_ms` or more than 100 attempts.
-//
-// # Safety
-// `config` must be a live configuration.
+/**
+ * How a checkout left without an answer by a transient failure (connection lost, timeout, 5xx,
+ * 429, an answer cut short) is resent in the background, with its idempotency key and the
+ * session (token, user) it was made in, while the client lives: the first resend after
+ * `first_delay_ms`, each wait doubling up to `max_delay_ms`, `max_attempts` resends in all
+ * (0 = none; at most 100). How it ends reaches the recovery callback
+ * (`modio_market_client_set_recovery_callback`) inside poll/wait: COMPLETED, OWNED, FAILED, or
+ * STILL_PENDING after the last resend (then, with a data directory, the next recovery tries
+ * again). `modio_market_client_resume_checkouts` resends the waiting ones at once. Defaults:
+ * 2000 ms, 60000 ms, 8. Any thread; `INVALID_ARGUMENT` for `first_delay_ms` 0,
+ * `max_delay_ms < first_delay_ms` or more than 100 attempts.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_background_retry(struct modio_market_config *config, uint32_t first_delay_ms, uint32_t max_delay_ms, uint32_t max_attempts);
 
-// A directory the game owns (created if missing) where the library keeps its checkout journal,
-// each user's purchased list and salted fingerprints of recent tokens (never a token, ticket or
-// receipt). With it, a checkout interrupted by a crash or a lost connection is resumed with its
-// idempotency key the next time that user's token is set (see
-// `modio_market_client_set_recovery_callback`), and when the game sets a token the directory
-// has seen before, `modio_market_client_owns` answers at once, offline, from that user's list.
-// Without it, checkout still works but cannot survive a crash. Copied.
-//
-// # Safety
-// `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
+/**
+ * A directory the game owns (created if missing) where the library keeps its checkout journal,
+ * each user's purchased list and salted fingerprints of recent tokens (never a token, ticket or
+ * receipt). With it, a checkout interrupted by a crash or a lost connection is resumed with its
+ * idempotency key the next time that user's token is set (see
+ * `modio_market_client_set_recovery_callback`), and when the game sets a token the directory
+ * has seen before, `modio_market_client_owns` answers at once, offline, from that user's list.
+ * Without it, checkout still works but cannot survive a crash. Copied.
+ *
+ * # Safety
+ * `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
+ */
 MODIO_MARKET_API modio_market_result modio_market_config_set_data_dir(struct modio_market_config *config, const char *path);
 
-// Creates an S2S client from `config` (copied: game id, API key, environment or base URL,
-// timeouts, retry policy, worker threads) and the OAuth client credentials of the game
-// (`client_id`, `client_secret`, copied). `scopes` is a comma-separated list of `read`, `write`,
-// `update`, `monetization`, or NULL for "read,write,monetization" (the transaction calls need
-// write and monetization). No request is made until the first call. Fails with the first
-// invalid setting. Ownership: `*client_out` is yours; free it with
-// `modio_market_s2s_client_free`. Any thread.
-//
-// # Safety
-// `config` live; strings NULL or NUL-terminated; `client_out` valid for a write.
+/**
+ * Creates an S2S client from `config` (copied: game id, API key, environment or base URL,
+ * timeouts, retry policy, worker threads) and the OAuth client credentials of the game
+ * (`client_id`, `client_secret`, copied). `scopes` is a comma-separated list of `read`, `write`,
+ * `update`, `monetization`, or NULL for "read,write,monetization" (the transaction calls need
+ * write and monetization). No request is made until the first call. Fails with the first
+ * invalid setting. Ownership: `*client_out` is yours; free it with
+ * `modio_market_s2s_client_free`. Any thread.
+ *
+ * # Safety
+ * `config` live; strings NULL or NUL-terminated; `client_out` valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_new(const struct modio_market_config *config, const char *client_id, const char *client_secret, const char *scopes, struct modio_market_s2s_client **client_out);
 
-// Frees an S2S client. Pending requests get their callback now, on this thread, with
-// `MODIO_MARKET_RESULT_SHUT_DOWN`; no callback fires after this returns. An intent or commit
-// already sent may still have reached mod.io: send it again later with the same idempotency
-// key to learn its outcome. From inside one of this client's callbacks, the free happens when
-// that poll/wait returns. NULL is ignored. Must not race other calls on the same client.
-//
-// # Safety
-// `client` NULL or from `modio_market_s2s_client_new`, not freed before.
+/**
+ * Frees an S2S client. Pending requests get their callback now, on this thread, with
+ * `MODIO_MARKET_RESULT_SHUT_DOWN`; no callback fires after this returns. An intent or commit
+ * already sent may still have reached mod.io: send it again later with the same idempotency
+ * key to learn its outcome. From inside one of this client's callbacks, the free happens when
+ * that poll/wait returns. NULL is ignored. Must not race other calls on the same client.
+ *
+ * # Safety
+ * `client` NULL or from `modio_market_s2s_client_new`, not freed before.
+ */
 MODIO_MARKET_API void modio_market_s2s_client_free(struct modio_market_s2s_client *client);
 
-// Runs the callbacks of every S2S request completed so far, on this thread; never blocks.
-// `ran_out` (optional) receives how many ran. From inside a callback: `MODIO_MARKET_RESULT_REENTRANT`.
-//
-// # Safety
-// `client` live; `ran_out` NULL or valid for a write.
+/**
+ * Runs the callbacks of every S2S request completed so far, on this thread; never blocks.
+ * `ran_out` (optional) receives how many ran. From inside a callback: `MODIO_MARKET_RESULT_REENTRANT`.
+ *
+ * # Safety
+ * `client` live; `ran_out` NULL or valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_poll(struct modio_market_s2s_client *client, size_t *ran_out);
 
-// Blocks up to `timeout_ms` until the callback of `request_id` ran (0 = any callback), running
-// callbacks on this thread. `WAIT_TIMED_OUT` when the time passes first, `REQUEST_NOT_FOUND`
-// for an unknown or finished id. Suits a server thread that waits for its answer.
-//
-// # Safety
-// `client` live; `ran_out` NULL or valid for a write.
+/**
+ * Blocks up to `timeout_ms` until the callback of `request_id` ran (0 = any callback), running
+ * callbacks on this thread. `WAIT_TIMED_OUT` when the time passes first, `REQUEST_NOT_FOUND`
+ * for an unknown or finished id. Suits a server thread that waits for its answer.
+ *
+ * # Safety
+ * `client` live; `ran_out` NULL or valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_wait(struct modio_market_s2s_client *client, uint64_t request_id, uint32_t timeout_ms, size_t *ran_out);
 
-// Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
-// poll. An intent or commit that reached mod.io may still have happened: repeat it with the
-// same idempotency key to know. Any thread.
-//
-// # Safety
-// `client` live.
+/**
+ * Cancels a pending request: its callback reports `MODIO_MARKET_RESULT_CANCELLED` at the next
+ * poll. An intent or commit that reached mod.io may still have happened: repeat it with the
+ * same idempotency key to know. Any thread.
+ *
+ * # Safety
+ * `client` live.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_cancel(struct modio_market_s2s_client *client, uint64_t request_id);
 
-// Routes log records at `max_level` or more severe to `callback` (inside poll/wait, on the
-// polling thread). NULL turns logging off. Log lines never contain the client secret, tokens
-// or idempotency keys. Any thread.
-//
-// # Safety
-// `client` live; `callback`/`user_data` valid until replaced or the client is freed.
+/**
+ * Routes log records at `max_level` or more severe to `callback` (inside poll/wait, on the
+ * polling thread). NULL turns logging off. Log lines never contain the client secret, tokens
+ * or idempotency keys. Any thread.
+ *
+ * # Safety
+ * `client` live; `callback`/`user_data` valid until replaced or the client is freed.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_set_log_callback(struct modio_market_s2s_client *client, uint32_t max_level, modio_market_log_cb callback, void *user_data);
 
-// Fetches a new service token now (`POST /oauth/token`; normally done on demand and renewed
-// before it expires). `callback` gets its scopes and lifetime, never the token, or the error
-// (401 / 11075 bad client credentials). Any thread.
-//
-// # Safety
-// `client` live; `request_id_out` NULL or valid.
+/**
+ * Fetches a new service token now (`POST /oauth/token`; normally done on demand and renewed
+ * before it expires). `callback` gets its scopes and lifetime, never the token, or the error
+ * (401 / 11075 bad client credentials). Any thread.
+ *
+ * # Safety
+ * `client` live; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_refresh_service_token(struct modio_market_s2s_client *client, modio_market_s2s_service_token_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Begins converting one platform entitlement (`POST /s2s/transactions/intent`) on behalf of the
-// user of `delegation_token` (from the game client's `modio_market_client_request_delegation_token`).
-// `sku` is the platform SKU mapped on mod.io; `portal` one of "apple", "google", "xboxlive",
-// "psn", "steam"; `gateway_uuid` optional (NULL) alpha-dash id, ideally the entitlement's id on
-// the platform. `idempotency_key` (`[a-zA-Z0-9_-]`, up to 255) names this one operation: store
-// it before calling and pass it again to repeat the call safely; NULL generates one, returned
-// in the transaction. Bad arguments (a key with other characters, an unknown portal) fail here,
-// before anything is sent. Retries after dropped connections, timeouts, 5xx and 429 reuse the
-// key. `callback` runs in poll/wait with the pending transaction (keep its id for the commit)
-// or the error. Strings are copied. Any thread.
-//
-// # Safety
-// `client` live; strings NULL (where optional) or NUL-terminated; `request_id_out` NULL or valid.
+/**
+ * Begins converting one platform entitlement (`POST /s2s/transactions/intent`) on behalf of the
+ * user of `delegation_token` (from the game client's `modio_market_client_request_delegation_token`).
+ * `sku` is the platform SKU mapped on mod.io; `portal` one of "apple", "google", "xboxlive",
+ * "psn", "steam"; `gateway_uuid` optional (NULL) alpha-dash id, ideally the entitlement's id on
+ * the platform. `idempotency_key` (`[a-zA-Z0-9_-]`, up to 255) names this one operation: store
+ * it before calling and pass it again to repeat the call safely; NULL generates one, returned
+ * in the transaction. Bad arguments (a key with other characters, an unknown portal) fail here,
+ * before anything is sent. Retries after dropped connections, timeouts, 5xx and 429 reuse the
+ * key. `callback` runs in poll/wait with the pending transaction (keep its id for the commit)
+ * or the error. Strings are copied. Any thread.
+ *
+ * # Safety
+ * `client` live; strings NULL (where optional) or NUL-terminated; `request_id_out` NULL or valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_intent(struct modio_market_s2s_client *client, const char *delegation_token, const char *sku, const char *portal, const char *gateway_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Finishes a transaction (`POST /s2s/transactions/commit`): call it only after the platform
-// entitlement was consumed. mod.io then credits the user's wallet. `clawback_uuid` optional
-// (NULL). `idempotency_key`: as for the intent, but its own key (one key per operation).
-// `callback` runs in poll/wait with the paid transaction or the error. Any thread.
-//
-// # Safety
-// As `modio_market_s2s_client_intent`.
+/**
+ * Finishes a transaction (`POST /s2s/transactions/commit`): call it only after the platform
+ * entitlement was consumed. mod.io then credits the user's wallet. `clawback_uuid` optional
+ * (NULL). `idempotency_key`: as for the intent, but its own key (one key per operation).
+ * `callback` runs in poll/wait with the paid transaction or the error. Any thread.
+ *
+ * # Safety
+ * As `modio_market_s2s_client_intent`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_commit(struct modio_market_s2s_client *client, const char *delegation_token, uint64_t transaction_id, const char *clawback_uuid, const char *idempotency_key, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Relays a refund or chargeback of a committed transaction (`POST /s2s/transactions/clawback`,
-// service token only). Name the transaction by `transaction_id` (non-zero) or, with
-// `transaction_id` 0, by the `gateway_uuid` given at intent. `portal` as for the intent;
-// `refund_reason` required; `clawback_uuid` optional (NULL). mod.io takes the amount back from
-// the wallet, recording what the balance cannot cover as a deficit. Only for entitlements that
-// were converted: a refund of one never committed is not sent. Any thread.
-//
-// # Safety
-// As `modio_market_s2s_client_intent`.
+/**
+ * Relays a refund or chargeback of a committed transaction (`POST /s2s/transactions/clawback`,
+ * service token only). Name the transaction by `transaction_id` (non-zero) or, with
+ * `transaction_id` 0, by the `gateway_uuid` given at intent. `portal` as for the intent;
+ * `refund_reason` required; `clawback_uuid` optional (NULL). mod.io takes the amount back from
+ * the wallet, recording what the balance cannot cover as a deficit. Only for entitlements that
+ * were converted: a refund of one never committed is not sent. Any thread.
+ *
+ * # Safety
+ * As `modio_market_s2s_client_intent`.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_client_clawback(struct modio_market_s2s_client *client, uint64_t transaction_id, const char *gateway_uuid, const char *portal, const char *refund_reason, const char *clawback_uuid, modio_market_s2s_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
-// Writes a fresh idempotency key (a UUID v4, 36 characters) into `buffer` with a trailing NUL.
-// `length_out` receives its length without the NUL; a NULL or short `buffer` gives
-// `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` (37 bytes always suffice). Any thread.
-//
-// # Safety
-// `buffer` NULL or valid for `buffer_len` bytes; `length_out` valid for a write.
+/**
+ * Writes a fresh idempotency key (a UUID v4, 36 characters) into `buffer` with a trailing NUL.
+ * `length_out` receives its length without the NUL; a NULL or short `buffer` gives
+ * `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` (37 bytes always suffice). Any thread.
+ *
+ * # Safety
+ * `buffer` NULL or valid for `buffer_len` bytes; `length_out` valid for a write.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_idempotency_key_generate(char *buffer, size_t buffer_len, size_t *length_out);
 
-// `MODIO_MARKET_RESULT_OK` when `key` is a valid idempotency key (1 to 255 of `[a-zA-Z0-9_-]`),
-// else `MODIO_MARKET_RESULT_INVALID_ARGUMENT`. Any thread.
-//
-// # Safety
-// `key` NUL-terminated.
+/**
+ * `MODIO_MARKET_RESULT_OK` when `key` is a valid idempotency key (1 to 255 of `[a-zA-Z0-9_-]`),
+ * else `MODIO_MARKET_RESULT_INVALID_ARGUMENT`. Any thread.
+ *
+ * # Safety
+ * `key` NUL-terminated.
+ */
 MODIO_MARKET_API modio_market_result modio_market_s2s_idempotency_key_validate(const char *key);
 
-// The library version, e.g. "1.0.0". Static: never free it. Any thread.
+/**
+ * The library version, e.g. "1.0.0". Static: never free it. Any thread.
+ */
 MODIO_MARKET_API const char *modio_market_version(void);
 
-// Whether this library serves a game built against header version `header_major.header_minor`:
-// the same major version, and a minor version at least the header's (a newer minor version keeps
-// every struct field, function and value of the older ones). Call it once at start, as
-// `MODIO_MARKET_VERSION_CHECK()` does with the header's own `MODIO_MARKET_VERSION_MAJOR` and
-// `MODIO_MARKET_VERSION_MINOR`, and refuse to run when it is false (a stale DLL or .so beside the
-// game). Never fails. Any thread.
+/**
+ * Whether this library serves a game built against header version `header_major.header_minor`:
+ * the same major version, and a minor version at least the header's (a newer minor version keeps
+ * every struct field, function and value of the older ones). Call it once at start, as
+ * `MODIO_MARKET_VERSION_CHECK()` does with the header's own `MODIO_MARKET_VERSION_MAJOR` and
+ * `MODIO_MARKET_VERSION_MINOR`, and refuse to run when it is false (a stale DLL or .so beside the
+ * game). Never fails. Any thread.
+ */
 MODIO_MARKET_API bool modio_market_version_is_compatible(uint32_t header_major, uint32_t header_minor);
 
-// The constant's name for a result code ("MODIO_MARKET_RESULT_HTTP"), or
-// "MODIO_MARKET_RESULT_UNKNOWN" for a number the library does not define. Static. Any thread.
+/**
+ * The constant's name for a result code ("MODIO_MARKET_RESULT_HTTP"), or
+ * "MODIO_MARKET_RESULT_UNKNOWN" for a number the library does not define. Static. Any thread.
+ */
 MODIO_MARKET_API const char *modio_market_result_name(uint32_t result);
 
-// A short English description of a result code ("the request timed out"). Static. Any thread.
+/**
+ * A short English description of a result code ("the request timed out"). Static. Any thread.
+ */
 MODIO_MARKET_API const char *modio_market_result_message(uint32_t result);
 
-// The name of a mod.io `error_ref` the library knows ("MONETIZATION_INSUFFICIENT_FUNDS"), or
-// NULL for others (they still reach you as numbers). Static. Any thread.
+/**
+ * The name of a mod.io `error_ref` the library knows ("MONETIZATION_INSUFFICIENT_FUNDS"), or
+ * NULL for others (they still reach you as numbers). Static. Any thread.
+ */
 MODIO_MARKET_API const char *modio_market_error_ref_name(int64_t error_ref);
 
-// Copies the text of the most recent failed call made on this thread (it names the bad
-// argument, for example) into `buffer` as a NUL-terminated string.
-//
-// `length_out` receives the text's length without the NUL. When `buffer` is NULL or
-// `buffer_len` is too small, returns `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` with the length
-// written, so the caller can retry with `length + 1` bytes. Any thread; per thread.
-//
-// # Safety
-// `buffer` must be NULL or valid for `buffer_len` bytes; `length_out` must be valid.
+/**
+ * Copies the text of the most recent failed call made on this thread (it names the bad
+ * argument, for example) into `buffer` as a NUL-terminated string.
+ *
+ * `length_out` receives the text's length without the NUL. When `buffer` is NULL or
+ * `buffer_len` is too small, returns `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` with the length
+ * written, so the caller can retry with `length + 1` bytes. Any thread; per thread.
+ *
+ * # Safety
+ * `buffer` must be NULL or valid for `buffer_len` bytes; `length_out` must be valid.
+ */
 MODIO_MARKET_API modio_market_result modio_market_last_error_message(char *buffer, size_t buffer_len, size_t *length_out);
 
 #ifdef __cplusplus

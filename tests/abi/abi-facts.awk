@@ -16,7 +16,7 @@ BEGIN {
 { line = $0; sub(/^MODIO_MARKET_API /, "", line) }
 line ~ /^typedef struct [a-z0-9_]+ \{/ { split(line, w, " "); name = w[3]; in_struct = 1; structs[++n_structs] = name; next }
 in_struct && line ~ /^\}/ { in_struct = 0; next }
-in_struct && line ~ /;/ && line !~ /^ *\/\// {
+in_struct && line ~ /;/ && line !~ /^ *(\/\/|\/\*|\*)/ {
   f = line; sub(/;.*/, "", f); gsub(/[*]/, " ", f); k = split(f, parts, /[ \t]+/)
   fields[++n_fields] = name " " parts[k]; next
 }

@@ -22,7 +22,7 @@ BEGIN {
   next
 }
 in_struct && /^\}/ { in_struct = 0; next }
-in_struct && /;/ && !/^ *\/\// {
+in_struct && /;/ && !/^ *(\/\/|\/\*|\*)/ {
   line = $0; sub(/;.*/, "", line); gsub(/[*]/, " ", line)
   n = split(line, parts, /[ \t]+/); field = parts[n]
   printf "  printf(\"field %s %s %%zu %%zu\\n\", offsetof(%s, %s), sizeof(((%s *)0)->%s));\n", name, field, name, field, name, field
