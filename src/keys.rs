@@ -13,8 +13,9 @@ pub fn is_alpha_dash(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `InvalidArgument` naming `name` unless `value` is 1 to 255 of `[a-zA-Z0-9_-]`.
-pub(crate) fn check_alpha_dash(name: &str, value: &str) -> Result<()> {
+/// `InvalidArgument` naming `name` unless `value` is 1 to 255 of `[a-zA-Z0-9_-]` (the rule for
+/// idempotency keys and for the S2S ids mod.io accepts, such as `gateway_uuid`).
+pub fn check_alpha_dash(name: &str, value: &str) -> Result<()> {
     if value.len() > IDEMPOTENCY_KEY_MAX_LEN || !is_alpha_dash(value) {
         return Err(Error::invalid_argument(name, "must be 1 to 255 of [a-zA-Z0-9_-]"));
     }

@@ -32,6 +32,7 @@ pub use client::{Callback, Client, Purchases, WithId};
 pub use config::RetryPolicy;
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, ErrorKind, Result, ResultCode, Secret};
+pub use keys::check_alpha_dash;
 pub use log::{LogLevel, LogRecord};
 pub use models::{
     AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game, Mod, ModPage,

@@ -25,8 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use modio_market::{
-    is_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, Error, IdempotencyKey, IntentRequest, ResultCode, S2sClient, S2sPortal,
-    Secret, TransactionState,
+    check_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, Error, IdempotencyKey, IntentRequest, ResultCode, S2sClient,
+    S2sPortal, Secret, TransactionState,
 };
 
 use crate::storage::{
@@ -91,9 +91,7 @@ impl Entitlement {
         }
         for (name, value) in [("gateway_uuid", &self.gateway_uuid), ("clawback_uuid", &self.clawback_uuid)] {
             if let Some(v) = value {
-                if v.len() > 255 || !is_alpha_dash(v) {
-                    return Err(ProcessorError::Invalid(Error::invalid_argument(name, "must be 1 to 255 of [a-zA-Z0-9_-]")));
-                }
+                check_alpha_dash(name, v).map_err(ProcessorError::Invalid)?;
             }
         }
         Ok(())
