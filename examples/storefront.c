@@ -1,6 +1,6 @@
 /*
  * storefront.c: a console storefront for premium mods on the mod.io Marketplace, written against
- * the plain C ABI of modio-market (include/modio_market.h). It runs the whole flow a game runs and
+ * the plain C ABI of modio-market (capi/include/modio_market.h). It runs the whole flow a game runs and
  * tells the player, in words, what happens:
  *
  *   1. sign in with Steam (an encrypted app ticket),
@@ -14,11 +14,11 @@
  *   8. show what the player owns.
  *
  * BUILD (from the repository root)
- *     cargo build -p modio-market
- *     gcc -std=c11 -Wall -Wextra -Wpedantic -I include examples/storefront.c \
+ *     cargo build -p modio-market-artifact
+ *     gcc -std=c11 -Wall -Wextra -Wpedantic -I capi/include examples/storefront.c \
  *         -o target/storefront -L target/debug -lmodio_market -Wl,-rpath,"$PWD/target/debug"
  *   or, linked statically:
- *     gcc -std=c11 -I include examples/storefront.c target/debug/libmodio_market.a \
+ *     gcc -std=c11 -I capi/include examples/storefront.c target/debug/libmodio_market.a \
  *         -lpthread -ldl -lm -o target/storefront
  *
  * RUN

@@ -11,8 +11,8 @@
 //   MODIO_MARKET_API_KEY       default 0123456789abcdef0123456789abcdef
 //   MODIO_MARKET_STEAM_TICKET  base64 encrypted app ticket (default demo-steam-ticket-alice)
 //
-// Build (from the repository root, after `cargo build -p modio-market`):
-//   g++ -std=c++17 -Iinclude -Ibindings/cpp examples/storefront.cpp
+// Build (from the repository root, after `cargo build -p modio-market-artifact`):
+//   g++ -std=c++17 -I capi/include -Ibindings/cpp examples/storefront.cpp
 //       target/debug/libmodio_market.a -lpthread -ldl -lm -o storefront
 // Exit status: 0 when every step worked, 1 when one failed.
 #include "modio_market.hpp"

@@ -28,7 +28,7 @@ impl<T, F: FnOnce(RequestId, Result<T>) + Send + 'static> Callback<T> for WithId
     }
 }
 
-pub(crate) type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
+pub type LogSink = Box<dyn FnMut(LogLevel, &str) + Send>;
 
 /// A slot for a game callback (log sink, recovery sink) that the callback itself may replace or
 /// clear while it runs: a game that turns logging off from its log callback. The slot's lock is

@@ -177,7 +177,9 @@ impl Client {
         self.runtime.pending_count()
     }
 
-    pub(crate) fn is_pumping_on_this_thread(&self) -> bool {
+    /// Whether this thread is inside this client's `poll`/`wait` (a callback is running): then
+    /// freeing the client must wait until the pump returns.
+    pub fn is_pumping_on_this_thread(&self) -> bool {
         self.runtime.is_pumping_on_this_thread()
     }
 

@@ -259,57 +259,190 @@ impl Config {
 
     /// [`Config::validate`], giving the checked base URL to the transport.
     pub(crate) fn checked_base_url(&self) -> Result<url::Url> {
-        if self.game_id == 0 {
-            return Err(Error::invalid_argument("game_id", "must not be 0"));
-        }
-        if self.api_key.is_empty() {
-            return Err(Error::invalid_argument("api_key", "must not be empty"));
-        }
-        if !self.api_key.expose().bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::invalid_argument("api_key", "must be letters and digits only"));
-        }
-        if let Some(p) = &self.portal {
-            if !PORTALS.contains(&p.as_str()) {
-                return Err(Error::invalid_argument("portal", "not one of the documented X-Modio-Portal values"));
-            }
-        }
-        if let Some(p) = &self.platform {
-            if !PLATFORMS.contains(&p.as_str()) {
-                return Err(Error::invalid_argument("platform", "not one of the documented X-Modio-Platform values"));
-            }
-        }
-        if !(1..=64).contains(&self.worker_threads) {
-            return Err(Error::invalid_argument("worker_threads", "must be between 1 and 64"));
-        }
-        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
-            return Err(Error::invalid_argument("timeout", "must be greater than 0"));
-        }
-        if self.retry.max_attempts == 0 || self.retry.max_attempts > 20 {
-            return Err(Error::invalid_argument("max_attempts", "must be between 1 and 20"));
-        }
-        if self.retry.max_delay < self.retry.base_delay {
-            return Err(Error::invalid_argument("max_delay", "must not be shorter than base_delay"));
-        }
+        check_identity(self.game_id, self.api_key.expose())?;
+        check_portal(self.portal.as_deref())?;
+        check_platform(self.platform.as_deref())?;
+        check_worker_threads(self.worker_threads)?;
+        check_timeouts(self.connect_timeout, self.request_timeout)?;
+        check_retry_policy(&self.retry)?;
         self.background_retry.validate()?;
-        if self.max_response_bytes < 1024 {
-            return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));
-        }
+        check_max_response_bytes(self.max_response_bytes)?;
         for pem in &self.root_certificates_pem {
             parse_root_certificates(pem)?;
         }
-        let base = self.base_url_string();
-        let url = url::Url::parse(&base).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
-        check_scheme(&url, self.allow_insecure_http)?;
-        // Paths are appended to the base: a query or fragment would end up in the middle of every
-        // URL, and user:pass@ would send a Basic Authorization beside the Bearer one.
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::invalid_argument("base_url", "must not have a query (?...) or a fragment (#...)"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::invalid_argument("base_url", "must not carry a user name or password (user:pass@)"));
-        }
-        Ok(url)
+        check_base_url(&self.base_url_string(), self.allow_insecure_http)
     }
+}
+
+/// Setters that check their one field at once, for callers that want the error where the value
+/// is given (the C ABI's `modio_market_config_set_*`). Each applies the same rule
+/// [`Config::validate`] applies later, and leaves the configuration unchanged when it fails.
+impl Config {
+    /// A checked [`Config::new`]: `game_id` not 0 and `api_key` not empty. What the key is made
+    /// of is checked when a client is created ([`Config::validate`]), as the C ABI documents.
+    pub fn checked(game_id: u64, api_key: &str) -> Result<Config> {
+        check_present(game_id, api_key)?;
+        Ok(Config::new(game_id, api_key))
+    }
+
+    pub fn set_environment(&mut self, environment: Environment) -> Result<()> {
+        if let Environment::Custom(url) = &environment {
+            check_base_url(url, self.allow_insecure_http)?;
+        }
+        self.environment = environment;
+        Ok(())
+    }
+
+    pub fn set_base_url(&mut self, url: &str) -> Result<()> {
+        self.set_environment(Environment::Custom(url.to_owned()))
+    }
+
+    /// `None` clears the header.
+    pub fn set_portal(&mut self, portal: Option<&str>) -> Result<()> {
+        let portal = portal.map(str::to_ascii_lowercase);
+        check_portal(portal.as_deref())?;
+        self.portal = portal;
+        Ok(())
+    }
+
+    /// `None` clears the header.
+    pub fn set_platform(&mut self, platform: Option<&str>) -> Result<()> {
+        let platform = platform.map(str::to_ascii_lowercase);
+        check_platform(platform.as_deref())?;
+        self.platform = platform;
+        Ok(())
+    }
+
+    pub fn set_timeouts(&mut self, connect: Duration, request: Duration) -> Result<()> {
+        check_timeouts(connect, request)?;
+        self.connect_timeout = connect;
+        self.request_timeout = request;
+        Ok(())
+    }
+
+    pub fn set_worker_threads(&mut self, threads: usize) -> Result<()> {
+        check_worker_threads(threads)?;
+        self.worker_threads = threads;
+        Ok(())
+    }
+
+    pub fn set_allow_insecure_http(&mut self, allow: bool) {
+        self.allow_insecure_http = allow;
+    }
+
+    pub fn set_max_response_bytes(&mut self, bytes: usize) -> Result<()> {
+        check_max_response_bytes(bytes)?;
+        self.max_response_bytes = bytes;
+        Ok(())
+    }
+
+    pub fn add_checked_root_certificate_pem(&mut self, pem: &str) -> Result<()> {
+        parse_root_certificates(pem)?;
+        self.root_certificates_pem.push(pem.to_owned());
+        Ok(())
+    }
+
+    pub fn set_retry_policy(&mut self, policy: RetryPolicy) -> Result<()> {
+        check_retry_policy(&policy)?;
+        self.retry = policy;
+        Ok(())
+    }
+
+    pub fn set_background_retry(&mut self, retry: BackgroundRetry) -> Result<()> {
+        retry.validate()?;
+        self.background_retry = retry;
+        Ok(())
+    }
+
+    pub fn set_data_dir(&mut self, dir: &str) -> Result<()> {
+        if dir.is_empty() {
+            return Err(Error::invalid_argument("data_dir", "must not be empty"));
+        }
+        self.data_dir = Some(std::path::PathBuf::from(dir));
+        Ok(())
+    }
+}
+
+// One rule per field, used by both the checked setters and `validate`.
+
+fn check_present(game_id: u64, api_key: &str) -> Result<()> {
+    if game_id == 0 {
+        return Err(Error::invalid_argument("game_id", "must not be 0"));
+    }
+    if api_key.is_empty() {
+        return Err(Error::invalid_argument("api_key", "must not be empty"));
+    }
+    Ok(())
+}
+
+fn check_identity(game_id: u64, api_key: &str) -> Result<()> {
+    check_present(game_id, api_key)?;
+    if !api_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::invalid_argument("api_key", "must be letters and digits only"));
+    }
+    Ok(())
+}
+
+fn check_portal(portal: Option<&str>) -> Result<()> {
+    match portal {
+        Some(p) if !PORTALS.contains(&p) => Err(Error::invalid_argument("portal", "not one of the documented X-Modio-Portal values")),
+        _ => Ok(()),
+    }
+}
+
+fn check_platform(platform: Option<&str>) -> Result<()> {
+    match platform {
+        Some(p) if !PLATFORMS.contains(&p) => Err(Error::invalid_argument("platform", "not one of the documented X-Modio-Platform values")),
+        _ => Ok(()),
+    }
+}
+
+fn check_worker_threads(threads: usize) -> Result<()> {
+    if !(1..=64).contains(&threads) {
+        return Err(Error::invalid_argument("worker_threads", "must be between 1 and 64"));
+    }
+    Ok(())
+}
+
+fn check_timeouts(connect: Duration, request: Duration) -> Result<()> {
+    if connect.is_zero() {
+        return Err(Error::invalid_argument("connect_timeout", "must be greater than 0"));
+    }
+    if request.is_zero() {
+        return Err(Error::invalid_argument("request_timeout", "must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn check_retry_policy(policy: &RetryPolicy) -> Result<()> {
+    if policy.max_attempts == 0 || policy.max_attempts > 20 {
+        return Err(Error::invalid_argument("max_attempts", "must be between 1 and 20"));
+    }
+    if policy.max_delay < policy.base_delay {
+        return Err(Error::invalid_argument("max_delay", "must not be shorter than base_delay"));
+    }
+    Ok(())
+}
+
+fn check_max_response_bytes(bytes: usize) -> Result<()> {
+    if bytes < 1024 {
+        return Err(Error::invalid_argument("max_response_bytes", "must be at least 1024"));
+    }
+    Ok(())
+}
+
+fn check_base_url(base: &str, allow_insecure_http: bool) -> Result<url::Url> {
+    let url = url::Url::parse(base.trim_end_matches('/')).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
+    check_scheme(&url, allow_insecure_http)?;
+    // Paths are appended to the base: a query or fragment would end up in the middle of every
+    // URL, and user:pass@ would send a Basic Authorization beside the Bearer one.
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid_argument("base_url", "must not have a query (?...) or a fragment (#...)"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid_argument("base_url", "must not carry a user name or password (user:pass@)"));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

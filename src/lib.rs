@@ -4,7 +4,7 @@
 //!   browse premium mods, check out, and answer ownership from a cache.
 //! - Network work runs on the client's worker threads; callbacks run only inside
 //!   [`Client::poll`] / [`Client::wait`] on the caller's thread.
-//! - The C ABI (`include/modio_market.h`) is a thin skin over this API, in [`ffi`].
+//! - The C ABI is a thin skin over this API in its own crate, `modio-market-capi` (`capi/`).
 
 mod attempts;
 mod callbacks;
@@ -12,7 +12,6 @@ mod checkout;
 mod client;
 mod config;
 mod error;
-pub mod ffi;
 pub mod fuzzing;
 mod keys;
 mod log;
@@ -27,6 +26,7 @@ mod session;
 mod shared;
 mod transport;
 
+pub use callbacks::LogSink;
 pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS, MAX_FUTURE_SKEW_SECS};
 pub use client::{Callback, Client, Purchases, WithId};
 pub use config::RetryPolicy;

@@ -1,13 +1,13 @@
 //! The library as a game sees it: every call goes through the exported C functions
-//! (`modio_market::ffi::*`, the same symbols as `include/modio_market.h`), with C callbacks
+//! (`modio_market_capi::*`, the same symbols as `capi/include/modio_market.h`), with C callbacks
 //! and a `user_data` pointer. Nothing here uses the Rust API.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_void, CStr, CString};
 use std::ptr;
 
-use modio_market::ffi::*;
 use modio_market::ResultCode;
+use modio_market_capi::*;
 
 pub const GAME_ID: u64 = fake_modio::demo::GAME_ID;
 pub const API_KEY: &str = fake_modio::demo::API_KEY;

@@ -28,12 +28,12 @@ if [ ${#files[@]} -eq 0 ]; then
     echo "stage-library: give the library file(s) to stage for $platform" >&2
     exit 2
   fi
-  (cd "$root" && cargo build --release -p modio-market)
+  (cd "$root" && cargo build --release -p modio-market-artifact)
   files=("$root/target/release/libmodio_market.a")
 fi
 
 mkdir -p "$dest/include" "$dest/lib"
-cp "$root/include/modio_market.h" "$root/bindings/cpp/modio_market.hpp" "$dest/include/"
+cp "$root/capi/include/modio_market.h" "$root/bindings/cpp/modio_market.hpp" "$dest/include/"
 for spec in "${files[@]}"; do
   file=${spec%%:*}
   sub=""

@@ -265,7 +265,9 @@ impl S2sClient {
         self.runtime.get().map_or(0, |rt| rt.pending_count())
     }
 
-    pub(crate) fn is_pumping_on_this_thread(&self) -> bool {
+    /// Whether this thread is inside this client's `poll`/`wait` (a callback is running): then
+    /// freeing the client must wait until the pump returns.
+    pub fn is_pumping_on_this_thread(&self) -> bool {
         self.runtime.get().is_some_and(|rt| rt.is_pumping_on_this_thread())
     }
 

@@ -27,8 +27,8 @@ lib_dir="$root/target/debug"
 # step() and the passed/failed counters.
 source "$root/tests/steps.sh"
 
-echo "--> building the library and the fake server (cargo build -p modio-market -p fake-modio)"
-if ! cargo build --locked -q -p modio-market -p fake-modio; then
+echo "--> building the library and the fake server (cargo build -p modio-market-artifact -p fake-modio)"
+if ! cargo build --locked -q -p modio-market-artifact -p fake-modio; then
   echo "FAILED: cargo build"
   exit 1
 fi
@@ -36,7 +36,7 @@ export FAKE_MODIO_BIN="$lib_dir/fake-modio"
 version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 warn=(-Wall -Wextra -Wpedantic -Werror)
-inc=(-I include -I tests/c)
+inc=(-I capi/include -I tests/c)
 
 # 1. Header hygiene --------------------------------------------------------------------------------
 header_c() {
@@ -71,7 +71,7 @@ header_cpp() {
 header_names() {
   local h="$out/header_no_comments.h" names bad
   # Comments stripped (gcc keeps the #defines with -dD), so prose cannot count as a name.
-  gcc -fpreprocessed -dD -E -P include/modio_market.h >"$h" || return 1
+  gcc -fpreprocessed -dD -E -P capi/include/modio_market.h >"$h" || return 1
   names=$( {
     grep -oE '^#define [A-Za-z_][A-Za-z0-9_]*' "$h" | awk '{print $2}'
     grep -oE '\b(struct|enum) [A-Za-z_][A-Za-z0-9_]*' "$h" | awk '{print $2}'
@@ -96,7 +96,7 @@ step "header hygiene (C++17) and C/C++ layout" header_cpp
 # 2. API coverage ----------------------------------------------------------------------------------
 coverage() {
   local declared exported missing extra not_called
-  declared=$(grep -oE '\bmodio_market_[a-z0-9_]+\(' include/modio_market.h | tr -d '(' | sort -u)
+  declared=$(grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u)
   exported=$(nm -D --defined-only "$lib_dir/libmodio_market.so" | awk '{print $3}' | grep '^modio_market_' | sort -u)
   missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
   extra=$(comm -13 <(echo "$declared") <(echo "$exported"))

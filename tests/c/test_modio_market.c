@@ -1,7 +1,7 @@
 /*
  * tests/c/test_modio_market.c: the C ABI of modio-market, exercised as a game would use it, against
  * the fake mod.io server with its demo seed (fake-modio/README.md). Every function of
- * include/modio_market.h is called (tests/c/run.sh checks that mechanically), and the checks assert
+ * capi/include/modio_market.h is called (tests/c/run.sh checks that mechanically), and the checks assert
  * values (balances, ids, counts, error refs), not only result codes.
  *
  * Built by tests/c/run.sh with -std=c11 -Wall -Wextra -Wpedantic -Werror, linked once to the shared

@@ -17,7 +17,7 @@ export NO_PROXY="127.0.0.1,localhost,::1" no_proxy="127.0.0.1,localhost,::1"
 out="$root/target/cpp-tests"
 mkdir -p "$out"
 
-cargo build -q -p modio-market
+cargo build -q -p modio-market-artifact
 cargo build -q -p fake-modio
 
 for tool in g++ clang++; do
@@ -28,7 +28,7 @@ for tool in g++ clang++; do
 done
 
 warn=(-std=c++17 -Wall -Wextra -Wpedantic -Werror)
-inc=(-I "$root/include" -I "$root/bindings/cpp" -I "$root/tests/cpp")
+inc=(-I "$root/capi/include" -I "$root/bindings/cpp" -I "$root/tests/cpp")
 static_lib=("$root/target/debug/libmodio_market.a" -lpthread -ldl -lm)
 shared_lib=(-L "$root/target/debug" -lmodio_market "-Wl,-rpath,$root/target/debug")
 
@@ -111,7 +111,7 @@ done
 
 echo "== the wrapper covers the whole C header"
 missing=()
-for fn in $(grep -oE '\bmodio_market_[a-z0-9_]+\(' include/modio_market.h | tr -d '(' | sort -u); do
+for fn in $(grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u); do
   grep -qE "\\b$fn\\(" bindings/cpp/modio_market.hpp || missing+=("$fn")
 done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C bad-input suite (issue 7), picked up by scripts/test: tests/hostile/bad_input.c calls every
-# function of include/modio_market.h with hostile input (NULLs, invalid UTF-8, empty and 1 MiB
+# function of capi/include/modio_market.h with hostile input (NULLs, invalid UTF-8, empty and 1 MiB
 # strings, unknown enums, extreme ids and amounts, forbidden idempotency keys, stale request ids,
 # re-entry and free from callbacks). Against a fresh fake each time (scripts/with-fake):
 #   1. coverage: every function the header declares is called by bad_input.c;
@@ -21,16 +21,16 @@ src=tests/hostile/bad_input.c
 source "$root/tests/steps.sh"
 
 echo "--> building the library and the fake server"
-if ! cargo build --locked -q -p modio-market -p fake-modio; then
+if ! cargo build --locked -q -p modio-market-artifact -p fake-modio; then
   echo "FAILED: cargo build"
   exit 1
 fi
 export FAKE_MODIO_BIN="$lib_dir/fake-modio"
-inc=(-I include)
+inc=(-I capi/include)
 
 coverage() {
   local declared missing=""
-  declared=$(grep -oE '\bmodio_market_[a-z0-9_]+\(' include/modio_market.h | tr -d '(' | sort -u)
+  declared=$(grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u)
   local f
   for f in $declared; do
     grep -qE "\b$f\(" "$src" || missing="$missing $f"

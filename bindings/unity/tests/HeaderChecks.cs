@@ -1,4 +1,4 @@
-// Compares the C# declarations with include/modio_market.h as the C compiler sees it: the facts
+// Compares the C# declarations with capi/include/modio_market.h as the C compiler sees it: the facts
 // file is printed by a C program generated from the header (header-facts.awk) and compiled by
 // run.sh. A struct whose size or any field offset differs, an enum value that drifted, an import
 // whose name, arity, return or parameter types do not match, and a game-side function, struct or

@@ -1,4 +1,4 @@
-# Reads include/modio_market.h and writes a C program that prints, one per line:
+# Reads capi/include/modio_market.h and writes a C program that prints, one per line:
 #   struct NAME SIZE              (sizeof)
 #   field NAME FIELD OFFSET SIZE  (offsetof and sizeof of each field, in declaration order)
 #   const NAME VALUE              (every #define and enum constant)

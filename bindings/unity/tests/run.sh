@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Unity package's suite, under Mono: compiles the package's Runtime/ as a library (as Unity's
-# ModioMarket.Runtime.asmdef would), checks its declarations against include/modio_market.h
+# ModioMarket.Runtime.asmdef would), checks its declarations against capi/include/modio_market.h
 # through a C program, and runs the C# API against the fake mod.io server. Then compiles the
 # Unity-only code (ModioMarketRunner, the reload hooks) and the README's sample against stand-ins
 # of UnityEngine/UnityEditor and drives the runner the way the engine would. Also checks the
@@ -52,11 +52,11 @@ program() { # program LOG CMD...: a C# test program; adds its "N passed, M faile
 }
 
 echo "unity: building the native library and the fake"
-(cd "$root" && cargo build -q -p modio-market -p fake-modio)
+(cd "$root" && cargo build -q -p modio-market-artifact -p fake-modio)
 
 # What the C compiler says about the header: sizeof/offsetof, constants, signatures.
-awk -f "$here/header-facts.awk" "$root/include/modio_market.h" > "$out/header-facts.c"
-cc -std=c99 -Wall -Wextra -Werror -I"$root/include" "$out/header-facts.c" -o "$out/header-facts"
+awk -f "$here/header-facts.awk" "$root/capi/include/modio_market.h" > "$out/header-facts.c"
+cc -std=c99 -Wall -Wextra -Werror -I"$root/capi/include" "$out/header-facts.c" -o "$out/header-facts"
 "$out/header-facts" > "$out/header-facts.txt"
 
 mcs_flags=(-nologo -warn:4 -warnaserror -debug -langversion:7)

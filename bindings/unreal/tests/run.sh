@@ -22,7 +22,7 @@ failures=0
 pass() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 
-cargo build -q -p modio-market
+cargo build -q -p modio-market-artifact
 cargo build -q -p fake-modio
 
 echo "== ModioMarket.Build.cs for every platform"
@@ -72,7 +72,7 @@ for header in "$module"/Public/*.h; do
       else printf "#define %s_GENERATED_BODY_%d\n", stem, NR
     }' "$header" >"$out/generated/$stem.generated.h"
 done
-inc=(-I "$here/mock_engine" -I "$out/generated" -I "$module/Public" -I "$module/Private" -I "$root/include" -I "$root/bindings/cpp" -I "$root/tests/cpp")
+inc=(-I "$here/mock_engine" -I "$out/generated" -I "$module/Public" -I "$module/Private" -I "$root/capi/include" -I "$root/bindings/cpp" -I "$root/tests/cpp")
 base_flags=(-std=c++17 -Wall -Wextra -Wshadow -Werror)
 flags=("${base_flags[@]}" -DMODIO_MARKET_SHARED_LIBRARY=0)
 sources=("$here/plugin_test.cpp" "$module"/Private/*.cpp)

@@ -1,5 +1,5 @@
 // The one place that declares the native library: every [DllImport], every callback delegate
-// type and every C struct mirror of include/modio_market.h. Nothing else in the package calls
+// type and every C struct mirror of capi/include/modio_market.h. Nothing else in the package calls
 // native code directly.
 //
 // Marshalling rules used throughout (so every signature is blittable and IL2CPP/AOT friendly):

@@ -2,7 +2,7 @@
 // the modio_market C++ wrapper (modio_market.hpp) and the native library.
 //
 // The library and its headers come from Source/ThirdParty/ModioMarketLibrary/<Platform>/:
-//   include/modio_market.h, include/modio_market.hpp      (copied from include/ and bindings/cpp/)
+//   include/modio_market.h, include/modio_market.hpp      (copied from capi/include/ and bindings/cpp/)
 //   lib/<the library for that platform>                     (see the table in bindings/unreal/README.md)
 // A static library is preferred where both kinds are present. A platform without a binary fails
 // the build with a message that says which file is missing.
@@ -165,7 +165,7 @@ public class ModioMarket : ModuleRules
 	private static void Fail(string PlatformName, string What)
 	{
 		throw new BuildException(string.Format(
-			"ModioMarket: no modio_market library for {0}: {1}. Build it (cargo build --release -p modio-market --target <triple>) " +
+			"ModioMarket: no modio_market library for {0}: {1}. Build it (cargo build --release -p modio-market-artifact --target <triple>) " +
 			"and copy it with bindings/unreal/stage-library.sh, or add \"{0}\" to the module's PlatformDenyList in ModioMarket.uplugin. " +
 			"See bindings/unreal/README.md.", PlatformName, What));
 	}

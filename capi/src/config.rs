@@ -4,10 +4,10 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::attempts::BackgroundRetry;
-use crate::config::RetryPolicy;
-use crate::config::{Config, Environment, PLATFORMS, PORTALS};
-use crate::error::{Error, ResultCode};
+use modio_market::BackgroundRetry;
+use modio_market::RetryPolicy;
+use modio_market::{Config, Environment};
+use modio_market::{Error, ResultCode};
 
 use super::{arg_opt_str, arg_out, arg_str};
 
@@ -36,6 +36,11 @@ pub(crate) unsafe fn config_mut<'a>(config: *mut modio_market_config) -> Result<
 /// Ownership: `*config_out` is yours; free it with `modio_market_config_free` (a client made from
 /// it keeps its own copy). `api_key` is copied. Any thread.
 ///
+/// @param game_id The game's mod.io id (not 0).
+/// @param api_key The game's mod.io API key (copied, never logged).
+/// @param config_out Receives the new configuration; free it with modio_market_config_free.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `api_key` must be NULL or a NUL-terminated string; `config_out` must be valid for a write.
 #[no_mangle]
@@ -47,18 +52,14 @@ pub unsafe extern "C" fn modio_market_config_new(
     ffi_result!({
         let out = arg_out(config_out, "config_out")?;
         let key = arg_str(api_key, "api_key")?;
-        if game_id == 0 {
-            return Err(Error::invalid_argument("game_id", "must not be 0"));
-        }
-        if key.is_empty() {
-            return Err(Error::invalid_argument("api_key", "must not be empty"));
-        }
-        *out = Box::into_raw(Box::new(modio_market_config { inner: Config::new(game_id, key) }));
+        *out = Box::into_raw(Box::new(modio_market_config { inner: Config::checked(game_id, key)? }));
         Ok(())
     })
 }
 
 /// Frees a configuration. NULL is ignored. Any thread, but not while another call uses it.
+///
+/// @param config The configuration (from modio_market_config_new).
 ///
 /// # Safety
 /// `config` must be NULL or a pointer from `modio_market_config_new`, not freed before.
@@ -74,24 +75,31 @@ pub unsafe extern "C" fn modio_market_config_free(config: *mut modio_market_conf
 /// Targets the live or test environment (a `modio_market_environment`); unknown values give
 /// `MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE`. Replaces a custom base URL.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param environment A modio_market_environment.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_config_set_environment(config: *mut modio_market_config, environment: u32) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        config.environment = match environment {
+        config.set_environment(match environment {
             0 => Environment::Live,
             1 => Environment::Test,
             other => return Err(Error::new(ResultCode::UnknownEnumValue, format!("unknown environment {other}"))),
-        };
-        Ok(())
+        })
     })
 }
 
 /// Targets any base URL, e.g. `https://g-1.modapi.io/v1` or a local test server
 /// `http://127.0.0.1:8080/v1`. Plain `http://` is accepted for loopback hosts only, unless
 /// `modio_market_config_set_allow_insecure_http` opts in. Copied.
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param base_url The API base URL, e.g. `https://g-1.modapi.io/v1` (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `config` must be a live configuration; `base_url` a NUL-terminated string.
@@ -100,15 +108,16 @@ pub unsafe extern "C" fn modio_market_config_set_base_url(config: *mut modio_mar
     ffi_result!({
         let config = config_mut(config)?;
         let url = arg_str(base_url, "base_url")?;
-        let parsed = url::Url::parse(url).map_err(|_| Error::invalid_argument("base_url", "not a valid URL"))?;
-        crate::config::check_scheme(&parsed, config.allow_insecure_http)?;
-        config.environment = Environment::Custom(url.to_owned());
-        Ok(())
+        config.set_base_url(url)
     })
 }
 
 /// Sends `X-Modio-Portal` on every request (`steam`, `xboxlive`, `psn`, `apple`, `google`,
 /// `epicgames`, ...; case-insensitive). NULL clears it. Copied.
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param portal Optional (NULL clears): the X-Modio-Portal value (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `config` must be a live configuration; `portal` NULL or a NUL-terminated string.
@@ -116,22 +125,16 @@ pub unsafe extern "C" fn modio_market_config_set_base_url(config: *mut modio_mar
 pub unsafe extern "C" fn modio_market_config_set_portal(config: *mut modio_market_config, portal: *const c_char) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        config.portal = match arg_opt_str(portal, "portal")? {
-            None => None,
-            Some(p) => {
-                let p = p.to_ascii_lowercase();
-                if !PORTALS.contains(&p.as_str()) {
-                    return Err(Error::invalid_argument("portal", "not one of the documented X-Modio-Portal values"));
-                }
-                Some(p)
-            }
-        };
-        Ok(())
+        config.set_portal(arg_opt_str(portal, "portal")?)
     })
 }
 
 /// Sends `X-Modio-Platform` on every request (`windows`, `ps5`, `xboxseriesx`, `android`, ...;
 /// case-insensitive). NULL clears it. Copied.
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param platform Optional (NULL clears): the X-Modio-Platform value (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `config` must be a live configuration; `platform` NULL or a NUL-terminated string.
@@ -139,21 +142,16 @@ pub unsafe extern "C" fn modio_market_config_set_portal(config: *mut modio_marke
 pub unsafe extern "C" fn modio_market_config_set_platform(config: *mut modio_market_config, platform: *const c_char) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        config.platform = match arg_opt_str(platform, "platform")? {
-            None => None,
-            Some(p) => {
-                let p = p.to_ascii_lowercase();
-                if !PLATFORMS.contains(&p.as_str()) {
-                    return Err(Error::invalid_argument("platform", "not one of the documented X-Modio-Platform values"));
-                }
-                Some(p)
-            }
-        };
-        Ok(())
+        config.set_platform(arg_opt_str(platform, "platform")?)
     })
 }
 
 /// Connect and whole-request timeouts in milliseconds (both > 0).
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param connect_ms The connect timeout in milliseconds (> 0).
+/// @param request_ms The whole-request timeout in milliseconds (> 0).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `config` must be a live configuration.
@@ -165,19 +163,15 @@ pub unsafe extern "C" fn modio_market_config_set_timeouts(
 ) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        if connect_ms == 0 {
-            return Err(Error::invalid_argument("connect_ms", "must be greater than 0"));
-        }
-        if request_ms == 0 {
-            return Err(Error::invalid_argument("request_ms", "must be greater than 0"));
-        }
-        config.connect_timeout = Duration::from_millis(u64::from(connect_ms));
-        config.request_timeout = Duration::from_millis(u64::from(request_ms));
-        Ok(())
+        config.set_timeouts(Duration::from_millis(u64::from(connect_ms)), Duration::from_millis(u64::from(request_ms)))
     })
 }
 
 /// How many worker threads run requests (1 to 64; default 2).
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param threads How many worker threads, 1 to 64.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `config` must be a live configuration.
@@ -185,23 +179,23 @@ pub unsafe extern "C" fn modio_market_config_set_timeouts(
 pub unsafe extern "C" fn modio_market_config_set_worker_threads(config: *mut modio_market_config, threads: u32) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        if !(1..=64).contains(&threads) {
-            return Err(Error::invalid_argument("threads", "must be between 1 and 64"));
-        }
-        config.worker_threads = threads as usize;
-        Ok(())
+        config.set_worker_threads(threads as usize)
     })
 }
 
 /// Allows plain `http://` to non-loopback hosts (for a private test server without TLS).
 /// Never enable it in a shipped game.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param allow true to allow, false to refuse (the default).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_config_set_allow_insecure_http(config: *mut modio_market_config, allow: bool) -> ResultCode {
     ffi_result!({
-        config_mut(config)?.allow_insecure_http = allow;
+        config_mut(config)?.set_allow_insecure_http(allow);
         Ok(())
     })
 }
@@ -209,17 +203,17 @@ pub unsafe extern "C" fn modio_market_config_set_allow_insecure_http(config: *mu
 /// Answers larger than `bytes` are cut off with `MODIO_MARKET_RESULT_RESPONSE_TOO_LARGE` instead of
 /// being buffered (default 4 MiB; at least 1024).
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param bytes The cap in bytes (at least 1024).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_config_set_max_response_bytes(config: *mut modio_market_config, bytes: usize) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        if bytes < 1024 {
-            return Err(Error::invalid_argument("bytes", "must be at least 1024"));
-        }
-        config.max_response_bytes = bytes;
-        Ok(())
+        config.set_max_response_bytes(bytes)
     })
 }
 
@@ -229,6 +223,10 @@ pub unsafe extern "C" fn modio_market_config_set_max_response_bytes(config: *mut
 /// and there is no way to turn verification off. `MODIO_MARKET_RESULT_INVALID_ARGUMENT` when the
 /// text holds no usable certificate. Call once per CA.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param pem PEM text with one or more CA certificates (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration; `pem` a NUL-terminated string.
 #[no_mangle]
@@ -236,9 +234,7 @@ pub unsafe extern "C" fn modio_market_config_add_root_certificate_pem(config: *m
     ffi_result!({
         let config = config_mut(config)?;
         let pem = arg_str(pem, "pem")?;
-        crate::config::parse_root_certificates(pem)?;
-        config.root_certificates_pem.push(pem.to_owned());
-        Ok(())
+        config.add_checked_root_certificate_pem(pem)
     })
 }
 
@@ -252,6 +248,13 @@ pub unsafe extern "C" fn modio_market_config_add_root_certificate_pem(config: *m
 /// a longer wait is reported at once as `MODIO_MARKET_RESULT_RATE_LIMITED` with
 /// `retry_after_secs`. Defaults: 4 attempts, 200 ms, 5000 ms, 20000 ms.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param max_attempts How many attempts in all (see above for the range).
+/// @param base_delay_ms The first backoff, in milliseconds (doubles each retry).
+/// @param max_delay_ms The longest single wait between attempts, in milliseconds.
+/// @param deadline_ms No retry starts that would end later than this after the first attempt, in milliseconds.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration.
 #[no_mangle]
@@ -264,19 +267,12 @@ pub unsafe extern "C" fn modio_market_config_set_retry_policy(
 ) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        if !(1..=20).contains(&max_attempts) {
-            return Err(Error::invalid_argument("max_attempts", "must be between 1 and 20"));
-        }
-        if max_delay_ms < base_delay_ms {
-            return Err(Error::invalid_argument("max_delay_ms", "must be at least base_delay_ms"));
-        }
-        config.retry = RetryPolicy {
+        config.set_retry_policy(RetryPolicy {
             max_attempts,
             base_delay: Duration::from_millis(u64::from(base_delay_ms)),
             max_delay: Duration::from_millis(u64::from(max_delay_ms)),
             deadline: Duration::from_millis(u64::from(deadline_ms)),
-        };
-        Ok(())
+        })
     })
 }
 
@@ -291,6 +287,12 @@ pub unsafe extern "C" fn modio_market_config_set_retry_policy(
 /// 2000 ms, 60000 ms, 8. Any thread; `INVALID_ARGUMENT` for `first_delay_ms` 0,
 /// `max_delay_ms < first_delay_ms` or more than 100 attempts.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param first_delay_ms The wait before the first resend, in milliseconds (> 0).
+/// @param max_delay_ms The longest single wait between attempts, in milliseconds.
+/// @param max_attempts How many attempts in all (see above for the range).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration.
 #[no_mangle]
@@ -302,14 +304,11 @@ pub unsafe extern "C" fn modio_market_config_set_background_retry(
 ) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        let retry = BackgroundRetry {
+        config.set_background_retry(BackgroundRetry {
             first_delay: Duration::from_millis(u64::from(first_delay_ms)),
             max_delay: Duration::from_millis(u64::from(max_delay_ms)),
             max_attempts,
-        };
-        retry.validate()?;
-        config.background_retry = retry;
-        Ok(())
+        })
     })
 }
 
@@ -321,17 +320,16 @@ pub unsafe extern "C" fn modio_market_config_set_background_retry(
 /// has seen before, `modio_market_client_owns` answers at once, offline, from that user's list.
 /// Without it, checkout still works but cannot survive a crash. Copied.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param path The directory, UTF-8 (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_config_set_data_dir(config: *mut modio_market_config, path: *const c_char) -> ResultCode {
     ffi_result!({
         let config = config_mut(config)?;
-        let path = arg_str(path, "path")?;
-        if path.is_empty() {
-            return Err(Error::invalid_argument("path", "must not be empty"));
-        }
-        config.data_dir = Some(std::path::PathBuf::from(path));
-        Ok(())
+        config.set_data_dir(arg_str(path, "path")?)
     })
 }

@@ -6,9 +6,9 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::callbacks::LogSink;
-use crate::error::{Error, ResultCode};
-use crate::log::LogLevel;
+use modio_market::LogLevel;
+use modio_market::LogSink;
+use modio_market::{Error, ResultCode};
 
 use super::arg_ref;
 use super::client::modio_market_log_cb;
@@ -20,12 +20,12 @@ pub(crate) trait Pumped {
     /// outside a callback, or by the outermost pump when set from inside one.
     fn free_requested(&self) -> &AtomicBool;
     fn is_pumping_on_this_thread(&self) -> bool;
-    fn poll(&self) -> crate::Result<usize>;
-    fn wait_one(&self, request_id: u64, timeout: Duration) -> crate::Result<usize>;
-    fn wait_any(&self, timeout: Duration) -> crate::Result<usize>;
+    fn poll(&self) -> modio_market::Result<usize>;
+    fn wait_one(&self, request_id: u64, timeout: Duration) -> modio_market::Result<usize>;
+    fn wait_any(&self, timeout: Duration) -> modio_market::Result<usize>;
 
     /// The C `_wait`: until `request_id`'s callback ran, or any callback when it is 0.
-    fn wait_c(&self, request_id: u64, timeout_ms: u32) -> crate::Result<usize> {
+    fn wait_c(&self, request_id: u64, timeout_ms: u32) -> modio_market::Result<usize> {
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         if request_id == 0 {
             self.wait_any(timeout)
@@ -57,7 +57,7 @@ pub(crate) unsafe fn free_pumped<H: Pumped>(handle: *mut H) {
 pub(crate) unsafe fn pump_pumped<H: Pumped>(
     handle: *mut H,
     ran_out: *mut usize,
-    pump: impl FnOnce(&H) -> crate::Result<usize>,
+    pump: impl FnOnce(&H) -> modio_market::Result<usize>,
 ) -> Result<(), Error> {
     let outcome = pump(arg_ref(handle, "client")?);
     // Only the outermost pump may release: a nested call refused as REENTRANT runs inside a

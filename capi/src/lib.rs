@@ -1,6 +1,6 @@
 //! The C ABI: a thin skin over the Rust API.
 //!
-//! Conventions (repeated at the top of `include/modio_market.h`):
+//! Conventions (repeated at the top of `capi/include/modio_market.h`):
 //! - every exported symbol starts with `modio_market_`; handles come in `_new`/`_free` pairs;
 //! - the handle is the first argument, out-params are last and named `*_out`, written only on success;
 //! - fallible functions return `modio_market_result`; the last failure's text on this thread is in
@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 
-use crate::error::{Error, ResultCode};
+use modio_market::{Error, ResultCode};
 
 #[macro_use]
 mod macros {
@@ -24,8 +24,8 @@ mod macros {
             match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
                 Ok(value) => value,
                 Err(_) => {
-                    $crate::ffi::set_last_error_text("internal error: a panic was caught at the C boundary");
-                    $crate::ffi::Fallback::fallback()
+                    $crate::set_last_error_text("internal error: a panic was caught at the C boundary");
+                    $crate::Fallback::fallback()
                 }
             }
         }};
@@ -37,8 +37,8 @@ mod macros {
             ffi_boundary!({
                 // A closure on purpose: `?` and `return` in the body leave the body, not the export.
                 #[allow(clippy::redundant_closure_call)]
-                let outcome: ::std::result::Result<(), $crate::error::Error> = (|| $body)();
-                $crate::ffi::finish(outcome)
+                let outcome: ::std::result::Result<(), ::modio_market::Error> = (|| $body)();
+                $crate::finish(outcome)
             })
         };
     }

@@ -6,8 +6,8 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr;
 
 use fake_modio::{demo, FakeServer, Fault};
-use modio_market::ffi::*;
 use modio_market::ResultCode;
+use modio_market_capi::*;
 
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()

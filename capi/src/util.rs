@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use crate::error::{error_ref, Error, ResultCode};
+use modio_market::{error_ref, Error, ResultCode};
 
 use super::{arg_out, set_last_error_text, LAST_ERROR};
 
@@ -14,6 +14,8 @@ macro_rules! cstr {
 }
 
 /// The library version, e.g. "1.0.0". Static: never free it. Any thread.
+///
+/// @return A static NUL-terminated string, never NULL.
 #[no_mangle]
 pub extern "C" fn modio_market_version() -> *const c_char {
     ffi_boundary!({ cstr!(env!("CARGO_PKG_VERSION")) })
@@ -25,6 +27,10 @@ pub extern "C" fn modio_market_version() -> *const c_char {
 /// `MODIO_MARKET_VERSION_CHECK()` does with the header's own `MODIO_MARKET_VERSION_MAJOR` and
 /// `MODIO_MARKET_VERSION_MINOR`, and refuse to run when it is false (a stale DLL or .so beside the
 /// game). Never fails. Any thread.
+///
+/// @param header_major MODIO_MARKET_VERSION_MAJOR of the header the game was built with.
+/// @param header_minor MODIO_MARKET_VERSION_MINOR of the header the game was built with.
+/// @return true when the game may use this library, false when it must not.
 #[no_mangle]
 pub extern "C" fn modio_market_version_is_compatible(header_major: u32, header_minor: u32) -> bool {
     ffi_boundary!({ is_compatible(header_major, header_minor) })
@@ -43,6 +49,9 @@ fn static_cstr(nul_terminated: &'static str) -> *const c_char {
 
 /// The constant's name for a result code ("MODIO_MARKET_RESULT_HTTP"), or
 /// "MODIO_MARKET_RESULT_UNKNOWN" for a number the library does not define. Static. Any thread.
+///
+/// @param result Any number; unknown ones are named as unknown.
+/// @return A static NUL-terminated string, never NULL.
 #[no_mangle]
 pub extern "C" fn modio_market_result_name(result: u32) -> *const c_char {
     ffi_boundary!({
@@ -54,6 +63,9 @@ pub extern "C" fn modio_market_result_name(result: u32) -> *const c_char {
 }
 
 /// A short English description of a result code ("the request timed out"). Static. Any thread.
+///
+/// @param result Any number; unknown ones get a generic text.
+/// @return A static NUL-terminated string, never NULL.
 #[no_mangle]
 pub extern "C" fn modio_market_result_message(result: u32) -> *const c_char {
     ffi_boundary!({
@@ -66,6 +78,9 @@ pub extern "C" fn modio_market_result_message(result: u32) -> *const c_char {
 
 /// The name of a mod.io `error_ref` the library knows ("MONETIZATION_INSUFFICIENT_FUNDS"), or
 /// NULL for others (they still reach you as numbers). Static. Any thread.
+///
+/// @param error_ref A mod.io error_ref number.
+/// @return A static NUL-terminated string, or NULL when the library does not name that error_ref.
 #[no_mangle]
 pub extern "C" fn modio_market_error_ref_name(error_ref: i64) -> *const c_char {
     ffi_boundary!({
@@ -82,6 +97,11 @@ pub extern "C" fn modio_market_error_ref_name(error_ref: i64) -> *const c_char {
 /// `length_out` receives the text's length without the NUL. When `buffer` is NULL or
 /// `buffer_len` is too small, returns `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` with the length
 /// written, so the caller can retry with `length + 1` bytes. Any thread; per thread.
+///
+/// @param buffer Where the text is written, NUL-terminated; may be NULL when buffer_len is 0.
+/// @param buffer_len The size of buffer in bytes (0 to only ask for the length).
+/// @param length_out Receives the text's length in bytes without the NUL, also when buffer is too small.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `buffer` must be NULL or valid for `buffer_len` bytes; `length_out` must be valid.

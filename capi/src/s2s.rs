@@ -10,11 +10,11 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::error::{Error, ResultCode, Secret};
-use crate::s2s::{
+use modio_market::{
     ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal, S2sTransaction,
     ServiceTokenInfo,
 };
+use modio_market::{Error, ResultCode, Secret};
 
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
 use super::types::{modio_market_error, modio_market_transaction, size, start, transaction_view, Arena};
@@ -40,13 +40,13 @@ impl Pumped for modio_market_s2s_client {
     fn is_pumping_on_this_thread(&self) -> bool {
         self.client.is_pumping_on_this_thread()
     }
-    fn poll(&self) -> crate::Result<usize> {
+    fn poll(&self) -> modio_market::Result<usize> {
         self.client.poll()
     }
-    fn wait_one(&self, request_id: u64, timeout: Duration) -> crate::Result<usize> {
+    fn wait_one(&self, request_id: u64, timeout: Duration) -> modio_market::Result<usize> {
         self.client.wait(request_id, timeout)
     }
-    fn wait_any(&self, timeout: Duration) -> crate::Result<usize> {
+    fn wait_any(&self, timeout: Duration) -> modio_market::Result<usize> {
         self.client.wait_any(timeout)
     }
 }
@@ -177,6 +177,13 @@ unsafe fn opt_key(key: *const c_char) -> Result<Option<IdempotencyKey>, Error> {
 /// invalid setting. Ownership: `*client_out` is yours; free it with
 /// `modio_market_s2s_client_free`. Any thread.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param client_id The S2S OAuth client id (copied).
+/// @param client_secret The S2S OAuth client secret (copied, zeroed when freed, never logged).
+/// @param scopes Optional (NULL for "read,write,monetization"): the comma-separated scopes to ask for.
+/// @param client_out Receives the new handle on success; free it with the matching _free.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` live; strings NULL or NUL-terminated; `client_out` valid for a write.
 #[no_mangle]
@@ -209,6 +216,8 @@ pub unsafe extern "C" fn modio_market_s2s_client_new(
 /// key to learn its outcome. From inside one of this client's callbacks, the free happens when
 /// that poll/wait returns. NULL is ignored. Must not race other calls on the same client.
 ///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+///
 /// # Safety
 /// `client` NULL or from `modio_market_s2s_client_new`, not freed before.
 #[no_mangle]
@@ -218,6 +227,10 @@ pub unsafe extern "C" fn modio_market_s2s_client_free(client: *mut modio_market_
 
 /// Runs the callbacks of every S2S request completed so far, on this thread; never blocks.
 /// `ran_out` (optional) receives how many ran. From inside a callback: `MODIO_MARKET_RESULT_REENTRANT`.
+///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param ran_out Optional (NULL): receives how many callbacks ran.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `ran_out` NULL or valid for a write.
@@ -229,6 +242,12 @@ pub unsafe extern "C" fn modio_market_s2s_client_poll(client: *mut modio_market_
 /// Blocks up to `timeout_ms` until the callback of `request_id` ran (0 = any callback), running
 /// callbacks on this thread. `WAIT_TIMED_OUT` when the time passes first, `REQUEST_NOT_FOUND`
 /// for an unknown or finished id. Suits a server thread that waits for its answer.
+///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param request_id The request to wait for, or 0 to return after any callback ran.
+/// @param timeout_ms How long to wait at most, in milliseconds.
+/// @param ran_out Optional (NULL): receives how many callbacks ran.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `ran_out` NULL or valid for a write.
@@ -246,6 +265,10 @@ pub unsafe extern "C" fn modio_market_s2s_client_wait(
 /// poll. An intent or commit that reached mod.io may still have happened: repeat it with the
 /// same idempotency key to know. Any thread.
 ///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param request_id The id a submitting call gave through request_id_out.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live.
 #[no_mangle]
@@ -259,6 +282,12 @@ pub unsafe extern "C" fn modio_market_s2s_client_cancel(client: *mut modio_marke
 /// Routes log records at `max_level` or more severe to `callback` (inside poll/wait, on the
 /// polling thread). NULL turns logging off. Log lines never contain the client secret, tokens
 /// or idempotency keys. Any thread.
+///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param max_level The most verbose modio_market_log_level delivered; 0 turns logging off.
+/// @param callback Receives each log record at max_level or more severe, inside poll/wait on the polling thread; NULL unregisters.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `callback`/`user_data` valid until replaced or the client is freed.
@@ -280,6 +309,12 @@ pub unsafe extern "C" fn modio_market_s2s_client_set_log_callback(
 /// Fetches a new service token now (`POST /oauth/token`; normally done on demand and renewed
 /// before it expires). `callback` gets its scopes and lifetime, never the token, or the error
 /// (401 / 11075 bad client credentials). Any thread.
+///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `request_id_out` NULL or valid.
@@ -306,6 +341,17 @@ pub unsafe extern "C" fn modio_market_s2s_client_refresh_service_token(
 /// before anything is sent. Retries after dropped connections, timeouts, 5xx and 429 reuse the
 /// key. `callback` runs in poll/wait with the pending transaction (keep its id for the commit)
 /// or the error. Strings are copied. Any thread.
+///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param delegation_token The delegation token a game client obtained with modio_market_client_get_delegation_token (copied, never logged).
+/// @param sku The platform SKU mapped on mod.io.
+/// @param portal The platform of the purchase: one of the S2S portals ("steam", "xboxlive", "psn", ...).
+/// @param gateway_uuid Optional (NULL): the studio's own alpha-dash id of the platform transaction.
+/// @param idempotency_key Optional (NULL generates one, returned in the transaction): 1 to 255 characters of [a-zA-Z0-9_-] naming this one operation (copied).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; strings NULL (where optional) or NUL-terminated; `request_id_out` NULL or valid.
@@ -336,6 +382,16 @@ pub unsafe extern "C" fn modio_market_s2s_client_intent(
 /// (NULL). `idempotency_key`: as for the intent, but its own key (one key per operation).
 /// `callback` runs in poll/wait with the paid transaction or the error. Any thread.
 ///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param delegation_token The delegation token a game client obtained with modio_market_client_get_delegation_token (copied, never logged).
+/// @param transaction_id The id of the transaction the intent opened.
+/// @param clawback_uuid Optional (NULL): the studio's own alpha-dash id of this clawback.
+/// @param idempotency_key Optional (NULL generates one, returned in the transaction): 1 to 255 characters of [a-zA-Z0-9_-] naming this one operation (copied).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// As `modio_market_s2s_client_intent`.
 #[no_mangle]
@@ -365,6 +421,17 @@ pub unsafe extern "C" fn modio_market_s2s_client_commit(
 /// `refund_reason` required; `clawback_uuid` optional (NULL). mod.io takes the amount back from
 /// the wallet, recording what the balance cannot cover as a deficit. Only for entitlements that
 /// were converted: a refund of one never committed is not sent. Any thread.
+///
+/// @param client The S2S client (from modio_market_s2s_client_new).
+/// @param transaction_id The mod.io transaction id (see above for what 0 means).
+/// @param gateway_uuid Optional (NULL): the studio's own alpha-dash id of the platform transaction.
+/// @param portal The platform of the purchase: one of the S2S portals ("steam", "xboxlive", "psn", ...).
+/// @param refund_reason Why the purchase is clawed back (required).
+/// @param clawback_uuid Optional (NULL): the studio's own alpha-dash id of this clawback.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_s2s_client_intent`.
@@ -399,6 +466,11 @@ pub unsafe extern "C" fn modio_market_s2s_client_clawback(
 /// `length_out` receives its length without the NUL; a NULL or short `buffer` gives
 /// `MODIO_MARKET_RESULT_BUFFER_TOO_SMALL` (37 bytes always suffice). Any thread.
 ///
+/// @param buffer Where the text is written, NUL-terminated; may be NULL when buffer_len is 0.
+/// @param buffer_len The size of buffer in bytes (0 to only ask for the length).
+/// @param length_out Receives the text's length in bytes without the NUL, also when buffer is too small.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `buffer` NULL or valid for `buffer_len` bytes; `length_out` valid for a write.
 #[no_mangle]
@@ -423,6 +495,9 @@ pub unsafe extern "C" fn modio_market_s2s_idempotency_key_generate(
 
 /// `MODIO_MARKET_RESULT_OK` when `key` is a valid idempotency key (1 to 255 of `[a-zA-Z0-9_-]`),
 /// else `MODIO_MARKET_RESULT_INVALID_ARGUMENT`. Any thread.
+///
+/// @param key The key to check.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `key` NUL-terminated.

@@ -6,6 +6,7 @@
 //! every text the library produced is searched for every secret. As a control, each secret must
 //! have reached the fake server: a secret that was never used would prove nothing.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -15,11 +16,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::run;
 use fake_modio::{demo, FakeServer, Fault};
-use modio_market::ffi;
 use modio_market::{
     AuthOptions, Client, CommitRequest, Config, EntitlementSource, IdempotencyKey, IntentRequest, LogLevel, ModQuery, PlatformAuth,
     RetryPolicy, S2sClient, S2sConfig, S2sPortal, Secret,
 };
+use modio_market_capi as ffi;
 use serde_json::{json, Value};
 
 /// Everything the library wrote, as text, with where it came from.

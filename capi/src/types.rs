@@ -10,14 +10,14 @@
 use std::any::Any;
 use std::ffi::{c_char, c_void, CString};
 
-use crate::callbacks::WithId;
-use crate::checkout::{RecoveryOutcome, RecoveryReport};
-use crate::error::{Error, ResultCode};
-use crate::models::{
+use modio_market::Purchases;
+use modio_market::RequestId;
+use modio_market::WithId;
+use modio_market::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
-use crate::runtime::RequestId;
-use crate::Purchases;
+use modio_market::{Error, ResultCode};
+use modio_market::{RecoveryOutcome, RecoveryReport};
 
 /// `struct_size` of a view: its size as this build of the library defines it.
 pub(crate) fn size<T>() -> u32 {
@@ -404,7 +404,9 @@ fn state_number(s: &TransactionState) -> modio_market_transaction_state {
         TransactionState::Cancelled => modio_market_transaction_state::Cancelled,
         TransactionState::Cleared => modio_market_transaction_state::Cleared,
         TransactionState::Failed => modio_market_transaction_state::Failed,
-        TransactionState::Other(_) => modio_market_transaction_state::Other,
+        // `TransactionState` may grow (it is `#[non_exhaustive]`): a state this skin does not
+        // number yet is OTHER, with its text in `state_name`.
+        _ => modio_market_transaction_state::Other,
     }
 }
 
@@ -591,6 +593,14 @@ pub(crate) fn recovery_view(arena: &mut Arena, r: &RecoveryReport) -> modio_mark
             let e = error_view(arena, &Error::new(ResultCode::Io, format!("unreadable checkout journal entry: {reason}")));
             view.error = arena.boxed(e);
         }
+        // `RecoveryOutcome` may grow (it is `#[non_exhaustive]`): until this skin numbers a new
+        // outcome, the game hears STILL_PENDING, the one outcome that neither claims nor denies
+        // the purchase.
+        _ => {
+            view.outcome = modio_market_recovery_outcome::StillPending;
+            let e = error_view(arena, &Error::new(ResultCode::Internal, "a recovery outcome this library version does not name"));
+            view.error = arena.boxed(e);
+        }
     }
     view
 }
@@ -613,7 +623,13 @@ impl UserData {
 pub(crate) type ResultCallback<V> = unsafe extern "C" fn(*mut c_void, u64, *const modio_market_error, *const V);
 
 /// Builds the views and calls the C callback; everything it points to dies when it returns.
-pub(crate) fn invoke<T, V>(cb: ResultCallback<V>, user_data: UserData, id: u64, result: crate::Result<T>, view: fn(&mut Arena, &T) -> V) {
+pub(crate) fn invoke<T, V>(
+    cb: ResultCallback<V>,
+    user_data: UserData,
+    id: u64,
+    result: modio_market::Result<T>,
+    view: fn(&mut Arena, &T) -> V,
+) {
     let mut arena = Arena::default();
     match result {
         Ok(value) => {
@@ -634,11 +650,11 @@ pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
     user_data: *mut c_void,
     request_id_out: *mut u64,
     view: fn(&mut Arena, &T) -> V,
-    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, crate::Result<T>) + Send>>) -> crate::Result<RequestId>,
+    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, modio_market::Result<T>) + Send>>) -> modio_market::Result<RequestId>,
 ) -> Result<(), Error> {
     let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
     let user_data = UserData(user_data);
-    let deliver: Box<dyn FnOnce(RequestId, crate::Result<T>) + Send> =
+    let deliver: Box<dyn FnOnce(RequestId, modio_market::Result<T>) + Send> =
         Box::new(move |id, result| invoke(callback, user_data, id, result, view));
     let id = submit(WithId(deliver))?;
     if let Some(out) = request_id_out.as_mut() {

@@ -5,12 +5,12 @@ use std::ffi::{c_char, c_void};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::client::Client;
-use crate::error::{Error, ResultCode, Secret};
-use crate::keys::IdempotencyKey;
-use crate::log::LogLevel;
-use crate::models::{ModQuery, RevenueType};
-use crate::platform::{AuthOptions, EntitlementSource, MetaDevice, PlatformAuth};
+use modio_market::Client;
+use modio_market::IdempotencyKey;
+use modio_market::LogLevel;
+use modio_market::{AuthOptions, EntitlementSource, MetaDevice, PlatformAuth};
+use modio_market::{Error, ResultCode, Secret};
+use modio_market::{ModQuery, RevenueType};
 
 use super::config::modio_market_config;
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
@@ -34,13 +34,13 @@ impl Pumped for modio_market_client {
     fn is_pumping_on_this_thread(&self) -> bool {
         self.client.is_pumping_on_this_thread()
     }
-    fn poll(&self) -> crate::Result<usize> {
+    fn poll(&self) -> modio_market::Result<usize> {
         self.client.poll()
     }
-    fn wait_one(&self, request_id: u64, timeout: Duration) -> crate::Result<usize> {
+    fn wait_one(&self, request_id: u64, timeout: Duration) -> modio_market::Result<usize> {
         self.client.wait(request_id, timeout)
     }
-    fn wait_any(&self, timeout: Duration) -> crate::Result<usize> {
+    fn wait_any(&self, timeout: Duration) -> modio_market::Result<usize> {
         self.client.wait_any(timeout)
     }
 }
@@ -118,6 +118,10 @@ fn optional_number(value: i64) -> Option<i64> {
 ///
 /// Ownership: `*client_out` is yours; free it with `modio_market_client_free`. Any thread.
 ///
+/// @param config The configuration (from modio_market_config_new).
+/// @param client_out Receives the new handle on success; free it with the matching _free.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `config` must be a live configuration; `client_out` valid for a write.
 #[no_mangle]
@@ -142,6 +146,8 @@ pub unsafe extern "C" fn modio_market_client_new(
 /// Called from inside one of this client's callbacks, the free happens when that poll/wait
 /// returns. Must not race other calls on the same client from other threads.
 ///
+/// @param client The client (from modio_market_client_new).
+///
 /// # Safety
 /// `client` must be NULL or a pointer from `modio_market_client_new`, not freed before.
 #[no_mangle]
@@ -157,6 +163,10 @@ pub unsafe extern "C" fn modio_market_client_free(client: *mut modio_market_clie
 /// this token before (its user's stored list is read here), else after mod.io says whose token it
 /// is (`GET /me`, done by the next request that needs the user). With a data directory, the next
 /// poll starts checkout recovery for this player. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param access_token The user's token (copied, zeroed when replaced or freed, never logged).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` must be live; `access_token` NULL or a NUL-terminated string.
@@ -174,6 +184,9 @@ pub unsafe extern "C" fn modio_market_client_set_access_token(client: *mut modio
 /// `modio_market_client_owns` answers false. Requests already submitted finish with the session
 /// they captured. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` must be live.
 #[no_mangle]
@@ -187,6 +200,12 @@ pub unsafe extern "C" fn modio_market_client_clear_access_token(client: *mut mod
 /// Routes log records at `max_level` or more severe (a `modio_market_log_level`) to `callback`,
 /// which runs inside poll/wait on the polling thread. A NULL callback turns logging off. Log
 /// lines never contain tokens, tickets, receipts or the API key. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param max_level The most verbose modio_market_log_level delivered.
+/// @param callback Receives each log record at max_level or more severe, inside poll/wait on the polling thread; NULL unregisters.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` must be live; `callback` and `user_data` must stay valid until replaced or the client is freed.
@@ -209,6 +228,10 @@ pub unsafe extern "C" fn modio_market_client_set_log_callback(
 /// (never waits on the network). `ran_out` (optional) receives how many ran. Call it once per
 /// frame. From inside a callback it returns `MODIO_MARKET_RESULT_REENTRANT`.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param ran_out Optional (NULL): receives how many callbacks ran.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` must be live; `ran_out` NULL or valid for a write.
 #[no_mangle]
@@ -220,6 +243,12 @@ pub unsafe extern "C" fn modio_market_client_poll(client: *mut modio_market_clie
 /// ran), running callbacks on this thread as requests complete. `MODIO_MARKET_RESULT_WAIT_TIMED_OUT`
 /// when the time passes first; `MODIO_MARKET_RESULT_REQUEST_NOT_FOUND` for an unknown or finished
 /// id. For tools, tests and loading screens: a game loop should use poll.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param request_id The request to wait for, or 0 to return after any callback ran.
+/// @param timeout_ms How long to wait at most, in milliseconds.
+/// @param ran_out Optional (NULL): receives how many callbacks ran.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` must be live; `ran_out` NULL or valid for a write.
@@ -238,6 +267,10 @@ pub unsafe extern "C" fn modio_market_client_wait(
 /// is already queued. A cancelled checkout may still have been charged if it had reached mod.io:
 /// refresh purchases to know. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param request_id The request to cancel.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` must be live.
 #[no_mangle]
@@ -249,6 +282,10 @@ pub unsafe extern "C" fn modio_market_client_cancel(client: *mut modio_market_cl
 }
 
 /// How many requests still wait for their callback. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param count_out Receives the number of requests whose callback has not run yet.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` must be live; `count_out` valid for a write.
@@ -284,6 +321,14 @@ unsafe fn authenticate(
 /// client) or the error (e.g. 401 / 11018 invalid ticket, 403 / 11074 terms not agreed).
 /// `request_id_out` is optional. Strings are copied. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param appdata The Steam encrypted app ticket, base64 (copied, never logged).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; strings NUL-terminated; `user_data` passed back untouched.
 #[no_mangle]
@@ -304,6 +349,14 @@ pub unsafe extern "C" fn modio_market_client_auth_steam(
 /// Signs in with an Xbox Live token from `GetTokenAndSignatureAsync` (URL-encoded by the library).
 /// Same contract as `modio_market_client_auth_steam`.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param xbox_token The Xbox Live token for mod.io's relying party (copied, never logged).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// As `modio_market_client_auth_steam`.
 #[no_mangle]
@@ -323,6 +376,15 @@ pub unsafe extern "C" fn modio_market_client_auth_xbox_live(
 
 /// Signs in with a PlayStation Network auth code; `env` is the PSN environment, or a negative
 /// number to leave it out (production). Same contract as `modio_market_client_auth_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param auth_code The platform's one-time authorization code (copied, never logged).
+/// @param env The PSN environment number as the PSN SDK gives it, or negative to leave it out (production).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_auth_steam`.
@@ -345,6 +407,17 @@ pub unsafe extern "C" fn modio_market_client_auth_psn(
 
 /// Signs in with Meta Quest / Rift: `device` is "quest" or "rift", plus the nonce, the Meta user
 /// id and the user's Meta access token. Same contract as `modio_market_client_auth_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param device The Meta device: "quest", "quest2", "questpro", "quest3", "rift" or "go" (case-insensitive).
+/// @param nonce The Meta user proof nonce (copied, never logged).
+/// @param user_id The platform's numeric user id.
+/// @param access_token The user's token (copied, zeroed when replaced or freed, never logged).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_auth_steam`.
@@ -371,6 +444,14 @@ pub unsafe extern "C" fn modio_market_client_auth_meta(
 
 /// Signs in with an Apple `id_token`. Same contract as `modio_market_client_auth_steam`.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param id_token The platform's ID token (copied, never logged).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// As `modio_market_client_auth_steam`.
 #[no_mangle]
@@ -390,6 +471,15 @@ pub unsafe extern "C" fn modio_market_client_auth_apple(
 
 /// Signs in with Google: a server `auth_code`, an `id_token`, or both (either may be NULL, not
 /// both). Same contract as `modio_market_client_auth_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param auth_code The platform's one-time authorization code (copied, never logged).
+/// @param id_token The platform's ID token (copied, never logged).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_auth_steam`.
@@ -411,6 +501,14 @@ pub unsafe extern "C" fn modio_market_client_auth_google(
 }
 
 /// Signs in with an Epic Games `id_token`. Same contract as `modio_market_client_auth_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param id_token The platform's ID token (copied, never logged).
+/// @param terms_agreed true when the player has agreed to mod.io's current terms (shown in your UI); mod.io refuses a first sign-in without it.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_auth_steam`.
@@ -435,6 +533,12 @@ pub unsafe extern "C" fn modio_market_client_auth_epic(
 
 /// Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
 /// with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
@@ -467,6 +571,12 @@ unsafe fn sync(
 /// (11069 no Steam account linked, 900054 IAP not configured, 900057 not monetized, 900096
 /// platform fetch failed). Needs an access token. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
 #[no_mangle]
@@ -480,6 +590,13 @@ pub unsafe extern "C" fn modio_market_client_sync_steam(
 }
 
 /// Syncs Xbox Live entitlements with an Xbox Live token. Same contract as `modio_market_client_sync_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param xbox_token The Xbox Live token for mod.io's relying party (copied, never logged).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_sync_steam`; `xbox_token` NUL-terminated.
@@ -499,6 +616,15 @@ pub unsafe extern "C" fn modio_market_client_sync_xbox_live(
 
 /// Syncs PlayStation Network entitlements: `auth_code`, and `env` / `service_label` (negative to
 /// leave out). Same contract as `modio_market_client_sync_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param auth_code The platform's one-time authorization code (copied, never logged).
+/// @param env The PSN environment number as the PSN SDK gives it, or negative to leave it out (production).
+/// @param service_label The PSN service label, or negative to leave it out.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_sync_steam`; `auth_code` NUL-terminated.
@@ -522,6 +648,14 @@ pub unsafe extern "C" fn modio_market_client_sync_psn(
 /// Syncs Meta entitlements: `device` "quest" or "rift" and the Meta `user_id`. Same contract as
 /// `modio_market_client_sync_steam`.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param device The Meta device: "quest", "quest2", "questpro", "quest3", "rift" or "go" (case-insensitive).
+/// @param user_id The platform's numeric user id.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// As `modio_market_client_sync_steam`; `device` NUL-terminated.
 #[no_mangle]
@@ -541,6 +675,13 @@ pub unsafe extern "C" fn modio_market_client_sync_meta(
 
 /// Syncs Apple App Store purchases from a receipt. Same contract as `modio_market_client_sync_steam`.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param receipt The store's receipt (copied, never logged).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
 #[no_mangle]
@@ -559,6 +700,13 @@ pub unsafe extern "C" fn modio_market_client_sync_apple(
 
 /// Syncs Google Play purchases from a receipt (purchase token). Same contract as
 /// `modio_market_client_sync_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param receipt The store's receipt (copied, never logged).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// As `modio_market_client_sync_steam`; `receipt` NUL-terminated.
@@ -583,6 +731,12 @@ pub unsafe extern "C" fn modio_market_client_sync_google(
 /// Reads the game (`GET /games/{id}`), including its `api_access_options` flags by name.
 /// Works with the API key alone. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
 #[no_mangle]
@@ -601,6 +755,16 @@ pub unsafe extern "C" fn modio_market_client_get_game(
 /// Lists mods (`GET /games/{id}/mods`): `revenue_type` is a `modio_market_revenue_type`
 /// (PAID for the premium store), `offset`/`limit` paginate (`limit` 1-100), `search` is an
 /// optional full-text search on the name (NULL or "" for none, copied). Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param revenue_type Which mods to list: a modio_market_revenue_type (PAID for the premium store).
+/// @param offset How many results to skip (paging).
+/// @param limit How many results per page, 1 to 100.
+/// @param search Optional (NULL): full-text search on the mod name.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `search` NULL or NUL-terminated; `request_id_out` NULL or valid.
@@ -626,6 +790,13 @@ pub unsafe extern "C" fn modio_market_client_get_mods(
 }
 
 /// Reads one mod by id (`GET /games/{id}/mods/{mod_id}`; 404 / 15022 when unknown). Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param mod_id The mod's id (not 0).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `request_id_out` NULL or valid.
@@ -669,6 +840,15 @@ pub enum modio_market_revenue_type {
 /// is resent in the background (`modio_market_config_set_background_retry`) and its outcome
 /// reaches the recovery callback. Needs an access token. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param mod_id The mod's id (not 0).
+/// @param display_amount The price the player was shown, in the game's virtual currency; mod.io refuses a checkout whose price changed.
+/// @param idempotency_key Optional (NULL generates one, returned in the receipt): 1 to 255 characters of [a-zA-Z0-9_-], one per purchase; store it to resend the same purchase safely (copied).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; `idempotency_key` NULL or NUL-terminated; `request_id_out` NULL or valid.
 #[no_mangle]
@@ -692,6 +872,12 @@ pub unsafe extern "C" fn modio_market_client_checkout(
 /// ownership cache with them. `callback` runs in poll with every purchased mod. Needs an access
 /// token. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; `request_id_out` NULL or valid.
 #[no_mangle]
@@ -711,6 +897,11 @@ pub unsafe extern "C" fn modio_market_client_refresh_purchases(
 /// `modio_market_client_refresh_purchases` and successful checkouts (never the network, never
 /// another player's list: false until the current player's list is known). Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param mod_id The mod's id (not 0).
+/// @param owns_out Receives whether the current user owns the mod.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; `owns_out` valid for a write.
 #[no_mangle]
@@ -726,6 +917,10 @@ pub unsafe extern "C" fn modio_market_client_owns(client: *const modio_market_cl
 /// Milliseconds since mod.io last confirmed the purchased list, or -1 when it has not this
 /// session. Any thread.
 ///
+/// @param client The client (from modio_market_client_new).
+/// @param age_ms_out Receives how old the purchased list is in milliseconds, or -1 when it is not known yet.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
 /// # Safety
 /// `client` live; `age_ms_out` valid for a write.
 #[no_mangle]
@@ -740,6 +935,12 @@ pub unsafe extern "C" fn modio_market_client_purchases_age(client: *const modio_
 
 /// Obtains a user delegation token (`POST /me/s2s/oauth/token`) for the studio's purchase
 /// server. Send it to your backend only; never log it. Needs an access token. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `request_id_out` NULL or valid.
@@ -767,6 +968,11 @@ pub unsafe extern "C" fn modio_market_client_request_delegation_token(
 /// journal files are moved aside and reported (CORRUPT_JOURNAL). Each report names the player
 /// (`user_id`) whose attempt it was. Reports run inside poll/wait on the polling thread; reports
 /// that arrive before a callback is registered wait for one. NULL unregisters. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param callback Receives each recovery report, inside poll/wait on the polling thread; NULL unregisters.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live; `callback` and `user_data` valid until replaced or the client is freed.
@@ -796,6 +1002,9 @@ pub unsafe extern "C" fn modio_market_client_set_recovery_callback(
 /// starts journal recovery for the current player at the next poll (it also starts whenever a
 /// token is set): call it when the network is back after checkouts ended without a definitive
 /// answer. Outcomes reach the recovery callback. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
 /// `client` live.

@@ -1,10 +1,12 @@
-//! Generates the C header with cbindgen into OUT_DIR. The committed copy in `include/` is checked
-//! against it by `tests/header.rs`; set MODIO_MARKET_WRITE_HEADER=1 to refresh the committed copy.
+//! Generates the C header with cbindgen into OUT_DIR. The committed copy in `capi/include/` is checked
+//! against it by `capi/tests/header.rs`; set MODIO_MARKET_WRITE_HEADER=1 to refresh the committed copy.
 
 use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=src");
+    // The enums and constants the header takes from the Rust crate (cbindgen.toml `extra_bindings`).
+    println!("cargo:rerun-if-changed=../src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=MODIO_MARKET_WRITE_HEADER");
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
