@@ -117,42 +117,54 @@ enum class Code : std::uint32_t {
 };
 
 enum class LogLevel : std::uint32_t {
+    // <generated:log-levels> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
     Error = MODIO_MARKET_LOG_LEVEL_ERROR,
     Warn = MODIO_MARKET_LOG_LEVEL_WARN,
     Info = MODIO_MARKET_LOG_LEVEL_INFO,
     Debug = MODIO_MARKET_LOG_LEVEL_DEBUG,
     Trace = MODIO_MARKET_LOG_LEVEL_TRACE,
+    // </generated:log-levels>
 };
 
 enum class Environment : std::uint32_t {
+    // <generated:environments> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+    /// https://g-{game_id}.modapi.io/v1
     Live = MODIO_MARKET_ENVIRONMENT_LIVE,
+    /// https://g-{game_id}.test.mod.io/v1
     Test = MODIO_MARKET_ENVIRONMENT_TEST,
+    // </generated:environments>
 };
 
 /// Revenue filter of Client::get_mods (Paid for the premium store).
 enum class RevenueType : std::uint32_t {
+    // <generated:revenue-types> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
     Free = MODIO_MARKET_REVENUE_TYPE_FREE,
     Paid = MODIO_MARKET_REVENUE_TYPE_PAID,
     Both = MODIO_MARKET_REVENUE_TYPE_BOTH,
+    // </generated:revenue-types>
 };
 
 /// State of a synced entitlement; other numbers mod.io sends pass through.
 enum class EntitlementState : std::int64_t {
+    // <generated:entitlement-states> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
     Failed = MODIO_MARKET_ENTITLEMENT_STATE_FAILED,
     Pending = MODIO_MARKET_ENTITLEMENT_STATE_PENDING,
     Fulfilled = MODIO_MARKET_ENTITLEMENT_STATE_FULFILLED,
     ConsumeLimitExceeded = MODIO_MARKET_ENTITLEMENT_STATE_CONSUME_LIMIT_EXCEEDED,
+    // </generated:entitlement-states>
 };
 
 enum class TransactionState : std::uint32_t {
+    // <generated:transaction-states> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
     Pending = MODIO_MARKET_TRANSACTION_STATE_PENDING,
     Paid = MODIO_MARKET_TRANSACTION_STATE_PAID,
     Refunded = MODIO_MARKET_TRANSACTION_STATE_REFUNDED,
     Cancelled = MODIO_MARKET_TRANSACTION_STATE_CANCELLED,
     Cleared = MODIO_MARKET_TRANSACTION_STATE_CLEARED,
     Failed = MODIO_MARKET_TRANSACTION_STATE_FAILED,
-    /// A state the docs do not list; see Transaction::state_name.
+    /// A state the docs do not list; see state_name.
     Other = MODIO_MARKET_TRANSACTION_STATE_OTHER,
+    // </generated:transaction-states>
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -525,18 +537,20 @@ struct DelegationToken {
 };
 
 enum class RecoveryOutcome : std::uint32_t {
-    /// Resent with its key: the purchase went through; RecoveryReport::checkout holds the receipt.
+    // <generated:recovery-outcomes> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+    /// Resent with its key: the purchase went through; checkout holds the receipt.
     Completed = MODIO_MARKET_RECOVERY_OUTCOME_COMPLETED,
-    /// Resent with its key: mod.io refused it definitively; see RecoveryReport::error.
+    /// Resent with its key: mod.io refused it definitively; see error.
     Failed = MODIO_MARKET_RECOVERY_OUTCOME_FAILED,
-    /// Older than the key's 24 hours and in the purchased list: it was bought.
+    /// Older than the key's 24 hours, and the mod is in the purchased list: it was bought.
     Owned = MODIO_MARKET_RECOVERY_OUTCOME_OWNED,
-    /// Older than the key's 24 hours and not purchased: it never went through.
+    /// Older than the key's 24 hours, and not purchased: it never went through.
     Abandoned = MODIO_MARKET_RECOVERY_OUTCOME_ABANDONED,
-    /// Still no definitive answer (offline, 5xx, rate limited): kept for the next recovery.
+    /// Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see error.
     StillPending = MODIO_MARKET_RECOVERY_OUTCOME_STILL_PENDING,
-    /// A journal file was unreadable; it was moved aside to RecoveryReport::journal_file.
+    /// A journal file was unreadable; it was moved aside to journal_file; see error.
     CorruptJournal = MODIO_MARKET_RECOVERY_OUTCOME_CORRUPT_JOURNAL,
+    // </generated:recovery-outcomes>
 };
 
 /// How a checkout journaled in the data directory (by this run or an earlier one) ended.
@@ -995,6 +1009,73 @@ struct S2sClientDeleter {
     void operator()(modio_market_s2s_client* c) const noexcept { modio_market_s2s_client_free(c); }
 };
 
+/// The C calls Client and S2sClient share, so that pumping and logging are written once.
+struct ClientCalls {
+    using Raw = modio_market_client;
+    static modio_market_result poll(Raw* raw, std::size_t* ran) noexcept { return modio_market_client_poll(raw, ran); }
+    static modio_market_result wait(Raw* raw, std::uint64_t request, std::uint32_t ms, std::size_t* ran) noexcept {
+        return modio_market_client_wait(raw, request, ms, ran);
+    }
+    static modio_market_result set_log(Raw* raw, std::uint32_t level, modio_market_log_cb cb, void* user_data) noexcept {
+        return modio_market_client_set_log_callback(raw, level, cb, user_data);
+    }
+};
+struct S2sClientCalls {
+    using Raw = modio_market_s2s_client;
+    static modio_market_result poll(Raw* raw, std::size_t* ran) noexcept { return modio_market_s2s_client_poll(raw, ran); }
+    static modio_market_result wait(Raw* raw, std::uint64_t request, std::uint32_t ms, std::size_t* ran) noexcept {
+        return modio_market_s2s_client_wait(raw, request, ms, ran);
+    }
+    static modio_market_result set_log(Raw* raw, std::uint32_t level, modio_market_log_cb cb, void* user_data) noexcept {
+        return modio_market_s2s_client_set_log_callback(raw, level, cb, user_data);
+    }
+};
+
+/// poll (request 0 and no timeout: never blocks) or wait. Touches nothing of the wrapper after
+/// the C call: a callback may have destroyed it.
+template <class Calls>
+Result<std::size_t> pump(typename Calls::Raw* raw, bool blocking, std::uint64_t request, std::chrono::milliseconds timeout) {
+    PumpMark mark(raw);
+    std::size_t ran = 0;
+    const modio_market_result rc = blocking ? Calls::wait(raw, request, clamp_ms(timeout), &ran) : Calls::poll(raw, &ran);
+    if (rc != MODIO_MARKET_RESULT_OK) return call_error(rc);
+    return ran;
+}
+
+/// Client::set_log_callback and S2sClient::set_log_callback.
+template <class Calls>
+Result<void> set_log_callback(typename Calls::Raw* raw, ClientState* state, LogLevel max_level, LogCallback callback) {
+    if (log_callback_depth() > 0) {
+        return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
+    }
+    if (raw == nullptr || state == nullptr) return to_result(Calls::set_log(nullptr, 0, nullptr, nullptr));
+    std::lock_guard<std::mutex> lock(state->mutex);
+    std::unique_ptr<LogSlot> slot;
+    if (callback) {
+        slot.reset(new LogSlot{std::move(callback)});
+    }
+    const modio_market_result rc = slot != nullptr
+        ? Calls::set_log(raw, static_cast<std::uint32_t>(max_level), &log_trampoline, slot.get())
+        : Calls::set_log(raw, static_cast<std::uint32_t>(max_level), nullptr, nullptr);
+    if (rc != MODIO_MARKET_RESULT_OK) return call_error(rc);
+    state->replace_log(std::move(slot));
+    return Result<void>();
+}
+
+/// Before freeing a client from inside one of its own callbacks: the library frees it only when
+/// that poll/wait returns and may log until then, so the log callback is detached first and its
+/// slot can go now. From inside the log callback itself, detaching would deadlock: the slot is
+/// kept instead (a small, one-off leak).
+template <class Calls>
+void detach_log_before_free(typename Calls::Raw* raw, ClientState& state) noexcept {
+    if (state.log == nullptr) return;
+    if (log_callback_depth() > 0) {
+        (void)state.log.release();
+    } else {
+        (void)Calls::set_log(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
+    }
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
@@ -1144,17 +1225,9 @@ public:
         std::unique_ptr<detail::ClientState> state = std::move(state_);
         if (raw == nullptr) return;
         if (state != nullptr && detail::PumpMark::active(raw)) {
-            // Inside one of this client's callbacks: the library frees it only when that
-            // poll/wait returns, and may log or report recoveries until then. Detach the callbacks
-            // first so their slots can go now. From inside the log (recovery) callback itself,
-            // detaching that one would deadlock: its slot is kept instead (a small, one-off leak).
-            if (state->log != nullptr) {
-                if (detail::log_callback_depth() > 0) {
-                    (void)state->log.release();
-                } else {
-                    (void)modio_market_client_set_log_callback(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
-                }
-            }
+            // Inside one of this client's callbacks: detach the log and recovery callbacks first
+            // (see detach_log_before_free; the recovery callback follows the same rule).
+            detail::detach_log_before_free<detail::ClientCalls>(raw, *state);
             if (state->recovery != nullptr) {
                 if (detail::recovery_callback_depth() > 0) {
                     (void)state->recovery.release();
@@ -1183,21 +1256,7 @@ public:
     /// replaced callback (and what it captured) is released with the Client: a poll on another
     /// thread may still be running it when this returns.
     Result<void> set_log_callback(LogLevel max_level, LogCallback callback) {
-        if (detail::log_callback_depth() > 0) {
-            return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
-        }
-        if (!handle_ || !state_) return detail::to_result(modio_market_client_set_log_callback(nullptr, 0, nullptr, nullptr));
-        std::lock_guard<std::mutex> lock(state_->mutex);
-        std::unique_ptr<detail::LogSlot> slot;
-        if (callback) {
-            slot.reset(new detail::LogSlot{std::move(callback)});
-        }
-        const modio_market_result rc = slot != nullptr
-            ? modio_market_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), &detail::log_trampoline, slot.get())
-            : modio_market_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), nullptr, nullptr);
-        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        state_->replace_log(std::move(slot));
-        return Result<void>();
+        return detail::set_log_callback<detail::ClientCalls>(handle_.get(), state_.get(), max_level, std::move(callback));
     }
     Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }
 
@@ -1232,15 +1291,7 @@ public:
 
     /// Runs the callbacks of every request completed so far, on this thread; never blocks.
     /// Returns how many ran. Call once per frame.
-    Result<std::size_t> poll() {
-        // Touches no member after the C call: a callback may have destroyed this Client.
-        modio_market_client* raw = handle_.get();
-        detail::PumpMark mark(raw);
-        std::size_t ran = 0;
-        const modio_market_result rc = modio_market_client_poll(raw, &ran);
-        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        return ran;
-    }
+    Result<std::size_t> poll() { return detail::pump<detail::ClientCalls>(handle_.get(), false, 0, {}); }
     /// Blocks up to `timeout` until `request`'s callback has run, running callbacks meanwhile.
     /// Code::WaitTimedOut when the time passes; Code::RequestNotFound for unknown/finished ids.
     /// For tools, tests and loading screens; a game loop should use poll().
@@ -1454,13 +1505,7 @@ private:
     explicit Client(modio_market_client* raw) : handle_(raw), state_(new detail::ClientState()) {}
 
     Result<std::size_t> wait_raw(RequestId request, std::chrono::milliseconds timeout) {
-        // Touches no member after the C call: a callback may have destroyed this Client.
-        modio_market_client* raw = handle_.get();
-        detail::PumpMark mark(raw);
-        std::size_t ran = 0;
-        const modio_market_result rc = modio_market_client_wait(raw, request, detail::clamp_ms(timeout), &ran);
-        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        return ran;
+        return detail::pump<detail::ClientCalls>(handle_.get(), true, request, timeout);
     }
 
     std::unique_ptr<modio_market_client, detail::ClientDeleter> handle_;
@@ -1528,44 +1573,17 @@ public:
         modio_market_s2s_client* raw = handle_.release();
         std::unique_ptr<detail::ClientState> state = std::move(state_);
         if (raw == nullptr) return;
-        if (state != nullptr && state->log != nullptr && detail::PumpMark::active(raw)) {
-            if (detail::log_callback_depth() > 0) {
-                (void)state->log.release();
-            } else {
-                (void)modio_market_s2s_client_set_log_callback(raw, MODIO_MARKET_LOG_LEVEL_ERROR, nullptr, nullptr);
-            }
-        }
+        if (state != nullptr && detail::PumpMark::active(raw)) detail::detach_log_before_free<detail::S2sClientCalls>(raw, *state);
         modio_market_s2s_client_free(raw);
     }
 
     /// As Client::set_log_callback. Log lines never contain the secret, tokens or idempotency keys.
     Result<void> set_log_callback(LogLevel max_level, LogCallback callback) {
-        if (detail::log_callback_depth() > 0) {
-            return Error::make(Code::Reentrant, "set_log_callback was called from inside the log callback");
-        }
-        if (!handle_ || !state_) return detail::to_result(modio_market_s2s_client_set_log_callback(nullptr, 0, nullptr, nullptr));
-        std::lock_guard<std::mutex> lock(state_->mutex);
-        std::unique_ptr<detail::LogSlot> slot;
-        if (callback) {
-            slot.reset(new detail::LogSlot{std::move(callback)});
-        }
-        const modio_market_result rc = slot != nullptr
-            ? modio_market_s2s_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), &detail::log_trampoline, slot.get())
-            : modio_market_s2s_client_set_log_callback(handle_.get(), static_cast<std::uint32_t>(max_level), nullptr, nullptr);
-        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        state_->replace_log(std::move(slot));
-        return Result<void>();
+        return detail::set_log_callback<detail::S2sClientCalls>(handle_.get(), state_.get(), max_level, std::move(callback));
     }
     Result<void> clear_log_callback() { return set_log_callback(LogLevel::Error, LogCallback()); }
 
-    Result<std::size_t> poll() {
-        modio_market_s2s_client* raw = handle_.get();  // no member is touched after the C call
-        detail::PumpMark mark(raw);
-        std::size_t ran = 0;
-        const modio_market_result rc = modio_market_s2s_client_poll(raw, &ran);
-        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        return ran;
-    }
+    Result<std::size_t> poll() { return detail::pump<detail::S2sClientCalls>(handle_.get(), false, 0, {}); }
     /// Blocks up to `timeout` until `request`'s callback ran (a server thread waiting for its answer).
     Result<std::size_t> wait(RequestId request, std::chrono::milliseconds timeout) {
         if (request == 0) return Error::make(Code::RequestNotFound, "request id 0 is never a request; use wait_any");
@@ -1622,12 +1640,7 @@ private:
     explicit S2sClient(modio_market_s2s_client* raw) : handle_(raw), state_(new detail::ClientState()) {}
 
     Result<std::size_t> wait_raw(RequestId request, std::chrono::milliseconds timeout) {
-        modio_market_s2s_client* raw = handle_.get();  // no member is touched after the C call
-        detail::PumpMark mark(raw);
-        std::size_t ran = 0;
-        const modio_market_result rc = modio_market_s2s_client_wait(raw, request, detail::clamp_ms(timeout), &ran);
-        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
-        return ran;
+        return detail::pump<detail::S2sClientCalls>(handle_.get(), true, request, timeout);
     }
 
     std::unique_ptr<modio_market_s2s_client, detail::S2sClientDeleter> handle_;

@@ -78,57 +78,67 @@ namespace ModioMarket
     /// <summary>Which mod.io environment a client targets (<c>modio_market_environment</c>).</summary>
     public enum ModioEnvironment : uint
     {
+        // <generated:environments> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
         /// <summary>https://g-{game_id}.modapi.io/v1</summary>
         Live = 0,
         /// <summary>https://g-{game_id}.test.mod.io/v1</summary>
         Test = 1,
+        // </generated:environments>
     }
 
     /// <summary>Revenue filter of a mod listing (<c>modio_market_revenue_type</c>).</summary>
     public enum RevenueType : uint
     {
+        // <generated:revenue-types> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
         Free = 0,
         Paid = 1,
         Both = 2,
+        // </generated:revenue-types>
     }
 
     /// <summary>transaction_state of a synced entitlement (<c>modio_market_entitlement_state</c>).</summary>
     public enum EntitlementState : long
     {
+        // <generated:entitlement-states> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
         Failed = 0,
         Pending = 1,
         Fulfilled = 2,
         ConsumeLimitExceeded = 3,
+        // </generated:entitlement-states>
     }
 
     /// <summary>State of a mod.io transaction (<c>modio_market_transaction_state</c>).</summary>
     public enum TransactionState : uint
     {
+        // <generated:transaction-states> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
         Pending = 0,
         Paid = 1,
         Refunded = 2,
         Cancelled = 3,
         Cleared = 4,
         Failed = 5,
-        /// <summary>A state the docs do not list; see Transaction.StateName.</summary>
+        /// <summary>A state the docs do not list; see state_name.</summary>
         Other = 6,
+        // </generated:transaction-states>
     }
 
     /// <summary>How a journaled checkout from an earlier run ended (<c>modio_market_recovery_outcome</c>).</summary>
     public enum RecoveryOutcome : uint
     {
-        /// <summary>Resent with its key: the purchase went through; see CheckoutRecovery.Checkout.</summary>
+        // <generated:recovery-outcomes> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+        /// <summary>Resent with its key: the purchase went through; checkout holds the receipt.</summary>
         Completed = 0,
-        /// <summary>Resent with its key: mod.io refused it definitively; see CheckoutRecovery.Error.</summary>
+        /// <summary>Resent with its key: mod.io refused it definitively; see error.</summary>
         Failed = 1,
         /// <summary>Older than the key's 24 hours, and the mod is in the purchased list: it was bought.</summary>
         Owned = 2,
         /// <summary>Older than the key's 24 hours, and not purchased: it never went through.</summary>
         Abandoned = 3,
-        /// <summary>Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery.</summary>
+        /// <summary>Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see error.</summary>
         StillPending = 4,
-        /// <summary>A journal file was unreadable; it was moved aside to JournalFile.</summary>
+        /// <summary>A journal file was unreadable; it was moved aside to journal_file; see error.</summary>
         CorruptJournal = 5,
+        // </generated:recovery-outcomes>
     }
 
     /// <summary>monetization_status flags of a wallet (<c>MODIO_MARKET_MONETIZATION_STATUS_*</c>).</summary>

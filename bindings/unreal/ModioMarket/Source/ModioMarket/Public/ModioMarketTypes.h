@@ -47,19 +47,23 @@ enum class EModioMarketCode : uint8
 UENUM(BlueprintType)
 enum class EModioMarketRecoveryOutcome : uint8
 {
-	Completed = 0 UMETA(ToolTip = "Resent with its key: the purchase went through; see Receipt."),
-	Failed = 1 UMETA(ToolTip = "Resent with its key: mod.io refused it; see Error."),
-	Owned = 2 UMETA(ToolTip = "Too old to resend, and the mod is in the purchased list: it was bought."),
-	Abandoned = 3 UMETA(ToolTip = "Too old to resend, and not purchased: it never went through."),
-	StillPending = 4 UMETA(ToolTip = "Still no definitive answer; tried again at the next recovery. See Error."),
-	CorruptJournal = 5 UMETA(ToolTip = "An unreadable journal file was moved aside to JournalFile."),
+	// <generated:recovery-outcomes> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+	Completed = 0 UMETA(ToolTip = "Resent with its key: the purchase went through; checkout holds the receipt."),
+	Failed = 1 UMETA(ToolTip = "Resent with its key: mod.io refused it definitively; see error."),
+	Owned = 2 UMETA(ToolTip = "Older than the key's 24 hours, and the mod is in the purchased list: it was bought."),
+	Abandoned = 3 UMETA(ToolTip = "Older than the key's 24 hours, and not purchased: it never went through."),
+	StillPending = 4 UMETA(ToolTip = "Still no definitive answer (offline, 5xx, rate limited); kept for the next recovery; see error."),
+	CorruptJournal = 5 UMETA(ToolTip = "A journal file was unreadable; it was moved aside to journal_file; see error."),
+	// </generated:recovery-outcomes>
 };
 
 UENUM(BlueprintType)
 enum class EModioMarketEnvironment : uint8
 {
-	Live = 0,
-	Test = 1,
+	// <generated:environments> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+	Live = 0 UMETA(ToolTip = "https://g-{game_id}.modapi.io/v1"),
+	Test = 1 UMETA(ToolTip = "https://g-{game_id}.test.mod.io/v1"),
+	// </generated:environments>
 };
 
 UENUM(BlueprintType)
