@@ -126,7 +126,6 @@ fn a_body_without_a_length_is_cut_off_at_the_cap_not_buffered() {
         };
         let (url, server) = one_shot_server(move |s| stream_body(s, head, TOTAL, chunked));
         let c = Client::new(config(&url).max_response_bytes(1024 * 1024)).unwrap();
-        let started = Instant::now();
         let e = get_game(&c).unwrap_err();
         assert_eq!(e.code(), ResultCode::ResponseTooLarge, "chunked={chunked}: {e:?}");
         drop(c); // closes the connection: the server's writes fail from here on
@@ -134,7 +133,6 @@ fn a_body_without_a_length_is_cut_off_at_the_cap_not_buffered() {
         // 256 MiB were on offer; the client read ~1 MiB and hung up. Kernel socket buffers
         // account for the rest of what the server managed to write.
         assert!(written < 32 * 1024 * 1024, "chunked={chunked}: the server wrote {written} bytes: the client kept reading");
-        assert!(started.elapsed() < Duration::from_secs(10), "chunked={chunked}: took {:?}", started.elapsed());
     }
 }
 

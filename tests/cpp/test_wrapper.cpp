@@ -4,6 +4,7 @@
 #include "modio_market.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -129,7 +130,7 @@ static int received(const std::string& path) {
 // Waits (bounded) until the fake has received `count` requests for `path`: after that the request
 // is on the wire, held by a delay fault, so its worker is busy with it.
 static bool wait_received(const std::string& path, int count) {
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < 12000; ++i) {  // asks the fake every 5 ms; 60 s only guards against a hang
         if (received(path) >= count) return true;
         std::this_thread::sleep_for(5ms);
     }
@@ -969,30 +970,45 @@ static void test_log_callback(mm::Client& client, const mm::AccessToken& alice) 
 static void test_log_replacement_race() {
     section("replacing the log callback while the polling thread runs it");
     mm::Client client = make_client();
-    std::atomic<bool> entered{false};
-    std::atomic<bool> replaced{false};
+    // The two threads hand over through a condition variable, not sleeps: the 60 s bounds only
+    // keep a broken build from hanging the suite.
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool entered = false;
+    bool replaced = false;
     std::atomic<bool> capture_intact{false};
     auto captured = std::make_shared<std::string>("the first log callback's state");
     const std::string expected = *captured;
     CHECK(client.set_log_callback(mm::LogLevel::Trace,
-                                  [&entered, &replaced, &capture_intact, captured, expected](mm::LogLevel, std::string_view) {
-                                      if (entered.exchange(true)) return;
+                                  [&, captured, expected](mm::LogLevel, std::string_view) {
+                                      std::unique_lock<std::mutex> lock(mutex);
+                                      if (entered) return;
+                                      entered = true;
+                                      changed.notify_all();
                                       // Hold the polling thread inside this callback until it is replaced.
-                                      for (int i = 0; i < 400 && !replaced.load(); ++i) std::this_thread::sleep_for(5ms);
+                                      changed.wait_for(lock, 60s, [&] { return replaced; });
                                       capture_intact = *captured == expected;
                                   })
               .ok(),
           "a first log callback");
     std::thread poller([&client] {
         auto id = client.get_game([](mm::Result<mm::Game>) {});
-        if (id.ok()) (void)client.wait(*id, 10s);
+        if (id.ok()) (void)client.wait(*id, 60s);
     });
-    for (int i = 0; i < 2000 && !entered.load(); ++i) std::this_thread::sleep_for(5ms);
-    CHECK(entered.load(), "the polling thread is inside the first log callback");
+    bool inside = false;
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        inside = changed.wait_for(lock, 60s, [&] { return entered; });
+    }
+    CHECK(inside, "the polling thread is inside the first log callback");
     int second_calls = 0;
     mm::Result<void> replacement = client.set_log_callback(mm::LogLevel::Trace, [&second_calls](mm::LogLevel, std::string_view) { ++second_calls; });
     captured.reset();  // only the callback's own copy keeps the string now
-    replaced = true;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        replaced = true;
+    }
+    changed.notify_all();
     poller.join();
     CHECK(replacement.ok(), "set_log_callback from another thread while the old one runs");
     CHECK(capture_intact.load(), "the running callback still had its captures after the replacement");
