@@ -12,6 +12,7 @@ mod checkout;
 mod client;
 mod config;
 mod error;
+mod executor;
 pub mod fuzzing;
 mod keys;
 mod log;

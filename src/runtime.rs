@@ -321,6 +321,12 @@ impl<S: Send + Sync + 'static> Runtime<S> {
 }
 
 fn worker_loop<S>(shared: &S, jobs: &Receiver<Job<S>>, completions: &Sender<Completion>) {
+    crate::executor::enter_worker();
+    work_jobs(shared, jobs, completions);
+    crate::executor::release_thread_runtime();
+}
+
+fn work_jobs<S>(shared: &S, jobs: &Receiver<Job<S>>, completions: &Sender<Completion>) {
     for job in jobs.iter() {
         if job.state.compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
             continue; // cancelled while queued: its Cancelled completion is already on the way

@@ -1,4 +1,7 @@
-//! HTTP transport: one blocking `reqwest` client per library client, shared by the workers.
+//! HTTP transport: one async `reqwest` client per library client, driven directly on the worker
+//! thread that runs the request (a current-thread runtime per worker, as reqwest's blocking client
+//! does on a thread of its own: one thread hop per request instead of two). A request in flight
+//! is abandoned within [`crate::executor::CANCEL_CHECK`] of being cancelled or of the client being freed.
 //!
 //! Builds URLs and form bodies with proper encoding, attaches the API key or bearer token and the
 //! portal/platform headers, reads bodies under a size cap and a deadline, and turns every failure
@@ -6,16 +9,16 @@
 //! those can carry tokens, tickets and receipts.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client as HttpClient;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::Client as HttpClient;
 use reqwest::Method;
 use serde::Deserialize;
 
 use crate::config::{is_loopback, parse_root_certificates, Config, RetryPolicy};
 use crate::error::{Error, Result, ResultCode, Secret};
+use crate::executor::{run_abortable, WORKER_HTTP};
 use crate::log::{LogLevel, Logger};
 use crate::ratelimit::RateLimitGate;
 use crate::ratelimit::MAX_RETRY_AFTER_SECS;
@@ -152,7 +155,12 @@ pub(crate) fn is_retryable(e: &Error) -> bool {
 }
 
 pub(crate) struct Transport {
-    http: HttpClient,
+    /// Builds this transport's HTTP client. A reqwest client's pooled connections are driven by
+    /// the runtime that opened them, so each worker thread keeps a client of its own (see
+    /// [`Transport::http`]): a connection is never left waiting on another worker's runtime.
+    make_http: Box<dyn Fn() -> Result<HttpClient> + Send + Sync>,
+    /// Tells this transport's clients apart in a worker's cache.
+    id: u64,
     base: url::Url,
     api_key: Secret,
     max_response_bytes: usize,
@@ -197,32 +205,43 @@ impl Transport {
             );
         }
         let origin = base.origin();
-        let mut builder = HttpClient::builder()
-            .dns_resolver(std::sync::Arc::new(SystemResolver))
-            .default_headers(headers)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            // mod.io does not redirect API calls; follow only same-origin redirects so the
-            // Authorization and X-Modio-Delegation-Token headers never reach another host.
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
-                    attempt.stop()
-                } else {
-                    attempt.follow()
-                }
-            }));
-        if is_loopback(&base) {
-            // A local test server is never reached through HTTP(S)_PROXY.
-            builder = builder.no_proxy();
-        }
+        let loopback = is_loopback(&base);
+        let mut certificates = Vec::new();
         for pem in &config.root_certificates_pem {
-            for cert in parse_root_certificates(pem)? {
-                builder = builder.add_root_certificate(cert);
-            }
+            certificates.extend(parse_root_certificates(pem)?);
         }
-        let http = builder.build().map_err(|e| Error::new(ResultCode::Internal, format!("could not build the HTTP client: {e}")))?;
+        let (connect_timeout, request_timeout) = (config.connect_timeout, config.request_timeout);
+        let make_http = move || {
+            let origin = origin.clone();
+            let mut builder = HttpClient::builder()
+                .dns_resolver(std::sync::Arc::new(SystemResolver))
+                .default_headers(headers.clone())
+                .connect_timeout(connect_timeout)
+                .timeout(request_timeout)
+                // mod.io does not redirect API calls; follow only same-origin redirects so the
+                // Authorization and X-Modio-Delegation-Token headers never reach another host.
+                .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                    if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                        attempt.stop()
+                    } else {
+                        attempt.follow()
+                    }
+                }));
+            if loopback {
+                // A local test server is never reached through HTTP(S)_PROXY.
+                builder = builder.no_proxy();
+            }
+            for cert in &certificates {
+                builder = builder.add_root_certificate(cert.clone());
+            }
+            builder.build().map_err(|e| Error::new(ResultCode::Internal, format!("could not build the HTTP client: {e}")))
+        };
+        // Built once here so that a configuration it refuses fails the client's creation.
+        make_http()?;
+        static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Transport {
-            http,
+            make_http: Box::new(make_http),
+            id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             base,
             api_key: config.api_key.clone(),
             max_response_bytes: config.max_response_bytes,
@@ -234,7 +253,8 @@ impl Transport {
     }
 
     /// Sends the request and decodes the answer, retrying under the policy when the request is
-    /// safe to repeat. `is_cancelled` is checked before every retry.
+    /// safe to repeat. Once `is_cancelled` turns true the request in flight (or the wait before a
+    /// retry) is abandoned within [`crate::executor::CANCEL_CHECK`], with `Cancelled`.
     pub fn call<T>(
         &self,
         request: &ApiRequest,
@@ -248,7 +268,7 @@ impl Transport {
             let outcome = match self.rate_limits.remaining(&request.path) {
                 Some(wait) => Err(RateLimitGate::held_back(&request.path, wait)),
                 None => {
-                    let sent = self.execute(request, user_token).and_then(|body| decode(&body).map_err(redact_decode_error));
+                    let sent = self.execute(request, user_token, is_cancelled).and_then(|body| decode(&body).map_err(redact_decode_error));
                     if let Err(e) = &sent {
                         self.rate_limits.note(&request.path, e);
                     }
@@ -284,12 +304,14 @@ impl Transport {
                     wait.as_millis()
                 ),
             );
-            std::thread::sleep(wait);
+            if run_abortable(async move { tokio::time::sleep(wait).await }, is_cancelled).is_none() {
+                return Err(Error::cancelled());
+            }
         }
     }
 
     /// Sends the request once and returns the body of a 2xx answer, or a typed error.
-    pub fn execute(&self, request: &ApiRequest, user_token: Option<&Secret>) -> Result<Vec<u8>> {
+    pub fn execute(&self, request: &ApiRequest, user_token: Option<&Secret>, is_cancelled: &dyn Fn() -> bool) -> Result<Vec<u8>> {
         let started = Instant::now();
         let mut url = self.url_for(&request.path)?;
         let bearer: Option<&Secret> = match &request.auth {
@@ -312,7 +334,7 @@ impl Transport {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let mut builder = self.http.request(request.method.clone(), url);
+        let mut builder = self.http()?.request(request.method.clone(), url);
         if let Some(token) = bearer {
             // Zeroed after use like the token itself; the HTTP stack's own copies are outside our reach.
             let header = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
@@ -338,7 +360,16 @@ impl Transport {
             builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
         }
 
-        let outcome = self.exchange(builder, started);
+        // One deadline for the whole exchange, connect to last byte: reqwest's own timeouts do not
+        // bound a body that trickles in.
+        let deadline = tokio::time::Instant::from_std(started + self.request_timeout);
+        let exchange = async move {
+            match tokio::time::timeout_at(deadline, self.exchange(builder)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(Error::new(ResultCode::Timeout, "the answer did not arrive within the request timeout")),
+            }
+        };
+        let outcome = run_abortable(exchange, is_cancelled).unwrap_or_else(|| Err(Error::cancelled()));
         let status_text = match &outcome {
             Ok((status, _)) => status.to_string(),
             Err(e) => e.code().name().to_owned(),
@@ -354,8 +385,8 @@ impl Transport {
         Err(self.http_error(status, &body))
     }
 
-    fn exchange(&self, builder: reqwest::blocking::RequestBuilder, started: Instant) -> Result<(u16, Vec<u8>)> {
-        let mut response = builder.send().map_err(map_reqwest_error)?;
+    async fn exchange(&self, builder: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>)> {
+        let mut response = builder.send().await.map_err(map_reqwest_error)?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -369,22 +400,11 @@ impl Transport {
             }
         }
         let mut body = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            // The per-read timeout of reqwest does not bound a body that trickles in; this does.
-            if started.elapsed() > self.request_timeout {
-                return Err(Error::new(ResultCode::Timeout, "the answer did not arrive within the request timeout"));
-            }
-            let n = match response.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(map_io_error(&e)),
-            };
-            if body.len() + n > self.max_response_bytes {
+        while let Some(chunk) = response.chunk().await.map_err(map_body_error)? {
+            if body.len() + chunk.len() > self.max_response_bytes {
                 return Err(self.too_large());
             }
-            body.extend_from_slice(&chunk[..n]);
+            body.extend_from_slice(&chunk);
         }
         if status == 429 {
             // Carry the wait through the body parse below.
@@ -393,6 +413,25 @@ impl Transport {
             return Err(err);
         }
         Ok((status, body))
+    }
+
+    /// This thread's HTTP client: a worker keeps one for its whole life (its pooled connections
+    /// live on its runtime); another thread (a blocking S2S call) gets one for the call.
+    fn http(&self) -> Result<HttpClient> {
+        if !crate::executor::is_worker() {
+            return (self.make_http)();
+        }
+        WORKER_HTTP.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match &*slot {
+                Some((id, http)) if *id == self.id => Ok(http.clone()),
+                _ => {
+                    let http = (self.make_http)()?;
+                    *slot = Some((self.id, http.clone()));
+                    Ok(http)
+                }
+            }
+        })
     }
 
     fn too_large(&self) -> Error {
@@ -565,10 +604,14 @@ fn map_reqwest_error(err: reqwest::Error) -> Error {
     Error::new(code, format!("{}: {}", code.message(), text))
 }
 
-fn map_io_error(err: &std::io::Error) -> Error {
-    let text = chain_text(err);
-    let code = match classify(Some(err), ResultCode::Transport) {
+/// A failure while the body was arriving: the connection was there, so it is a transport failure
+/// (or a timeout), never a DNS or connect one.
+fn map_body_error(err: reqwest::Error) -> Error {
+    let err = err.without_url();
+    let text = chain_text(&err);
+    let code = match classify(std::error::Error::source(&err), ResultCode::Transport) {
         ResultCode::Timeout => ResultCode::Timeout,
+        _ if err.is_timeout() => ResultCode::Timeout,
         _ => ResultCode::Transport,
     };
     Error::new(code, format!("reading the answer failed: {text}"))
@@ -677,8 +720,6 @@ mod tests {
         assert_eq!(by_chain(&refused, ResultCode::Transport), ResultCode::Connect);
         assert_eq!(by_chain(&timed_out, ResultCode::Transport), ResultCode::Timeout);
         assert_eq!(by_chain(&misleading, ResultCode::Transport), ResultCode::Transport);
-        assert_eq!(map_io_error(&IoError::from(ErrorKind::TimedOut)).code(), ResultCode::Timeout);
-        assert_eq!(map_io_error(&IoError::other("timed out")).code(), ResultCode::Transport, "the text decides nothing");
     }
 
     #[test]

@@ -975,7 +975,7 @@ static void test_log_replacement_race() {
     std::mutex mutex;
     std::condition_variable changed;
     bool entered = false;
-    bool replaced = false;
+    bool replacing = false;
     std::atomic<bool> capture_intact{false};
     auto captured = std::make_shared<std::string>("the first log callback's state");
     const std::string expected = *captured;
@@ -985,8 +985,10 @@ static void test_log_replacement_race() {
                                       if (entered) return;
                                       entered = true;
                                       changed.notify_all();
-                                      // Hold the polling thread inside this callback until it is replaced.
-                                      changed.wait_for(lock, 60s, [&] { return replaced; });
+                                      // Hold the polling thread inside this callback until the other
+                                      // thread starts replacing it (the library's replace then waits
+                                      // for this call to return).
+                                      changed.wait_for(lock, 60s, [&] { return replacing; });
                                       capture_intact = *captured == expected;
                                   })
               .ok(),
@@ -1002,13 +1004,13 @@ static void test_log_replacement_race() {
     }
     CHECK(inside, "the polling thread is inside the first log callback");
     int second_calls = 0;
-    mm::Result<void> replacement = client.set_log_callback(mm::LogLevel::Trace, [&second_calls](mm::LogLevel, std::string_view) { ++second_calls; });
-    captured.reset();  // only the callback's own copy keeps the string now
     {
         std::lock_guard<std::mutex> lock(mutex);
-        replaced = true;
+        replacing = true;
     }
     changed.notify_all();
+    mm::Result<void> replacement = client.set_log_callback(mm::LogLevel::Trace, [&second_calls](mm::LogLevel, std::string_view) { ++second_calls; });
+    captured.reset();  // only the callback's own copy keeps the string now
     poller.join();
     CHECK(replacement.ok(), "set_log_callback from another thread while the old one runs");
     CHECK(capture_intact.load(), "the running callback still had its captures after the replacement");
