@@ -4,6 +4,7 @@
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{Error, Result, Secret};
@@ -89,6 +90,18 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// What a JSON text holds, by its first character (for messages; the text is not parsed).
+fn kind_of_text(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
     }
 }
 
@@ -444,12 +457,21 @@ pub struct Mod {
 }
 
 impl Mod {
+    /// From a mod object already parsed (the checkout answer's `mod`).
     pub(crate) fn from_value(value: Value) -> Result<Mod> {
-        if !value.is_object() {
-            return Err(Error::malformed(format!("a mod was {} instead of an object", kind(&value))));
+        let text = RawValue::from_string(value.to_string()).map_err(|e| Error::malformed(format!("could not decode the mod: {e}")))?;
+        Mod::from_raw(&text)
+    }
+
+    /// Straight from the object's text: the typed fields are decoded from it (the rest of the
+    /// object is skipped, never built into a tree) and the text itself is kept as `json`.
+    pub(crate) fn from_raw(text: &RawValue) -> Result<Mod> {
+        let json = text.get();
+        if !json.starts_with('{') {
+            return Err(Error::malformed(format!("a mod was {} instead of an object", kind_of_text(json))));
         }
-        let json = value.to_string();
-        let raw: RawMod = decode_value("mod", value)?;
+        let raw: RawMod = serde_json::from_str(json).map_err(|e| Error::malformed(format!("could not decode the mod: {e}")))?;
+        let json = json.to_owned();
         if raw.id == 0 {
             return Err(Error::malformed("a mod has no `id`"));
         }
@@ -483,7 +505,8 @@ impl Mod {
     }
 
     pub(crate) fn decode(body: &[u8]) -> Result<Mod> {
-        Mod::from_value(decode("mod", body)?)
+        let text: &RawValue = serde_json::from_slice(body).map_err(|e| Error::malformed(format!("could not decode the mod: {e}")))?;
+        Mod::from_raw(text)
     }
 }
 
@@ -510,16 +533,46 @@ pub struct ModPage {
     pub page: PageInfo,
 }
 
+/// A list answer as text: each item of `data` stays unparsed until its mod is decoded.
+#[derive(Deserialize)]
+struct RawList<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    result_count: u64,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    result_offset: u64,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    result_limit: u64,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    result_total: u64,
+}
+
 impl ModPage {
+    /// Decodes the page straight into typed mods (no `serde_json::Value` tree, no re-serializing).
     pub(crate) fn decode(body: &[u8]) -> Result<ModPage> {
-        let mut obj = decode_object("mod list", body)?;
-        let data = match obj.remove("data") {
-            Some(Value::Array(items)) => items,
-            Some(Value::Null) | None => return Err(Error::malformed("the mod list has no `data` array")),
-            Some(other) => return Err(Error::malformed(format!("the mod list's `data` was {}", kind(&other)))),
+        let text = std::str::from_utf8(body).map_err(|_| Error::malformed("the mod list is not UTF-8"))?;
+        let first = text.trim_start();
+        if !first.starts_with('{') {
+            return Err(Error::malformed(format!("the mod list was {} instead of an object", kind_of_text(first))));
+        }
+        let list: RawList<'_> = serde_json::from_str(text).map_err(|e| Error::malformed(format!("could not decode the mod list: {e}")))?;
+        let data = match list.data.map(RawValue::get) {
+            None | Some("null") => return Err(Error::malformed("the mod list has no `data` array")),
+            Some(items) if !items.starts_with('[') => {
+                return Err(Error::malformed(format!("the mod list's `data` was {}", kind_of_text(items))))
+            }
+            Some(items) => items,
         };
-        let page: PageInfo = decode_value("pagination", Value::Object(obj))?;
-        let mods = data.into_iter().map(Mod::from_value).collect::<Result<Vec<_>>>()?;
+        let items: Vec<&RawValue> =
+            serde_json::from_str(data).map_err(|e| Error::malformed(format!("could not decode the mod list: {e}")))?;
+        let mods = items.into_iter().map(Mod::from_raw).collect::<Result<Vec<_>>>()?;
+        let page = PageInfo {
+            result_count: list.result_count,
+            result_offset: list.result_offset,
+            result_limit: list.result_limit,
+            result_total: list.result_total,
+        };
         Ok(ModPage { mods, page })
     }
 }
