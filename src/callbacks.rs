@@ -2,15 +2,87 @@
 //! and the slot that holds a game's long-lived callback (log sink, recovery sink). Shared by
 //! [`crate::Client`] and [`crate::S2sClient`].
 
+use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::error::Result;
+use crate::error::{Error, Result, ResultCode};
 use crate::log::{LogLevel, Logger};
-use crate::runtime::{lock, RequestId};
+use crate::runtime::{lock, JobContext, RequestId, Runtime};
 
-/// A completion callback. Implemented for `FnOnce(Result<T>)` closures, and for [`WithId`].
+/// A completion callback. Implemented for `FnOnce(Result<T>)` closures, for [`WithId`] and for
+/// [`Prepared`].
 pub trait Callback<T>: Send + 'static {
     fn call(self: Box<Self>, id: RequestId, result: Result<T>);
+
+    /// How the runtime runs this callback: all of it inside poll/wait, unless it is [`Prepared`].
+    #[doc(hidden)]
+    fn into_stages(self) -> Stages<T>
+    where
+        Self: Sized,
+    {
+        Stages::InPoll(Box::new(self))
+    }
+}
+
+/// What the runtime runs where (see [`Callback::into_stages`]).
+#[doc(hidden)]
+pub enum Stages<T> {
+    InPoll(Box<dyn Callback<T>>),
+    Prepared { prepare: Arc<PrepareFn<T>>, deliver: Box<dyn FnOnce(RequestId, Box<dyn Any + Send>) + Send> },
+}
+
+type PrepareFn<T> = dyn Fn(Result<T>) -> Box<dyn Any + Send> + Send + Sync;
+
+/// A callback in two stages, for a binding that turns a result into its own form: `prepare` runs
+/// on the worker thread as soon as the outcome is known, so that a big result (a purchased list
+/// of 100,000 mods) is converted, and the original dropped, off the game thread; `deliver` runs
+/// inside poll/wait with what `prepare` made. An outcome decided in poll (cancelled, shut down)
+/// is prepared there.
+pub struct Prepared<T, P> {
+    pub prepare: Box<dyn Fn(Result<T>) -> P + Send + Sync>,
+    pub deliver: Box<dyn FnOnce(RequestId, P) + Send>,
+}
+
+impl<T: 'static, P: Send + 'static> Callback<T> for Prepared<T, P> {
+    fn call(self: Box<Self>, id: RequestId, result: Result<T>) {
+        (self.deliver)(id, (self.prepare)(result))
+    }
+
+    fn into_stages(self) -> Stages<T> {
+        let prepare: Arc<dyn Fn(Result<T>) -> P + Send + Sync> = Arc::from(self.prepare);
+        let deliver = self.deliver;
+        let boxing = Arc::clone(&prepare);
+        Stages::Prepared {
+            prepare: Arc::new(move |result| Box::new(boxing(result)) as Box<dyn Any + Send>),
+            deliver: Box::new(move |id, prepared: Box<dyn Any + Send>| match prepared.downcast::<P>() {
+                Ok(p) => deliver(id, *p),
+                Err(_) => deliver(id, prepare(Err(Error::new(ResultCode::Internal, "a prepared completion had the wrong type")))),
+            }),
+        }
+    }
+}
+
+/// Submits `work` to `runtime` with `callback`, running a [`Prepared`] callback's first stage on
+/// the worker. The one way both clients submit.
+pub(crate) fn submit<S, T, W>(runtime: &Runtime<S>, work: W, callback: impl Callback<T>) -> Result<RequestId>
+where
+    S: Send + Sync + 'static,
+    T: Send + 'static,
+    W: FnOnce(&S, &JobContext) -> Result<T> + Send + 'static,
+{
+    match callback.into_stages() {
+        Stages::InPoll(callback) => runtime.submit(work, move |id, result| callback.call(id, result)),
+        Stages::Prepared { prepare, deliver } => {
+            let on_worker = Arc::clone(&prepare);
+            runtime.submit(
+                move |shared: &S, ctx: &JobContext| Ok(on_worker(work(shared, ctx))),
+                move |id, prepared: Result<Box<dyn Any + Send>>| match prepared {
+                    Ok(p) => deliver(id, p),
+                    Err(e) => deliver(id, prepare(Err(e))),
+                },
+            )
+        }
+    }
 }
 
 impl<T, F: FnOnce(Result<T>) + Send + 'static> Callback<T> for F {
@@ -127,6 +199,35 @@ impl LogOutput {
 mod tests {
     use super::*;
     use std::sync::atomic::Ordering;
+
+    #[test]
+    fn a_prepared_callback_prepares_on_the_worker_and_delivers_in_poll() {
+        let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2)).unwrap();
+        let poller = std::thread::current().id();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = |seen: &Arc<Mutex<Vec<String>>>| {
+            let seen = Arc::clone(seen);
+            Prepared {
+                prepare: Box::new(|r: Result<u32>| (std::thread::current().id(), r.map_err(|e| e.code()))),
+                deliver: Box::new(move |_, (prepared_on, outcome): (std::thread::ThreadId, std::result::Result<u32, ResultCode>)| {
+                    assert_eq!(std::thread::current().id(), poller, "delivered on the polling thread");
+                    let place = if prepared_on == poller { "poll" } else { "worker" };
+                    lock(&seen).push(format!("{outcome:?} prepared in {place}"));
+                }),
+            }
+        };
+        submit(&runtime, |_: &(), _: &JobContext| Ok(7u32), record(&seen)).unwrap();
+        runtime.wait(None, std::time::Duration::from_secs(20), || {}).unwrap();
+        // One that never runs: cancelled while the worker is busy, so poll prepares its outcome.
+        let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+        let busy = runtime.submit(move |_: &(), _: &JobContext| Ok(release_rx.recv().is_ok()), |_, _: Result<bool>| {}).unwrap();
+        let cancelled = submit(&runtime, |_: &(), _: &JobContext| Ok(8u32), record(&seen)).unwrap();
+        runtime.cancel(cancelled).unwrap();
+        runtime.wait(Some(cancelled), std::time::Duration::from_secs(20), || {}).unwrap();
+        release_tx.send(()).unwrap();
+        runtime.wait(Some(busy), std::time::Duration::from_secs(20), || {}).unwrap();
+        assert_eq!(*lock(&seen), ["Ok(7) prepared in worker", "Err(Cancelled) prepared in poll"]);
+    }
 
     #[test]
     fn replacing_a_running_callback_from_another_thread_waits_for_that_call() {

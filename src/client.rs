@@ -98,7 +98,7 @@ impl Client {
         if shared.unresolved_count.load(Ordering::Acquire) > 0 {
             self.start_background_retries(false);
         }
-        if shared.recovery_wanted.swap(false, Ordering::AcqRel) {
+        if shared.recovery_wanted.load(Ordering::Acquire) && shared.recovery_wanted.swap(false, Ordering::AcqRel) {
             let session = shared.sessions.current();
             let queued = self.runtime.submit(
                 move |shared: &Shared, ctx: &JobContext| match crate::checkout::recover(shared, &session, ctx) {
@@ -116,7 +116,8 @@ impl Client {
                 shared.logger.log(LogLevel::Warn, format_args!("could not start checkout recovery: {e}"));
             }
         }
-        if self.recovery_sink.is_set() {
+        if shared.recovery_backlog_filled.load(Ordering::Acquire) && self.recovery_sink.is_set() {
+            shared.recovery_backlog_filled.store(false, Ordering::Release);
             let reports = std::mem::take(&mut *lock(&shared.recovery_backlog));
             let undelivered = self.recovery_sink.deliver(reports, |sink, report| sink(report));
             if !undelivered.is_empty() {
@@ -124,6 +125,7 @@ impl Client {
                 let mut backlog = lock(&shared.recovery_backlog);
                 let later = std::mem::replace(&mut *backlog, undelivered);
                 backlog.extend(later);
+                shared.recovery_backlog_filled.store(true, Ordering::Release);
             }
         }
     }
@@ -206,9 +208,7 @@ impl Client {
         T: Send + 'static,
         W: FnOnce(&Shared, &Arc<Session>, &JobContext) -> Result<T> + Send + 'static,
     {
-        let callback: Box<dyn Callback<T>> = Box::new(callback);
-        self.runtime
-            .submit(move |shared: &Shared, ctx: &JobContext| work(shared, &session, ctx), move |id, result| callback.call(id, result))
+        crate::callbacks::submit(&self.runtime, move |shared: &Shared, ctx: &JobContext| work(shared, &session, ctx), callback)
     }
 
     // -----------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle, ThreadId};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -81,19 +81,30 @@ pub(crate) struct Runtime<S: Send + Sync + 'static> {
     workers: Mutex<Vec<JoinHandle<()>>>,
     /// Each worker sends its index as its last act, so shutdown joins exactly the ones that ended.
     exited_rx: Receiver<usize>,
-    /// The thread currently inside poll/wait (re-entry and concurrent-poll guard).
-    pumping: Mutex<Option<ThreadId>>,
+    /// The thread currently inside poll/wait, as its [`thread_token`] (0: none): the re-entry
+    /// and concurrent-poll guard, one atomic so that an idle poll takes no lock.
+    pumping: AtomicUsize,
     shutting_down: AtomicBool,
     shutdown_timeout: Duration,
 }
 
 /// Released when poll/wait returns.
-struct PumpGuard<'a>(&'a Mutex<Option<ThreadId>>);
+struct PumpGuard<'a>(&'a AtomicUsize);
 
 impl Drop for PumpGuard<'_> {
     fn drop(&mut self) {
-        *lock(self.0) = None;
+        self.0.store(0, Ordering::Release);
     }
+}
+
+thread_local! {
+    static THREAD_TOKEN: u8 = const { 0 };
+}
+
+/// A number that tells this thread from every other live thread, never 0: the address of a
+/// thread-local (std's `ThreadId::as_u64` is unstable).
+fn thread_token() -> usize {
+    THREAD_TOKEN.with(|t| t as *const u8 as usize)
 }
 
 impl<S: Send + Sync + 'static> Runtime<S> {
@@ -125,7 +136,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             next_id: AtomicU64::new(random_id_base()),
             workers: Mutex::new(workers),
             exited_rx,
-            pumping: Mutex::new(None),
+            pumping: AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
             shutdown_timeout,
         })
@@ -196,18 +207,15 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     }
 
     pub fn is_pumping_on_this_thread(&self) -> bool {
-        *lock(&self.pumping) == Some(thread::current().id())
+        self.pumping.load(Ordering::Acquire) == thread_token()
     }
 
     fn enter_pump(&self) -> Result<PumpGuard<'_>> {
-        let mut pumping = lock(&self.pumping);
-        match *pumping {
-            Some(t) if t == thread::current().id() => Err(Error::new(ResultCode::Reentrant, "poll/wait was called from inside a callback")),
-            Some(_) => Err(Error::new(ResultCode::Reentrant, "another thread is inside poll/wait on this client")),
-            None => {
-                *pumping = Some(thread::current().id());
-                Ok(PumpGuard(&self.pumping))
-            }
+        let me = thread_token();
+        match self.pumping.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => Ok(PumpGuard(&self.pumping)),
+            Err(t) if t == me => Err(Error::new(ResultCode::Reentrant, "poll/wait was called from inside a callback")),
+            Err(_) => Err(Error::new(ResultCode::Reentrant, "another thread is inside poll/wait on this client")),
         }
     }
 
@@ -216,6 +224,9 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         let _guard = self.enter_pump()?;
         let mut before_callbacks = before_callbacks;
         before_callbacks();
+        if self.completion_rx.is_empty() {
+            return Ok(0);
+        }
         // Only what is queued now: callbacks that start requests cannot keep this call running.
         let queued = self.completion_rx.len();
         let mut ran = 0;
@@ -293,11 +304,11 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         {
             // Callbacks run now count as "inside a callback": poll from them is refused, and a
             // C-side free from them is deferred (we are already freeing).
-            let previous = lock(&self.pumping).replace(thread::current().id());
+            let previous = self.pumping.swap(thread_token(), Ordering::AcqRel);
             for (id, entry) in entries {
                 let _ = catch_unwind(AssertUnwindSafe(|| (entry.deliver)(id, Err(Error::shut_down()))));
             }
-            *lock(&self.pumping) = previous;
+            self.pumping.store(previous, Ordering::Release);
         }
         let mut workers: Vec<Option<JoinHandle<()>>> = std::mem::take(&mut *lock(&self.workers)).into_iter().map(Some).collect();
         let deadline = Instant::now() + self.shutdown_timeout;

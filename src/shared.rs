@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) background_retry: BackgroundRetry,
     /// Recovery reports waiting for the next poll.
     pub(crate) recovery_backlog: Mutex<Vec<RecoveryReport>>,
+    /// Whether `recovery_backlog` may hold reports: read by every poll before it takes the lock.
+    pub(crate) recovery_backlog_filled: AtomicBool,
     /// Set when a token appears: the next poll starts journal recovery for its session.
     pub(crate) recovery_wanted: AtomicBool,
     /// One recovery at a time.
@@ -86,6 +88,7 @@ impl Shared {
             unresolved_count: AtomicUsize::new(0),
             background_retry,
             recovery_backlog: Mutex::new(Vec::new()),
+            recovery_backlog_filled: AtomicBool::new(false),
             recovery_wanted: AtomicBool::new(false),
             recovery_lock: Mutex::new(()),
             logger,
@@ -218,6 +221,7 @@ impl Shared {
 
     pub fn report(&self, report: RecoveryReport) {
         lock(&self.recovery_backlog).push(report);
+        self.recovery_backlog_filled.store(true, Ordering::Release);
     }
 
     /// Hands an attempt to the background retry, due after `delay`.

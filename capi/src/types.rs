@@ -8,11 +8,11 @@
 #![allow(non_camel_case_types)]
 
 use std::any::Any;
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_void};
 
+use modio_market::Prepared;
 use modio_market::Purchases;
 use modio_market::RequestId;
-use modio_market::WithId;
 use modio_market::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
@@ -27,17 +27,34 @@ pub(crate) fn size<T>() -> u32 {
 /// Owns the strings and arrays a view points into.
 #[derive(Default)]
 pub(crate) struct Arena {
-    strings: Vec<CString>,
+    /// NUL-terminated strings, packed into a few large blocks: a view of 100,000 mods is then a
+    /// few hundred allocations to free, not a million. A block is never grown once a pointer
+    /// into it is handed out (only filled up to the capacity it was made with).
+    text: Vec<Vec<u8>>,
     blobs: Vec<Box<dyn Any>>,
 }
+
+/// Bytes per text block (a longer string gets a block of its own size).
+const TEXT_BLOCK: usize = 256 * 1024;
 
 impl Arena {
     /// A NUL-terminated copy of `s` (interior NULs from a hostile server are dropped).
     pub fn str(&mut self, s: &str) -> *const c_char {
-        let c = CString::new(s).unwrap_or_else(|_| CString::new(s.replace('\0', "")).unwrap_or_default());
-        let ptr = c.as_ptr();
-        self.strings.push(c); // moving the CString does not move its heap buffer
-        ptr
+        let needed = s.len() + 1;
+        let fits = self.text.last().is_some_and(|block| block.capacity() - block.len() >= needed);
+        if !fits {
+            self.text.push(Vec::with_capacity(needed.max(TEXT_BLOCK)));
+        }
+        let block = self.text.last_mut().expect("a block with room was just made");
+        let start = block.len();
+        if s.as_bytes().contains(&0) {
+            block.extend(s.bytes().filter(|b| *b != 0));
+        } else {
+            block.extend_from_slice(s.as_bytes());
+        }
+        block.push(0);
+        // Within capacity: the block's buffer did not move, earlier pointers stay valid.
+        block[start..].as_ptr() as *const c_char
     }
 
     pub fn opt_str(&mut self, s: Option<&str>) -> *const c_char {
@@ -59,7 +76,13 @@ impl Arena {
     /// Keeps each of `items` alive in its own allocation; returns an array of pointers to them
     /// (NULL when empty) and the count. A view's stride is then a pointer's, whatever it grows to.
     pub fn ptr_slice<T: 'static>(&mut self, items: Vec<T>) -> (*const *const T, usize) {
-        let pointers: Vec<*const T> = items.into_iter().map(|item| self.boxed(item)).collect();
+        if items.is_empty() {
+            return (std::ptr::null(), 0);
+        }
+        // One allocation for the items and one for the pointers to them.
+        let items: Box<[T]> = items.into_boxed_slice();
+        let pointers: Vec<*const T> = items.iter().map(|item| item as *const T).collect();
+        self.blobs.push(Box::new(items));
         self.slice(pointers)
     }
 
@@ -622,25 +645,33 @@ impl UserData {
 /// `error` (non-NULL on failure, `result` NULL) or `result` (non-NULL on success, `error` NULL).
 pub(crate) type ResultCallback<V> = unsafe extern "C" fn(*mut c_void, u64, *const modio_market_error, *const V);
 
-/// Builds the views and calls the C callback; everything it points to dies when it returns.
-pub(crate) fn invoke<T, V>(
-    cb: ResultCallback<V>,
-    user_data: UserData,
-    id: u64,
-    result: modio_market::Result<T>,
-    view: fn(&mut Arena, &T) -> V,
-) {
+/// A request's outcome as the C callback will see it, built on the worker thread (see
+/// [`modio_market::Prepared`]) so the game thread only makes the call.
+pub(crate) struct PreparedView<V> {
+    /// What the pointers in `outcome` point into.
+    _arena: Arena,
+    outcome: Result<V, modio_market_error>,
+}
+
+// SAFETY: the raw pointers in a view point into its own arena's heap blocks, which move with it
+// and are not shared; the view is read on the polling thread only after the worker let go.
+unsafe impl<V> Send for PreparedView<V> {}
+
+fn prepare_view<T, V>(result: modio_market::Result<T>, view: fn(&mut Arena, &T) -> V) -> PreparedView<V> {
     let mut arena = Arena::default();
-    match result {
-        Ok(value) => {
-            let v = view(&mut arena, &value);
-            // SAFETY: the callback and user_data come from the caller, with the documented contract.
-            unsafe { cb(user_data.0, id, std::ptr::null(), &v) };
-        }
-        Err(error) => {
-            let e = error_view(&mut arena, &error);
-            unsafe { cb(user_data.0, id, &e, std::ptr::null()) };
-        }
+    let outcome = match &result {
+        Ok(value) => Ok(view(&mut arena, value)),
+        Err(error) => Err(error_view(&mut arena, error)),
+    };
+    PreparedView { _arena: arena, outcome }
+}
+
+/// Calls the C callback with a prepared view; everything it points to dies after it returns.
+fn invoke<V>(cb: ResultCallback<V>, user_data: UserData, id: u64, prepared: &PreparedView<V>) {
+    // SAFETY: the callback and user_data come from the caller, with the documented contract.
+    match &prepared.outcome {
+        Ok(v) => unsafe { cb(user_data.0, id, std::ptr::null(), v) },
+        Err(e) => unsafe { cb(user_data.0, id, e, std::ptr::null()) },
     }
 }
 
@@ -650,13 +681,16 @@ pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
     user_data: *mut c_void,
     request_id_out: *mut u64,
     view: fn(&mut Arena, &T) -> V,
-    submit: impl FnOnce(WithId<Box<dyn FnOnce(RequestId, modio_market::Result<T>) + Send>>) -> modio_market::Result<RequestId>,
+    submit: impl FnOnce(Prepared<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
 ) -> Result<(), Error> {
     let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
     let user_data = UserData(user_data);
-    let deliver: Box<dyn FnOnce(RequestId, modio_market::Result<T>) + Send> =
-        Box::new(move |id, result| invoke(callback, user_data, id, result, view));
-    let id = submit(WithId(deliver))?;
+    // The views are built on the worker (a purchased list of 100,000 mods included); poll only
+    // calls the callback, then frees a few large blocks.
+    let id = submit(Prepared {
+        prepare: Box::new(move |result| prepare_view(result, view)),
+        deliver: Box::new(move |id, prepared: PreparedView<V>| invoke(callback, user_data, id, &prepared)),
+    })?;
     if let Some(out) = request_id_out.as_mut() {
         *out = id;
     }
@@ -666,3 +700,38 @@ pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
 // Keep ResultCode importable for the header's typedef.
 #[allow(dead_code)]
 fn _uses(_: ResultCode) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn arena_strings_stay_valid_across_blocks_and_lose_interior_nuls() {
+        let mut arena = Arena::default();
+        let long = "x".repeat(TEXT_BLOCK * 2);
+        let mut kept = Vec::new();
+        for i in 0..20_000 {
+            let s = if i == 777 { long.clone() } else { format!("mod number {i}") };
+            kept.push((arena.str(&s), s));
+        }
+        let with_nul = arena.str("a\0b");
+        assert!(arena.text.len() > 2, "several blocks were used: {}", arena.text.len());
+        for (ptr, want) in &kept {
+            // SAFETY: the arena is alive and every pointer it handed out stays valid.
+            assert_eq!(unsafe { CStr::from_ptr(*ptr) }.to_str().unwrap(), want.as_str());
+        }
+        assert_eq!(unsafe { CStr::from_ptr(with_nul) }.to_str().unwrap(), "ab");
+    }
+
+    #[test]
+    fn a_pointer_slice_points_at_each_item() {
+        let mut arena = Arena::default();
+        let (items, count) = arena.ptr_slice(vec![10u64, 20, 30]);
+        assert_eq!(count, 3);
+        // SAFETY: three valid pointers, alive with the arena.
+        let got: Vec<u64> = (0..count).map(|i| unsafe { **items.add(i) }).collect();
+        assert_eq!(got, [10, 20, 30]);
+        assert_eq!(arena.ptr_slice(Vec::<u64>::new()), (std::ptr::null(), 0));
+    }
+}

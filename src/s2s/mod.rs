@@ -188,8 +188,7 @@ impl S2sClient {
         T: Send + 'static,
         W: FnOnce(&S2sShared, &JobContext) -> Result<T> + Send + 'static,
     {
-        let callback: Box<dyn Callback<T>> = Box::new(callback);
-        self.runtime()?.submit(work, move |id, result| callback.call(id, result))
+        crate::callbacks::submit(self.runtime()?, work, callback)
     }
 
     /// [`S2sClient::refresh_service_token`] on a worker; the callback runs in poll/wait.
