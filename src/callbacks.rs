@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result, ResultCode};
 use crate::log::{LogLevel, Logger};
-use crate::runtime::{lock, JobContext, RequestId, Runtime};
+use crate::runtime::{lock, JobContext, Leftover, RequestId, Runtime};
 
 /// A completion callback. Implemented for `FnOnce(Result<T>)` closures, for [`WithId`] and for
 /// [`Prepared`].
@@ -28,7 +28,7 @@ pub trait Callback<T>: Send + 'static {
 #[doc(hidden)]
 pub enum Stages<T> {
     InPoll(Box<dyn Callback<T>>),
-    Prepared { prepare: Arc<PrepareFn<T>>, deliver: Box<dyn FnOnce(RequestId, Box<dyn Any + Send>) + Send> },
+    Prepared { prepare: Arc<PrepareFn<T>>, deliver: Box<dyn FnOnce(RequestId, Box<dyn Any + Send>) -> Leftover + Send> },
 }
 
 type PrepareFn<T> = dyn Fn(Result<T>) -> Box<dyn Any + Send> + Send + Sync;
@@ -36,16 +36,19 @@ type PrepareFn<T> = dyn Fn(Result<T>) -> Box<dyn Any + Send> + Send + Sync;
 /// A callback in two stages, for a binding that turns a result into its own form: `prepare` runs
 /// on the worker thread as soon as the outcome is known, so that a big result (a purchased list
 /// of 100,000 mods) is converted, and the original dropped, off the game thread; `deliver` runs
-/// inside poll/wait with what `prepare` made. An outcome decided in poll (cancelled, shut down)
-/// is prepared there.
+/// inside poll/wait with what `prepare` made, which a worker then frees. An outcome decided in
+/// poll (cancelled, shut down) is prepared there.
 pub struct Prepared<T, P> {
     pub prepare: Box<dyn Fn(Result<T>) -> P + Send + Sync>,
-    pub deliver: Box<dyn FnOnce(RequestId, P) + Send>,
+    pub deliver: DeliverPrepared<P>,
 }
+
+/// The second stage of a [`Prepared`] callback.
+pub type DeliverPrepared<P> = Box<dyn FnOnce(RequestId, &P) + Send>;
 
 impl<T: 'static, P: Send + 'static> Callback<T> for Prepared<T, P> {
     fn call(self: Box<Self>, id: RequestId, result: Result<T>) {
-        (self.deliver)(id, (self.prepare)(result))
+        (self.deliver)(id, &(self.prepare)(result))
     }
 
     fn into_stages(self) -> Stages<T> {
@@ -55,8 +58,14 @@ impl<T: 'static, P: Send + 'static> Callback<T> for Prepared<T, P> {
         Stages::Prepared {
             prepare: Arc::new(move |result| Box::new(boxing(result)) as Box<dyn Any + Send>),
             deliver: Box::new(move |id, prepared: Box<dyn Any + Send>| match prepared.downcast::<P>() {
-                Ok(p) => deliver(id, *p),
-                Err(_) => deliver(id, prepare(Err(Error::new(ResultCode::Internal, "a prepared completion had the wrong type")))),
+                Ok(p) => {
+                    deliver(id, &p);
+                    Some(p as Box<dyn Any + Send>)
+                }
+                Err(_) => {
+                    deliver(id, &prepare(Err(Error::new(ResultCode::Internal, "a prepared completion had the wrong type"))));
+                    None
+                }
             }),
         }
     }
@@ -74,7 +83,7 @@ where
         Stages::InPoll(callback) => runtime.submit(work, move |id, result| callback.call(id, result)),
         Stages::Prepared { prepare, deliver } => {
             let on_worker = Arc::clone(&prepare);
-            runtime.submit(
+            runtime.submit_leaving(
                 move |shared: &S, ctx: &JobContext| Ok(on_worker(work(shared, ctx))),
                 move |id, prepared: Result<Box<dyn Any + Send>>| match prepared {
                     Ok(p) => deliver(id, p),
@@ -201,6 +210,29 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     #[test]
+    fn what_a_prepared_callback_leaves_is_freed_on_a_worker() {
+        struct Probe(crossbeam_channel::Sender<std::thread::ThreadId>);
+        impl Drop for Probe {
+            fn drop(&mut self) {
+                let _ = self.0.send(std::thread::current().id());
+            }
+        }
+        let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2)).unwrap();
+        let (dropped_tx, dropped_rx) = crossbeam_channel::unbounded();
+        let delivered = Arc::new(Mutex::new(false));
+        let d = Arc::clone(&delivered);
+        let callback = Prepared {
+            prepare: Box::new(move |_: Result<u32>| Probe(dropped_tx.clone())),
+            deliver: Box::new(move |_, _: &Probe| *lock(&d) = true),
+        };
+        submit(&runtime, |_: &(), _: &JobContext| Ok(1u32), callback).unwrap();
+        runtime.wait(None, std::time::Duration::from_secs(20), || {}).unwrap();
+        assert!(*lock(&delivered));
+        let dropped_on = dropped_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the prepared value was freed");
+        assert_ne!(dropped_on, std::thread::current().id(), "freed on a worker, not in poll");
+    }
+
+    #[test]
     fn a_prepared_callback_prepares_on_the_worker_and_delivers_in_poll() {
         let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2)).unwrap();
         let poller = std::thread::current().id();
@@ -209,9 +241,9 @@ mod tests {
             let seen = Arc::clone(seen);
             Prepared {
                 prepare: Box::new(|r: Result<u32>| (std::thread::current().id(), r.map_err(|e| e.code()))),
-                deliver: Box::new(move |_, (prepared_on, outcome): (std::thread::ThreadId, std::result::Result<u32, ResultCode>)| {
+                deliver: Box::new(move |_, (prepared_on, outcome): &(std::thread::ThreadId, std::result::Result<u32, ResultCode>)| {
                     assert_eq!(std::thread::current().id(), poller, "delivered on the polling thread");
-                    let place = if prepared_on == poller { "poll" } else { "worker" };
+                    let place = if *prepared_on == poller { "poll" } else { "worker" };
                     lock(&seen).push(format!("{outcome:?} prepared in {place}"));
                 }),
             }

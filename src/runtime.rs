@@ -42,7 +42,9 @@ impl JobContext {
         self.state.load(Ordering::Acquire) == CANCELLED
     }
 }
-type Deliver = Box<dyn FnOnce(RequestId, Outcome) + Send>;
+/// What a callback leaves to free once it ran: dropped on a worker, off the game thread.
+pub(crate) type Leftover = Option<Box<dyn Any + Send>>;
+type Deliver = Box<dyn FnOnce(RequestId, Outcome) -> Leftover + Send>;
 
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
@@ -53,6 +55,12 @@ struct Job<S> {
     id: RequestId,
     state: Arc<AtomicU8>,
     work: Work<S>,
+}
+
+/// What a worker is handed: a request to run, or what a delivered callback left to free.
+enum Task<S> {
+    Run(Job<S>),
+    Free(Box<dyn Any + Send>),
 }
 
 struct Completion {
@@ -73,7 +81,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Runs jobs that need shared state `S` (the transport and caches) on worker threads.
 pub(crate) struct Runtime<S: Send + Sync + 'static> {
     shared: Arc<S>,
-    job_tx: Mutex<Option<Sender<Job<S>>>>,
+    job_tx: Mutex<Option<Sender<Task<S>>>>,
     completion_tx: Sender<Completion>,
     completion_rx: Receiver<Completion>,
     pending: Mutex<HashMap<RequestId, PendingEntry>>,
@@ -109,7 +117,7 @@ fn thread_token() -> usize {
 
 impl<S: Send + Sync + 'static> Runtime<S> {
     pub fn new(shared: Arc<S>, worker_threads: usize, shutdown_timeout: Duration) -> Result<Runtime<S>> {
-        let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job<S>>();
+        let (job_tx, job_rx) = crossbeam_channel::unbounded::<Task<S>>();
         let (completion_tx, completion_rx) = crossbeam_channel::unbounded();
         let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
         let mut workers = Vec::with_capacity(worker_threads);
@@ -153,6 +161,20 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         W: FnOnce(&S, &JobContext) -> Result<T> + Send + 'static,
         C: FnOnce(RequestId, Result<T>) + Send + 'static,
     {
+        self.submit_leaving(work, move |id, result| {
+            callback(id, result);
+            None
+        })
+    }
+
+    /// As [`Runtime::submit`], for a callback that leaves something big to free (a prepared
+    /// view): a worker frees it after the callback ran, not the game thread.
+    pub fn submit_leaving<T, W, C>(&self, work: W, callback: C) -> Result<RequestId>
+    where
+        T: Send + 'static,
+        W: FnOnce(&S, &JobContext) -> Result<T> + Send + 'static,
+        C: FnOnce(RequestId, Result<T>) -> Leftover + Send + 'static,
+    {
         if self.shutting_down.load(Ordering::Acquire) {
             return Err(Error::shut_down());
         }
@@ -162,12 +184,12 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             let typed = outcome.and_then(|boxed| {
                 boxed.downcast::<T>().map(|b| *b).map_err(|_| Error::new(ResultCode::Internal, "a completion had the wrong type"))
             });
-            callback(id, typed);
+            callback(id, typed)
         });
         let work: Work<S> = Box::new(move |shared: &S, ctx: &JobContext| work(shared, ctx).map(|v| Box::new(v) as Box<dyn Any + Send>));
         lock(&self.pending).insert(id, PendingEntry { state: Arc::clone(&state), deliver });
         let sent = match &*lock(&self.job_tx) {
-            Some(tx) => tx.send(Job { id, state, work }).is_ok(),
+            Some(tx) => tx.send(Task::Run(Job { id, state, work })).is_ok(),
             None => false,
         };
         if !sent {
@@ -275,7 +297,12 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         let entry = lock(&self.pending).remove(&completion.id);
         match entry {
             Some(entry) => {
-                (entry.deliver)(completion.id, completion.outcome);
+                if let Some(leftover) = (entry.deliver)(completion.id, completion.outcome) {
+                    if let Some(tx) = &*lock(&self.job_tx) {
+                        // A worker frees it; when the client is closing, it is freed right here.
+                        let _ = tx.send(Task::Free(leftover));
+                    }
+                }
                 true
             }
             None => false,
@@ -331,14 +358,21 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     }
 }
 
-fn worker_loop<S>(shared: &S, jobs: &Receiver<Job<S>>, completions: &Sender<Completion>) {
+fn worker_loop<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>) {
     crate::executor::enter_worker();
     work_jobs(shared, jobs, completions);
     crate::executor::release_thread_runtime();
 }
 
-fn work_jobs<S>(shared: &S, jobs: &Receiver<Job<S>>, completions: &Sender<Completion>) {
-    for job in jobs.iter() {
+fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>) {
+    for task in jobs.iter() {
+        let job = match task {
+            Task::Run(job) => job,
+            Task::Free(leftover) => {
+                drop(leftover);
+                continue;
+            }
+        };
         if job.state.compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
             continue; // cancelled while queued: its Cancelled completion is already on the way
         }

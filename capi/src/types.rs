@@ -689,7 +689,7 @@ pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
     // calls the callback, then frees a few large blocks.
     let id = submit(Prepared {
         prepare: Box::new(move |result| prepare_view(result, view)),
-        deliver: Box::new(move |id, prepared: PreparedView<V>| invoke(callback, user_data, id, &prepared)),
+        deliver: Box::new(move |id, prepared: &PreparedView<V>| invoke(callback, user_data, id, prepared)),
     })?;
     if let Some(out) = request_id_out.as_mut() {
         *out = id;
