@@ -34,7 +34,9 @@ pub(crate) struct Arena {
     blobs: Vec<Box<dyn Any>>,
 }
 
-/// Bytes per text block (a longer string gets a block of its own size).
+/// Bytes of the first text block, and the most a block grows to (a longer string gets a block of
+/// its own size).
+const FIRST_TEXT_BLOCK: usize = 1024;
 const TEXT_BLOCK: usize = 256 * 1024;
 
 impl Arena {
@@ -43,7 +45,10 @@ impl Arena {
         let needed = s.len() + 1;
         let fits = self.text.last().is_some_and(|block| block.capacity() - block.len() >= needed);
         if !fits {
-            self.text.push(Vec::with_capacity(needed.max(TEXT_BLOCK)));
+            // Blocks start small (a wallet's view needs a few hundred bytes) and double up to
+            // TEXT_BLOCK, so a big list still ends in few blocks.
+            let next = self.text.last().map_or(FIRST_TEXT_BLOCK, |b| (b.capacity() * 2).min(TEXT_BLOCK));
+            self.text.push(Vec::with_capacity(needed.max(next)));
         }
         let block = self.text.last_mut().expect("a block with room was just made");
         let start = block.len();
