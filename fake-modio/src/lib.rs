@@ -85,7 +85,8 @@ impl FakeServer {
     pub fn start_with(options: Options) -> io::Result<FakeServer> {
         let loopback = |port| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
         // tiny_http listens on a private loopback port; clients use the front door.
-        let tiny = tiny_http::Server::http(loopback(0)).map_err(io::Error::other)?;
+        let tiny = tiny_http::Server::from_listener(nodelay_listener(loopback(0))?, None)
+            .map_err(io::Error::other)?;
         let backend = tiny
             .server_addr()
             .to_ip()
@@ -176,5 +177,36 @@ impl Drop for FakeServer {
             let _ = t.join();
         }
         // `_front` drops next and closes the client connections.
+    }
+}
+
+/// A listening socket whose accepted connections have Nagle's algorithm off.
+fn nodelay_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_tcp_nodelay(true)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+#[cfg(test)]
+mod listener_tests {
+    use super::*;
+
+    #[test]
+    fn accepted_connections_have_nagle_off() {
+        let listener =
+            nodelay_listener(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))).unwrap();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert!(
+            accepted.nodelay().unwrap(),
+            "the accepted socket inherits TCP_NODELAY"
+        );
     }
 }
