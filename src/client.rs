@@ -347,8 +347,9 @@ impl Client {
         if mod_id == 0 {
             return Err(Error::invalid_argument("mod_id", "must not be 0"));
         }
-        if display_amount < 0 || display_amount > i64::from(i32::MAX) {
-            return Err(Error::invalid_argument("display_amount", "must be between 0 and 2147483647"));
+        if display_amount < 1 || display_amount > i64::from(i32::MAX) {
+            // 0 would be a free mod, which mod.io does not sell (403 / 900014): nothing to buy.
+            return Err(Error::invalid_argument("display_amount", "must be between 1 and 2147483647 (a free mod is not bought)"));
         }
         // A typed key was checked when it was made; none means a fresh UUID v4.
         let key = idempotency_key.unwrap_or_else(IdempotencyKey::generate).as_str().to_owned();

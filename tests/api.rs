@@ -341,7 +341,8 @@ fn checkout_errors_are_named() {
     assert!(server.charges().is_empty());
     assert_eq!(run(&c, |cb| c.get_wallet(cb)).unwrap().balance, 500);
     // Bad arguments are refused before anything is sent.
-    for (mod_id, amount) in [(0, 1), (1001, -1)] {
+    // 0 would be a free mod, which mod.io does not sell (403 / 900014).
+    for (mod_id, amount) in [(0, 1), (1001, -1), (demo::MOD_FREE_MAPS, 0)] {
         assert_eq!(c.checkout(mod_id, amount, None, |_| {}).unwrap_err().code(), ResultCode::InvalidArgument);
     }
     assert_eq!(modio_market::IdempotencyKey::new("bad key").unwrap_err().code(), ResultCode::InvalidArgument);

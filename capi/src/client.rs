@@ -842,7 +842,7 @@ pub enum modio_market_revenue_type {
 ///
 /// @param client The client (from modio_market_client_new).
 /// @param mod_id The mod's id (not 0).
-/// @param display_amount The price the player was shown, in the game's virtual currency; mod.io refuses a checkout whose price changed.
+/// @param display_amount The price the player was shown, in the game's virtual currency, 1 to INT32_MAX (a free mod is not bought: 0 is INVALID_ARGUMENT); mod.io refuses a checkout whose price changed.
 /// @param idempotency_key Optional (NULL generates one, returned in the receipt): 1 to 255 characters of [a-zA-Z0-9_-], one per purchase; store it to resend the same purchase safely (copied).
 /// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
 /// @param user_data Passed back untouched to the callback; the library never reads it.

@@ -94,6 +94,15 @@ pub fn already_owned() -> ApiResponse {
     e(422, 900034, "The account already owns this item.")
 }
 
+/// Checkout of a mod that is not for sale (a free mod): `openapi/purchase.json`, 403.
+pub fn mod_not_monetized() -> ApiResponse {
+    e(
+        403,
+        900014,
+        "The mod has not been configured for monetization.",
+    )
+}
+
 pub fn price_mismatch() -> ApiResponse {
     e(
         422,

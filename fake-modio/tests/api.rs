@@ -638,6 +638,13 @@ fn checkout_errors_in_documented_order() {
     checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1, "b").assert_error(422, 900035);
     checkout(&s, bob, demo::MOD_SUNNY_SKIES, 1500, "c").assert_error(422, 900049);
     checkout(&s, bob, 9999, 1, "d").assert_error(404, 15022);
+    // A free mod is not for sale (openapi/purchase.json 403 / 900014), whatever the price given.
+    checkout(&s, bob, demo::MOD_FREE_MAPS, 0, "f").assert_error(403, 900014);
+    checkout(&s, bob, demo::MOD_FREE_MAPS, 5, "g").assert_error(403, 900014);
+    assert!(
+        s.charges().is_empty(),
+        "nothing was recorded for the free mod"
+    );
     let r = post_form(
         &url(&s, "/games/2/mods/1001/checkout"),
         Some(bob),

@@ -562,7 +562,9 @@ static void test_client_edge_values_reach_the_server(void) {
   struct tally pages = {0, 0, OK, 0};
   RC(OK, modio_market_client_get_mods(c, MODIO_MARKET_REVENUE_TYPE_BOTH, UINT64_MAX, 100, "", mod_page_cb, &pages, NULL));
   RC(OK, modio_market_client_get_mods(c, MODIO_MARKET_REVENUE_TYPE_FREE, 0, 1, "\xe2\x9c\x93 & %00 ?#", mod_page_cb, &pages, NULL));
-  STARTS(modio_market_client_checkout(c, UINT64_MAX, 0, NULL, checkout_cb, &done, NULL));
+  /* display_amount 0 would buy a free mod: refused before anything is sent. */
+  RC(INVALID, modio_market_client_checkout(c, UINT64_MAX, 0, NULL, checkout_cb, &done, NULL));
+  STARTS(modio_market_client_checkout(c, UINT64_MAX, 1, NULL, checkout_cb, &done, NULL));
   STARTS(modio_market_client_checkout(c, 1001, INT32_MAX, "valid-key_0", checkout_cb, &done, NULL));
   STARTS(modio_market_client_auth_psn(c, "psn-nobody", INT64_MAX, true, auth_cb, &done, NULL));
   STARTS(modio_market_client_auth_psn(c, "psn-nobody", INT64_MIN, false, auth_cb, &done, NULL));

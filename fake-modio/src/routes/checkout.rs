@@ -48,8 +48,8 @@ pub fn checkout(state: &mut State, req: &Req, game: &str, m: &str) -> Answer {
     Ok(response)
 }
 
-/// The purchase itself: 14001, 900057, 15022, then the documented order 900034, 900035,
-/// 900049.
+/// The purchase itself: 14001, 900057, 15022, 900014 (a free mod), then the documented order
+/// 900034, 900035, 900049.
 fn purchase(
     state: &mut State,
     user_id: u64,
@@ -74,6 +74,10 @@ fn purchase(
         .filter(|m| m.game_id == game_id)
         .ok_or_else(errors::mod_not_found)?
         .price;
+    // A free mod is not for sale: nothing to buy, nothing recorded (issue 13, item 5).
+    if price == 0 {
+        return Err(errors::mod_not_monetized());
+    }
     let user = &state.users[&user_id];
     if user.purchases.iter().any(|p| p.mod_id == mod_id) {
         return Err(errors::already_owned());
