@@ -12,8 +12,9 @@ use crate::md5::md5_hex;
 
 /// Idempotency keys live this long on the fake clock (both guides: 24 hours).
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
-/// Default access-token lifetime (`date_expires` may only shorten it): one week.
-pub const ACCESS_TOKEN_TTL_SECS: i64 = 604_800;
+/// Default access-token lifetime: a common year (`restapi-introduction.md`; `date_expires` may
+/// shorten it, and one out of range is ignored).
+pub const ACCESS_TOKEN_TTL_SECS: i64 = 365 * 24 * 60 * 60;
 /// Service tokens: `expires_in` is "2592000" in the S2S guide.
 pub const SERVICE_TOKEN_TTL_SECS: i64 = 2_592_000;
 /// User delegation tokens are "short-lived"; the reference gives no number.

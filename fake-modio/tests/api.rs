@@ -229,6 +229,45 @@ fn date_expires_shortens_the_token() {
 }
 
 #[test]
+fn tokens_last_a_common_year_and_an_out_of_range_date_expires_is_ignored() {
+    let s = FakeServer::start();
+    let clock = |s: &FakeServer| {
+        control(s, "GET", "/clock", json!(null)).json()["now"]
+            .as_i64()
+            .unwrap()
+    };
+    let year = 365 * 24 * 60 * 60;
+    let now = clock(&s);
+    for wanted in [None, Some(now - 10), Some(now + year + 1000)] {
+        let mut form = vec![("appdata", demo::ALICE_STEAM_TICKET.to_owned())];
+        if let Some(w) = wanted {
+            form.push(("date_expires", w.to_string()));
+        }
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let before = clock(&s);
+        let r = auth(&s, "steamauth", demo::API_KEY, &fields);
+        let after = clock(&s);
+        // The fake's clock follows real seconds: the default is a year from the moment of issue.
+        let expires = r.json()["date_expires"].as_i64().unwrap();
+        assert!(
+            (before + year..=after + year).contains(&expires),
+            "date_expires {wanted:?}: the default year, got {expires}"
+        );
+        let token = token_of(&r);
+        // 100 s of slack for real time passing during the test.
+        s.advance_clock(expires - after - 100);
+        assert_eq!(
+            balance(&s, &token),
+            0,
+            "still valid shortly before its year ends"
+        );
+        s.advance_clock(200);
+        get_auth(&url(&s, "/me/wallets?game_id=1"), &token).assert_error(401, 11005);
+        s.advance_clock(-(expires - after + 100));
+    }
+}
+
+#[test]
 fn bearer_tokens_are_checked() {
     let s = FakeServer::start();
     let w = url(&s, "/me/wallets?game_id=1");

@@ -138,9 +138,13 @@ pub fn external_auth(state: &mut State, req: &Req, endpoint: &str) -> Answer {
             .expect("found above")
             .terms_agreed = true;
     }
-    // `date_expires` may shorten the default week, never lengthen it.
-    let default_expiry = state.now() + ACCESS_TOKEN_TTL_SECS;
-    let expires_at = date_expires.map_or(default_expiry, |d| d.min(default_expiry));
+    // restapi-introduction.md: tokens last a common year; a `date_expires` above one year or
+    // below the current server time is ignored and the default restored.
+    let now = state.now();
+    let default_expiry = now + ACCESS_TOKEN_TTL_SECS;
+    let expires_at = date_expires
+        .filter(|d| *d >= now && *d <= default_expiry)
+        .unwrap_or(default_expiry);
     let token = state.issue_token(user_id, game_id, expires_at);
     ok(json!({"code": 200, "access_token": token, "date_expires": expires_at}))
 }
