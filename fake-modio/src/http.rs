@@ -46,9 +46,11 @@ impl Req {
         (!token.is_empty()).then(|| token.to_string())
     }
 
-    /// Decodes an `application/x-www-form-urlencoded` body. Any other Content-Type on a
-    /// body answers 415 / 13006, as the reference does; an empty body without a
-    /// Content-Type is an empty form (Steam sync and the delegation token have no body).
+    /// Decodes an `application/x-www-form-urlencoded` body. A body without a Content-Type
+    /// answers 415 / 13005 and any other Content-Type 415 / 13006 (`restapi-errors.md`); an
+    /// empty body without a Content-Type is an empty form (Steam sync and the delegation token
+    /// have no body). An `input_json` field holds the payload as a JSON object whose fields
+    /// take priority over the form's (`restapi-introduction.md`); bad JSON there is 400 / 13004.
     pub fn form(&self) -> Result<Form, ApiResponse> {
         let content_type = self.header("content-type").map(|v| {
             v.split(';')
@@ -60,6 +62,13 @@ impl Req {
         match content_type.as_deref() {
             Some("application/x-www-form-urlencoded") => {}
             None if self.body.is_empty() => {}
+            None => {
+                return Err(ApiResponse::error(
+                    415,
+                    13005,
+                    "The Content-Type header is missing from your request.",
+                ))
+            }
             _ => {
                 return Err(ApiResponse::error(
                     415,
@@ -68,9 +77,35 @@ impl Req {
                 ))
             }
         }
-        let pairs = url::form_urlencoded::parse(&self.body)
+        let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(&self.body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        if let Some(at) = pairs.iter().rposition(|(k, _)| k == "input_json") {
+            let (_, json) = pairs.remove(at);
+            let bad_json = || {
+                ApiResponse::error(
+                    400,
+                    13004,
+                    "You have used the input_json parameter with semantically incorrect JSON.",
+                )
+            };
+            let object = match serde_json::from_str::<serde_json::Value>(&json) {
+                Ok(serde_json::Value::Object(object)) => object,
+                _ => return Err(bad_json()),
+            };
+            for (key, value) in object {
+                let text = match value {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                        return Err(bad_json())
+                    }
+                    other => other.to_string(),
+                };
+                // Later pairs win in `Form::get`: the JSON object takes priority.
+                pairs.push((key, text));
+            }
+        }
         Ok(Form { pairs })
     }
 }

@@ -668,6 +668,41 @@ fn checkout_answers_the_pay_object() {
 }
 
 #[test]
+fn input_json_carries_the_payload_and_a_missing_content_type_is_13005() {
+    let s = FakeServer::start();
+    let alice = demo::ALICE_ACCESS_TOKEN;
+    let u = url(
+        &s,
+        &format!("/games/1/mods/{}/checkout", demo::MOD_NIGHT_MODE),
+    );
+    // The JSON object wins over the form's own display_amount.
+    let r = post_form(
+        &u,
+        Some(alice),
+        &[
+            ("display_amount", "1"),
+            (
+                "input_json",
+                r#"{"type": 0, "display_amount": 50, "idempotent_key": "json-1"}"#,
+            ),
+        ],
+    );
+    // Alice cannot afford it: 900049 means the price check passed with the JSON's 50 (the form's
+    // 1 would have been a price mismatch, 900035).
+    r.assert_error(422, 900049);
+    post_form(&u, Some(alice), &[("input_json", "{not json")]).assert_error(400, 13004);
+    post_form(&u, Some(alice), &[("input_json", "[1]")]).assert_error(400, 13004);
+    let auth = format!("Bearer {alice}");
+    send(
+        "POST",
+        &u,
+        &[("Authorization", &auth)],
+        b"type=0&display_amount=50&idempotent_key=k",
+    )
+    .assert_error(415, 13005);
+}
+
+#[test]
 fn checkout_errors_in_documented_order() {
     let s = FakeServer::start();
     let bob = demo::BOB_ACCESS_TOKEN;
