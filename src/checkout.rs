@@ -240,6 +240,13 @@ pub(crate) fn recover(shared: &Shared, session: &Arc<Session>, ctx: &JobContext)
         if !shared.try_claim(&entry.idempotency_key) {
             continue; // in flight, or waiting for its background resend
         }
+        // The listing is a snapshot: a checkout of this run may have finished (retired its entry,
+        // then released its claim) since. Once the claim is ours nobody else works on the key, so
+        // an entry still on disk now is truly unsettled; one gone is settled and not reported.
+        if data.entry(&entry.idempotency_key).is_none() {
+            shared.release(&entry.idempotency_key);
+            continue;
+        }
         let attempt = Attempt::from_entry(entry);
         let outcome = if is_resendable(entry.created_at, now) {
             let sent = send_checkout(shared, session, &attempt, ctx);
