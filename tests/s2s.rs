@@ -82,7 +82,7 @@ fn service_token_is_fetched_with_client_credentials_and_described_without_the_to
     let info = client.refresh_service_token().unwrap();
     assert_eq!(info.token_type, "Bearer");
     assert_eq!(info.scopes, "read,write,monetization");
-    // The fake answers "2592000" as a string, as the guide's example does.
+    // The fake answers "2592000" as a string, as the guide's example does...
     assert_eq!(info.expires_in, Some(Duration::from_secs(2_592_000)));
     let reqs = requests_to(&server, "/v1/oauth/token");
     assert_eq!(reqs.len(), 1);
@@ -96,6 +96,11 @@ fn service_token_is_fetched_with_client_credentials_and_described_without_the_to
     assert!(!reqs[0].query.contains("api_key"), "{}", reqs[0].query);
     assert!(reqs[0].header("authorization").is_none());
     assert!(!format!("{info:?}").contains("modio-service"), "the info never holds the token");
+    // ...and as the integer of the reference's table when asked: both readings are survived.
+    control(&server, "POST", "/service_token_format", json!({"expires_in": "integer"}));
+    let as_integer = client.refresh_service_token().unwrap();
+    assert_eq!(as_integer.expires_in, Some(Duration::from_secs(2_592_000)));
+    assert_eq!(requests_to(&server, "/v1/oauth/token").len(), 2);
 }
 
 #[test]

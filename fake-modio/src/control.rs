@@ -145,6 +145,19 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
             ApiResponse::ok(json!({"now": state.now()}))
         }
         ("GET", ["clock"]) => ApiResponse::ok(json!({"now": state.now()})),
+        ("POST", ["service_token_format"]) => {
+            match body.get("expires_in").and_then(Value::as_str) {
+                Some("integer") => {
+                    state.expires_in_as_integer = true;
+                    ok()
+                }
+                Some("string") => {
+                    state.expires_in_as_integer = false;
+                    ok()
+                }
+                _ => bad("\"expires_in\" must be \"integer\" or \"string\""),
+            }
+        }
         ("POST", ["faults"]) => add_fault(state, &body),
         ("GET", ["faults"]) => ApiResponse::ok(Value::Array(
             state

@@ -284,6 +284,9 @@ pub struct State {
     pub base_url: String,
     /// Seconds added to the real clock (`POST /_control/clock`).
     pub clock_offset: i64,
+    /// `POST /oauth/token` answers `expires_in` as an integer (the reference's table) instead of
+    /// a string (its example): `POST /_control/service_token_format`.
+    pub expires_in_as_integer: bool,
     pub games: BTreeMap<u64, Game>,
     pub users: BTreeMap<u64, User>,
     pub wallets: BTreeMap<(u64, u64), Wallet>,
@@ -359,6 +362,7 @@ impl State {
         State {
             base_url: base_url.to_string(),
             clock_offset: 0,
+            expires_in_as_integer: false,
             games: BTreeMap::new(),
             users: BTreeMap::new(),
             wallets: BTreeMap::new(),

@@ -118,6 +118,43 @@ fn service_token_shape_and_errors() {
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["expires_in"], "2592000");
     assert!(v["access_token"].as_str().unwrap().len() > 10);
+    // The reference's table says integer: a test may ask for that reading.
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/service_token_format",
+            json!({"expires_in": "integer"})
+        )
+        .status,
+        200
+    );
+    let r = service_token_with(&s, &base);
+    assert_eq!(r.json()["expires_in"], 2_592_000);
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/service_token_format",
+            json!({"expires_in": "neither"})
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/service_token_format",
+            json!({"expires_in": "string"})
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        service_token_with(&s, &base).json()["expires_in"],
+        "2592000"
+    );
     assert_eq!(v["scopes"], "read,write");
     // Without `scope`, the client's scopes.
     assert_eq!(

@@ -70,10 +70,16 @@ pub fn service_token(state: &mut State, req: &Req) -> Answer {
             expires_at,
         },
     );
+    // The reference's table says integer, its example shows a string: a test picks (default: the
+    // example's string).
+    let expires_in = if state.expires_in_as_integer {
+        json!(SERVICE_TOKEN_TTL_SECS)
+    } else {
+        json!(SERVICE_TOKEN_TTL_SECS.to_string())
+    };
     ok(json!({
         "token_type": "Bearer",
-        // A string in the guide's example; kept so.
-        "expires_in": SERVICE_TOKEN_TTL_SECS.to_string(),
+        "expires_in": expires_in,
         "access_token": token,
         "scopes": scopes.join(",")
     }))
