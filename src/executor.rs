@@ -7,6 +7,8 @@ use std::future::Future;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::error::{Error, Result, ResultCode};
+
 /// How often a request in flight looks whether it was cancelled (or its client freed).
 pub(crate) const CANCEL_CHECK: Duration = Duration::from_millis(10);
 
@@ -15,12 +17,15 @@ thread_local! {
     /// by [`release_thread_runtime`] when the worker ends. `None` on other threads.
     static WORKER_RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
     static IS_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// A worker's HTTP client, with the id of the transport it belongs to.
-    pub(crate) static WORKER_HTTP: RefCell<Option<(u64, reqwest::Client)>> = const { RefCell::new(None) };
+    /// A worker's HTTP client, with the address of the transport it belongs to.
+    pub(crate) static WORKER_HTTP: RefCell<Option<(usize, reqwest::Client)>> = const { RefCell::new(None) };
 }
 
-fn new_runtime() -> Option<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().ok()
+fn new_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(ResultCode::Internal, format!("could not start the I/O runtime: {e}")))
 }
 
 /// Called by a worker thread when it starts: its requests reuse one runtime.
@@ -39,11 +44,12 @@ pub(crate) fn release_thread_runtime() {
     }
 }
 
-/// Drives `future` to completion on this thread, or gives up (`None`) once `is_cancelled` is
-/// true, looking every [`CANCEL_CHECK`]. Dropping the future closes its connection.
-pub(crate) fn run_abortable<F: Future>(future: F, is_cancelled: &dyn Fn() -> bool) -> Option<F::Output> {
+/// Drives `future` to completion on this thread, or gives up with `Cancelled` once `is_cancelled`
+/// is true, looking every [`CANCEL_CHECK`]. Dropping the future closes its connection. A runtime
+/// that cannot be started is `Internal`, never taken for a cancellation.
+pub(crate) fn run_abortable<F: Future>(future: F, is_cancelled: &dyn Fn() -> bool) -> Result<F::Output> {
     if is_cancelled() {
-        return None;
+        return Err(Error::cancelled());
     }
     let drive = |rt: &tokio::runtime::Runtime| {
         rt.block_on(async {
@@ -63,15 +69,16 @@ pub(crate) fn run_abortable<F: Future>(future: F, is_cancelled: &dyn Fn() -> boo
             })
             .await
         })
+        .ok_or_else(Error::cancelled)
     };
     if is_worker() {
         WORKER_RUNTIME.with(|slot| {
             let mut slot = slot.borrow_mut();
             if slot.is_none() {
-                *slot = new_runtime();
+                *slot = Some(new_runtime()?);
             }
-            slot.as_ref().map(drive)
-        })?
+            drive(slot.as_ref().expect("made just above"))
+        })
     } else {
         // A blocking S2S call on the caller's own thread: a runtime for this call only.
         let rt = new_runtime()?;
@@ -98,12 +105,13 @@ mod tests {
             looks.set(looks.get() + 1);
             looks.get() >= 3
         };
-        assert_eq!(run_abortable(std::future::pending::<()>(), &cancelled), None);
+        let code = |r: Result<()>| r.map_err(|e| e.code());
+        assert_eq!(code(run_abortable(std::future::pending::<()>(), &cancelled)), Err(ResultCode::Cancelled));
         assert_eq!(looks.get(), 3);
-        assert_eq!(run_abortable(async { 7 }, &|| false), Some(7), "a ready future completes");
-        assert_eq!(run_abortable(async { 7 }, &|| true), None, "nothing starts once cancelled");
+        assert_eq!(run_abortable(async { 7 }, &|| false).ok(), Some(7), "a ready future completes");
+        assert_eq!(code(run_abortable(async {}, &|| true)), Err(ResultCode::Cancelled), "nothing starts once cancelled");
         enter_worker();
-        assert_eq!(run_abortable(async { 8 }, &|| false), Some(8), "on a worker thread too");
+        assert_eq!(run_abortable(async { 8 }, &|| false).ok(), Some(8), "on a worker thread too");
         release_thread_runtime();
     }
 }

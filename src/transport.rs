@@ -159,8 +159,6 @@ pub(crate) struct Transport {
     /// the runtime that opened them, so each worker thread keeps a client of its own (see
     /// [`Transport::http`]): a connection is never left waiting on another worker's runtime.
     make_http: Box<dyn Fn() -> Result<HttpClient> + Send + Sync>,
-    /// Tells this transport's clients apart in a worker's cache.
-    id: u64,
     base: url::Url,
     api_key: Secret,
     max_response_bytes: usize,
@@ -210,14 +208,14 @@ impl Transport {
         for pem in &config.root_certificates_pem {
             certificates.extend(parse_root_certificates(pem)?);
         }
-        let (connect_timeout, request_timeout) = (config.connect_timeout, config.request_timeout);
+        let connect_timeout = config.connect_timeout;
+        // No reqwest `timeout`: `execute` bounds the whole exchange with the request timeout.
         let make_http = move || {
             let origin = origin.clone();
             let mut builder = HttpClient::builder()
                 .dns_resolver(std::sync::Arc::new(SystemResolver))
                 .default_headers(headers.clone())
                 .connect_timeout(connect_timeout)
-                .timeout(request_timeout)
                 // mod.io does not redirect API calls; follow only same-origin redirects so the
                 // Authorization and X-Modio-Delegation-Token headers never reach another host.
                 .redirect(reqwest::redirect::Policy::custom(move |attempt| {
@@ -238,10 +236,8 @@ impl Transport {
         };
         // Built once here so that a configuration it refuses fails the client's creation.
         make_http()?;
-        static NEXT_TRANSPORT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Transport {
             make_http: Box::new(make_http),
-            id: NEXT_TRANSPORT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             base,
             api_key: config.api_key.clone(),
             max_response_bytes: config.max_response_bytes,
@@ -304,9 +300,7 @@ impl Transport {
                     wait.as_millis()
                 ),
             );
-            if run_abortable(async move { tokio::time::sleep(wait).await }, is_cancelled).is_none() {
-                return Err(Error::cancelled());
-            }
+            run_abortable(async move { tokio::time::sleep(wait).await }, is_cancelled)?;
         }
     }
 
@@ -360,8 +354,8 @@ impl Transport {
             builder = builder.header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body);
         }
 
-        // One deadline for the whole exchange, connect to last byte: reqwest's own timeouts do not
-        // bound a body that trickles in.
+        // The one deadline of the exchange, connect to last byte (a body that trickles in
+        // included).
         let deadline = tokio::time::Instant::from_std(started + self.request_timeout);
         let exchange = async move {
             match tokio::time::timeout_at(deadline, self.exchange(builder)).await {
@@ -369,7 +363,7 @@ impl Transport {
                 Err(_) => Err(Error::new(ResultCode::Timeout, "the answer did not arrive within the request timeout")),
             }
         };
-        let outcome = run_abortable(exchange, is_cancelled).unwrap_or_else(|| Err(Error::cancelled()));
+        let outcome = run_abortable(exchange, is_cancelled).and_then(|outcome| outcome);
         let status_text = match &outcome {
             Ok((status, _)) => status.to_string(),
             Err(e) => e.code().name().to_owned(),
@@ -416,18 +410,21 @@ impl Transport {
     }
 
     /// This thread's HTTP client: a worker keeps one for its whole life (its pooled connections
-    /// live on its runtime); another thread (a blocking S2S call) gets one for the call.
+    /// live on its runtime); another thread (a blocking S2S call) gets one for the call. The
+    /// cache is keyed by this transport's address: workers hold the shared state, so a transport
+    /// outlives every worker that cached a client for it.
     fn http(&self) -> Result<HttpClient> {
         if !crate::executor::is_worker() {
             return (self.make_http)();
         }
+        let me = self as *const Transport as usize;
         WORKER_HTTP.with(|slot| {
             let mut slot = slot.borrow_mut();
             match &*slot {
-                Some((id, http)) if *id == self.id => Ok(http.clone()),
+                Some((owner, http)) if *owner == me => Ok(http.clone()),
                 _ => {
                     let http = (self.make_http)()?;
-                    *slot = Some((self.id, http.clone()));
+                    *slot = Some((me, http.clone()));
                     Ok(http)
                 }
             }
