@@ -107,8 +107,24 @@ fn header() -> String {
 /// Where cbindgen writes the C header, relative to the repository root.
 pub const HEADER: &str = "capi/include/modio_market.h";
 
-/// The header enums the bindings mirror.
-const HEADER_ENUMS: &[&str] = &["transaction_state", "entitlement_state", "recovery_outcome", "environment", "revenue_type"];
+/// A header enum the bindings mirror: its name after `modio_market_`, its region's name, and
+/// which bindings besides C++ mirror it.
+struct Mirror {
+    name: &'static str,
+    region: &'static str,
+    csharp: bool,
+    unreal: bool,
+}
+
+const HEADER_ENUMS: &[Mirror] = &[
+    Mirror { name: "transaction_state", region: "transaction-states", csharp: true, unreal: false },
+    Mirror { name: "entitlement_state", region: "entitlement-states", csharp: true, unreal: false },
+    Mirror { name: "recovery_outcome", region: "recovery-outcomes", csharp: true, unreal: true },
+    Mirror { name: "environment", region: "environments", csharp: true, unreal: true },
+    Mirror { name: "revenue_type", region: "revenue-types", csharp: true, unreal: false },
+    // C# and Unreal add a "no logging" level of their own: their log levels stay hand-written.
+    Mirror { name: "log_level", region: "log-levels", csharp: false, unreal: false },
+];
 
 fn csharp_lines(values: &[HeaderValue]) -> Vec<String> {
     values
@@ -144,12 +160,6 @@ fn cpp_lines(values: &[HeaderValue]) -> Vec<String> {
 pub fn regions() -> Vec<Region> {
     let codes = ResultCode::ALL;
     let header = header();
-    let enums: Vec<(&'static str, Vec<HeaderValue>)> = HEADER_ENUMS
-        .iter()
-        .chain(&["log_level"])
-        .map(|name| (*name, header_enum(&header, name).unwrap_or_else(|e| panic!("{e}"))))
-        .collect();
-    let values = |name: &str| &enums.iter().find(|(n, _)| *n == name).expect("listed in HEADER_ENUMS").1;
     let mut regions = vec![
         Region {
             file: "bindings/unity/Runtime/Enums.cs",
@@ -181,31 +191,18 @@ pub fn regions() -> Vec<Region> {
             lines: codes.iter().map(|c| format!("{} = {},", variant(*c), c.name())).collect(),
         },
     ];
-    for name in HEADER_ENUMS.iter().chain(&["log_level"]) {
-        let region = |file: &'static str, lines: Vec<String>| Region { file, name: region_name(name), lines };
-        if *name != "log_level" {
-            // C# and Unreal add a "no logging" level of their own: their log levels stay hand-written.
-            regions.push(region("bindings/unity/Runtime/Enums.cs", csharp_lines(values(name))));
+    for mirror in HEADER_ENUMS {
+        let values = header_enum(&header, mirror.name).unwrap_or_else(|e| panic!("{e}"));
+        let region = |file: &'static str, lines: Vec<String>| Region { file, name: mirror.region, lines };
+        if mirror.csharp {
+            regions.push(region("bindings/unity/Runtime/Enums.cs", csharp_lines(&values)));
         }
-        if matches!(*name, "recovery_outcome" | "environment") {
-            regions.push(region("bindings/unreal/ModioMarket/Source/ModioMarket/Public/ModioMarketTypes.h", unreal_lines(values(name))));
+        if mirror.unreal {
+            regions.push(region("bindings/unreal/ModioMarket/Source/ModioMarket/Public/ModioMarketTypes.h", unreal_lines(&values)));
         }
-        regions.push(region("bindings/cpp/modio_market.hpp", cpp_lines(values(name))));
+        regions.push(region("bindings/cpp/modio_market.hpp", cpp_lines(&values)));
     }
     regions
-}
-
-/// `transaction_state` to the marker name `transaction-states`.
-fn region_name(name: &str) -> &'static str {
-    match name {
-        "transaction_state" => "transaction-states",
-        "entitlement_state" => "entitlement-states",
-        "recovery_outcome" => "recovery-outcomes",
-        "environment" => "environments",
-        "revenue_type" => "revenue-types",
-        "log_level" => "log-levels",
-        other => panic!("no region name for {other}"),
-    }
 }
 
 /// `text` with every region of `file` replaced by its generated lines, each indented like its
@@ -263,8 +260,8 @@ mod tests {
     #[test]
     fn every_mirrored_enum_of_the_real_header_is_found() {
         let header = header();
-        for name in HEADER_ENUMS.iter().chain(&["log_level"]) {
-            assert!(header_enum(&header, name).is_ok_and(|v| v.len() >= 2), "{name}");
+        for mirror in HEADER_ENUMS {
+            assert!(header_enum(&header, mirror.name).is_ok_and(|v| v.len() >= 2), "{}", mirror.name);
         }
     }
 
