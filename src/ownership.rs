@@ -13,7 +13,7 @@
 //! `owns()` never waits for a file sync: the view's lock is held only to apply a change.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::log::{LogLevel, Logger};
 use crate::persist::{now_unix, now_unix_ms, DataDir, StoredPurchases};
@@ -48,18 +48,18 @@ impl OwnedList {
         StoredPurchases { mod_ids: self.ids.iter().copied().collect(), confirmed_at: self.confirmed_at, recent: self.recent.clone() }
     }
 
-    pub fn apply(&mut self, change: &Change) {
+    pub fn apply(&mut self, change: Change) {
         match change {
             Change::Insert { mod_id, at_ms } => {
-                self.ids.insert(*mod_id);
-                self.recent.insert(*mod_id, *at_ms);
+                self.ids.insert(mod_id);
+                self.recent.insert(mod_id, at_ms);
             }
             Change::Replace { ids, confirmed_at, started_ms } => {
                 // A purchase recorded after the refresh began may be missing from its pages.
-                self.recent.retain(|_, at| *at >= *started_ms);
-                self.ids = ids.clone();
+                self.recent.retain(|_, at| *at >= started_ms);
+                self.ids = ids;
                 self.ids.extend(self.recent.keys().copied());
-                self.confirmed_at = Some(*confirmed_at);
+                self.confirmed_at = Some(confirmed_at);
             }
         }
     }
@@ -68,7 +68,11 @@ impl OwnedList {
 struct View {
     epoch: u64,
     user_id: Option<u64>,
-    list: OwnedList,
+    /// Shared with the disk writer, which takes its snapshot under the lock by cloning the `Arc`
+    /// and turns it into a file outside: a change never copies the list while `owns()` waits.
+    /// The writer's snapshot is gone before the next change (both hold the disk lock), so
+    /// `Arc::make_mut` does not copy either.
+    list: Arc<OwnedList>,
 }
 
 pub(crate) struct Ownership {
@@ -82,7 +86,7 @@ pub(crate) struct Ownership {
 
 impl Ownership {
     pub fn new(data: Option<DataDir>, logger: Logger) -> Ownership {
-        Ownership { data, view: RwLock::new(View { epoch: 0, user_id: None, list: OwnedList::default() }), disk: Mutex::new(()), logger }
+        Ownership { data, view: RwLock::new(View { epoch: 0, user_id: None, list: Arc::default() }), disk: Mutex::new(()), logger }
     }
 
     /// Whether the view belongs to session `current_epoch` and lists `mod_id`.
@@ -111,10 +115,10 @@ impl Ownership {
     /// user is already known, else nothing.
     pub fn switch_to(&self, epoch: u64, user_id: Option<u64>) {
         let _disk = self.data.as_ref().map(|_| lock(&self.disk));
-        let list = match (&self.data, user_id) {
+        let list = Arc::new(match (&self.data, user_id) {
             (Some(data), Some(user)) => OwnedList::from_stored(data.load_purchases(user)),
             _ => OwnedList::default(),
-        };
+        });
         let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
         if epoch >= view.epoch {
             *view = View { epoch, user_id, list };
@@ -137,13 +141,14 @@ impl Ownership {
             return;
         }
         view.user_id = Some(user_id);
-        if let Some(stored) = stored {
-            let mine = std::mem::replace(&mut view.list, stored);
-            view.list.ids.extend(mine.ids);
-            view.list.recent.extend(mine.recent);
-            if view.list.confirmed_at.is_none() {
-                view.list.confirmed_at = mine.confirmed_at;
+        if let Some(mut stored) = stored {
+            let mine = Arc::clone(&view.list);
+            stored.ids.extend(mine.ids.iter().copied());
+            stored.recent.extend(mine.recent.iter().map(|(k, v)| (*k, *v)));
+            if stored.confirmed_at.is_none() {
+                stored.confirmed_at = mine.confirmed_at;
             }
+            view.list = Arc::new(stored);
         }
     }
 
@@ -152,26 +157,33 @@ impl Ownership {
     pub fn apply(&self, epoch: u64, user_id: Option<u64>, change: Change) {
         let to_disk = self.data.as_ref().zip(user_id);
         let _disk = to_disk.map(|_| lock(&self.disk));
+        let mut change = Some(change);
         let written = {
             let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
             // One epoch is one token, so one user; another session of the same player may write too.
             if view.epoch == epoch || (user_id.is_some() && view.user_id == user_id) {
-                view.list.apply(&change);
+                if let Some(change) = change.take() {
+                    Arc::make_mut(&mut view.list).apply(change);
+                }
                 if view.user_id.is_none() {
                     view.user_id = user_id;
                 }
-                to_disk.map(|_| view.list.to_stored())
+                to_disk.map(|_| Arc::clone(&view.list))
             } else {
                 None
             }
         };
         let Some((data, user)) = to_disk else { return };
-        // Not in view: that user's file alone takes the change.
-        let stored = written.unwrap_or_else(|| {
-            let mut list = OwnedList::from_stored(data.load_purchases(user));
-            list.apply(&change);
-            list.to_stored()
-        });
+        let stored = match (written, change) {
+            (Some(snapshot), _) => snapshot.to_stored(),
+            // Not in view: that user's file alone takes the change.
+            (None, Some(change)) => {
+                let mut list = OwnedList::from_stored(data.load_purchases(user));
+                list.apply(change);
+                list.to_stored()
+            }
+            (None, None) => return,
+        };
         if let Err(e) = data.save_purchases(user, &stored) {
             self.logger.log(LogLevel::Warn, format_args!("could not save the purchased list: {e}"));
         }
@@ -197,12 +209,12 @@ mod tests {
     #[test]
     fn a_refresh_under_way_does_not_erase_a_newer_purchase() {
         let mut list = OwnedList::default();
-        list.apply(&Change::Insert { mod_id: 5, at_ms: 2_000 });
+        list.apply(Change::Insert { mod_id: 5, at_ms: 2_000 });
         // The refresh began before the purchase: its pages may not show it yet.
-        list.apply(&Change::Replace { ids: ids(&[1]), confirmed_at: 3, started_ms: 1_000 });
+        list.apply(Change::Replace { ids: ids(&[1]), confirmed_at: 3, started_ms: 1_000 });
         assert_eq!(list.ids, ids(&[1, 5]));
         // A refresh that began after it is the truth (a refund removes it).
-        list.apply(&Change::Replace { ids: ids(&[1]), confirmed_at: 4, started_ms: 2_500 });
+        list.apply(Change::Replace { ids: ids(&[1]), confirmed_at: 4, started_ms: 2_500 });
         assert_eq!(list.ids, ids(&[1]));
         assert!(list.recent.is_empty());
     }
@@ -225,5 +237,23 @@ mod tests {
         // A stale epoch never replaces a newer view.
         o.switch_to(1, Some(10));
         assert!(o.owns(2, 200));
+    }
+
+    #[test]
+    fn a_change_written_to_disk_never_copies_the_view() {
+        let dir = std::env::temp_dir().join(format!("modio-market-ownership-{}-{}", std::process::id(), now_unix_ms()));
+        let o = Ownership::new(Some(DataDir::open(&dir).unwrap()), Logger::new());
+        o.switch_to(1, Some(10));
+        o.replace(1, Some(10), (0..1000).collect(), 0);
+        let before = Arc::as_ptr(&o.view.read().unwrap().list);
+        o.insert(1, Some(10), 5000);
+        // The disk writer's snapshot was released, so the change was made in place: `owns()`
+        // never waited for a copy of the list.
+        assert_eq!(Arc::as_ptr(&o.view.read().unwrap().list), before, "the list was copied to apply one purchase");
+        assert_eq!(Arc::strong_count(&o.view.read().unwrap().list), 1);
+        assert!(o.owns(1, 5000));
+        // And the file has it.
+        assert!(DataDir::open(&dir).unwrap().load_purchases(10).mod_ids.contains(&5000));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
