@@ -217,7 +217,7 @@ mod tests {
                 let _ = self.0.send(std::thread::current().id());
             }
         }
-        let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2)).unwrap();
+        let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2), crate::doorbell::Doorbell::default()).unwrap();
         let (dropped_tx, dropped_rx) = crossbeam_channel::unbounded();
         let delivered = Arc::new(Mutex::new(false));
         let d = Arc::clone(&delivered);
@@ -234,7 +234,7 @@ mod tests {
 
     #[test]
     fn a_prepared_callback_prepares_on_the_worker_and_delivers_in_poll() {
-        let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2)).unwrap();
+        let runtime = Runtime::new(Arc::new(()), 1, std::time::Duration::from_secs(2), crate::doorbell::Doorbell::default()).unwrap();
         let poller = std::thread::current().id();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = |seen: &Arc<Mutex<Vec<String>>>| {

@@ -53,7 +53,8 @@ impl Client {
         let transport = Transport::new(&config, logger.clone())?;
         let data = config.data_dir.as_deref().map(DataDir::open).transpose()?;
         let shared = Arc::new(Shared::new(transport, config.game_id, data, config.background_retry.clone(), logger));
-        let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout)?;
+        let doorbell = shared.logger.doorbell();
+        let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout, doorbell)?;
         Ok(Client { runtime, logs, recovery_sink: CallbackSlot::new() })
     }
 
@@ -154,8 +155,28 @@ impl Client {
 
     /// Runs the callbacks of every request that has completed; never blocks. Returns how many ran.
     /// Refused with `Reentrant` from inside a callback.
+    #[inline]
     pub fn poll(&self) -> Result<usize> {
+        if self.runtime.is_idle() && !self.housekeeping_due() {
+            return Ok(0);
+        }
+        self.poll_queued()
+    }
+
+    /// Out of line, so that the idle check above inlines into the C export without the full
+    /// path's stack frame.
+    #[inline(never)]
+    fn poll_queued(&self) -> Result<usize> {
         self.runtime.poll(|| self.pump_housekeeping())
+    }
+
+    /// Whether [`Client::pump_housekeeping`] has anything to do besides the logs (which ring the
+    /// runtime's bell): three loads.
+    fn housekeeping_due(&self) -> bool {
+        let shared = self.shared();
+        shared.unresolved_count.load(Ordering::Acquire) > 0
+            || shared.recovery_wanted.load(Ordering::Acquire)
+            || shared.recovery_backlog_filled.load(Ordering::Acquire)
     }
 
     /// Blocks until the callback of `id` has run, running other callbacks that complete meanwhile.

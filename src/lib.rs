@@ -11,6 +11,7 @@ mod callbacks;
 mod checkout;
 mod client;
 mod config;
+mod doorbell;
 mod error;
 mod executor;
 pub mod fuzzing;

@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use crate::doorbell::Doorbell;
+
 /// Severity of a log record, most severe first (`modio_market_log_level`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,6 +70,8 @@ struct LoggerInner {
     tx: Sender<LogRecord>,
     rx: Receiver<LogRecord>,
     dropped: AtomicU64,
+    /// Rung for every queued (or dropped) record, so the idle poll sees it.
+    doorbell: Doorbell,
 }
 
 /// A cheap handle to the client's log queue.
@@ -83,7 +87,12 @@ impl Default for Logger {
 impl Logger {
     pub fn new() -> Logger {
         let (tx, rx) = crossbeam_channel::bounded(LOG_QUEUE_CAPACITY);
-        Logger(Arc::new(LoggerInner { max_level: AtomicU32::new(0), tx, rx, dropped: AtomicU64::new(0) }))
+        Logger(Arc::new(LoggerInner { max_level: AtomicU32::new(0), tx, rx, dropped: AtomicU64::new(0), doorbell: Doorbell::default() }))
+    }
+
+    /// The bell this logger rings; the client's runtime rings the same one for completions.
+    pub(crate) fn doorbell(&self) -> Doorbell {
+        self.0.doorbell.clone()
     }
 
     /// `None` turns logging off.
@@ -107,6 +116,7 @@ impl Logger {
         if let Err(TrySendError::Full(_)) = self.0.tx.try_send(record) {
             self.0.dropped.fetch_add(1, Ordering::Relaxed);
         }
+        self.0.doorbell.ring();
     }
 
     /// Takes the queued records (at most what was queued when called).

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::doorbell::Doorbell;
 use crate::error::{Error, Result, ResultCode};
 
 /// Identifies one request; never 0. Each client numbers its requests from its own random
@@ -83,6 +84,9 @@ pub(crate) struct Runtime<S: Send + Sync + 'static> {
     shared: Arc<S>,
     job_tx: Mutex<Option<Sender<Task<S>>>>,
     completion_tx: Sender<Completion>,
+    /// Rung after each completion is queued (shared with the client's logger): an idle poll
+    /// checks it instead of the channels.
+    doorbell: Doorbell,
     completion_rx: Receiver<Completion>,
     pending: Mutex<HashMap<RequestId, PendingEntry>>,
     next_id: AtomicU64,
@@ -116,7 +120,7 @@ fn thread_token() -> usize {
 }
 
 impl<S: Send + Sync + 'static> Runtime<S> {
-    pub fn new(shared: Arc<S>, worker_threads: usize, shutdown_timeout: Duration) -> Result<Runtime<S>> {
+    pub fn new(shared: Arc<S>, worker_threads: usize, shutdown_timeout: Duration, doorbell: Doorbell) -> Result<Runtime<S>> {
         let (job_tx, job_rx) = crossbeam_channel::unbounded::<Task<S>>();
         let (completion_tx, completion_rx) = crossbeam_channel::unbounded();
         let (exited_tx, exited_rx) = crossbeam_channel::unbounded();
@@ -124,12 +128,13 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         for index in 0..worker_threads {
             let job_rx = job_rx.clone();
             let completion_tx = completion_tx.clone();
+            let doorbell = doorbell.clone();
             let exited_tx = exited_tx.clone();
             let shared = Arc::clone(&shared);
             let handle = thread::Builder::new()
                 .name(format!("modio-market-{index}"))
                 .spawn(move || {
-                    worker_loop(&*shared, &job_rx, &completion_tx);
+                    worker_loop(&*shared, &job_rx, &completion_tx, &doorbell);
                     let _ = exited_tx.send(index);
                 })
                 .map_err(|e| Error::new(ResultCode::Internal, format!("could not start a worker thread: {e}")))?;
@@ -139,6 +144,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             shared,
             job_tx: Mutex::new(Some(job_tx)),
             completion_tx,
+            doorbell,
             completion_rx,
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(random_id_base()),
@@ -209,6 +215,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
                 QUEUED | RUNNING => {
                     if entry.state.compare_exchange(current, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
                         let _ = self.completion_tx.send(Completion { id, outcome: Err(Error::cancelled()) });
+                        self.doorbell.ring();
                         return Ok(());
                     }
                 }
@@ -242,8 +249,18 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     }
 
     /// Runs the callbacks of every completion queued now; never blocks. Returns how many ran.
+    /// Whether a poll now would have nothing to do here: no completion queued (and no log record
+    /// on the shared bell) and no pump running. Two loads; the idle poll's whole cost.
+    #[inline]
+    pub fn is_idle(&self) -> bool {
+        // Someone pumping (maybe this thread, from a callback): the full path answers REENTRANT.
+        self.pumping.load(Ordering::Relaxed) == 0 && !self.doorbell.is_rung()
+    }
+
     pub fn poll(&self, before_callbacks: impl FnMut()) -> Result<usize> {
         let _guard = self.enter_pump()?;
+        // Before draining (see `Doorbell`): what is queued after this rings again.
+        self.doorbell.clear();
         let mut before_callbacks = before_callbacks;
         before_callbacks();
         if self.completion_rx.is_empty() {
@@ -358,13 +375,13 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     }
 }
 
-fn worker_loop<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>) {
+fn worker_loop<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>, doorbell: &Doorbell) {
     crate::executor::enter_worker();
-    work_jobs(shared, jobs, completions);
+    work_jobs(shared, jobs, completions, doorbell);
     crate::executor::release_thread_runtime();
 }
 
-fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>) {
+fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>, doorbell: &Doorbell) {
     for task in jobs.iter() {
         let job = match task {
             Task::Run(job) => job,
@@ -388,6 +405,7 @@ fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Compl
         });
         if job.state.compare_exchange(RUNNING, FINISHED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             let _ = completions.send(Completion { id: job.id, outcome });
+            doorbell.ring();
         }
     }
 }
@@ -398,7 +416,38 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     fn runtime(workers: usize) -> Runtime<()> {
-        Runtime::new(Arc::new(()), workers, Duration::from_secs(2)).unwrap()
+        Runtime::new(Arc::new(()), workers, Duration::from_secs(2), Doorbell::default()).unwrap()
+    }
+
+    #[test]
+    fn the_idle_check_sees_every_completion_and_clears_only_in_poll() {
+        let rt = runtime(1);
+        assert!(rt.is_idle(), "a new runtime has nothing queued");
+        let (tx, rx) = crossbeam_channel::unbounded();
+        rt.submit(move |_, _| Ok(7u32), move |_, r: Result<u32>| tx.send(r.unwrap()).unwrap()).unwrap();
+        // The worker queues the completion and rings; until then the runtime may look idle.
+        while rt.is_idle() {
+            std::thread::yield_now();
+        }
+        assert!(!rt.is_idle(), "a queued completion must keep the idle check false until a poll");
+        assert_eq!(rt.poll(|| {}).unwrap(), 1);
+        assert_eq!(rx.try_recv().unwrap(), 7);
+        assert!(rt.is_idle(), "the poll drained it");
+        // A cancellation's completion rings too.
+        let id2 = rt
+            .submit(
+                |_, ctx: &JobContext| {
+                    while !ctx.is_cancelled() {
+                        std::thread::yield_now();
+                    }
+                    Ok(())
+                },
+                |_, _r: Result<()>| {},
+            )
+            .unwrap();
+        rt.cancel(id2).unwrap();
+        assert!(!rt.is_idle());
+        assert_eq!(rt.poll(|| {}).unwrap(), 1);
     }
 
     #[test]

@@ -34,6 +34,7 @@ impl Pumped for modio_market_client {
     fn is_pumping_on_this_thread(&self) -> bool {
         self.client.is_pumping_on_this_thread()
     }
+    #[inline]
     fn poll(&self) -> modio_market::Result<usize> {
         self.client.poll()
     }

@@ -94,14 +94,21 @@ pub(crate) fn set_last_error_text(text: &str) {
 }
 
 /// Records a failure's text for `modio_market_last_error_message` and returns its code.
+#[inline]
 pub(crate) fn finish(outcome: Result<(), Error>) -> ResultCode {
     match outcome {
         Ok(()) => ResultCode::Ok,
-        Err(e) => {
-            set_last_error_text(&e.to_string());
-            e.code()
-        }
+        Err(e) => finish_failed(e),
     }
+}
+
+/// Out of line: the success path of every export (an idle poll, an `owns`) stays a few
+/// instructions, without a call or the error's formatting code in its way.
+#[cold]
+#[inline(never)]
+fn finish_failed(e: Error) -> ResultCode {
+    set_last_error_text(&e.to_string());
+    e.code()
 }
 
 /// Longest string argument accepted; longer ones are `INVALID_ARGUMENT` (no real token is near it).

@@ -179,7 +179,7 @@ impl S2sClient {
         if let Some(rt) = self.runtime.get() {
             return Ok(rt);
         }
-        let rt = Runtime::new(Arc::clone(&self.shared), self.worker_threads, self.shutdown_timeout)?;
+        let rt = Runtime::new(Arc::clone(&self.shared), self.worker_threads, self.shutdown_timeout, self.shared.logger.doorbell())?;
         Ok(self.runtime.get_or_init(|| rt))
     }
 
@@ -230,6 +230,7 @@ impl S2sClient {
     /// Runs the callbacks of completed `*_async` calls on this thread; never blocks.
     pub fn poll(&self) -> Result<usize> {
         match self.runtime.get() {
+            Some(rt) if rt.is_idle() => Ok(0),
             Some(rt) => rt.poll(|| self.flush_logs()),
             None => {
                 self.flush_logs();
