@@ -255,9 +255,12 @@ impl Client {
 
     /// `GET /me/wallets`: the user's wallet for this game.
     pub fn get_wallet(&self, callback: impl Callback<Wallet>) -> Result<RequestId> {
-        let request = ApiRequest::get("me/wallets", Auth::User).query("game_id", self.game_id());
+        // The request's strings are made on the worker: the game thread only queues (issue 12).
         self.run(
-            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Wallet::decode),
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                let request = ApiRequest::get("me/wallets", Auth::User).query("game_id", shared.game_id);
+                shared.call(&request, session, ctx, Wallet::decode)
+            },
             callback,
         )
     }
@@ -305,9 +308,11 @@ impl Client {
 
     /// `GET /games/{id}`: the game's settings, including `api_access_options`.
     pub fn get_game(&self, callback: impl Callback<Game>) -> Result<RequestId> {
-        let request = ApiRequest::get(format!("games/{}", self.game_id()), Auth::UserOrApiKey);
         self.run(
-            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Game::decode),
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                let request = ApiRequest::get(format!("games/{}", shared.game_id), Auth::UserOrApiKey);
+                shared.call(&request, session, ctx, Game::decode)
+            },
             callback,
         )
     }
@@ -317,15 +322,17 @@ impl Client {
         if !(1..=100).contains(&query.limit) {
             return Err(Error::invalid_argument("limit", "must be between 1 and 100"));
         }
-        let mut request = ApiRequest::get(format!("games/{}/mods", self.game_id()), Auth::UserOrApiKey)
-            .query("revenue_type", query.revenue_type as u32)
-            .query("_offset", query.offset)
-            .query("_limit", query.limit);
-        if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
-            request = request.query("_q", search);
-        }
         self.run(
-            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, ModPage::decode),
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                let mut request = ApiRequest::get(format!("games/{}/mods", shared.game_id), Auth::UserOrApiKey)
+                    .query("revenue_type", query.revenue_type as u32)
+                    .query("_offset", query.offset)
+                    .query("_limit", query.limit);
+                if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
+                    request = request.query("_q", search);
+                }
+                shared.call(&request, session, ctx, ModPage::decode)
+            },
             callback,
         )
     }
@@ -335,9 +342,11 @@ impl Client {
         if mod_id == 0 {
             return Err(Error::invalid_argument("mod_id", "must not be 0"));
         }
-        let request = ApiRequest::get(format!("games/{}/mods/{mod_id}", self.game_id()), Auth::UserOrApiKey);
         self.run(
-            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| shared.call(&request, session, ctx, Mod::decode),
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                let request = ApiRequest::get(format!("games/{}/mods/{mod_id}", shared.game_id), Auth::UserOrApiKey);
+                shared.call(&request, session, ctx, Mod::decode)
+            },
             callback,
         )
     }

@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -74,6 +75,26 @@ struct PendingEntry {
     deliver: Deliver,
 }
 
+/// Hashes the pending map's keys, request ids this runtime made itself (never a peer's input, so
+/// no flooding to defend against): one multiply instead of SipHash on every submit.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, id: u64) {
+        // Fibonacci hashing: spreads consecutive ids over the high bits hashbrown uses.
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Locks a mutex, recovering from poisoning: a panicking callback must not brick the client.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -88,7 +109,7 @@ pub(crate) struct Runtime<S: Send + Sync + 'static> {
     /// checks it instead of the channels.
     doorbell: Doorbell,
     completion_rx: Receiver<Completion>,
-    pending: Mutex<HashMap<RequestId, PendingEntry>>,
+    pending: Mutex<HashMap<RequestId, PendingEntry, BuildHasherDefault<IdHasher>>>,
     next_id: AtomicU64,
     workers: Mutex<Vec<JoinHandle<()>>>,
     /// Each worker sends its index as its last act, so shutdown joins exactly the ones that ended.
@@ -146,7 +167,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             completion_tx,
             doorbell,
             completion_rx,
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::default()),
             next_id: AtomicU64::new(random_id_base()),
             workers: Mutex::new(workers),
             exited_rx,
