@@ -19,10 +19,18 @@ use crate::log::{LogLevel, Logger};
 use crate::persist::{now_unix, now_unix_ms, DataDir, StoredPurchases};
 use crate::runtime::lock;
 
+/// A set of mod ids. foldhash instead of SipHash: `owns()` hashes an id on the game thread on
+/// every call (SipHash made that ~240 instructions), and the ids come from mod.io over TLS, not
+/// from an attacker who could aim for collisions; the seed is random per process all the same.
+/// (cbindgen reads this crate for the header and cannot expand this alias: it skips it.)
+///
+/// cbindgen:ignore
+pub(crate) type IdSet = HashSet<u64, foldhash::fast::RandomState>;
+
 /// A user's purchased mods as the client knows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct OwnedList {
-    pub ids: HashSet<u64>,
+    pub ids: IdSet,
     /// Unix seconds of the last full list from the server.
     pub confirmed_at: Option<i64>,
     /// Purchases this client recorded itself, with the unix milliseconds they were recorded: a
@@ -36,7 +44,7 @@ pub(crate) enum Change {
     /// A checkout succeeded (or mod.io said the mod is already owned).
     Insert { mod_id: u64, at_ms: i64 },
     /// A full purchased list from the server, fetched starting at `started_ms`.
-    Replace { ids: HashSet<u64>, confirmed_at: i64, started_ms: i64 },
+    Replace { ids: IdSet, confirmed_at: i64, started_ms: i64 },
 }
 
 impl OwnedList {
@@ -193,7 +201,7 @@ impl Ownership {
         self.apply(epoch, user_id, Change::Insert { mod_id, at_ms: now_unix_ms() });
     }
 
-    pub fn replace(&self, epoch: u64, user_id: Option<u64>, ids: HashSet<u64>, started_ms: i64) {
+    pub fn replace(&self, epoch: u64, user_id: Option<u64>, ids: IdSet, started_ms: i64) {
         self.apply(epoch, user_id, Change::Replace { ids, confirmed_at: now_unix(), started_ms });
     }
 }
@@ -202,7 +210,7 @@ impl Ownership {
 mod tests {
     use super::*;
 
-    fn ids(v: &[u64]) -> HashSet<u64> {
+    fn ids(v: &[u64]) -> IdSet {
         v.iter().copied().collect()
     }
 

@@ -4,7 +4,7 @@
 //! Every operation here that talks to mod.io or writes state takes the [`Session`] its request
 //! captured when it was submitted; none reads "the current token" on its own.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -159,7 +159,7 @@ impl Shared {
             mods.extend(page.mods);
             offset += count;
             if count == 0 || offset >= page.page.result_total {
-                let ids: HashSet<u64> = mods.iter().map(|m| m.id).collect();
+                let ids: crate::ownership::IdSet = mods.iter().map(|m| m.id).collect();
                 self.ownership.replace(session.epoch, user, ids, started_ms);
                 return Ok(Purchases { mods });
             }
