@@ -39,9 +39,24 @@ pub fn snapshot() -> (u64, u64) {
 
 /// Resident set size of this process in KiB (`VmRSS` of /proc/self/status).
 pub fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// The peak resident size since the last [`reset_peak_rss`] (or the start), in KiB.
+pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// Starts a new peak-resident-size measurement (Linux: writing 5 to clear_refs resets VmHWM to
+/// the current size). Returns false where the kernel does not allow it.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
 

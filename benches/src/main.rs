@@ -5,6 +5,7 @@
 //! `modio-market-bench serve` is the fake server process the benchmarks talk to.
 
 mod counting;
+mod instructions;
 mod sdk;
 mod servers;
 mod table;
@@ -32,6 +33,8 @@ struct Args {
     static_wallet: Option<PathBuf>,
     static_baseline: Option<PathBuf>,
     shared_lib: Option<PathBuf>,
+    /// benches/c/callgrind_ops.c, built: the instruction counts of poll, owns and submit.
+    callgrind_ops: Option<PathBuf>,
     /// Where the journal benchmark puts its data directory (emptied first); a temp dir if unset.
     data_dir: Option<PathBuf>,
     /// Run only these sections (`--only network,memory`); all when empty.
@@ -50,6 +53,7 @@ impl Args {
                 "--static-wallet" => args.static_wallet = path(),
                 "--static-baseline" => args.static_baseline = path(),
                 "--shared-lib" => args.shared_lib = path(),
+                "--callgrind-ops" => args.callgrind_ops = path(),
                 "--data-dir" => args.data_dir = path(),
                 "--only" => args.only = it.next().unwrap_or_default().split(',').map(str::to_owned).collect(),
                 other => panic!("unknown argument {other}; see scripts/bench"),
@@ -75,6 +79,10 @@ impl Args {
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("serve") {
         servers::serve();
+        return;
+    }
+    if std::env::args().nth(1).as_deref() == Some("decode-instructions") {
+        instructions::decode_mode(&std::env::args().skip(2).collect::<Vec<_>>());
         return;
     }
     // Loopback only: never through a proxy.
@@ -126,6 +134,15 @@ fn main() {
     if args.runs("journal") {
         step("checkout journal");
         rows.extend(bench_journal(&fake, &args));
+    }
+    if args.runs("instructions") {
+        step("instruction counts (callgrind; a minute or two)");
+        let out_dir = args
+            .data_dir
+            .as_ref()
+            .and_then(|d| d.parent().map(|p| p.join("callgrind")))
+            .unwrap_or_else(|| std::env::temp_dir().join("modio-market-callgrind"));
+        rows.extend(instructions::rows(&fake, args.callgrind_ops.as_deref(), &fetch_page(&fake), args.quick, &out_dir));
     }
 
     println!();
@@ -224,6 +241,12 @@ enum Net {
     BlackHole,
     /// Nothing listens: every connection is refused (and retried with backoff).
     Refused,
+    /// The fake answers, and the game waits for each callback and then idles a while, so every
+    /// submit finds the workers parked (a game that submits now and then).
+    Idle,
+    /// A listener that never answers, the requests left pending (the network really stalls):
+    /// they pile up behind the stuck workers and are cancelled a thousand at a time.
+    Stalled,
 }
 
 /// Submit latencies, sorted: every sample, and the samples during which the scheduler did not
@@ -256,6 +279,7 @@ fn submit_samples(sdk: &Sdk, net: Net, samples: u64) -> Samples {
     let warm = 256;
     let mut all = Vec::with_capacity(samples as usize);
     let mut kept = Vec::with_capacity(samples as usize);
+    let mut stalled = Vec::new();
     for i in 0..warm + samples {
         let switches = counting::involuntary_switches();
         let t = Instant::now();
@@ -274,6 +298,11 @@ fn submit_samples(sdk: &Sdk, net: Net, samples: u64) -> Samples {
                     sdk.wait(0);
                 }
             }
+            Net::Idle => {
+                sdk.wait(id);
+                // Long enough for the worker to stop spinning and park again.
+                std::thread::sleep(Duration::from_micros(300));
+            }
             // Nothing would ever complete: cancel at once so the pending set stays small, and
             // run the cancellations' callbacks as a game's poll would.
             Net::BlackHole | Net::Refused => {
@@ -282,13 +311,25 @@ fn submit_samples(sdk: &Sdk, net: Net, samples: u64) -> Samples {
                     sdk.poll();
                 }
             }
+            Net::Stalled => {
+                stalled.push(id);
+                if stalled.len() == 1000 {
+                    for id in stalled.drain(..) {
+                        sdk.cancel(id);
+                    }
+                    sdk.poll();
+                }
+            }
         }
+    }
+    for id in stalled {
+        sdk.cancel(id);
     }
     // Every callback must have run before `tally` goes away.
     while sdk.pending() > 0 {
         sdk.wait(0);
     }
-    if net == Net::Answering {
+    if matches!(net, Net::Answering | Net::Idle) {
         tally.expect_ok("submit (answering)");
     }
     all.sort_unstable();
@@ -320,14 +361,42 @@ fn bench_submit(fake: &FakeProcess, args: &Args) -> Vec<Row> {
         let sdk = Sdk::new(Setup::new(&url).token(ALICE_TOKEN));
         submit_samples(&sdk, Net::Refused, samples)
     };
+    let stalled = {
+        let url = format!("http://{hole}/v1");
+        let sdk = Sdk::new(Setup::new(&url).token(ALICE_TOKEN).request_timeout_ms(120_000));
+        submit_samples(&sdk, Net::Stalled, samples)
+    };
+    let idle_samples = args.n(5_000, 500);
+    let idle = {
+        let sdk = Sdk::new(Setup::new(&fake.base_url).token(ALICE_TOKEN));
+        submit_samples(&sdk, Net::Idle, idle_samples)
+    };
+    let wake = bare_wake_samples(idle_samples);
     let limit = 10_000.0;
     let mut rows = vec![Row::new(
         "game thread",
-        format!("submit `get_wallet`, server answering ({} samples)", thousands(samples)),
+        format!("submit `get_wallet`, server answering, up to 32 in flight ({} samples)", thousands(samples)),
         answering.describe(),
     )
     .target("p99 < 10 µs", answering.p99() < limit)];
-    for (what, s) in [("server accepts, never answers", &black_hole), ("connection refused", &refused)] {
+    rows.push(
+        Row::new(
+            "game thread",
+            format!(
+                "submit `get_wallet` with idle workers (each callback waited for, then 0.3 ms idle; {} samples)",
+                thousands(idle_samples)
+            ),
+            idle.describe(),
+        )
+        .reference(format!("the floor: a bare crossbeam send that wakes a parked thread, {}", wake.describe()))
+        .ratio(idle.p99() / wake.p99())
+        .target("p99 < 10 µs", idle.p99() < limit),
+    );
+    for (what, s) in [
+        ("server accepts, never answers (each cancelled at once)", &black_hole),
+        ("server accepts, never answers (requests left pending, up to 1,000)", &stalled),
+        ("connection refused", &refused),
+    ] {
         rows.push(
             Row::new("game thread", format!("submit `get_wallet`, {what}"), s.describe())
                 .reference(format!("answering: p99 {}", ns(answering.p99())))
@@ -337,6 +406,47 @@ fn bench_submit(fake: &FakeProcess, args: &Args) -> Vec<Row> {
     }
     rows.push(bench_free_stuck());
     rows
+}
+
+/// The floor of a submit that wakes a parked worker on this machine: a bare crossbeam `send` to
+/// a thread blocked in `recv`, timed alone, each after the receiver handled the last and parked.
+fn bare_wake_samples(samples: u64) -> Samples {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (tx, rx) = crossbeam_channel::unbounded::<u64>();
+    let handled = std::sync::Arc::new(AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&handled);
+    let receiver = std::thread::spawn(move || {
+        for n in rx.iter() {
+            seen.store(n, Ordering::Release);
+        }
+    });
+    let warm = 64;
+    let (mut all, mut kept) = (Vec::new(), Vec::new());
+    for i in 1..=warm + samples {
+        std::thread::sleep(Duration::from_micros(300));
+        let switches = counting::involuntary_switches();
+        let t = Instant::now();
+        tx.send(i).unwrap();
+        let dt = t.elapsed().as_nanos() as u64;
+        let preempted = counting::involuntary_switches() != switches;
+        while handled.load(Ordering::Acquire) != i {
+            std::hint::spin_loop();
+        }
+        if i > warm {
+            all.push(dt);
+            if !preempted {
+                kept.push(dt);
+            }
+        }
+    }
+    drop(tx);
+    receiver.join().unwrap();
+    all.sort_unstable();
+    kept.sort_unstable();
+    if kept.is_empty() {
+        kept = all.clone();
+    }
+    Samples { all, kept }
 }
 
 /// `client_free` while requests sit on a server that accepts and never answers: what a game
@@ -396,34 +506,15 @@ fn bench_purchases(fake: &FakeProcess, args: &Args) -> (Row, Vec<Row>) {
         assert_eq!(got, servers::BULK_PURCHASES);
         ref_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    // The refresh as a game lives it: poll once per 1 ms "frame" until the list arrives; the
-    // worst single poll is what the game thread paid for it.
-    let rss_before = counting::rss_kib();
-    let tally = Tally::default();
-    let started = Instant::now();
-    sdk.refresh_purchases(&tally);
-    let mut worst_ms = 0f64;
-    loop {
-        let t = Instant::now();
-        let ran = sdk.poll();
-        worst_ms = worst_ms.max(t.elapsed().as_secs_f64() * 1e3);
-        if ran > 0 {
-            break;
+    // The refresh as a game lives it, for each list size: poll once per 1 ms "frame" until the
+    // list arrives; the worst single poll is what the game thread paid for it.
+    let mut delivering = Vec::new();
+    for (&size, token) in servers::BULK_SIZES.iter().zip(&fake.bulk_tokens) {
+        if args.quick && size > 10_000 {
+            continue;
         }
-        std::thread::sleep(Duration::from_millis(1));
+        delivering.push(refresh_as_a_game(&fake.base_url, token, size));
     }
-    let total_ms = started.elapsed().as_secs_f64() * 1e3;
-    let rss_after = counting::rss_kib();
-    let delivering = Row::new(
-        "game thread",
-        format!(
-            "the worst `poll` while a purchased list of {} mods is refreshed (the one that delivers it)",
-            thousands(servers::BULK_PURCHASES)
-        ),
-        format!("{worst_ms:.3} ms"),
-    )
-    .reference(format!("refresh {total_ms:.0} ms in all; resident size {} → {} MiB", rss_before / 1024, rss_after / 1024))
-    .target("< 2 ms", worst_ms < 2.0);
     let (s, r) = (median(sdk_ms), median(ref_ms));
     let refresh = Row::new("parsing", "refresh a purchased list of 10,000 mods (100 pages of 100), fake server", format!("{s:.1} ms"))
         .reference(format!("reqwest + serde_json::Value: {r:.1} ms"))
@@ -443,7 +534,49 @@ fn bench_purchases(fake: &FakeProcess, args: &Args) -> (Row, Vec<Row>) {
     let owns = Row::new("game thread", "`owns()` with 10,000 purchases cached (half hits; thread CPU time)", ns(cpu))
         .reference(format!("wall time {}", ns(wall)))
         .target("< 50 ns", cpu < 50.0);
-    (owns, vec![delivering, refresh])
+    delivering.push(refresh);
+    (owns, delivering)
+}
+
+/// One purchased-list refresh of `size` mods with `poll` once per 1 ms frame, by a new client:
+/// the worst poll, the whole refresh, and the process's peak resident size while it ran.
+fn refresh_as_a_game(base_url: &str, token: &str, size: u64) -> Row {
+    let sdk = Sdk::new(Setup::new(base_url).token(token));
+    let rss_before = counting::rss_kib();
+    let peak_measured = counting::reset_peak_rss();
+    let tally = Tally::default();
+    let started = Instant::now();
+    sdk.refresh_purchases(&tally);
+    let mut worst_ms = 0f64;
+    loop {
+        let t = Instant::now();
+        let ran = sdk.poll();
+        worst_ms = worst_ms.max(t.elapsed().as_secs_f64() * 1e3);
+        if ran > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let total_ms = started.elapsed().as_secs_f64() * 1e3;
+    let peak = counting::peak_rss_kib();
+    if tally.expect_ok("refresh_purchases") {
+        assert_eq!(tally.items.get(), size, "the refresh must return every purchased mod");
+    }
+    drop(sdk);
+    let rss_after = counting::rss_kib();
+    let goal = if size > 10_000 { 5.0 } else { 2.0 };
+    Row::new(
+        "game thread",
+        format!("the worst `poll` while a purchased list of {} mods is refreshed (the one that delivers it)", thousands(size)),
+        format!("{worst_ms:.3} ms"),
+    )
+    .reference(format!(
+        "refresh {total_ms:.0} ms in all; resident size {} MiB before, peak {}, {} MiB after the client is freed",
+        rss_before / 1024,
+        if peak_measured { format!("{} MiB", peak / 1024) } else { "not measurable here".to_owned() },
+        rss_after / 1024
+    ))
+    .target(format!("< {goal} ms"), worst_ms < goal)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,14 +860,38 @@ fn bench_concurrency(fake: &FakeProcess, _args: &Args) -> Vec<Row> {
 
 /// A page of 100 full mod objects, as the fake renders it, served from memory by a static
 /// loopback server so that the client's decoding is what is measured.
-fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
-    let http = plain_client();
+/// One page of 100 full paid mods as the fake renders it.
+fn fetch_page(fake: &FakeProcess) -> Vec<u8> {
     let page_url = format!("{}/games/{}/mods?revenue_type=1&_offset=0&_limit=100&api_key={}", fake.base_url, sdk::GAME_ID, sdk::API_KEY);
-    let body = http.get(page_url).send().unwrap().bytes().unwrap().to_vec();
+    let body = plain_client().get(page_url).send().unwrap().bytes().unwrap().to_vec();
     let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(parsed["data"].as_array().map(|d| d.len()), Some(100), "the fake must serve a full page of paid mods");
+    body
+}
+
+/// Decoding alone, from memory: the library's decoder, `serde_json::Value` and modio-rs (mod.io's
+/// Rust client) on the same page; median of 5 rounds, µs per page.
+fn decode_from_memory(body: &[u8], iters: u64) -> Row {
+    let mut per = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        for (which, times) in per.iter_mut().enumerate() {
+            let t = Instant::now();
+            assert_eq!(instructions::measure_decode(which, body, iters), 100 * iters, "decoder {which} must see the whole page");
+            times.push(t.elapsed().as_secs_f64() * 1e6 / iters as f64);
+        }
+    }
+    let [library, value, modio] = per.map(median);
+    Row::new("parsing", "decode a page of 100 full mods from memory (no network)", format!("{library:.0} µs"))
+        .reference(format!("serde_json::Value: {value:.0} µs; modio-rs 0.14 `List<Mod>`: {modio:.0} µs ({:.2} × Value)", modio / value))
+        .ratio(library / value)
+        .target("≤ 0.5 × Value, below modio-rs", library / value <= 0.5 && library < modio)
+}
+
+fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
+    let http = plain_client();
+    let body = fetch_page(fake);
     let size = body.len();
-    let addr = servers::static_server(body);
+    let addr = servers::static_server(body.clone());
     let base = format!("http://{addr}/v1");
     let static_url = format!("{base}/page");
     let iters = args.n(300, 30);
@@ -790,13 +947,22 @@ fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
         assert_eq!(tally.items.get(), 3 * iters * 100);
     }
     let (s, r, f, rs) = (median(sdk_us), median(ref_us), median(fetch_us), median(rust_us));
-    vec![Row::new(
-        "parsing",
-        format!("a page of 100 full mod objects ({} KiB), fetched from a static loopback server and decoded into C structs", size / 1024),
-        format!("{s:.0} µs"),
-    )
-    .reference(format!("reqwest + serde_json::Value: {r:.0} µs (fetch alone {f:.0} µs); the library's Rust API (no C structs): {rs:.0} µs"))
-    .ratio(s / r)]
+    let decode = decode_from_memory(&body, iters);
+    vec![
+        decode,
+        Row::new(
+            "parsing",
+            format!(
+                "a page of 100 full mod objects ({} KiB), fetched from a static loopback server and decoded into C structs",
+                size / 1024
+            ),
+            format!("{s:.0} µs"),
+        )
+        .reference(format!(
+            "reqwest + serde_json::Value: {r:.0} µs (fetch alone {f:.0} µs); the library's Rust API (no C structs): {rs:.0} µs"
+        ))
+        .ratio(s / r),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ use fake_modio::FakeServer;
 
 /// How many mods the bulk user has bought (the purchased-list refresh and `owns()`).
 pub const BULK_PURCHASES: u64 = 10_000;
-/// Their ids: BULK_FIRST_MOD_ID .. BULK_FIRST_MOD_ID + BULK_PURCHASES.
+/// The purchased-list sizes measured: a user of the fake for each, owning the first N bulk mods.
+pub const BULK_SIZES: [u64; 3] = [1_000, 10_000, 100_000];
+/// Their ids: BULK_FIRST_MOD_ID .. BULK_FIRST_MOD_ID + N.
 pub const BULK_FIRST_MOD_ID: u64 = 100_000;
 
 /// The price of bulk mod `mod_id` (what a checkout must display).
@@ -24,38 +26,48 @@ pub fn bulk_price(mod_id: u64) -> i64 {
     100 + ((mod_id - BULK_FIRST_MOD_ID) % 50) as i64
 }
 
-/// `modio-market-bench serve`: the demo seed plus a "bulk" user who bought 10,000 paid mods and a
-/// "buyer" with a large balance who owns none of them (the checkout benchmark buys them).
-/// Prints `FAKE_MODIO_URL=...`, `BULK_TOKEN=...` and `BUYER_TOKEN=...`, then serves until stdin
-/// closes.
+/// `modio-market-bench serve`: the demo seed plus "bulk" users who bought 1,000, 10,000 and
+/// 100,000 paid mods and a "buyer" with a large balance who owns none of them (the checkout
+/// benchmark buys them). Prints `FAKE_MODIO_URL=...`, `BULK_TOKEN_<size>=...` for each size and
+/// `BUYER_TOKEN=...`, then serves until stdin closes.
 pub fn serve() {
     let server = FakeServer::start();
-    let bulk_token = {
+    let (bulk_tokens, buyer_token) = {
         let mut state = server.state().lock().unwrap_or_else(|e| e.into_inner());
         let game_id = fake_modio::demo::GAME_ID;
-        let (user_id, token) = state.add_user(NewUser { username: "bulk".into(), game_id, terms_agreed: true, ..Default::default() });
+        let largest = *BULK_SIZES.iter().max().expect("sizes");
         let date = state.now();
-        for i in 0..BULK_PURCHASES {
-            let mod_id = state.add_mod(NewMod {
+        let mut mods = Vec::with_capacity(largest as usize);
+        for i in 0..largest {
+            mods.push(state.add_mod(NewMod {
                 id: Some(BULK_FIRST_MOD_ID + i),
                 game_id,
                 name: format!("Bulk Mod {i}"),
                 price: bulk_price(BULK_FIRST_MOD_ID + i),
                 ..Default::default()
-            });
-            let transaction_id = state.next_transaction_id();
-            let user = state.users.get_mut(&user_id).expect("the bulk user was just added");
-            user.purchases.push(Purchase { mod_id, game_id, transaction_id, date });
+            }));
+        }
+        let mut tokens = Vec::new();
+        for size in BULK_SIZES {
+            let (user_id, token) =
+                state.add_user(NewUser { username: format!("bulk{size}"), game_id, terms_agreed: true, ..Default::default() });
+            for &mod_id in &mods[..size as usize] {
+                let transaction_id = state.next_transaction_id();
+                let user = state.users.get_mut(&user_id).expect("the bulk user was just added");
+                user.purchases.push(Purchase { mod_id, game_id, transaction_id, date });
+            }
+            tokens.push(token);
         }
         let (_, buyer_token) =
             state.add_user(NewUser { username: "buyer".into(), game_id, balance: 1_000_000_000, terms_agreed: true, ..Default::default() });
-        (token, buyer_token)
+        (tokens, buyer_token)
     };
-    let (bulk_token, buyer_token) = bulk_token;
     let patched = nodelay_on_listening_sockets();
     eprintln!("bench: TCP_NODELAY set on {patched} listening sockets of the fake server");
     println!("FAKE_MODIO_URL={}", server.base_url());
-    println!("BULK_TOKEN={bulk_token}");
+    for (size, token) in BULK_SIZES.iter().zip(&bulk_tokens) {
+        println!("BULK_TOKEN_{size}={token}");
+    }
     println!("BUYER_TOKEN={buyer_token}");
     let _ = std::io::stdout().flush();
     // The request log (kept for tests' assertions) would grow by every benchmark request:
@@ -119,7 +131,10 @@ pub struct FakeProcess {
     child: Child,
     stdin: Option<ChildStdin>,
     pub base_url: String,
+    /// The user who bought BULK_PURCHASES mods.
     pub bulk_token: String,
+    /// A user for each of BULK_SIZES, in that order.
+    pub bulk_tokens: Vec<String>,
     pub buyer_token: String,
 }
 
@@ -140,9 +155,10 @@ impl FakeProcess {
             line.strip_prefix(prefix).unwrap_or_else(|| panic!("fake server said {line:?}, expected {prefix}...")).to_string()
         };
         let base_url = value("FAKE_MODIO_URL=");
-        let bulk_token = value("BULK_TOKEN=");
+        let bulk_tokens: Vec<String> = BULK_SIZES.iter().map(|size| value(&format!("BULK_TOKEN_{size}="))).collect();
+        let bulk_token = bulk_tokens[BULK_SIZES.iter().position(|&s| s == BULK_PURCHASES).expect("BULK_PURCHASES is measured")].clone();
         let buyer_token = value("BUYER_TOKEN=");
-        FakeProcess { child, stdin, base_url, bulk_token, buyer_token }
+        FakeProcess { child, stdin, base_url, bulk_token, bulk_tokens, buyer_token }
     }
 
     pub fn control_url(&self) -> String {
