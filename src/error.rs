@@ -218,6 +218,9 @@ pub mod error_ref {
     pub const MONETIZATION_PRICE_MISMATCH: i64 = 900035;
     pub const MONETIZATION_INSUFFICIENT_FUNDS: i64 = 900049;
     pub const MONETIZATION_IAP_NOT_CONFIGURED: i64 = 900054;
+    /// The wallet and checkout of a game with no active monetization team (404).
+    pub const MONETIZATION_TEAM_NOT_FOUND: i64 = 900022;
+    /// Entitlement sync and S2S calls for a game that is not monetization-enabled (403).
     pub const MONETIZATION_GAME_NOT_MONETIZED: i64 = 900057;
     pub const MONETIZATION_PLATFORM_FETCH_FAILED: i64 = 900096;
 
@@ -252,6 +255,7 @@ pub mod error_ref {
         RESOURCE_NOT_FOUND,
         GAME_NOT_FOUND,
         MOD_NOT_FOUND,
+        MONETIZATION_TEAM_NOT_FOUND,
         MONETIZATION_PAYMENT_FAILED,
         MONETIZATION_MARKETPLACE_ALREADY_OWNED,
         MONETIZATION_PRICE_MISMATCH,
@@ -561,7 +565,7 @@ mod tests {
 
     #[test]
     fn listed_refs_are_named_and_unknown_pass_through() {
-        for r in [11003, 11005, 11008, 11009, 11069, 11075, 900034, 900035, 900049, 900054, 900057, 900096] {
+        for r in [11003, 11005, 11008, 11009, 11069, 11075, 900022, 900034, 900035, 900049, 900054, 900057, 900096] {
             assert!(error_ref::name(r).is_some(), "{r} must be named");
         }
         let e = Error::http(422, 123456, "x", BTreeMap::new());

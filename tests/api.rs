@@ -187,8 +187,10 @@ fn sync_errors_are_named() {
         let e = run(&c, |cb| c.sync_entitlements(EntitlementSource::Steam, cb)).unwrap_err();
         assert_eq!((e.http_status(), e.error_ref()), (403, want), "game {game}");
         if game == demo::UNMONETIZED_GAME_ID {
+            // get-user-wallet.json: 404 / 900022, no active monetization team.
             let e = run(&c, |cb| c.get_wallet(cb)).unwrap_err();
-            assert_eq!(e.error_ref(), error_ref::MONETIZATION_GAME_NOT_MONETIZED);
+            assert_eq!((e.http_status(), e.error_ref()), (404, error_ref::MONETIZATION_TEAM_NOT_FOUND));
+            assert_eq!(e.error_ref_name(), Some("MONETIZATION_TEAM_NOT_FOUND"));
         }
     }
     // Bad Meta input is refused before anything is sent: an unknown device cannot even be

@@ -1381,7 +1381,7 @@ public:
 
     // --- wallet and entitlement sync (need an access token) ---------------------------------
 
-    /// The user's wallet for the game (900057 when the game is not monetized).
+    /// The user's wallet for the game (404 / 900022 when the game has no monetization team).
     Result<RequestId> get_wallet(Callback<Wallet> callback) {
         return detail::start<Wallet, modio_market_wallet>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
             return modio_market_client_get_wallet(handle_.get(), cb, ud, id);

@@ -196,6 +196,14 @@
 
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_IAP_NOT_CONFIGURED 900054
 
+/**
+ * The wallet and checkout of a game with no active monetization team (404).
+ */
+#define MODIO_MARKET_ERROR_REF_MONETIZATION_TEAM_NOT_FOUND 900022
+
+/**
+ * Entitlement sync and S2S calls for a game that is not monetization-enabled (403).
+ */
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_GAME_NOT_MONETIZED 900057
 
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_PLATFORM_FETCH_FAILED 900096
@@ -1255,7 +1263,7 @@ MODIO_MARKET_API modio_market_result modio_market_client_auth_epic(struct modio_
 
 /**
  * Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
- * with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
+ * with the wallet or the error (e.g. 404 / 900022: the game has no monetization team). Any thread.
  *
  * @param client The client (from modio_market_client_new).
  * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.

@@ -533,7 +533,7 @@ pub unsafe extern "C" fn modio_market_client_auth_epic(
 // ---------------------------------------------------------------------------------------------
 
 /// Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
-/// with the wallet or the error (e.g. 403 / 900057 game not monetized). Any thread.
+/// with the wallet or the error (e.g. 404 / 900022: the game has no monetization team). Any thread.
 ///
 /// @param client The client (from modio_market_client_new).
 /// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.

@@ -16,7 +16,7 @@ pub const TOKEN_NAME: &str = "Gold";
 /// `api_access_options` of game 1: 1 (third-party access) + 2 (direct downloads).
 pub const API_ACCESS_OPTIONS: u32 = 3;
 
-/// Game 2 "Unmonetized": wallet, sync and checkout answer 900057.
+/// Game 2 "Unmonetized": wallet and checkout answer 404 / 900022, sync 403 / 900057.
 pub const UNMONETIZED_GAME_ID: u64 = 2;
 pub const UNMONETIZED_API_KEY: &str = "fedcba9876543210fedcba9876543210";
 

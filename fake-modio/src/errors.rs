@@ -72,7 +72,17 @@ pub fn iap_not_configured() -> ApiResponse {
     )
 }
 
-/// 900057: no x-errorref in the reference; the guide's error table gives the meaning.
+/// 900022 (404) on the wallet and on checkout: `get-user-wallet.json` and `purchase.json`
+/// document it for a game with no active monetization team.
+pub fn monetization_team_not_found() -> ApiResponse {
+    e(
+        404,
+        900022,
+        "The game may not be setup for monetization as no active monetization team could be found.",
+    )
+}
+
+/// 900057 (entitlement sync, S2S): no x-errorref in the reference; the guide's error table gives the meaning.
 pub fn game_not_monetized() -> ApiResponse {
     e(
         403,

@@ -31,7 +31,8 @@ pub struct Game {
     pub name: String,
     pub name_id: String,
     pub api_key: String,
-    /// Marketplace enabled: wallets, sync, checkout and S2S answer 900057 when false.
+    /// Marketplace enabled: when false, wallets and checkout answer 404 / 900022, sync and S2S
+    /// 403 / 900057.
     pub monetized: bool,
     /// Portals with an In-App Purchase configuration; sync answers 900054 for others.
     pub iap_portals: BTreeSet<String>,

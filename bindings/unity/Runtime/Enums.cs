@@ -194,6 +194,7 @@ namespace ModioMarket
         public const long ResourceNotFound = 14000;
         public const long GameNotFound = 14001;
         public const long ModNotFound = 15022;
+        public const long MonetizationTeamNotFound = 900022;
         public const long MonetizationPaymentFailed = 900030;
         public const long MonetizationMarketplaceAlreadyOwned = 900034;
         public const long MonetizationPriceMismatch = 900035;

@@ -407,7 +407,7 @@ namespace ModioMarket
         // Wallet and entitlements (need a signed-in user)
         // ---------------------------------------------------------------------------------
 
-        /// <summary>Reads the user's wallet (403/900057 when the game is not monetized).</summary>
+        /// <summary>Reads the user's wallet (404/900022 when the game has no monetization team).</summary>
         public Task<Wallet> GetWalletAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
             return Start(Wallet.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>

@@ -48,7 +48,7 @@ pub fn checkout(state: &mut State, req: &Req, game: &str, m: &str) -> Answer {
     Ok(response)
 }
 
-/// The purchase itself: 14001, 900057, 15022, 900014 (a free mod), then the documented order
+/// The purchase itself: 14001, 900022, 15022, 900014 (a free mod), then the documented order
 /// 900034, 900035, 900049.
 fn purchase(
     state: &mut State,
@@ -63,9 +63,9 @@ fn purchase(
         .games
         .get(&game_id)
         .ok_or_else(errors::game_not_found)?;
-    // Before the mod lookup: an unmonetized game answers 900057 whatever the mod.
+    // Before the mod lookup: an unmonetized game answers 404 / 900022 whatever the mod.
     if !game.monetized {
-        return Err(errors::game_not_monetized());
+        return Err(errors::monetization_team_not_found());
     }
     let mod_id = path_id(m, errors::mod_not_found)?;
     let price = state

@@ -32,7 +32,7 @@ pub fn get_wallet(state: &mut State, req: &Req) -> Answer {
         .get(&game_id)
         .ok_or_else(errors::game_not_found)?;
     if !game.monetized {
-        return Err(errors::game_not_monetized());
+        return Err(errors::monetization_team_not_found());
     }
     let wallet = state.wallet_mut(user.user_id, game_id).clone();
     ok(wallet_object(&wallet, game_id))
