@@ -92,6 +92,17 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
                 .platform_fetch_fails = fails;
             ok()
         }),
+        // A purchase taken back by mod.io's support: "refund" credits what the purchase's charge
+        // debited back to the wallet, "revoke" does not. Either way the mod leaves
+        // `GET /me/purchased`, so a refresh shows the game it is no longer owned.
+        ("POST", ["users", id, action @ ("refund" | "revoke")]) => {
+            with_user(state, id, |state, id| {
+                let Some(mod_id) = body.get("mod_id").and_then(Value::as_u64) else {
+                    return bad("\"mod_id\" (an integer) is required");
+                };
+                take_back(state, id, mod_id, *action == "refund")
+            })
+        }
         ("POST", ["mods"]) => add_mod(state, &body),
         ("GET", ["charges"]) => ApiResponse::ok(Value::Array(
             state
@@ -145,6 +156,20 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
             ApiResponse::ok(json!({"now": state.now()}))
         }
         ("GET", ["clock"]) => ApiResponse::ok(json!({"now": state.now()})),
+        // Ends an access token's life now: the next request with it answers 401 / 11005.
+        ("POST", ["tokens", "expire"]) => {
+            let Some(token) = str_field(&body, "access_token") else {
+                return bad("\"access_token\" is required");
+            };
+            let now = state.now();
+            match state.tokens.get_mut(&token) {
+                Some(t) => {
+                    t.expires_at = now - 1;
+                    ok()
+                }
+                None => not_found("access token"),
+            }
+        }
         ("POST", ["service_token_format"]) => {
             match body.get("expires_in").and_then(Value::as_str) {
                 Some("integer") => {
@@ -228,6 +253,26 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
         )),
         _ => not_found("control endpoint"),
     }
+}
+
+/// Removes user `user_id`'s purchase of `mod_id`; with `refund`, credits the amount its charge
+/// debited. Answers what was credited.
+fn take_back(state: &mut State, user_id: u64, mod_id: u64, refund: bool) -> ApiResponse {
+    let user = state.users.get_mut(&user_id).expect("checked by with_user");
+    let Some(at) = user.purchases.iter().position(|p| p.mod_id == mod_id) else {
+        return not_found("purchase of that mod by that user");
+    };
+    let purchase = user.purchases.remove(at);
+    let paid = state
+        .charges
+        .iter()
+        .find(|c| c.transaction_id == purchase.transaction_id && c.user_id == user_id)
+        .map_or(0, |c| c.amount);
+    let credited = if refund { paid } else { 0 };
+    if credited > 0 {
+        state.credit(user_id, purchase.game_id, credited);
+    }
+    ApiResponse::ok(json!({"mod_id": mod_id, "credited": credited}))
 }
 
 fn with_user(

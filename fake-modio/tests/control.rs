@@ -182,3 +182,111 @@ fn clock_and_bad_control_calls() {
     );
     assert_eq!(r.status, 400);
 }
+
+fn purchased_ids(s: &FakeServer, token: &str) -> Vec<u64> {
+    get_auth(&url(s, "/me/purchased"), token).json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
+fn balance(s: &FakeServer, user: u64) -> i64 {
+    control(s, "GET", &format!("/users/{user}"), Value::Null).json()["balance"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn refund_and_revoke_take_a_purchase_back() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    // Bob buys the HD pack (100), so its charge is in the ledger.
+    let bought = post_form(
+        &url(&s, &format!("/games/1/mods/{}/checkout", demo::MOD_HD_PACK)),
+        Some(bob),
+        &[
+            ("type", "0"),
+            ("display_amount", "100"),
+            ("idempotent_key", "refund-1"),
+        ],
+    );
+    assert_eq!(bought.status, 200, "{}", bought.text());
+    let before = balance(&s, demo::BOB_ID);
+    assert!(purchased_ids(&s, bob).contains(&demo::MOD_HD_PACK));
+
+    // A refund removes the purchase and credits what the charge took.
+    let r = control(
+        &s,
+        "POST",
+        &format!("/users/{}/refund", demo::BOB_ID),
+        json!({"mod_id": demo::MOD_HD_PACK}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["credited"], 100);
+    assert!(!purchased_ids(&s, bob).contains(&demo::MOD_HD_PACK));
+    assert_eq!(balance(&s, demo::BOB_ID), before + 100);
+
+    // A revoke removes without credit (the seed's Castle Siege has no charge either way).
+    let r = control(
+        &s,
+        "POST",
+        &format!("/users/{}/revoke", demo::BOB_ID),
+        json!({"mod_id": demo::MOD_CASTLE_SIEGE}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["credited"], 0);
+    assert_eq!(purchased_ids(&s, bob), Vec::<u64>::new());
+    assert_eq!(balance(&s, demo::BOB_ID), before + 100);
+
+    // Not owned (any more), unknown user, missing field: refused, nothing changes.
+    let again = control(
+        &s,
+        "POST",
+        &format!("/users/{}/refund", demo::BOB_ID),
+        json!({"mod_id": demo::MOD_HD_PACK}),
+    );
+    assert_eq!(again.status, 404);
+    assert_eq!(
+        control(&s, "POST", "/users/999/refund", json!({"mod_id": 1})).status,
+        404
+    );
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            &format!("/users/{}/revoke", demo::BOB_ID),
+            json!({})
+        )
+        .status,
+        400
+    );
+    assert_eq!(balance(&s, demo::BOB_ID), before + 100);
+}
+
+#[test]
+fn an_expired_token_answers_11005() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    assert_eq!(get_auth(&url(&s, "/me/wallets?game_id=1"), bob).status, 200);
+    let r = control(&s, "POST", "/tokens/expire", json!({"access_token": bob}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    get_auth(&url(&s, "/me/wallets?game_id=1"), bob).assert_error(401, 11005);
+    // Other tokens live on; an unknown token is a 404 of the control interface.
+    assert_eq!(
+        get_auth(&url(&s, "/me/wallets?game_id=1"), demo::ALICE_ACCESS_TOKEN).status,
+        200
+    );
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/tokens/expire",
+            json!({"access_token": "nope"})
+        )
+        .status,
+        404
+    );
+    assert_eq!(control(&s, "POST", "/tokens/expire", json!({})).status, 400);
+}

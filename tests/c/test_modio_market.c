@@ -2381,6 +2381,19 @@ static void test_bob(void)
     if (started(c, modio_market_client_sync_google(c, "receipt", on_sync, &o, &id), &id, &o, "sync_google(bob)")) {
         expect_http_error(&o, 400, 11069, "USER_CONNECTION_MEMBER_NOT_FOUND", "bob has no Google account linked");
     }
+    /* A refund by mod.io's support (the fake's control interface): the mod is owned until the
+     * next refresh, which shows it gone; the currency is back. */
+    if (do_checkout(c, 1001, 100, NULL, &o, "checkout(1001) to be refunded") && expect_ok(&o, "bob buys the HD pack")) {
+        CHECK(owns(c, 1001) && wallet_balance(c) == BOB_BALANCE - 100, "bob owns 1001 and paid 100");
+        char path[64];
+        snprintf(path, sizeof path, "/users/%d/refund", BOB_ID);
+        CHECK(control_ok("POST", path, "{\"mod_id\":1001}"), "the fake refunds bob's HD pack");
+        CHECK(owns(c, 1001), "until a refresh, the cache still says owned (offline answer)");
+        if (do_refresh(c, &o) && expect_ok(&o, "bob's purchases after the refund")) {
+            CHECK(o.purchases.count == 1 && o.purchases.ids[0] == 1002, "the refunded mod left the purchased list");
+        }
+        CHECK(!owns(c, 1001) && owns(c, 1002), "owns(1001) is false after the refresh; 1002 is still owned");
+    }
     CHECK(wallet_balance(c) == BOB_BALANCE && fake_balance(BOB_ID) == BOB_BALANCE, "bob still has 500");
     free_client(c);
 }
@@ -2422,14 +2435,14 @@ static void test_other_games(void)
                 CHECK(o.game.id == 2 && strcmp(o.game.name, "Unmonetized") == 0, "game 2 is \"Unmonetized\"");
             }
             do_wallet(c, &o);
-            expect_http_error(&o, 403, MODIO_MARKET_ERROR_REF_MONETIZATION_GAME_NOT_MONETIZED,
-                              "MONETIZATION_GAME_NOT_MONETIZED", "the wallet of an unmonetized game");
+            expect_http_error(&o, 404, MODIO_MARKET_ERROR_REF_MONETIZATION_TEAM_NOT_FOUND,
+                              "MONETIZATION_TEAM_NOT_FOUND", "the wallet of an unmonetized game");
             fresh(&o);
             if (started(c, modio_market_client_sync_steam(c, on_sync, &o, &id), &id, &o, "sync_steam(game 2)")) {
                 expect_http_error(&o, 403, 900057, "MONETIZATION_GAME_NOT_MONETIZED", "a sync in an unmonetized game");
             }
             if (do_checkout(c, 1001, 100, NULL, &o, "checkout in game 2")) {
-                expect_http_error(&o, 403, 900057, "MONETIZATION_GAME_NOT_MONETIZED", "a checkout in an unmonetized game");
+                expect_http_error(&o, 404, 900022, "MONETIZATION_TEAM_NOT_FOUND", "a checkout in an unmonetized game");
             }
         } else {
             fresh(&o);
