@@ -145,6 +145,15 @@ pub fn resource_not_found() -> ApiResponse {
     e(404, 14000, "The requested resource does not exist.")
 }
 
+/// 405 for a known path called with another method (`restapi-introduction.md`: "The method of
+/// your request is incorrect"), with the `Allow` header HTTP asks for. The reference gives no
+/// error ref for it: the fake uses 14000's family, as the nearest documented meaning.
+pub fn method_not_allowed(allowed: &str) -> ApiResponse {
+    let mut r = e(405, 14000, "The method of your request is incorrect.");
+    r.headers.push(("Allow".into(), allowed.into()));
+    r
+}
+
 /// Bad OAuth client credentials on `POST /oauth/token`.
 pub fn oauth_client_invalid() -> ApiResponse {
     e(401, 11075, "The OAuth client data is not valid.")

@@ -892,6 +892,19 @@ fn request_log_records_encoding_and_headers() {
 fn unknown_routes_and_terms() {
     let s = FakeServer::start();
     get(&url(&s, "/nothing/here")).assert_error(404, 14000);
+    // A known path with the wrong method is 405 with `Allow`, not 404.
+    let wrong = get(&url(&s, "/games/1/mods/1001/checkout"));
+    wrong.assert_error(405, 14000);
+    assert_eq!(wrong.header("allow"), Some("POST"));
+    let wrong = post_form(&url(&s, "/me/wallets"), Some(demo::BOB_ACCESS_TOKEN), &[]);
+    wrong.assert_error(405, 14000);
+    assert_eq!(wrong.header("allow"), Some("GET"));
+    send("DELETE", &url(&s, "/s2s/transactions/intent"), &[], b"").assert_error(405, 14000);
+    // Nothing was done on the way: bob's purchases are untouched.
+    assert_eq!(
+        get_auth(&url(&s, "/me/purchased"), demo::BOB_ACCESS_TOKEN).json()["result_total"],
+        1
+    );
     let terms = get(&with_key(&url(&s, "/authenticate/terms")));
     assert_eq!(terms.status, 200);
     assert_eq!(terms.json()["buttons"]["agree"]["text"], "I Agree");

@@ -33,9 +33,27 @@ pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
         ("POST", ["s2s", "transactions", "intent"]) => s2s::intent(state, req),
         ("POST", ["s2s", "transactions", "commit"]) => s2s::commit(state, req),
         ("POST", ["s2s", "transactions", "clawback"]) => s2s::clawback(state, req),
-        _ => Err(errors::resource_not_found()),
+        // A known path with another method: 405 (`restapi-introduction.md`'s response codes).
+        _ => Err(match allowed_method(&segs) {
+            Some(allowed) => errors::method_not_allowed(allowed),
+            None => errors::resource_not_found(),
+        }),
     };
     settle(answer)
+}
+
+/// The method a path of the API takes (each takes one), `None` for a path it does not have.
+/// Kept beside `dispatch`, whose patterns it repeats without the methods.
+fn allowed_method(segs: &[&str]) -> Option<&'static str> {
+    Some(match segs {
+        ["external", _] | ["me", "iap", _, "sync"] | ["me", "s2s", "oauth", "token"] => "POST",
+        ["games", _, "mods", _, "checkout"] | ["oauth", "token"] => "POST",
+        ["s2s", "transactions", "intent" | "commit" | "clawback"] => "POST",
+        ["authenticate", "terms"] | ["me"] | ["me", "wallets"] | ["me", "purchased"] => "GET",
+        ["games", _] | ["games", _, "mods"] | ["games", _, "mods", _] => "GET",
+        ["games", _, "mods", _, "files", _, "download", _] => "GET",
+        _ => return None,
+    })
 }
 
 /// Who a user token belongs to.
