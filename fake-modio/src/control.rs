@@ -156,6 +156,10 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
             ApiResponse::ok(json!({"now": state.now()}))
         }
         ("GET", ["clock"]) => ApiResponse::ok(json!({"now": state.now()})),
+        ("POST", ["rate_limits"]) => match state.rate_limits.configure(&body) {
+            Ok(v) => ApiResponse::ok(v),
+            Err(e) => bad(e),
+        },
         // Ends an access token's life now: the next request with it answers 401 / 11005.
         ("POST", ["tokens", "expire"]) => {
             let Some(token) = str_field(&body, "access_token") else {

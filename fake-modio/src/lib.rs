@@ -20,6 +20,7 @@ mod front;
 mod http;
 mod md5;
 mod objects;
+mod ratelimit;
 mod routes;
 mod server;
 pub mod state;

@@ -95,10 +95,26 @@ fn handle(mut rq: tiny_http::Request, shared: &Shared, killer: &Killer) {
             body: String::from_utf8_lossy(&req.body).into_owned(),
         });
         let fault = state.take_fault(&req.method, &req.path);
+        let now = state.now();
         let response = match &fault {
-            Some(f) if f.is_before() => answer_instead(f),
+            Some(f) if f.is_before() => {
+                if let Fault::RateLimit {
+                    retry_after,
+                    error_ref,
+                } = f
+                {
+                    // The limit holds after this answer, as mod.io's does.
+                    state
+                        .rate_limits
+                        .record(&req, *error_ref, *retry_after, now);
+                }
+                answer_instead(f)
+            }
             _ if req.path == "/v1" || req.path.starts_with("/v1/") => {
-                crate::routes::dispatch(&mut state, &req)
+                match state.rate_limits.check(&req, now) {
+                    Some(limited) => limited,
+                    None => crate::routes::dispatch(&mut state, &req),
+                }
             }
             _ => errors::resource_not_found(),
         };

@@ -288,6 +288,8 @@ pub struct State {
     /// `POST /oauth/token` answers `expires_in` as an integer (the reference's table) instead of
     /// a string (its example): `POST /_control/service_token_format`.
     pub expires_in_as_integer: bool,
+    /// 429 blocks that hold until their retry-after, and the counted limits (`ratelimit.rs`).
+    pub(crate) rate_limits: crate::ratelimit::RateLimits,
     pub games: BTreeMap<u64, Game>,
     pub users: BTreeMap<u64, User>,
     pub wallets: BTreeMap<(u64, u64), Wallet>,
@@ -363,6 +365,7 @@ impl State {
         State {
             base_url: base_url.to_string(),
             clock_offset: 0,
+            rate_limits: Default::default(),
             expires_in_as_integer: false,
             games: BTreeMap::new(),
             users: BTreeMap::new(),

@@ -133,6 +133,9 @@ fn rate_limit_answers_429_with_retry_after() {
     let r = get_auth(&w, demo::BOB_ACCESS_TOKEN);
     r.assert_error(429, 11008);
     assert_eq!(r.header("retry-after"), Some("0"));
+    // The 11009 of the first answer still holds (see the tests below); past it, all is well.
+    get_auth(&w, demo::BOB_ACCESS_TOKEN).assert_error(429, 11009);
+    advance(&s, 58);
     assert_eq!(get_auth(&w, demo::BOB_ACCESS_TOKEN).status, 200);
     // Not processed.
     s.add_fault(
@@ -407,4 +410,159 @@ fn dropping_the_server_closes_connections() {
     drop(s);
     assert!(read_until_closed(&mut stream).is_empty());
     assert!(std::net::TcpStream::connect(split_url(&base).0).is_err());
+}
+
+fn advance(s: &FakeServer, secs: i64) {
+    let r = control(s, "POST", "/clock", json!({ "advance_secs": secs }));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+fn retry_after(r: &Resp) -> i64 {
+    r.header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("a 429 names its retry-after")
+}
+
+#[test]
+fn an_endpoint_limit_holds_until_retry_after_for_that_endpoint_only() {
+    let s = FakeServer::start();
+    s.add_fault(
+        "/v1/me/wallets",
+        1,
+        Fault::RateLimit {
+            retry_after: 30,
+            error_ref: 11009,
+        },
+    );
+    let wallet = url(&s, "/me/wallets?game_id=1");
+    let bob = demo::BOB_ACCESS_TOKEN;
+    get_auth(&wallet, bob).assert_error(429, 11009);
+    // The fault is spent, the limit is not: the same endpoint stays refused...
+    let held = get_auth(&wallet, bob);
+    held.assert_error(429, 11009);
+    assert!(
+        (1..=30).contains(&retry_after(&held)),
+        "retry-after counts down from 30"
+    );
+    // ...while other endpoints, and other users on this one, go on.
+    assert_eq!(get_auth(&url(&s, "/me/purchased"), bob).status, 200);
+    assert_eq!(get_auth(&wallet, demo::ALICE_ACCESS_TOKEN).status, 200);
+    advance(&s, 31);
+    assert_eq!(
+        get_auth(&wallet, bob).status,
+        200,
+        "the limit ends at its reset time"
+    );
+}
+
+#[test]
+fn a_global_limit_blocks_every_endpoint_until_retry_after() {
+    let s = FakeServer::start();
+    s.add_fault(
+        "/v1/me/wallets",
+        1,
+        Fault::RateLimit {
+            retry_after: 30,
+            error_ref: 11008,
+        },
+    );
+    let bob = demo::BOB_ACCESS_TOKEN;
+    get_auth(&url(&s, "/me/wallets?game_id=1"), bob).assert_error(429, 11008);
+    get_auth(&url(&s, "/me/purchased"), bob).assert_error(429, 11008);
+    let buy = post_form(
+        &url(&s, "/games/1/mods/1001/checkout"),
+        Some(bob),
+        &[
+            ("type", "0"),
+            ("display_amount", "100"),
+            ("idempotent_key", "held"),
+        ],
+    );
+    buy.assert_error(429, 11008);
+    assert!(s.charges().is_empty(), "a held request is not processed");
+    assert_eq!(
+        get_auth(&url(&s, "/me/purchased"), demo::ALICE_ACCESS_TOKEN).status,
+        200
+    );
+    advance(&s, 31);
+    assert_eq!(get_auth(&url(&s, "/me/purchased"), bob).status, 200);
+    // retry-after 0 is a rolling limit: nothing is held afterwards.
+    s.add_fault(
+        "/v1/me/purchased",
+        1,
+        Fault::RateLimit {
+            retry_after: 0,
+            error_ref: 11008,
+        },
+    );
+    get_auth(&url(&s, "/me/purchased"), bob).assert_error(429, 11008);
+    assert_eq!(get_auth(&url(&s, "/me/purchased"), bob).status, 200);
+}
+
+#[test]
+fn counted_limits_refuse_the_61st_write_and_the_121st_request_of_a_minute() {
+    let s = FakeServer::start();
+    // Off by default: 62 writes in a row all reach the routes.
+    let bob = demo::BOB_ACCESS_TOKEN;
+    let write = |s: &FakeServer, token: &str| {
+        // A checkout missing its fields: a write that changes nothing (422 / 13009).
+        post_form(&url(s, "/games/1/mods/1001/checkout"), Some(token), &[])
+    };
+    for _ in 0..62 {
+        assert_eq!(write(&s, bob).status, 422);
+    }
+    let on = control(
+        &s,
+        "POST",
+        "/rate_limits",
+        json!({"enabled": true, "ip_per_minute": 100000, "ip_writes_per_minute": 100000}),
+    );
+    assert_eq!(on.status, 200, "{}", on.text());
+    assert_eq!(on.json()["user_writes_per_minute"], 60);
+    for i in 0..60 {
+        assert_eq!(write(&s, bob).status, 422, "write {i} is within the limit");
+    }
+    let over = write(&s, bob);
+    over.assert_error(429, 11008);
+    assert!((1..=60).contains(&retry_after(&over)));
+    // Global for that token until the window ends; another user writes on.
+    get_auth(&url(&s, "/me/purchased"), bob).assert_error(429, 11008);
+    assert_eq!(write(&s, demo::ALICE_ACCESS_TOKEN).status, 422);
+    advance(&s, 61);
+    assert_eq!(write(&s, bob).status, 422, "a new minute, a new window");
+
+    // 120 requests a minute per token (reads and writes): the 121st is refused.
+    advance(&s, 61);
+    let alice = demo::ALICE_ACCESS_TOKEN;
+    for i in 0..120 {
+        assert_eq!(
+            get_auth(&url(&s, "/me/purchased"), alice).status,
+            200,
+            "request {i}"
+        );
+    }
+    get_auth(&url(&s, "/me/purchased"), alice).assert_error(429, 11008);
+    // A game's API key is unlimited.
+    for _ in 0..150 {
+        assert_eq!(get(&with_key(&url(&s, "/games/1"))).status, 200);
+    }
+    // The IP's 60 writes a minute count every user's writes.
+    advance(&s, 61);
+    let strict = control(&s, "POST", "/rate_limits", json!({"enabled": true}));
+    assert_eq!(strict.json()["ip_writes_per_minute"], 60);
+    for i in 0..60 {
+        let token = if i % 2 == 0 { bob } else { alice };
+        assert_eq!(write(&s, token).status, 422, "write {i}");
+    }
+    write(&s, demo::ALICE_ACCESS_TOKEN).assert_error(429, 11008);
+    // Off again: nothing is counted (blocks already given still hold until their end).
+    assert_eq!(
+        control(&s, "POST", "/rate_limits", json!({"enabled": false})).status,
+        200
+    );
+    assert_eq!(
+        control(&s, "POST", "/rate_limits", json!({})).status,
+        400,
+        "\"enabled\" is required"
+    );
 }
