@@ -35,6 +35,13 @@ impl Req {
             .last()
     }
 
+    /// Every decoded query parameter, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.raw_query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
     /// The token of `Authorization: Bearer <token>`, if any.
     pub fn bearer(&self) -> Option<String> {
         let value = self.header("authorization")?.trim();

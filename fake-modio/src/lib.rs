@@ -16,6 +16,7 @@ mod control;
 pub mod demo;
 mod errors;
 mod faults;
+mod filters;
 mod front;
 mod http;
 mod md5;

@@ -921,3 +921,107 @@ fn servers_are_independent() {
     get(&with_key(&url(&b, "/games/1"))).assert_error(401, 11002);
     assert_eq!(b.state().lock().unwrap().users.len(), 0);
 }
+
+/// The ids of a listing, in the order served.
+fn listed(r: &Resp) -> Vec<u64> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn mods_are_filtered_and_sorted_as_the_reference_says() {
+    let s = FakeServer::start();
+    for (id, name, price, tags, downloads) in [
+        (3001, "Texture Pack", 300, json!(["Textures", "HD"]), 50),
+        (3002, "HD textures", 120, json!(["Textures"]), 900),
+        (3003, "Armor texture pack", 700, json!(["HD", "Armor"]), 10),
+    ] {
+        let r = control(
+            &s,
+            "POST",
+            "/mods",
+            json!({"id": id, "game_id": 1, "name": name, "price": price, "tags": tags, "downloads_total": downloads}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let paid = |q: &str| {
+        listed(&get(&with_key(&url(
+            &s,
+            &format!("/games/1/mods?revenue_type=1&{q}"),
+        ))))
+    };
+    // Equals, in, not-in, min, max (restapi-filtering.md).
+    assert_eq!(paid("id=3002"), vec![3002]);
+    assert_eq!(paid("id-in=3003,1001,9"), vec![1001, 3003]);
+    assert_eq!(
+        paid("id-not-in=1001,1002,1003,1004,1005"),
+        vec![3001, 3002, 3003]
+    );
+    assert_eq!(paid("price-min=300&price-max=700"), vec![1003, 3001, 3003]);
+    assert_eq!(paid("price-not=100&price-max=250"), vec![1002, 1005, 3002]);
+    // -lk with the reference's three wildcard examples.
+    assert_eq!(paid("name-lk=texture"), Vec::<u64>::new());
+    assert_eq!(paid("name-lk=texture*"), vec![3001]);
+    assert_eq!(paid("name-lk=*texture*"), vec![3001, 3002, 3003]);
+    assert_eq!(paid("name-not-lk=*texture*&price-min=1000"), vec![1004]);
+    // tags: all of them; tags-in: any; tags-not-in: none (get-mods.json).
+    assert_eq!(paid("tags=Textures,HD"), vec![3001]);
+    assert_eq!(paid("tags-in=Armor,Textures"), vec![3001, 3002, 3003]);
+    assert_eq!(paid("tags-in=HD&tags-not-in=Armor"), vec![3001]);
+    // _sort, ascending and descending; ties keep id order.
+    assert_eq!(
+        paid("tags-in=HD,Textures&_sort=name"),
+        vec![3003, 3002, 3001]
+    );
+    assert_eq!(
+        paid("tags-in=HD,Textures&_sort=-downloads_total"),
+        vec![3002, 3001, 3003]
+    );
+    assert_eq!(paid("price-min=400&_sort=-price"), vec![1004, 3003, 1003]);
+    assert_eq!(paid("id-in=1001,3001&_sort=price"), vec![1001, 3001]);
+    // The total counts what the filters let through, and pagination applies after sorting.
+    let page = get(&with_key(&url(
+        &s,
+        "/games/1/mods?revenue_type=1&_sort=-price&_limit=2&_offset=1",
+    )));
+    assert_eq!(listed(&page), vec![3003, 1003]);
+    assert_eq!(page.json()["result_total"], 8);
+    // Bad filters are 422 / 13009 naming the parameter.
+    let bad = get(&with_key(&url(&s, "/games/1/mods?price-min=cheap")));
+    assert!(bad.assert_error(422, 13009)["error"]["errors"]["price-min"].is_string());
+    let bad = get(&with_key(&url(&s, "/games/1/mods?_sort=colour")));
+    assert!(bad.assert_error(422, 13009)["error"]["errors"]["_sort"].is_string());
+    let bad = get(&with_key(&url(&s, "/games/1/mods?id-in=")));
+    bad.assert_error(422, 13009);
+}
+
+#[test]
+fn the_purchased_list_takes_the_same_filters() {
+    let s = FakeServer::start();
+    let bob = demo::BOB_ACCESS_TOKEN;
+    let buy = post_form(
+        &url(&s, "/games/1/mods/1001/checkout"),
+        Some(bob),
+        &[
+            ("type", "0"),
+            ("display_amount", "100"),
+            ("idempotent_key", "filters"),
+        ],
+    );
+    assert_eq!(buy.status, 200, "{}", buy.text());
+    let purchased = |q: &str| listed(&get_auth(&url(&s, &format!("/me/purchased?{q}")), bob));
+    assert_eq!(purchased(""), vec![1002, 1001], "purchase order by default");
+    assert_eq!(purchased("id=1001"), vec![1001]);
+    assert_eq!(purchased("id-in=1002,1003"), vec![1002]);
+    assert_eq!(purchased("_sort=id"), vec![1001, 1002]);
+    assert_eq!(purchased("_sort=-price"), vec![1002, 1001]);
+    assert_eq!(
+        get_auth(&url(&s, "/me/purchased?id=1003"), bob).json()["result_total"],
+        0
+    );
+}

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{ok, pagination, path_id, require_read, require_user};
 use crate::errors;
+use crate::filters::ModFilter;
 use crate::http::{Answer, ApiResponse, Req, Validation};
 use crate::objects::{game_object, me_object, mod_object, page};
 use crate::state::{Mod, State};
@@ -30,6 +31,17 @@ fn matches_query(m: &Mod, q: &str) -> bool {
 
 /// `GET /games/{id}/mods`: `revenue_type` 0 free (default), 1 paid, 2 both; `_q`;
 /// `_offset` / `_limit`. Sorted by id, as the default sort of the real endpoint.
+/// The listing's filters and `_sort` (`filters.rs`); a bad one is a field error of `v`.
+fn read_filter(req: &Req, v: &mut Validation) -> Option<ModFilter> {
+    match ModFilter::from_request(req) {
+        Ok(f) => Some(f),
+        Err((field, message)) => {
+            v.add(&field, message);
+            None
+        }
+    }
+}
+
 pub fn get_mods(state: &mut State, req: &Req, game: &str) -> Answer {
     require_read(state, req)?;
     let game_id = path_id(game, errors::game_not_found)?;
@@ -46,10 +58,11 @@ pub fn get_mods(state: &mut State, req: &Req, game: &str) -> Answer {
             0
         }
     };
+    let filter = read_filter(req, &mut v);
     v.finish()?;
     let (offset, limit) = pagination(req)?;
     let q = req.query("_q").unwrap_or_default();
-    let matching: Vec<&Mod> = state
+    let mut matching: Vec<&Mod> = state
         .mods
         .values()
         .filter(|m| m.game_id == game_id)
@@ -59,7 +72,11 @@ pub fn get_mods(state: &mut State, req: &Req, game: &str) -> Answer {
             _ => true,
         })
         .filter(|m| q.trim().is_empty() || matches_query(m, &q))
+        .filter(|m| filter.as_ref().is_none_or(|f| f.matches(m)))
         .collect();
+    if let Some(f) = &filter {
+        f.sort(&mut matching);
+    }
     let total = matching.len();
     let data: Vec<Value> = matching
         .into_iter()
@@ -99,14 +116,19 @@ pub fn purchased(state: &mut State, req: &Req) -> Answer {
             }
         },
     };
+    let filter = read_filter(req, &mut v);
     v.finish()?;
     let (offset, limit) = pagination(req)?;
     let purchases = &state.users[&user.user_id].purchases;
-    let mods: Vec<&Mod> = purchases
+    let mut mods: Vec<&Mod> = purchases
         .iter()
         .filter(|p| game_filter.is_none_or(|g| g == p.game_id))
         .filter_map(|p| state.mods.get(&p.mod_id))
+        .filter(|m| filter.as_ref().is_none_or(|f| f.matches(m)))
         .collect();
+    if let Some(f) = &filter {
+        f.sort(&mut mods);
+    }
     let total = mods.len();
     let data = mods
         .into_iter()
