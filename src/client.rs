@@ -317,19 +317,15 @@ impl Client {
         )
     }
 
-    /// `GET /games/{id}/mods` with `revenue_type`, pagination and an optional text search.
+    /// `GET /games/{id}/mods` with `revenue_type`, pagination, a text search, the filters and
+    /// the order of [`ModQuery`] (checked here, before anything is queued).
     pub fn get_mods(&self, query: ModQuery, callback: impl Callback<ModPage>) -> Result<RequestId> {
-        if !(1..=100).contains(&query.limit) {
-            return Err(Error::invalid_argument("limit", "must be between 1 and 100"));
-        }
+        query.validate()?;
         self.run(
             move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
-                let mut request = ApiRequest::get(format!("games/{}/mods", shared.game_id), Auth::UserOrApiKey)
-                    .query("revenue_type", query.revenue_type as u32)
-                    .query("_offset", query.offset)
-                    .query("_limit", query.limit);
-                if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
-                    request = request.query("_q", search);
+                let mut request = ApiRequest::get(format!("games/{}/mods", shared.game_id), Auth::UserOrApiKey);
+                for (name, value) in query.parameters() {
+                    request = request.query(name, value);
                 }
                 shared.call(&request, session, ctx, ModPage::decode)
             },

@@ -38,7 +38,8 @@ pub use keys::check_alpha_dash;
 pub use log::{LogLevel, LogRecord};
 pub use models::{
     AccessToken, ApiAccessOptions, CheckoutReceipt, DelegationToken, Entitlement, EntitlementState, EntitlementSync, Game, Mod, ModPage,
-    ModQuery, Modfile, MonetizationStatus, PageInfo, RevenueType, Transaction, TransactionState, Wallet,
+    ModQuery, ModSortField, Modfile, MonetizationStatus, PageInfo, RevenueType, Transaction, TransactionState, Wallet, MAX_QUERY_IDS,
+    MAX_QUERY_TAGS,
 };
 pub use platform::{AuthOptions, EntitlementSource, MetaDevice, PlatformAuth};
 pub use ratelimit::MAX_RETRY_AFTER_SECS;

@@ -598,7 +598,72 @@ impl RevenueType {
     }
 }
 
-/// What to list: `GET /games/{id}/mods`.
+/// A listing's order (`_sort`): the fields `get-mods.json` documents as sortable, and price.
+/// The numbers are the C ABI's `modio_market_mod_sort_field`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ModSortField {
+    /// The API's default order: by id, oldest first.
+    #[default]
+    Id = 0,
+    /// Alphabetical (`name`).
+    Name = 1,
+    /// When the mod went live (`date_live`): descending is "newest".
+    DateLive = 2,
+    /// Last update (`date_updated`).
+    DateUpdated = 3,
+    /// Downloads in the last 24 hours (`downloads_today`): descending is "trending".
+    DownloadsToday = 4,
+    /// All-time downloads (`downloads_total`): descending is "most popular".
+    DownloadsTotal = 5,
+    /// Subscribers (`subscribers_total`).
+    SubscribersTotal = 6,
+    /// Rating (`ratings_weighted_aggregate`): descending is "highest rated".
+    Rating = 7,
+    /// Price (`price`).
+    Price = 8,
+}
+
+impl ModSortField {
+    pub fn from_raw(v: u32) -> Option<ModSortField> {
+        Some(match v {
+            0 => ModSortField::Id,
+            1 => ModSortField::Name,
+            2 => ModSortField::DateLive,
+            3 => ModSortField::DateUpdated,
+            4 => ModSortField::DownloadsToday,
+            5 => ModSortField::DownloadsTotal,
+            6 => ModSortField::SubscribersTotal,
+            7 => ModSortField::Rating,
+            8 => ModSortField::Price,
+            _ => return None,
+        })
+    }
+
+    /// The field's name in `_sort`.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            ModSortField::Id => "id",
+            ModSortField::Name => "name",
+            ModSortField::DateLive => "date_live",
+            ModSortField::DateUpdated => "date_updated",
+            ModSortField::DownloadsToday => "downloads_today",
+            ModSortField::DownloadsTotal => "downloads_total",
+            ModSortField::SubscribersTotal => "subscribers_total",
+            ModSortField::Rating => "ratings_weighted_aggregate",
+            ModSortField::Price => "price",
+        }
+    }
+}
+
+/// At most this many ids in [`ModQuery::ids`], and tags in each tag list: a page holds 100
+/// mods, and the query string must stay a sane length.
+pub const MAX_QUERY_IDS: usize = 100;
+pub const MAX_QUERY_TAGS: usize = 32;
+
+/// What to list: `GET /games/{id}/mods`, with the filters and orders a store page needs
+/// (`restapi-filtering.md`). Every filter is optional; they combine with AND.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModQuery {
     pub revenue_type: RevenueType,
@@ -607,11 +672,98 @@ pub struct ModQuery {
     pub limit: u64,
     /// Full-text search on the name (`_q`), when set.
     pub search: Option<String>,
+    /// The order (`_sort`); ties stay in id order.
+    pub sort: ModSortField,
+    pub descending: bool,
+    /// Only these mods (`id-in`), when not empty; at most [`MAX_QUERY_IDS`], none 0.
+    pub ids: Vec<u64>,
+    /// Only mods with every one of these tags (`tags`).
+    pub tags_all: Vec<String>,
+    /// Only mods with at least one of these tags (`tags-in`).
+    pub tags_any: Vec<String>,
+    /// Price bounds in the game's virtual currency, inclusive (`price-min`, `price-max`).
+    pub price_min: Option<u64>,
+    pub price_max: Option<u64>,
 }
 
 impl Default for ModQuery {
     fn default() -> ModQuery {
-        ModQuery { revenue_type: RevenueType::Paid, offset: 0, limit: 100, search: None }
+        ModQuery {
+            revenue_type: RevenueType::Paid,
+            offset: 0,
+            limit: 100,
+            search: None,
+            sort: ModSortField::Id,
+            descending: false,
+            ids: Vec::new(),
+            tags_all: Vec::new(),
+            tags_any: Vec::new(),
+            price_min: None,
+            price_max: None,
+        }
+    }
+}
+
+impl ModQuery {
+    /// Every rule of a query, checked before anything is sent.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(1..=100).contains(&self.limit) {
+            return Err(Error::invalid_argument("limit", "must be between 1 and 100"));
+        }
+        if self.ids.len() > MAX_QUERY_IDS {
+            return Err(Error::invalid_argument("ids", "at most 100 ids (MAX_QUERY_IDS)"));
+        }
+        if self.ids.contains(&0) {
+            return Err(Error::invalid_argument("ids", "a mod id is never 0"));
+        }
+        for (name, tags) in [("tags_all", &self.tags_all), ("tags_any", &self.tags_any)] {
+            if tags.len() > MAX_QUERY_TAGS {
+                return Err(Error::invalid_argument(name, "at most 32 tags (MAX_QUERY_TAGS)"));
+            }
+            // The API takes a tag list comma-separated: a comma cannot be inside a tag.
+            if tags.iter().any(|t| t.trim().is_empty() || t.contains(',')) {
+                return Err(Error::invalid_argument(name, "a tag must not be empty or contain a comma"));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.price_min, self.price_max) {
+            if min > max {
+                return Err(Error::invalid_argument("price_min", "must not be above price_max"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The query parameters the request carries.
+    pub(crate) fn parameters(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("revenue_type", (self.revenue_type as u32).to_string()),
+            ("_offset", self.offset.to_string()),
+            ("_limit", self.limit.to_string()),
+        ];
+        if let Some(search) = self.search.as_deref().filter(|s| !s.is_empty()) {
+            out.push(("_q", search.to_owned()));
+        }
+        if self.sort != ModSortField::Id || self.descending {
+            let sign = if self.descending { "-" } else { "" };
+            out.push(("_sort", format!("{sign}{}", self.sort.api_name())));
+        }
+        let join = |v: &[String]| v.iter().map(|t| t.trim()).collect::<Vec<_>>().join(",");
+        if !self.ids.is_empty() {
+            out.push(("id-in", self.ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")));
+        }
+        if !self.tags_all.is_empty() {
+            out.push(("tags", join(&self.tags_all)));
+        }
+        if !self.tags_any.is_empty() {
+            out.push(("tags-in", join(&self.tags_any)));
+        }
+        if let Some(min) = self.price_min {
+            out.push(("price-min", min.to_string()));
+        }
+        if let Some(max) = self.price_max {
+            out.push(("price-max", max.to_string()));
+        }
+        out
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use common::*;
 use fake_modio::{demo, FakeServer};
 use modio_market::{
-    error_ref, AuthOptions, Client, Config, EntitlementSource, EntitlementState, Environment, ModQuery, PlatformAuth, ResultCode,
-    RevenueType, Secret, TransactionState,
+    error_ref, AuthOptions, Client, Config, EntitlementSource, EntitlementState, Environment, ModQuery, ModSortField, PlatformAuth,
+    ResultCode, RevenueType, Secret, TransactionState,
 };
 
 fn auth(c: &Client, a: PlatformAuth, options: AuthOptions) -> modio_market::Result<modio_market::AccessToken> {
@@ -233,7 +233,10 @@ fn http_post(url: &str, token: &str, form: &str) -> String {
 fn browsing_premium_mods_paginates_and_searches() {
     let server = FakeServer::start();
     let c = client(&server); // the API key alone can browse
-    let paid = run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Paid, offset: 0, limit: 100, search: None }, cb)).unwrap();
+    let paid = run(&c, |cb| {
+        c.get_mods(ModQuery { revenue_type: RevenueType::Paid, offset: 0, limit: 100, search: None, ..ModQuery::default() }, cb)
+    })
+    .unwrap();
     assert_eq!(paid.page.result_total, 5);
     assert!(paid.mods.iter().all(|m| m.price > 0));
     let hd = paid.mods.iter().find(|m| m.id == demo::MOD_HD_PACK).unwrap();
@@ -245,17 +248,26 @@ fn browsing_premium_mods_paginates_and_searches() {
     assert!(!hd.modfile.version.is_empty());
     assert!(hd.json.contains("\"submitted_by\""), "the whole object is kept");
 
-    let free = run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Free, offset: 0, limit: 100, search: None }, cb)).unwrap();
+    let free = run(&c, |cb| {
+        c.get_mods(ModQuery { revenue_type: RevenueType::Free, offset: 0, limit: 100, search: None, ..ModQuery::default() }, cb)
+    })
+    .unwrap();
     assert_eq!(free.page.result_total, 2);
     assert!(free.mods.iter().all(|m| m.price == 0));
-    let both = run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Both, offset: 0, limit: 100, search: None }, cb)).unwrap();
+    let both = run(&c, |cb| {
+        c.get_mods(ModQuery { revenue_type: RevenueType::Both, offset: 0, limit: 100, search: None, ..ModQuery::default() }, cb)
+    })
+    .unwrap();
     assert_eq!(both.page.result_total, 7);
 
     // Pages of 2 cover all 5 paid mods exactly once.
     let mut seen = Vec::new();
     let mut offset = 0;
     loop {
-        let page = run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Paid, offset, limit: 2, search: None }, cb)).unwrap();
+        let page = run(&c, |cb| {
+            c.get_mods(ModQuery { revenue_type: RevenueType::Paid, offset, limit: 2, search: None, ..ModQuery::default() }, cb)
+        })
+        .unwrap();
         assert_eq!(page.page.result_offset, offset);
         assert_eq!(page.page.result_limit, 2);
         if page.mods.is_empty() {
@@ -267,13 +279,78 @@ fn browsing_premium_mods_paginates_and_searches() {
     seen.sort();
     assert_eq!(seen, vec![1001, 1002, 1003, 1004, 1005]);
 
-    let found =
-        run(&c, |cb| c.get_mods(ModQuery { revenue_type: RevenueType::Both, offset: 0, limit: 100, search: Some("dragon".into()) }, cb))
-            .unwrap();
+    let found = run(&c, |cb| {
+        c.get_mods(
+            ModQuery { revenue_type: RevenueType::Both, offset: 0, limit: 100, search: Some("dragon".into()), ..ModQuery::default() },
+            cb,
+        )
+    })
+    .unwrap();
     assert_eq!(found.mods.iter().map(|m| m.id).collect::<Vec<_>>(), vec![demo::MOD_DRAGON_SKINS]);
 
     assert_eq!(c.get_mods(ModQuery { limit: 0, ..ModQuery::default() }, |_| {}).unwrap_err().code(), ResultCode::InvalidArgument);
     assert_eq!(c.get_mods(ModQuery { limit: 101, ..ModQuery::default() }, |_| {}).unwrap_err().code(), ResultCode::InvalidArgument);
+}
+
+#[test]
+fn a_store_page_filters_and_sorts() {
+    let server = FakeServer::start();
+    {
+        let mut state = server.state().lock().unwrap();
+        for (id, name, price, tags, downloads) in [
+            (3001, "Texture Pack", 300, vec!["Textures", "HD"], 50),
+            (3002, "HD textures", 120, vec!["Textures"], 900),
+            (3003, "Armor", 700, vec!["HD"], 10),
+        ] {
+            state.add_mod(fake_modio::state::NewMod {
+                id: Some(id),
+                game_id: demo::GAME_ID,
+                name: name.into(),
+                price,
+                tags: tags.into_iter().map(String::from).collect(),
+                downloads_total: Some(downloads),
+                ..Default::default()
+            });
+        }
+    }
+    let c = client(&server);
+    let ids = |q: ModQuery| run(&c, |cb| c.get_mods(q, cb)).unwrap().mods.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    // Most popular first; cheapest first; newest first is date_live, descending.
+    assert_eq!(
+        ids(ModQuery {
+            sort: ModSortField::DownloadsTotal,
+            descending: true,
+            tags_any: vec!["Textures".into(), "HD".into()],
+            ..ModQuery::default()
+        }),
+        vec![3002, 3001, 3003]
+    );
+    assert_eq!(ids(ModQuery { sort: ModSortField::Price, limit: 3, ..ModQuery::default() }), vec![1005, 1001, 3002]);
+    assert_eq!(ids(ModQuery { sort: ModSortField::Name, ids: vec![3003, 1002, 3001], ..ModQuery::default() }), vec![3003, 1002, 3001]);
+    assert_eq!(ids(ModQuery { tags_all: vec!["Textures".into(), "HD".into()], ..ModQuery::default() }), vec![3001]);
+    assert_eq!(ids(ModQuery { price_min: Some(300), price_max: Some(700), ..ModQuery::default() }), vec![1003, 3001, 3003]);
+    // What went on the wire, in the reference's syntax.
+    let last = server.requests().into_iter().rev().find(|r| r.path == "/v1/games/1/mods").unwrap();
+    assert!(last.query.contains("price-min=300") && last.query.contains("price-max=700"), "{}", last.query);
+    assert!(!last.query.contains("_sort"), "the default order sends no _sort");
+    // Refused before anything is sent.
+    let sent = server.requests().len();
+    let bad = |q: ModQuery| c.get_mods(q, |_| {}).unwrap_err();
+    for (q, field) in [
+        (ModQuery { ids: vec![0], ..ModQuery::default() }, "ids"),
+        (ModQuery { ids: (1..=101).collect(), ..ModQuery::default() }, "ids"),
+        (ModQuery { tags_all: vec!["a,b".into()], ..ModQuery::default() }, "tags_all"),
+        (ModQuery { tags_any: vec![" ".into()], ..ModQuery::default() }, "tags_any"),
+        (ModQuery { price_min: Some(10), price_max: Some(9), ..ModQuery::default() }, "price_min"),
+    ] {
+        let e = bad(q);
+        assert_eq!(e.code(), ResultCode::InvalidArgument);
+        assert!(e.to_string().contains(field), "{e}");
+    }
+    assert_eq!(server.requests().len(), sent);
+    assert_eq!(modio_market::MAX_QUERY_IDS, 100);
+    assert_eq!(ModSortField::from_raw(8), Some(ModSortField::Price));
+    assert_eq!(ModSortField::from_raw(9), None);
 }
 
 #[test]

@@ -906,7 +906,7 @@ fn bench_page_parse(fake: &FakeProcess, args: &Args) -> Vec<Row> {
     let tally = Tally::default();
     // The same request through the Rust API: the library's decoding without the C structs.
     let rust = modio_market::Client::new(modio_market::Config::new(sdk::GAME_ID, sdk::API_KEY).base_url(base.clone())).unwrap();
-    let query = modio_market::ModQuery { revenue_type: modio_market::RevenueType::Paid, offset: 0, limit: 100, search: None };
+    let query = modio_market::ModQuery { revenue_type: modio_market::RevenueType::Paid, ..modio_market::ModQuery::default() };
     let mut sdk_us = Vec::new();
     let mut ref_us = Vec::new();
     let mut fetch_us = Vec::new();

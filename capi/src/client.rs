@@ -785,7 +785,7 @@ pub unsafe extern "C" fn modio_market_client_get_mods(
         let revenue_type = RevenueType::from_raw(revenue_type)
             .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown revenue_type {revenue_type}")))?;
         let search = arg_opt_str(search, "search")?.map(str::to_owned);
-        let query = ModQuery { revenue_type, offset, limit: u64::from(limit), search };
+        let query = ModQuery { revenue_type, offset, limit: u64::from(limit), search, ..ModQuery::default() };
         start(callback, user_data, request_id_out, mod_page_view, |cb| handle.client.get_mods(query, cb))
     })
 }
