@@ -160,6 +160,11 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
             Ok(v) => ApiResponse::ok(v),
             Err(e) => bad(e),
         },
+        // Lifts every hold and restarts the counts (the configuration stays).
+        ("DELETE", ["rate_limits"]) => {
+            state.rate_limits.clear();
+            ok()
+        }
         // Ends an access token's life now: the next request with it answers 401 / 11005.
         ("POST", ["tokens", "expire"]) => {
             let Some(token) = str_field(&body, "access_token") else {

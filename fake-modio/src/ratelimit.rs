@@ -167,6 +167,13 @@ impl RateLimits {
         *window
     }
 
+    /// `DELETE /_control/rate_limits`: no hold, no count; the counted limits stay as configured.
+    pub fn clear(&mut self) {
+        self.global_until.clear();
+        self.endpoint_until.clear();
+        self.windows.clear();
+    }
+
     /// `POST /_control/rate_limits`: `{"enabled":bool, "user_per_minute"?, ...}`.
     pub fn configure(&mut self, body: &Value) -> Result<Value, String> {
         let enabled = body

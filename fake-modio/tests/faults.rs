@@ -497,6 +497,22 @@ fn a_global_limit_blocks_every_endpoint_until_retry_after() {
     );
     get_auth(&url(&s, "/me/purchased"), bob).assert_error(429, 11008);
     assert_eq!(get_auth(&url(&s, "/me/purchased"), bob).status, 200);
+    // The control interface can lift a hold (suites that go on after a rate-limit test).
+    s.add_fault(
+        "/v1/me/purchased",
+        1,
+        Fault::RateLimit {
+            retry_after: 600,
+            error_ref: 11008,
+        },
+    );
+    get_auth(&url(&s, "/me/purchased"), bob).assert_error(429, 11008);
+    get_auth(&url(&s, "/me/wallets?game_id=1"), bob).assert_error(429, 11008);
+    assert_eq!(
+        control(&s, "DELETE", "/rate_limits", json!(null)).status,
+        200
+    );
+    assert_eq!(get_auth(&url(&s, "/me/purchased"), bob).status, 200);
 }
 
 #[test]

@@ -76,6 +76,7 @@ inline Response request(const std::string& method, const std::string& path, cons
 }
 
 inline Response post(const std::string& path, const std::string& json) { return request("POST", path, json); }
+inline Response del(const std::string& path) { return request("DELETE", path, ""); }
 inline Response get(const std::string& path) { return request("GET", path, std::string()); }
 
 }  // namespace fake_control
