@@ -144,6 +144,21 @@ enum class RevenueType : std::uint32_t {
     // </generated:revenue-types>
 };
 
+/// The order of a ModQuery (`_sort`): descending with ModQuery::descending.
+enum class ModSortField : std::uint32_t {
+    // <generated:mod-sort-fields> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+    Id = MODIO_MARKET_MOD_SORT_FIELD_ID,
+    Name = MODIO_MARKET_MOD_SORT_FIELD_NAME,
+    DateLive = MODIO_MARKET_MOD_SORT_FIELD_DATE_LIVE,
+    DateUpdated = MODIO_MARKET_MOD_SORT_FIELD_DATE_UPDATED,
+    DownloadsToday = MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TODAY,
+    DownloadsTotal = MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TOTAL,
+    SubscribersTotal = MODIO_MARKET_MOD_SORT_FIELD_SUBSCRIBERS_TOTAL,
+    Rating = MODIO_MARKET_MOD_SORT_FIELD_RATING,
+    Price = MODIO_MARKET_MOD_SORT_FIELD_PRICE,
+    // </generated:mod-sort-fields>
+};
+
 /// State of a synced entitlement; other numbers mod.io sends pass through.
 enum class EntitlementState : std::int64_t {
     // <generated:entitlement-states> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
@@ -485,6 +500,28 @@ struct Mod {
 };
 
 /// One page of a mod list.
+/// What Client::get_mods lists: the filters and the order of a store page (every field is
+/// optional; they combine with AND). The library checks it (limit 1-100, at most 100 ids and 32
+/// tags per list, no comma in a tag, price_min <= price_max) before anything is sent.
+struct ModQuery {
+    RevenueType revenue_type = RevenueType::Paid;
+    std::uint64_t offset = 0;
+    /// 1 to 100.
+    std::uint32_t limit = 100;
+    /// Full-text search on the name; empty for none.
+    std::string search;
+    ModSortField sort = ModSortField::Id;
+    /// Most downloads, newest, most expensive first.
+    bool descending = false;
+    /// Only these mods (a wishlist, a bundle).
+    std::vector<std::uint64_t> ids;
+    /// Only mods with every one of these tags / with at least one of them.
+    std::vector<std::string> tags_all;
+    std::vector<std::string> tags_any;
+    std::optional<std::uint64_t> price_min;
+    std::optional<std::uint64_t> price_max;
+};
+
 struct ModPage {
     std::vector<Mod> mods;
     std::uint64_t result_offset = 0;
@@ -1450,6 +1487,45 @@ public:
         if (auto e = detail::first_invalid({&s})) return std::move(*e);
         return detail::start<ModPage, modio_market_mod_page>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
             return modio_market_client_get_mods(handle_.get(), static_cast<std::uint32_t>(revenue_type), offset, limit, s.get(), cb, ud, id);
+        });
+    }
+    /// A page of mods with the filters and order of `query` (see ModQuery).
+    Result<RequestId> get_mods(const ModQuery& query, Callback<ModPage> callback) {
+        auto search = detail::CStr::optional(query.search, "search");
+        if (auto e = detail::first_invalid({&search})) return std::move(*e);
+        // The C strings and arrays live until the call returns; the library copies them.
+        std::vector<detail::CStr> all, any;
+        for (const std::string& t : query.tags_all) all.emplace_back(t, "tags_all");
+        for (const std::string& t : query.tags_any) any.emplace_back(t, "tags_any");
+        std::vector<const char*> all_ptrs, any_ptrs;
+        for (const detail::CStr& t : all) {
+            if (!t.valid()) return t.error();
+            all_ptrs.push_back(t.get());
+        }
+        for (const detail::CStr& t : any) {
+            if (!t.valid()) return t.error();
+            any_ptrs.push_back(t.get());
+        }
+        modio_market_mod_query q{};
+        q.struct_size = sizeof q;
+        q.revenue_type = static_cast<std::uint32_t>(query.revenue_type);
+        q.offset = query.offset;
+        q.limit = query.limit;
+        q.sort = static_cast<std::uint32_t>(query.sort);
+        q.search = search.get();
+        q.ids = query.ids.data();
+        q.id_count = query.ids.size();
+        q.tags_all = all_ptrs.data();
+        q.tags_all_count = all_ptrs.size();
+        q.tags_any = any_ptrs.data();
+        q.tags_any_count = any_ptrs.size();
+        q.price_min = query.price_min.value_or(0);
+        q.price_max = query.price_max.value_or(0);
+        q.sort_descending = query.descending;
+        q.has_price_min = query.price_min.has_value();
+        q.has_price_max = query.price_max.has_value();
+        return detail::start<ModPage, modio_market_mod_page>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_mods_query(handle_.get(), &q, cb, ud, id);
         });
     }
     /// One mod (HTTP 404 / 15022 when unknown).

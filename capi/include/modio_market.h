@@ -62,7 +62,7 @@
 /* The version of this header. A game checks at start that the loaded library serves it:
  *   if (!MODIO_MARKET_VERSION_CHECK()) { ... a stale library was found beside the game ... } */
 #define MODIO_MARKET_VERSION_MAJOR 1
-#define MODIO_MARKET_VERSION_MINOR 0
+#define MODIO_MARKET_VERSION_MINOR 1
 #define MODIO_MARKET_VERSION_PATCH 0
 #define MODIO_MARKET_VERSION_CHECK() modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR, MODIO_MARKET_VERSION_MINOR)
 
@@ -207,6 +207,14 @@
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_GAME_NOT_MONETIZED 900057
 
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_PLATFORM_FETCH_FAILED 900096
+
+/**
+ * At most this many ids in [`ModQuery::ids`], and tags in each tag list: a page holds 100
+ * mods, and the query string must stay a sane length.
+ */
+#define MODIO_MARKET_MAX_QUERY_IDS 100
+
+#define MODIO_MARKET_MAX_QUERY_TAGS 32
 
 /**
  * The longest rate-limit wait the client honours: a `retry-after` beyond it (a misbehaving
@@ -470,6 +478,33 @@ enum modio_market_revenue_type
 typedef enum modio_market_revenue_type modio_market_revenue_type;
 #else
 typedef uint32_t modio_market_revenue_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The order of `modio_market_mod_query::sort` (`_sort`; the fields `get-mods.json` sorts on,
+ * and price). The numbers are `modio_market::ModSortField`'s.
+ */
+enum modio_market_mod_sort_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  MODIO_MARKET_MOD_SORT_FIELD_ID = 0,
+  MODIO_MARKET_MOD_SORT_FIELD_NAME = 1,
+  MODIO_MARKET_MOD_SORT_FIELD_DATE_LIVE = 2,
+  MODIO_MARKET_MOD_SORT_FIELD_DATE_UPDATED = 3,
+  MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TODAY = 4,
+  MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TOTAL = 5,
+  MODIO_MARKET_MOD_SORT_FIELD_SUBSCRIBERS_TOTAL = 6,
+  MODIO_MARKET_MOD_SORT_FIELD_RATING = 7,
+  MODIO_MARKET_MOD_SORT_FIELD_PRICE = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum modio_market_mod_sort_field modio_market_mod_sort_field;
+#else
+typedef uint32_t modio_market_mod_sort_field;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -780,6 +815,67 @@ typedef struct modio_market_mod_page {
 typedef void (*modio_market_mod_page_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_mod_page *page);
 
 typedef void (*modio_market_mod_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_mod *mod_info);
+
+/**
+ * What `modio_market_client_get_mods_query` lists: the filters and the order of a store page.
+ * Every field left zero means "not set", so `modio_market_mod_query q = {.struct_size = sizeof q};`
+ * lists free mods, 100 per page, by id; set the fields you need. The library copies what it
+ * needs during the call: the strings and arrays may be freed when it returns.
+ *
+ * `struct_size` must be `sizeof(modio_market_mod_query)` as your header defines it. A library
+ * newer than your header reads only the fields within it (the rest stay "not set"); a library
+ * older than your header refuses a query that sets a field it does not know
+ * (`MODIO_MARKET_RESULT_INVALID_ARGUMENT`) rather than list without it.
+ */
+typedef struct modio_market_mod_query {
+  uint32_t struct_size;
+  /**
+   * A `modio_market_revenue_type`; 0 is FREE, the API's default (PAID for the premium store).
+   */
+  uint32_t revenue_type;
+  /**
+   * How many results to skip (paging).
+   */
+  uint64_t offset;
+  /**
+   * Results per page, 1 to 100; 0 means 100.
+   */
+  uint32_t limit;
+  /**
+   * A `modio_market_mod_sort_field`; 0 is ID, the API's default order.
+   */
+  uint32_t sort;
+  /**
+   * Optional (NULL): full-text search on the mod name.
+   */
+  const char *search;
+  /**
+   * Optional: only these mods (`id_count` ids, at most 100, none 0).
+   */
+  const uint64_t *ids;
+  size_t id_count;
+  /**
+   * Optional: only mods with every one of these tags (`tags_all_count` strings, at most 32).
+   */
+  const char *const *tags_all;
+  size_t tags_all_count;
+  /**
+   * Optional: only mods with at least one of these tags (`tags_any_count` strings, at most 32).
+   */
+  const char *const *tags_any;
+  size_t tags_any_count;
+  /**
+   * Price bounds in virtual currency, inclusive; each only when its `has_` flag is true.
+   */
+  uint64_t price_min;
+  uint64_t price_max;
+  /**
+   * Reverse the order (`-` in `_sort`): most downloads, newest, most expensive first.
+   */
+  bool sort_descending;
+  bool has_price_min;
+  bool has_price_max;
+} modio_market_mod_query;
 
 /**
  * A mod.io transaction.
@@ -1423,6 +1519,24 @@ MODIO_MARKET_API modio_market_result modio_market_client_get_mods(struct modio_m
  * `client` live; `request_id_out` NULL or valid.
  */
 MODIO_MARKET_API modio_market_result modio_market_client_get_mod(struct modio_market_client *client, uint64_t mod_id, modio_market_mod_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Lists mods (`GET /games/{id}/mods`) with the filters and the order of `query`: a store page
+ * by popularity, by price, newest first, by tag, a wishlist by ids. The library's checks (limit,
+ * id and tag lists, price bounds) run before anything is queued. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param query What to list (see modio_market_mod_query). Must not be NULL; read during the call only.
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `query` NULL or a `modio_market_mod_query` of `struct_size` readable bytes whose
+ * pointers are NULL or valid for their counts; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_get_mods_query(struct modio_market_client *client, const struct modio_market_mod_query *query, modio_market_mod_page_cb callback, void *user_data, uint64_t *request_id_out);
 
 /**
  * Buys a mod with virtual currency (`POST .../checkout`, `type=0`). `display_amount` is the

@@ -15,7 +15,7 @@ use modio_market::{ModQuery, RevenueType};
 use super::config::modio_market_config;
 use super::pump::{c_log_sink, free_pumped, pump_pumped, Pumped};
 use super::types::*;
-use super::{arg_opt_str, arg_out, arg_ref, arg_str};
+use super::{arg_opt_str, arg_out, arg_ref, arg_slice, arg_str};
 
 /// Opaque client handle: owns the configuration, the user's token, the ownership cache, the
 /// worker threads and the completion queue. Create with `modio_market_client_new`, free with
@@ -812,6 +812,163 @@ pub unsafe extern "C" fn modio_market_client_get_mod(
     ffi_result!({
         let handle = client_ref(client)?;
         start(callback, user_data, request_id_out, mod_view, |cb| handle.client.get_mod(mod_id, cb))
+    })
+}
+
+/// What `modio_market_client_get_mods_query` lists: the filters and the order of a store page.
+/// Every field left zero means "not set", so `modio_market_mod_query q = {.struct_size = sizeof q};`
+/// lists free mods, 100 per page, by id; set the fields you need. The library copies what it
+/// needs during the call: the strings and arrays may be freed when it returns.
+///
+/// `struct_size` must be `sizeof(modio_market_mod_query)` as your header defines it. A library
+/// newer than your header reads only the fields within it (the rest stay "not set"); a library
+/// older than your header refuses a query that sets a field it does not know
+/// (`MODIO_MARKET_RESULT_INVALID_ARGUMENT`) rather than list without it.
+#[repr(C)]
+pub struct modio_market_mod_query {
+    pub struct_size: u32,
+    /// A `modio_market_revenue_type`; 0 is FREE, the API's default (PAID for the premium store).
+    pub revenue_type: u32,
+    /// How many results to skip (paging).
+    pub offset: u64,
+    /// Results per page, 1 to 100; 0 means 100.
+    pub limit: u32,
+    /// A `modio_market_mod_sort_field`; 0 is ID, the API's default order.
+    pub sort: u32,
+    /// Optional (NULL): full-text search on the mod name.
+    pub search: *const c_char,
+    /// Optional: only these mods (`id_count` ids, at most 100, none 0).
+    pub ids: *const u64,
+    pub id_count: usize,
+    /// Optional: only mods with every one of these tags (`tags_all_count` strings, at most 32).
+    pub tags_all: *const *const c_char,
+    pub tags_all_count: usize,
+    /// Optional: only mods with at least one of these tags (`tags_any_count` strings, at most 32).
+    pub tags_any: *const *const c_char,
+    pub tags_any_count: usize,
+    /// Price bounds in virtual currency, inclusive; each only when its `has_` flag is true.
+    pub price_min: u64,
+    pub price_max: u64,
+    /// Reverse the order (`-` in `_sort`): most downloads, newest, most expensive first.
+    pub sort_descending: bool,
+    pub has_price_min: bool,
+    pub has_price_max: bool,
+}
+
+/// The order of `modio_market_mod_query::sort` (`_sort`; the fields `get-mods.json` sorts on,
+/// and price). The numbers are `modio_market::ModSortField`'s.
+#[repr(u32)]
+pub enum modio_market_mod_sort_field {
+    Id = 0,
+    Name = 1,
+    DateLive = 2,
+    DateUpdated = 3,
+    DownloadsToday = 4,
+    DownloadsTotal = 5,
+    SubscribersTotal = 6,
+    Rating = 7,
+    Price = 8,
+}
+
+// The C enum only names the Rust enum's numbers: a drift fails the build.
+const _: () = {
+    use modio_market::ModSortField as F;
+    use modio_market_mod_sort_field as C;
+    assert!(C::Id as u32 == F::Id as u32 && C::Name as u32 == F::Name as u32);
+    assert!(C::DateLive as u32 == F::DateLive as u32 && C::DateUpdated as u32 == F::DateUpdated as u32);
+    assert!(C::DownloadsToday as u32 == F::DownloadsToday as u32 && C::DownloadsTotal as u32 == F::DownloadsTotal as u32);
+    assert!(C::SubscribersTotal as u32 == F::SubscribersTotal as u32 && C::Rating as u32 == F::Rating as u32);
+    assert!(C::Price as u32 == F::Price as u32);
+};
+
+/// Reads a caller's query of `struct_size` bytes into this library's layout (zero = not set),
+/// refusing set fields this build does not know (the kernel's `copy_struct_from_user` rule).
+unsafe fn read_mod_query(query: *const modio_market_mod_query) -> Result<modio_market_mod_query, Error> {
+    if query.is_null() {
+        return Err(Error::new(ResultCode::NullPointer, "argument `query` is NULL"));
+    }
+    // Only `struct_size` bytes are the caller's: read the size alone first, not the struct.
+    let theirs = query.cast::<u32>().read_unaligned() as usize;
+    let ours = std::mem::size_of::<modio_market_mod_query>();
+    if theirs < std::mem::size_of::<u32>() * 2 {
+        return Err(Error::invalid_argument("query", "struct_size must be sizeof(modio_market_mod_query)"));
+    }
+    let src = query.cast::<u8>();
+    if theirs > ours {
+        let extra = std::slice::from_raw_parts(src.add(ours), theirs - ours);
+        if extra.iter().any(|&b| b != 0) {
+            return Err(Error::invalid_argument("query", "sets fields this library does not know: update the library"));
+        }
+    }
+    let mut copy = std::mem::MaybeUninit::<modio_market_mod_query>::zeroed();
+    std::ptr::copy_nonoverlapping(src, copy.as_mut_ptr().cast::<u8>(), theirs.min(ours));
+    // SAFETY: all-zero is a valid value of every field (null pointers, 0, false), and the bytes
+    // copied over it came from the caller's struct of the same layout; the bools are checked
+    // next, as a byte other than 0 or 1 is not a valid bool.
+    let bools = [
+        std::mem::offset_of!(modio_market_mod_query, sort_descending),
+        std::mem::offset_of!(modio_market_mod_query, has_price_min),
+        std::mem::offset_of!(modio_market_mod_query, has_price_max),
+    ];
+    for at in bools {
+        if *copy.as_ptr().cast::<u8>().add(at) > 1 {
+            return Err(Error::invalid_argument("query", "a bool field is neither true nor false"));
+        }
+    }
+    let mut q = copy.assume_init();
+    q.struct_size = ours as u32;
+    Ok(q)
+}
+
+/// The strings of a C array argument, copied.
+unsafe fn tag_list(ptr: *const *const c_char, count: usize, name: &str) -> Result<Vec<String>, Error> {
+    arg_slice(ptr, count, modio_market::MAX_QUERY_TAGS + 1, name)?.iter().map(|&t| arg_str(t, name).map(str::to_owned)).collect()
+}
+
+/// Lists mods (`GET /games/{id}/mods`) with the filters and the order of `query`: a store page
+/// by popularity, by price, newest first, by tag, a wishlist by ids. The library's checks (limit,
+/// id and tag lists, price bounds) run before anything is queued. Any thread.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param query What to list (see modio_market_mod_query). Must not be NULL; read during the call only.
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
+/// # Safety
+/// `client` live; `query` NULL or a `modio_market_mod_query` of `struct_size` readable bytes whose
+/// pointers are NULL or valid for their counts; `request_id_out` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_get_mods_query(
+    client: *mut modio_market_client,
+    query: *const modio_market_mod_query,
+    callback: modio_market_mod_page_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let handle = client_ref(client)?;
+        let q = read_mod_query(query)?;
+        let revenue_type = RevenueType::from_raw(q.revenue_type)
+            .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown revenue_type {}", q.revenue_type)))?;
+        let sort = modio_market::ModSortField::from_raw(q.sort)
+            .ok_or_else(|| Error::new(ResultCode::UnknownEnumValue, format!("unknown sort field {}", q.sort)))?;
+        let query = ModQuery {
+            revenue_type,
+            offset: q.offset,
+            limit: if q.limit == 0 { 100 } else { u64::from(q.limit) },
+            search: arg_opt_str(q.search, "query.search")?.map(str::to_owned),
+            sort,
+            descending: q.sort_descending,
+            // One past the limit still reaches the Rust check, which names it.
+            ids: arg_slice(q.ids, q.id_count, modio_market::MAX_QUERY_IDS + 1, "query.ids")?.to_vec(),
+            tags_all: tag_list(q.tags_all, q.tags_all_count, "query.tags_all")?,
+            tags_any: tag_list(q.tags_any, q.tags_any_count, "query.tags_any")?,
+            price_min: q.has_price_min.then_some(q.price_min),
+            price_max: q.has_price_max.then_some(q.price_max),
+        };
+        start(callback, user_data, request_id_out, mod_page_view, |cb| handle.client.get_mods(query, cb))
     })
 }
 

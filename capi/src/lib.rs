@@ -136,6 +136,21 @@ pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     std::str::from_utf8(bytes).map_err(|_| Error::new(ResultCode::InvalidUtf8, format!("argument `{name}` is not valid UTF-8")))
 }
 
+/// `count` items at `ptr` (an array argument): NULL is allowed only with `count` 0; more than
+/// `max` items is `INVALID_ARGUMENT`.
+pub(crate) unsafe fn arg_slice<'a, T>(ptr: *const T, count: usize, max: usize, name: &str) -> Result<&'a [T], Error> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::new(ResultCode::NullPointer, format!("argument `{name}` is NULL with a count of {count}")));
+    }
+    if count > max {
+        return Err(Error::invalid_argument(name, "has too many items"));
+    }
+    Ok(std::slice::from_raw_parts(ptr, count))
+}
+
 /// An optional UTF-8 string: NULL is `None`.
 pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>, Error> {
     if ptr.is_null() {

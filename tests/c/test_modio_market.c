@@ -1780,6 +1780,71 @@ static void test_catalog(void)
         CHECK(o.game.json_has_flags, "json holds the game object");
     }
 
+    /* A store page: the filters and orders of modio_market_mod_query. */
+    {
+        modio_market_mod_query q = {.struct_size = sizeof q};
+        q.revenue_type = MODIO_MARKET_REVENUE_TYPE_PAID;
+        q.sort = MODIO_MARKET_MOD_SORT_FIELD_PRICE;
+        q.sort_descending = true;
+        q.limit = 3;
+        if (started(c, modio_market_client_get_mods_query(c, &q, on_mod_page, fresh(&o), &id), &id, &o, "get_mods_query(by -price)") &&
+            expect_ok(&o, "get_mods_query(by -price)")) {
+            CHECK(o.page.count == 3 && o.page.ids[0] == 1004 && o.page.ids[1] == 1003 && o.page.ids[2] == 1002 && o.page.total == 5,
+                  "most expensive first: 1004, 1003, 1002 of 5");
+        }
+        const uint64_t wish[] = {1005, 1001, 2001};
+        const char *tags[] = {"Premium"};
+        modio_market_mod_query w = {.struct_size = sizeof w};
+        w.revenue_type = MODIO_MARKET_REVENUE_TYPE_BOTH;
+        w.ids = wish;
+        w.id_count = 3;
+        w.tags_all = tags;
+        w.tags_all_count = 1;
+        w.has_price_max = true;
+        w.price_max = 60;
+        if (started(c, modio_market_client_get_mods_query(c, &w, on_mod_page, fresh(&o), &id), &id, &o, "get_mods_query(wishlist)") &&
+            expect_ok(&o, "get_mods_query(wishlist)")) {
+            CHECK(o.page.count == 1 && o.page.ids[0] == 1005, "of the wishlist, only Night Mode is Premium and at most 60");
+        }
+        /* Zero means "not set": free mods, by id. */
+        modio_market_mod_query zero = {.struct_size = sizeof zero};
+        if (started(c, modio_market_client_get_mods_query(c, &zero, on_mod_page, fresh(&o), &id), &id, &o, "get_mods_query(zeroed)") &&
+            expect_ok(&o, "get_mods_query(zeroed)")) {
+            CHECK(o.page.count == 2 && o.page.ids[0] == 2001 && o.page.ids[1] == 2002, "a zeroed query lists the free mods by id");
+        }
+        /* A newer header's bigger struct: zero tail accepted, a set unknown field refused. */
+        struct {
+            modio_market_mod_query q;
+            uint64_t later_field;
+        } bigger;
+        memset(&bigger, 0, sizeof bigger);
+        bigger.q.struct_size = sizeof bigger;
+        CHECK_RC(modio_market_client_get_mods_query(c, &bigger.q, on_mod_page, fresh(&o), &id), MODIO_MARKET_RESULT_OK,
+                 "a bigger query with a zero tail");
+        pump_wait(c, id, 10000, NULL);
+        bigger.later_field = 1;
+        CHECK_RC(modio_market_client_get_mods_query(c, &bigger.q, on_mod_page, fresh(&o), &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+                 "a bigger query setting a field this library does not know");
+        /* The library's checks, at once. */
+        modio_market_mod_query bad = {.struct_size = sizeof bad};
+        const char *comma[] = {"a,b"};
+        bad.tags_any = comma;
+        bad.tags_any_count = 1;
+        CHECK_RC(modio_market_client_get_mods_query(c, &bad, on_mod_page, &o, &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT, "a tag with a comma");
+        bad.tags_any_count = 0;
+        bad.has_price_min = bad.has_price_max = true;
+        bad.price_min = 10;
+        bad.price_max = 9;
+        CHECK_RC(modio_market_client_get_mods_query(c, &bad, on_mod_page, &o, &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT, "price_min above price_max");
+        bad.has_price_min = bad.has_price_max = false;
+        bad.sort = 99;
+        CHECK_RC(modio_market_client_get_mods_query(c, &bad, on_mod_page, &o, &id), MODIO_MARKET_RESULT_UNKNOWN_ENUM_VALUE, "an unknown sort field");
+        bad.sort = 0;
+        bad.id_count = 2;
+        CHECK_RC(modio_market_client_get_mods_query(c, &bad, on_mod_page, &o, &id), MODIO_MARKET_RESULT_NULL_POINTER, "ids NULL with a count");
+        CHECK_RC(modio_market_client_get_mods_query(c, NULL, on_mod_page, &o, &id), MODIO_MARKET_RESULT_NULL_POINTER, "a NULL query");
+    }
+
     /* Paid, free, both. */
     if (do_get_mods(c, MODIO_MARKET_REVENUE_TYPE_PAID, 0, 100, NULL, &o, "get_mods(PAID)")) {
         int right = 0;

@@ -273,6 +273,50 @@ static void test_browsing(mm::Client& client) {
         CHECK(priced, "every premium mod has a name and a price > 0");
         CHECK(paid->value().result_total == 5, "result_total is 5");
     }
+    {
+        // A store page: cheapest first, most expensive first, a wishlist by ids, a price range.
+        auto ids_of = [](const mm::ModPage& p) {
+            std::vector<std::uint64_t> v;
+            for (const mm::Mod& m : p.mods) v.push_back(m.id);
+            return v;
+        };
+        mm::ModQuery q;
+        q.sort = mm::ModSortField::Price;
+        auto cheap = run<mm::ModPage>(client, "get_mods by price", [&](auto cb) { return client.get_mods(q, cb); });
+        if (expect_ok(cheap, "get_mods(sort by price)")) {
+            CHECK(ids_of(cheap->value()) == std::vector<std::uint64_t>({1005, 1001, 1002, 1003, 1004}), "cheapest first: 50, 100, 250, 400, 1500");
+        }
+        q.descending = true;
+        q.limit = 2;
+        auto dear = run<mm::ModPage>(client, "get_mods by price, descending", [&](auto cb) { return client.get_mods(q, cb); });
+        if (expect_ok(dear, "get_mods(sort by -price, limit 2)")) {
+            CHECK(ids_of(dear->value()) == std::vector<std::uint64_t>({1004, 1003}), "most expensive first");
+        }
+        mm::ModQuery wish;
+        wish.ids = {1003, 1001, 2001};
+        wish.price_min = 100;
+        wish.price_max = 400;
+        auto wished = run<mm::ModPage>(client, "get_mods wishlist", [&](auto cb) { return client.get_mods(wish, cb); });
+        if (expect_ok(wished, "get_mods(ids, price 100-400)")) {
+            CHECK(ids_of(wished->value()) == std::vector<std::uint64_t>({1001, 1003}), "the wishlist's paid mods within 100-400");
+        }
+        mm::ModQuery tagged;
+        tagged.tags_all = {"Premium"};
+        tagged.revenue_type = mm::RevenueType::Both;
+        auto premium = run<mm::ModPage>(client, "get_mods tag", [&](auto cb) { return client.get_mods(tagged, cb); });
+        if (expect_ok(premium, "get_mods(tags Premium)")) {
+            CHECK(premium->value().result_total == 5, "the Premium tag marks the 5 paid mods");
+        }
+        mm::ModQuery bad;
+        bad.tags_any = {"a,b"};
+        CHECK(client.get_mods(bad, [](mm::Result<mm::ModPage>) {}).has_error(mm::Code::InvalidArgument), "a tag with a comma is refused at once");
+        bad.tags_any = {std::string("a\0b", 3)};
+        CHECK(client.get_mods(bad, [](mm::Result<mm::ModPage>) {}).has_error(mm::Code::InvalidArgument), "a tag with a NUL byte is refused");
+        mm::ModQuery backwards;
+        backwards.price_min = 500;
+        backwards.price_max = 100;
+        CHECK(client.get_mods(backwards, [](mm::Result<mm::ModPage>) {}).has_error(mm::Code::InvalidArgument), "price_min above price_max is refused");
+    }
     auto free_mods = run<mm::ModPage>(client, "get_mods free", [&](auto cb) { return client.get_mods(mm::RevenueType::Free, 0, 100, "", cb); });
     if (expect_ok(free_mods, "get_mods(Free)")) {
         std::set<std::uint64_t> ids;

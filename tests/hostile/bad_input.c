@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -488,6 +489,54 @@ static void test_client_arguments(void) {
     RC(UTF8, modio_market_client_get_mods(c, MODIO_MARKET_REVENUE_TYPE_PAID, 0, 10, S, mod_page_cb, &refused, &id));
     S = HUGE;
     RC(INVALID, modio_market_client_get_mods(c, MODIO_MARKET_REVENUE_TYPE_PAID, 0, 10, S, mod_page_cb, &refused, &id));
+  }
+  {
+    modio_market_mod_query q = {.struct_size = sizeof q};
+    RC(NULLP, modio_market_client_get_mods_query(NULL, &q, mod_page_cb, &refused, &id));
+    RC(NULLP, modio_market_client_get_mods_query(c, NULL, mod_page_cb, &refused, &id));
+    RC(NULLP, modio_market_client_get_mods_query(c, &q, NULL, &refused, &id));
+    q.struct_size = 0;
+    RC(INVALID, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.struct_size = sizeof q;
+    q.revenue_type = 7;
+    RC(UNKNOWN_ENUM, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.revenue_type = 0;
+    q.sort = UINT32_MAX;
+    RC(UNKNOWN_ENUM, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.sort = 0;
+    q.limit = 101;
+    RC(INVALID, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.limit = 0;
+    q.search = BAD_UTF8;
+    RC(UTF8, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.search = HUGE;
+    RC(INVALID, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.search = NULL;
+    q.id_count = SIZE_MAX;
+    RC(NULLP, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    static const uint64_t zero_id[] = {0};
+    q.ids = zero_id;
+    q.id_count = 1;
+    RC(INVALID, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.id_count = SIZE_MAX; /* a huge count is refused before the array is read */
+    RC(INVALID, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.ids = NULL;
+    q.id_count = 0;
+    const char *tags[] = {BAD_UTF8};
+    q.tags_all = tags;
+    q.tags_all_count = 1;
+    RC(UTF8, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    const char *null_tag[] = {NULL};
+    q.tags_all = null_tag;
+    RC(NULLP, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.tags_all = NULL;
+    q.tags_all_count = 0;
+    q.tags_any_count = 3;
+    RC(NULLP, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
+    q.tags_any_count = 0;
+    unsigned char *raw = (unsigned char *)&q;
+    raw[offsetof(modio_market_mod_query, sort_descending)] = 7; /* not a bool */
+    RC(INVALID, modio_market_client_get_mods_query(c, &q, mod_page_cb, &refused, &id));
   }
   RC(NULLP, modio_market_client_get_mod(NULL, 1001, mod_cb, &refused, &id));
   RC(NULLP, modio_market_client_get_mod(c, 1001, NULL, &refused, &id));

@@ -122,6 +122,7 @@ const HEADER_ENUMS: &[Mirror] = &[
     Mirror { name: "recovery_outcome", region: "recovery-outcomes", csharp: true, unreal: true },
     Mirror { name: "environment", region: "environments", csharp: true, unreal: true },
     Mirror { name: "revenue_type", region: "revenue-types", csharp: true, unreal: false },
+    Mirror { name: "mod_sort_field", region: "mod-sort-fields", csharp: true, unreal: false },
     // C# and Unreal add a "no logging" level of their own: their log levels stay hand-written.
     Mirror { name: "log_level", region: "log-levels", csharp: false, unreal: false },
 ];

@@ -96,6 +96,22 @@ namespace ModioMarket
         // </generated:revenue-types>
     }
 
+    /// <summary>The order of a mod listing (<c>modio_market_mod_sort_field</c>, <see cref="ModQuery.Sort"/>).</summary>
+    public enum ModSortField : uint
+    {
+        // <generated:mod-sort-fields> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+        Id = 0,
+        Name = 1,
+        DateLive = 2,
+        DateUpdated = 3,
+        DownloadsToday = 4,
+        DownloadsTotal = 5,
+        SubscribersTotal = 6,
+        Rating = 7,
+        Price = 8,
+        // </generated:mod-sort-fields>
+    }
+
     /// <summary>transaction_state of a synced entitlement (<c>modio_market_entitlement_state</c>).</summary>
     public enum EntitlementState : long
     {

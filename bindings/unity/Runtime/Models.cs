@@ -224,6 +224,31 @@ namespace ModioMarket
     }
 
     /// <summary>One page of a mod listing.</summary>
+    /// <summary>What <c>GetModsAsync(ModQuery)</c> lists: the filters and the order of a store
+    /// page. Every filter is optional; they combine with AND.</summary>
+    public sealed class ModQuery
+    {
+        /// <summary>Paid for the premium store (the default here).</summary>
+        public RevenueType RevenueType = RevenueType.Paid;
+        public long Offset;
+        /// <summary>1 to 100.</summary>
+        public int Limit = 100;
+        /// <summary>Full-text search on the name; null for none.</summary>
+        public string Search;
+        public ModSortField Sort = ModSortField.Id;
+        /// <summary>Most downloads, newest, most expensive first.</summary>
+        public bool Descending;
+        /// <summary>Only these mods (a wishlist, a bundle); at most 100.</summary>
+        public IList<long> Ids;
+        /// <summary>Only mods with every one of these tags.</summary>
+        public IList<string> TagsAll;
+        /// <summary>Only mods with at least one of these tags.</summary>
+        public IList<string> TagsAny;
+        /// <summary>Price bounds in the game's virtual currency, inclusive.</summary>
+        public long? PriceMin;
+        public long? PriceMax;
+    }
+
     public sealed class ModPage
     {
         public IReadOnlyList<Mod> Mods { get; private set; }

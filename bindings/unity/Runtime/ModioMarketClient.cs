@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using ModioMarket.Interop;
@@ -447,6 +448,88 @@ namespace ModioMarket
             byte[] query = Utf8.Encode(search, "search");
             return Start(ModPage.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
                 Native.modio_market_client_get_mods(_handle, (uint)revenueType, (ulong)offset, (uint)limit, query, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>Lists mods with the filters and the order of <paramref name="query"/>: a store
+        /// page by popularity or price, newest first, by tag, a wishlist by ids. The library checks
+        /// the query (limit 1-100, at most 100 ids and 32 tags per list, no comma in a tag,
+        /// PriceMin &lt;= PriceMax); a refused query fails the task with InvalidArgument.</summary>
+        public Task<ModPage> GetModsAsync(ModQuery query, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (query == null)
+                throw new ArgumentNullException("query");
+            if (query.Offset < 0)
+                throw new ArgumentOutOfRangeException("query", "Offset must not be negative");
+            if (query.Limit < 0)
+                throw new ArgumentOutOfRangeException("query", "Limit must not be negative");
+            if (query.PriceMin < 0 || query.PriceMax < 0)
+                throw new ArgumentOutOfRangeException("query", "prices are never negative");
+            // Everything the C struct points at stays pinned until the call returns: the
+            // library copies what it needs during the call.
+            var pins = new List<GCHandle>();
+            try
+            {
+                var q = new Native.modio_market_mod_query
+                {
+                    struct_size = (uint)Marshal.SizeOf(typeof(Native.modio_market_mod_query)),
+                    revenue_type = (uint)query.RevenueType,
+                    offset = (ulong)query.Offset,
+                    limit = (uint)query.Limit,
+                    sort = (uint)query.Sort,
+                    search = Pin(Utf8.Encode(query.Search, "Search"), pins),
+                    sort_descending = query.Descending ? (byte)1 : (byte)0,
+                    has_price_min = query.PriceMin.HasValue ? (byte)1 : (byte)0,
+                    has_price_max = query.PriceMax.HasValue ? (byte)1 : (byte)0,
+                    price_min = (ulong)query.PriceMin.GetValueOrDefault(),
+                    price_max = (ulong)query.PriceMax.GetValueOrDefault(),
+                };
+                if (query.Ids != null && query.Ids.Count > 0)
+                {
+                    var ids = new ulong[query.Ids.Count];
+                    for (int i = 0; i < ids.Length; i++)
+                    {
+                        if (query.Ids[i] < 0)
+                            throw new ArgumentOutOfRangeException("query", "mod ids are never negative");
+                        ids[i] = (ulong)query.Ids[i];
+                    }
+                    q.ids = Pin(ids, pins);
+                    q.id_count = (UIntPtr)ids.Length;
+                }
+                q.tags_all = PinStrings(query.TagsAll, "TagsAll", pins, out q.tags_all_count);
+                q.tags_any = PinStrings(query.TagsAny, "TagsAny", pins, out q.tags_any_count);
+                return Start(ModPage.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                    Native.modio_market_client_get_mods_query(_handle, ref q, Trampolines.OnRequest, ud, out id));
+            }
+            finally
+            {
+                foreach (GCHandle pin in pins)
+                    pin.Free();
+            }
+        }
+
+        private static IntPtr Pin(object array, List<GCHandle> pins)
+        {
+            if (array == null)
+                return IntPtr.Zero;
+            GCHandle pin = GCHandle.Alloc(array, GCHandleType.Pinned);
+            pins.Add(pin);
+            return pin.AddrOfPinnedObject();
+        }
+
+        private static IntPtr PinStrings(IList<string> values, string name, List<GCHandle> pins, out UIntPtr count)
+        {
+            count = UIntPtr.Zero;
+            if (values == null || values.Count == 0)
+                return IntPtr.Zero;
+            var pointers = new IntPtr[values.Count];
+            for (int i = 0; i < pointers.Length; i++)
+            {
+                if (values[i] == null)
+                    throw new ArgumentNullException("query", name + " holds a null tag");
+                pointers[i] = Pin(Utf8.Encode(values[i], name), pins);
+            }
+            count = (UIntPtr)pointers.Length;
+            return Pin(pointers, pins);
         }
 
         /// <summary>Lists premium (paid) mods: the store page.</summary>

@@ -314,6 +314,24 @@ namespace ModioMarket.Tests
                 Check.Equal("2001,2002", string.Join(",", free.Mods.Select(m => m.Id).OrderBy(i => i)), "free mods");
                 Check.True(free.Mods.All(m => m.Price == 0 && !m.IsPremium), "free mods cost nothing");
                 Check.Equal(7L, Drive.Await(client, client.GetModsAsync(RevenueType.Both)).ResultTotal, "both");
+
+                // A store page: the filters and orders of ModQuery.
+                ModPage dear = Drive.Await(client, client.GetModsAsync(new ModQuery { Sort = ModSortField.Price, Descending = true, Limit = 2 }));
+                Check.Equal("1004,1003", string.Join(",", dear.Mods.Select(m => m.Id)), "most expensive first");
+                ModPage wish = Drive.Await(client, client.GetModsAsync(new ModQuery
+                {
+                    RevenueType = RevenueType.Both,
+                    Ids = new long[] { 1005, 1001, 2001 },
+                    TagsAll = new[] { "Premium" },
+                    PriceMax = 60,
+                }));
+                Check.Equal("1005", string.Join(",", wish.Mods.Select(m => m.Id)), "the wishlist's Premium mods at most 60");
+                ModPage popular = Drive.Await(client, client.GetModsAsync(new ModQuery { TagsAny = new[] { "Premium", "Free" }, RevenueType = RevenueType.Both, Sort = ModSortField.Name }));
+                Check.Equal("Castle Siege", popular.Mods[0].Name, "by name, tags any-of");
+                ModioMarketException comma = Drive.Fails(client, client.GetModsAsync(new ModQuery { TagsAny = new[] { "a,b" } }));
+                Check.Equal(ResultCode.InvalidArgument, comma.Code, "a tag with a comma is refused by the library");
+                Check.Throws<ArgumentOutOfRangeException>(() => client.GetModsAsync(new ModQuery { PriceMin = -1 }), "a negative price");
+                Check.Throws<ArgumentNullException>(() => client.GetModsAsync((ModQuery)null), "a null query");
             }
         }
 

@@ -144,6 +144,7 @@ namespace ModioMarket.Tests
             new KeyValuePair<string, Type>("MODIO_MARKET_LOG_LEVEL_", typeof(LogLevel)),
             new KeyValuePair<string, Type>("MODIO_MARKET_ENVIRONMENT_", typeof(ModioEnvironment)),
             new KeyValuePair<string, Type>("MODIO_MARKET_REVENUE_TYPE_", typeof(RevenueType)),
+            new KeyValuePair<string, Type>("MODIO_MARKET_MOD_SORT_FIELD_", typeof(ModSortField)),
             new KeyValuePair<string, Type>("MODIO_MARKET_ENTITLEMENT_STATE_", typeof(EntitlementState)),
             new KeyValuePair<string, Type>("MODIO_MARKET_TRANSACTION_STATE_", typeof(TransactionState)),
             new KeyValuePair<string, Type>("MODIO_MARKET_RECOVERY_OUTCOME_", typeof(RecoveryOutcome)),
@@ -343,6 +344,8 @@ namespace ModioMarket.Tests
                     return expect(typeof(byte[]), false);
                 case "void *":
                     return expect(typeof(IntPtr), false);
+                case "const struct modio_market_mod_query *":
+                    return expect(typeof(Native.modio_market_mod_query), true);
                 case "bool":
                 case "bool *":
                     {

@@ -38,9 +38,11 @@ namespace ModioMarket.Interop
         internal const long MODIO_MARKET_KEY_LIFETIME_SECS = 24 * 60 * 60;
         internal const long MODIO_MARKET_MAX_FUTURE_SKEW_SECS = 5 * 60;
         internal const ulong MODIO_MARKET_MAX_RETRY_AFTER_SECS = 3600;
+        internal const int MODIO_MARKET_MAX_QUERY_IDS = 100;
+        internal const int MODIO_MARKET_MAX_QUERY_TAGS = 32;
         // The header version these mirrors follow; checked against the library at client creation.
         internal const uint MODIO_MARKET_VERSION_MAJOR = 1;
-        internal const uint MODIO_MARKET_VERSION_MINOR = 0;
+        internal const uint MODIO_MARKET_VERSION_MINOR = 1;
         internal const uint MODIO_MARKET_VERSION_PATCH = 0;
 
         // -----------------------------------------------------------------------------------
@@ -168,6 +170,29 @@ namespace ModioMarket.Interop
             public double rating_weighted_aggregate;
             public IntPtr rating_display_text;
             public IntPtr json;
+        }
+
+        /// <summary>An input struct (the only one): filled by <c>GetModsAsync(ModQuery)</c>.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_mod_query
+        {
+            public uint struct_size;
+            public uint revenue_type;
+            public ulong offset;
+            public uint limit;
+            public uint sort;
+            public IntPtr search;
+            public IntPtr ids;
+            public UIntPtr id_count;
+            public IntPtr tags_all;
+            public UIntPtr tags_all_count;
+            public IntPtr tags_any;
+            public UIntPtr tags_any_count;
+            public ulong price_min;
+            public ulong price_max;
+            public byte sort_descending;
+            public byte has_price_min;
+            public byte has_price_max;
         }
 
         [StructLayout(LayoutKind.Sequential)]
@@ -382,6 +407,10 @@ namespace ModioMarket.Interop
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ResultCode modio_market_client_get_mods(ClientHandle client, uint revenue_type, ulong offset, uint limit, byte[] search,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_get_mods_query(ClientHandle client, ref modio_market_mod_query query,
             RequestCallback callback, IntPtr user_data, out ulong request_id_out);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
