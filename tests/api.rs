@@ -551,3 +551,37 @@ fn a_host_name_is_resolved_by_the_librarys_resolver() {
     let game = run(&c, |cb| c.get_game(cb)).unwrap();
     assert_eq!(game.id, demo::GAME_ID);
 }
+
+#[test]
+fn the_configured_platform_selects_what_a_per_platform_game_lists() {
+    let server = FakeServer::start();
+    let key = "77777777777777777777777777777777";
+    {
+        let mut state = server.state().lock().unwrap();
+        let mut game = state.games[&demo::GAME_ID].clone();
+        game.id = 7;
+        game.api_key = key.into();
+        game.platform_filtering = true;
+        state.add_game(game);
+        for (id, platforms) in [(7001, vec!["windows"]), (7002, vec!["xboxseriesx"]), (7003, vec![])] {
+            state.add_mod(fake_modio::state::NewMod {
+                id: Some(id),
+                game_id: 7,
+                name: format!("Mod {id}"),
+                price: 10,
+                platforms: platforms.into_iter().map(String::from).collect(),
+                ..Default::default()
+            });
+        }
+    }
+    let on = |platform: &str| Client::new(Config::new(7, key).base_url(server.base_url()).platform(platform)).unwrap();
+    let ids = |c: &Client| run(c, |cb| c.get_mods(ModQuery::default(), cb)).unwrap().mods.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    let xbox = on("XboxSeriesX");
+    assert_eq!(ids(&xbox), vec![7002, 7003], "the header the client sends selects the platform's mods");
+    assert_eq!(ids(&on("windows")), vec![7001, 7003]);
+    // On a platform it is not live on, a mod's modfile is `{}`: decoded as no file, not an error.
+    let windows = on("windows");
+    let m = run(&windows, |cb| windows.get_mod(7002, cb)).unwrap();
+    assert_eq!((m.id, m.modfile.id, m.modfile.binary_url.as_str()), (7002, 0, ""));
+    assert!(run(&xbox, |cb| xbox.get_mod(7002, cb)).unwrap().modfile.id > 0);
+}

@@ -366,7 +366,7 @@ fn add_user(state: &mut State, body: &Value) -> ApiResponse {
 }
 
 /// `{"id","game_id","name","price","summary","tags":[..],"version","filesize",
-/// "downloads_total","ratings_positive","ratings_negative"}` → the mod object.
+/// "downloads_total","ratings_positive","ratings_negative","platforms":[..]}` → the mod object.
 fn add_mod(state: &mut State, body: &Value) -> ApiResponse {
     let Some(name) = str_field(body, "name") else {
         return bad("\"name\" is required");
@@ -392,12 +392,33 @@ fn add_mod(state: &mut State, body: &Value) -> ApiResponse {
         downloads_total: u("downloads_total"),
         ratings_positive: u("ratings_positive"),
         ratings_negative: u("ratings_negative"),
+        platforms: match body.get("platforms").and_then(Value::as_array) {
+            None => Vec::new(),
+            Some(list) => {
+                let mut platforms = Vec::new();
+                for p in list {
+                    match p.as_str().and_then(|p| {
+                        crate::platforms::PLATFORMS
+                            .iter()
+                            .find(|k| k.eq_ignore_ascii_case(p))
+                    }) {
+                        Some(known) => platforms.push(known.to_string()),
+                        None => {
+                            return bad(format!(
+                                "unknown platform {p}: one of restapi-platforms.md's values"
+                            ))
+                        }
+                    }
+                }
+                platforms
+            }
+        },
     });
     ApiResponse::ok(mod_object(state, &state.mods[&id]))
 }
 
 /// `{"id","name","api_key","monetized":bool,"iap_portals":[..],"api_access_options",
-/// "token_name","skus":[{"portal","sku","amount"}]}`.
+/// "token_name","skus":[{"portal","sku","amount"}],"platform_filtering":bool}`.
 fn add_game(state: &mut State, body: &Value) -> ApiResponse {
     let (Some(id), Some(api_key)) = (
         body.get("id").and_then(Value::as_u64),
@@ -455,6 +476,10 @@ fn add_game(state: &mut State, body: &Value) -> ApiResponse {
             .unwrap_or(3) as u32,
         token_name: str_field(body, "token_name").unwrap_or_else(|| "Tokens".into()),
         skus,
+        platform_filtering: body
+            .get("platform_filtering")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     });
     ok()
 }

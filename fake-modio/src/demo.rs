@@ -112,6 +112,7 @@ fn game(id: u64, name: &str, api_key: &str, monetized: bool, iap: bool) -> Game 
         api_access_options: API_ACCESS_OPTIONS,
         token_name: TOKEN_NAME.to_string(),
         skus,
+        platform_filtering: false,
     }
 }
 

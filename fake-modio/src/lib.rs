@@ -21,6 +21,7 @@ mod front;
 mod http;
 mod md5;
 mod objects;
+mod platforms;
 mod ratelimit;
 mod routes;
 mod server;

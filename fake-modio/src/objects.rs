@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::platforms::{live_on, portal_display_name, Target};
 use crate::state::{Game, Mod, State, User, Wallet};
 
 const PLACEHOLDER_CARD: &str = "https://assets.modcdn.io/images/placeholder/card.png";
@@ -34,13 +35,46 @@ pub fn user_object(id: u64, username: &str, date_joined: i64) -> Value {
     })
 }
 
-/// `GET /me`: the user object plus the fields only the owner sees.
-pub fn me_object(user: &User) -> Value {
+/// `GET /me`: the user object plus the fields only the owner sees; `display_name_portal` is
+/// the name on the request's portal, if it names one.
+pub fn me_object(user: &User, target: &Target) -> Value {
     let mut v = user_object(user.id, &user.username, user.date_joined);
+    if let Some(portal) = target.portal {
+        v["display_name_portal"] = json!(portal_display_name(&user.username, portal));
+    }
     v["country"] = json!("US");
     v["privacy_options"] = json!(3);
     v["status"] = json!(1);
     v["monetization_status"] = json!(0);
+    v
+}
+
+/// The mod object as the request's platform and portal see it (`platforms.rs`): the platforms
+/// the mod is live on, an empty `modfile` on a platform it is not live on (in a game that filters
+/// by platform), and its creator's portal display name.
+pub fn mod_object_for(state: &State, m: &Mod, target: &Target) -> Value {
+    let mut v = mod_object(state, m);
+    if !m.platforms.is_empty() {
+        v["platforms"] = Value::Array(
+            m.platforms
+                .iter()
+                .map(|p| json!({"platform": p, "modfile_live": m.modfile_id}))
+                .collect(),
+        );
+        v["modfile"]["platforms"] = Value::Array(
+            m.platforms
+                .iter()
+                .map(|p| json!({"platform": p, "status": 1}))
+                .collect(),
+        );
+    }
+    if !live_on(state.games.get(&m.game_id), m, target) {
+        v["modfile"] = json!({});
+    }
+    if let Some(portal) = target.portal {
+        v["submitted_by"]["display_name_portal"] =
+            json!(portal_display_name(&m.submitted_by, portal));
+    }
     v
 }
 

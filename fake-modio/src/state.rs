@@ -39,6 +39,9 @@ pub struct Game {
     pub api_access_options: u32,
     pub token_name: String,
     pub skus: Vec<SkuMapping>,
+    /// Per-platform mod files enabled: listings hold only the mods live on the request's
+    /// `X-Modio-Platform` (`restapi-platforms.md`).
+    pub platform_filtering: bool,
 }
 
 /// A platform SKU mapped to a token pack: syncing or committing it credits `amount`.
@@ -150,6 +153,8 @@ pub struct Mod {
     pub subscribers_total: u64,
     pub ratings_positive: u64,
     pub ratings_negative: u64,
+    /// The platforms the mod is live on (`X-Modio-Platform` values); empty: every platform.
+    pub platforms: Vec<String>,
 }
 
 impl Mod {
@@ -358,6 +363,8 @@ pub struct NewMod {
     pub downloads_total: Option<u64>,
     pub ratings_positive: Option<u64>,
     pub ratings_negative: Option<u64>,
+    /// `X-Modio-Platform` values the mod is live on; empty: every platform.
+    pub platforms: Vec<String>,
 }
 
 impl State {
@@ -533,6 +540,7 @@ impl State {
             subscribers_total: 100 + id * 3,
             ratings_positive: positive,
             ratings_negative: negative,
+            platforms: new.platforms,
         };
         self.mods.insert(id, m);
         id

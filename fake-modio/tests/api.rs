@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use fake_modio::{demo, FakeServer};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn url(server: &FakeServer, path: &str) -> String {
     format!("{}{}", server.base_url(), path)
@@ -1024,4 +1024,103 @@ fn the_purchased_list_takes_the_same_filters() {
         get_auth(&url(&s, "/me/purchased?id=1003"), bob).json()["result_total"],
         0
     );
+}
+
+#[test]
+fn platform_and_portal_headers_shape_the_answers() {
+    let s = FakeServer::start();
+    let add_game = control(
+        &s,
+        "POST",
+        "/games",
+        json!({"id": 7, "api_key": "77777777777777777777777777777777", "name": "Per Platform", "platform_filtering": true}),
+    );
+    assert_eq!(add_game.status, 200, "{}", add_game.text());
+    for (id, platforms) in [
+        (7001, json!(["windows", "PS5"])),
+        (7002, json!(["xboxseriesx"])),
+        (7003, json!([])),
+    ] {
+        let r = control(
+            &s,
+            "POST",
+            "/mods",
+            json!({"id": id, "game_id": 7, "name": format!("Mod {id}"), "price": 10, "platforms": platforms}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    assert_eq!(
+        control(
+            &s,
+            "POST",
+            "/mods",
+            json!({"game_id": 7, "name": "x", "platforms": ["dreamcast"]})
+        )
+        .status,
+        400,
+        "an unknown platform is refused by the control interface"
+    );
+    let list = |platform: Option<&str>| {
+        let u = format!(
+            "{}/games/7/mods?revenue_type=1&api_key=77777777777777777777777777777777",
+            s.base_url()
+        );
+        let headers: Vec<(&str, &str)> = platform
+            .map(|p| vec![("X-Modio-Platform", p)])
+            .unwrap_or_default();
+        listed(&send("GET", &u, &headers, b""))
+    };
+    // No header means windows; the values are case-insensitive; an unknown one means windows.
+    assert_eq!(list(None), vec![7001, 7003]);
+    assert_eq!(list(Some("ps5")), vec![7001, 7003]);
+    assert_eq!(list(Some("XboxSeriesX")), vec![7002, 7003]);
+    assert_eq!(list(Some("dreamcast")), vec![7001, 7003]);
+    // Read on a platform it is not live on, a mod's modfile is an empty object (get-mod.json).
+    let one = |platform: &str| {
+        let u = format!(
+            "{}/games/7/mods/7002?api_key=77777777777777777777777777777777",
+            s.base_url()
+        );
+        send("GET", &u, &[("X-Modio-Platform", platform)], b"").json()
+    };
+    assert_eq!(one("windows")["modfile"], json!({}));
+    assert!(one("xboxseriesx")["modfile"]["id"].as_u64().unwrap() > 0);
+    assert_eq!(
+        one("xboxseriesx")["platforms"][0]["platform"],
+        "xboxseriesx"
+    );
+    // A game without per-platform filtering lists everything everywhere.
+    let demo_paid = |platform: &str| {
+        let u = with_key(&url(&s, "/games/1/mods?revenue_type=1"));
+        listed(&send("GET", &u, &[("X-Modio-Platform", platform)], b""))
+    };
+    assert_eq!(demo_paid("switch"), demo_paid("windows"));
+
+    // X-Modio-Portal: display_name_portal of the user objects, null without a known portal.
+    let me = |portal: Option<&str>| {
+        let auth = format!("Bearer {}", demo::BOB_ACCESS_TOKEN);
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if let Some(p) = portal {
+            headers.push(("X-Modio-Portal", p));
+        }
+        send("GET", &url(&s, "/me"), &headers, b"").json()
+    };
+    assert_eq!(me(None)["display_name_portal"], Value::Null);
+    assert_eq!(me(Some("XboxLive"))["display_name_portal"], "bob@xboxlive");
+    assert_eq!(
+        me(Some("myspace"))["display_name_portal"],
+        Value::Null,
+        "an unknown portal is ignored"
+    );
+    let creator = send(
+        "GET",
+        &with_key(&url(&s, "/games/1/mods/1001")),
+        &[("X-Modio-Portal", "steam")],
+        b"",
+    )
+    .json();
+    assert!(creator["submitted_by"]["display_name_portal"]
+        .as_str()
+        .unwrap()
+        .ends_with("@steam"));
 }

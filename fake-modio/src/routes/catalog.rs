@@ -7,12 +7,13 @@ use super::{ok, pagination, path_id, require_read, require_user};
 use crate::errors;
 use crate::filters::ModFilter;
 use crate::http::{Answer, ApiResponse, Req, Validation};
-use crate::objects::{game_object, me_object, mod_object, page};
+use crate::objects::{game_object, me_object, mod_object_for, page};
+use crate::platforms::{live_on, target};
 use crate::state::{Mod, State};
 
 pub fn me(state: &mut State, req: &Req) -> Answer {
     let user = require_user(state, req)?;
-    ok(me_object(&state.users[&user.user_id]))
+    ok(me_object(&state.users[&user.user_id], &target(req)))
 }
 
 pub fn get_game(state: &mut State, req: &Req, game: &str) -> Answer {
@@ -59,6 +60,7 @@ pub fn get_mods(state: &mut State, req: &Req, game: &str) -> Answer {
         }
     };
     let filter = read_filter(req, &mut v);
+    let to = target(req);
     v.finish()?;
     let (offset, limit) = pagination(req)?;
     let q = req.query("_q").unwrap_or_default();
@@ -73,6 +75,7 @@ pub fn get_mods(state: &mut State, req: &Req, game: &str) -> Answer {
         })
         .filter(|m| q.trim().is_empty() || matches_query(m, &q))
         .filter(|m| filter.as_ref().is_none_or(|f| f.matches(m)))
+        .filter(|m| live_on(state.games.get(&m.game_id), m, &to))
         .collect();
     if let Some(f) = &filter {
         f.sort(&mut matching);
@@ -82,7 +85,7 @@ pub fn get_mods(state: &mut State, req: &Req, game: &str) -> Answer {
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|m| mod_object(state, m))
+        .map(|m| mod_object_for(state, m, &to))
         .collect();
     ok(page(data, offset, limit, total))
 }
@@ -99,7 +102,7 @@ pub fn get_mod(state: &mut State, req: &Req, game: &str, m: &str) -> Answer {
         .get(&mod_id)
         .filter(|m| m.game_id == game_id)
         .ok_or_else(errors::mod_not_found)?;
-    ok(mod_object(state, found))
+    ok(mod_object_for(state, found, &target(req)))
 }
 
 /// `GET /me/purchased`: the user's purchased mods in purchase order, optional `game_id`.
@@ -117,6 +120,7 @@ pub fn purchased(state: &mut State, req: &Req) -> Answer {
         },
     };
     let filter = read_filter(req, &mut v);
+    let to = target(req);
     v.finish()?;
     let (offset, limit) = pagination(req)?;
     let purchases = &state.users[&user.user_id].purchases;
@@ -125,6 +129,7 @@ pub fn purchased(state: &mut State, req: &Req) -> Answer {
         .filter(|p| game_filter.is_none_or(|g| g == p.game_id))
         .filter_map(|p| state.mods.get(&p.mod_id))
         .filter(|m| filter.as_ref().is_none_or(|f| f.matches(m)))
+        .filter(|m| live_on(state.games.get(&m.game_id), m, &to))
         .collect();
     if let Some(f) = &filter {
         f.sort(&mut mods);
@@ -134,7 +139,7 @@ pub fn purchased(state: &mut State, req: &Req) -> Answer {
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|m| mod_object(state, m))
+        .map(|m| mod_object_for(state, m, &to))
         .collect();
     ok(page(data, offset, limit, total))
 }
