@@ -426,6 +426,10 @@ fn add_game(state: &mut State, body: &Value) -> ApiResponse {
     ) else {
         return bad("\"id\" and \"api_key\" are required");
     };
+    // mod.io keys are 32 characters; the API answers 11001 for any other (routes/mod.rs).
+    if api_key.len() != 32 || !api_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return bad("\"api_key\" must be 32 letters and digits, as mod.io's are");
+    }
     let name = str_field(body, "name").unwrap_or_else(|| format!("Game {id}"));
     let strings = |n: &str| -> Vec<String> {
         body.get(n)

@@ -12,6 +12,15 @@ pub fn api_key_missing() -> ApiResponse {
     e(401, 11000, "api_key is missing from your request.")
 }
 
+/// The wording of `restapi-errors.md`'s malformed-key example.
+pub fn api_key_malformed() -> ApiResponse {
+    e(
+        401,
+        11001,
+        "We cannot complete your request due to a malformed/missing api_key in your request. Refer to documentation at https://docs.mod.io",
+    )
+}
+
 pub fn api_key_invalid() -> ApiResponse {
     e(401, 11002, "api_key supplied is invalid.")
 }

@@ -134,6 +134,16 @@ fn api_key_is_required_and_checked() {
         &[FORM],
         &body,
     )
+    .assert_error(401, 11001);
+    send(
+        "POST",
+        &url(
+            &s,
+            "/external/steamauth?api_key=ffffffffffffffffffffffffffffffff",
+        ),
+        &[FORM],
+        &body,
+    )
     .assert_error(401, 11002);
 }
 
@@ -271,7 +281,8 @@ fn tokens_last_a_common_year_and_an_out_of_range_date_expires_is_ignored() {
 fn bearer_tokens_are_checked() {
     let s = FakeServer::start();
     let w = url(&s, "/me/wallets?game_id=1");
-    get(&w).assert_error(401, 11005);
+    // No credentials at all: restapi-errors.md's 11000; a bad or expired token: 11005.
+    get(&w).assert_error(401, 11000);
     get_auth(&w, "not-a-token").assert_error(401, 11005);
     let expired = control(&s, "POST", "/users/1/token", json!({"expired": true})).json();
     get_auth(&w, expired["access_token"].as_str().unwrap()).assert_error(401, 11005);
@@ -487,7 +498,13 @@ fn game_object() {
     );
     get(&with_key(&url(&s, "/games/42"))).assert_error(404, 14001);
     get(&url(&s, "/games/1")).assert_error(401, 11000);
-    get(&url(&s, "/games/1?api_key=wrong")).assert_error(401, 11002);
+    // A malformed key (not 32 alphanumerics) is 11001, a well-formed unknown one 11002.
+    get(&url(&s, "/games/1?api_key=wrong")).assert_error(401, 11001);
+    get(&url(
+        &s,
+        "/games/1?api_key=ffffffffffffffffffffffffffffffff",
+    ))
+    .assert_error(401, 11002);
     // A bearer token works for reads too, and a bad one is rejected.
     assert_eq!(
         get_auth(&url(&s, "/games/1"), demo::ALICE_ACCESS_TOKEN).status,
@@ -858,7 +875,12 @@ fn purchased_paginates_and_filters() {
         )),
         Vec::<u64>::new()
     );
-    get(&url(&s, "/me/purchased")).assert_error(401, 11005);
+    get(&url(&s, "/me/purchased")).assert_error(401, 11000);
+    get(&url(
+        &s,
+        "/me/purchased?api_key=0123456789abcdef0123456789abcdef",
+    ))
+    .assert_error(401, 11005);
 }
 
 #[test]

@@ -82,7 +82,7 @@ fn users_games_and_mods_from_an_empty_start() {
         &s,
         "POST",
         "/games",
-        json!({"id": 7, "name": "Space Game", "api_key": "space-key", "monetized": true,
+        json!({"id": 7, "name": "Space Game", "api_key": "5pace5pace5pace5pace5pace5pace55", "monetized": true,
                "iap_portals": ["steam"], "token_name": "Credits",
                "skus": [{"portal": "steam", "sku": "CRED_10", "amount": 10}]}),
     );
@@ -112,7 +112,7 @@ fn users_games_and_mods_from_an_empty_start() {
     assert_eq!(m["name_id"], "laser-pack");
     assert_eq!(m["tags"][0]["name"], "Weapons");
     let list = get(&format!(
-        "{}/games/7/mods?revenue_type=1&api_key=space-key",
+        "{}/games/7/mods?revenue_type=1&api_key=5pace5pace5pace5pace5pace5pace55",
         s.base_url()
     ))
     .json();
@@ -154,7 +154,10 @@ fn users_games_and_mods_from_an_empty_start() {
 
     // Authentication works for the added user through the new game's key.
     let auth = post_form(
-        &format!("{}/external/steamauth?api_key=space-key", s.base_url()),
+        &format!(
+            "{}/external/steamauth?api_key=5pace5pace5pace5pace5pace5pace55",
+            s.base_url()
+        ),
         None,
         &[("appdata", "dave-ticket")],
     );

@@ -200,7 +200,7 @@ fn service_token_shape_and_errors() {
 #[test]
 fn delegation_token_needs_a_user() {
     let s = FakeServer::start();
-    post_form(&url(&s, "/me/s2s/oauth/token"), None, &[]).assert_error(401, 11005);
+    post_form(&url(&s, "/me/s2s/oauth/token"), None, &[]).assert_error(401, 11000);
     let service = service_token(&s);
     post_form(&url(&s, "/me/s2s/oauth/token"), Some(&service), &[]).assert_error(401, 11005);
     delegation(&s, demo::ALICE_ACCESS_TOKEN);

@@ -64,8 +64,12 @@ pub struct UserCtx {
     pub game_id: u64,
 }
 
-/// `Authorization: Bearer` with a valid user access token, else 401 / 11005.
+/// `Authorization: Bearer` with a valid user access token, else 401 / 11005; a request with no
+/// credentials at all (no token, no `api_key`) is 401 / 11000, as `restapi-errors.md` names it.
 pub fn require_user(state: &State, req: &Req) -> Result<UserCtx, ApiResponse> {
+    if req.header("authorization").is_none() && req.query("api_key").is_none_or(|k| k.is_empty()) {
+        return Err(errors::api_key_missing());
+    }
     let token = req.bearer().ok_or_else(errors::token_invalid)?;
     let t = state.tokens.get(&token).ok_or_else(errors::token_invalid)?;
     if t.expires_at <= state.now() || !state.users.contains_key(&t.user_id) {
@@ -93,6 +97,11 @@ pub fn require_api_key(state: &State, req: &Req) -> Result<u64, ApiResponse> {
         .query("api_key")
         .filter(|k| !k.is_empty())
         .ok_or_else(errors::api_key_missing)?;
+    // "your unique 32-character API key" (restapi-introduction.md); anything else is the
+    // malformed key of restapi-errors.md's example (11001), a well-formed unknown one 11002.
+    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(errors::api_key_malformed());
+    }
     state
         .game_by_api_key(&key)
         .map(|g| g.id)
