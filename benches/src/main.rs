@@ -176,11 +176,10 @@ fn percentile(sorted: &[u64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize] as f64
 }
 
-/// Opens one connection per worker, one after another, before anything is measured. Each worker
-/// gets a request the fake holds for a while, so none can take a second one and every worker
-/// opens its own connection; they are spaced out because the fake's HTTP server (tiny_http 0.12)
-/// can leave a connection unserved when several arrive within microseconds of each other (see
-/// BENCHMARKS.md).
+/// Opens one connection per worker before anything is measured. Each worker gets a request the
+/// fake holds for a while, so none can take a second one and every worker opens its own
+/// connection. (They were spaced out for tiny_http 0.12, which could leave a connection
+/// unserved when several arrived at once; the fake's own server serves each on its thread.)
 fn open_connections(fake: &FakeProcess, sdk: &Sdk, workers: u32, tally: &Tally) {
     const SPACING_MS: u64 = 15;
     if workers > 1 {

@@ -17,7 +17,6 @@ pub mod demo;
 mod errors;
 mod faults;
 mod filters;
-mod front;
 mod http;
 mod md5;
 mod objects;
@@ -26,12 +25,12 @@ mod ratelimit;
 mod routes;
 mod server;
 pub mod state;
+mod wire;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
 
 pub use faults::{Fault, FaultRule};
 pub use md5::md5_hex;
@@ -63,10 +62,8 @@ impl Default for Options {
 pub struct FakeServer {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
-    tiny: Arc<tiny_http::Server>,
-    dispatcher: Option<JoinHandle<()>>,
-    // Declared last: dropped after the dispatcher has stopped.
-    _front: front::FrontDoor,
+    // Dropping it stops accepting and closes every live connection.
+    _wire: wire::Wire,
 }
 
 impl FakeServer {
@@ -87,16 +84,8 @@ impl FakeServer {
 
     pub fn start_with(options: Options) -> io::Result<FakeServer> {
         let loopback = |port| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
-        // tiny_http listens on a private loopback port; clients use the front door.
-        let tiny = tiny_http::Server::from_listener(nodelay_listener(loopback(0))?, None)
-            .map_err(io::Error::other)?;
-        let backend = tiny
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| io::Error::other("tiny_http is not on TCP"))?;
-        let front = front::FrontDoor::start(loopback(options.port), backend)?;
-        let addr = front.addr();
-
+        let listener = nodelay_listener(loopback(options.port))?;
+        let addr = listener.local_addr()?;
         let mut state = State::new(&format!("http://{addr}/v1"));
         if options.demo_seed {
             demo::seed(&mut state);
@@ -106,19 +95,11 @@ impl FakeServer {
             stop: Default::default(),
             verbose: options.verbose,
         });
-        let tiny = Arc::new(tiny);
-        let dispatcher = {
-            let (tiny, shared, killer) = (tiny.clone(), shared.clone(), front.killer());
-            thread::Builder::new()
-                .name("fake-modio-dispatch".into())
-                .spawn(move || server::dispatch_loop(tiny, shared, killer))?
-        };
+        let wire = wire::Wire::start(listener, shared.clone())?;
         Ok(FakeServer {
-            addr,
+            addr: wire.addr(),
             shared,
-            tiny,
-            dispatcher: Some(dispatcher),
-            _front: front,
+            _wire: wire,
         })
     }
 
@@ -174,12 +155,8 @@ impl FakeServer {
 
 impl Drop for FakeServer {
     fn drop(&mut self) {
+        // Delays and trickles see it and end; `_wire` drops next and closes the connections.
         self.shared.stop.store(true, Ordering::SeqCst);
-        self.tiny.unblock();
-        if let Some(t) = self.dispatcher.take() {
-            let _ = t.join();
-        }
-        // `_front` drops next and closes the client connections.
     }
 }
 

@@ -1146,3 +1146,79 @@ fn platform_and_portal_headers_shape_the_answers() {
         .unwrap()
         .ends_with("@steam"));
 }
+
+#[test]
+fn many_connections_arriving_at_once_are_all_served() {
+    // The fake's old HTTP server could leave one unserved when several arrived together.
+    let s = FakeServer::start();
+    let target = with_key(&url(&s, "/games/1"));
+    let n = 24;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (target, barrier) = (target.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut stream = connect(&target);
+                stream
+                    .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                    .unwrap();
+                barrier.wait();
+                write_request(&mut stream, "GET", &target, &[], b"").unwrap();
+                let first = read_response(&mut stream).map(|r| r.status);
+                // And the connection is kept alive for the next request.
+                write_request(&mut stream, "GET", &target, &[], b"").unwrap();
+                (first, read_response(&mut stream).map(|r| r.status))
+            })
+        })
+        .collect();
+    for t in threads {
+        let (first, second) = t.join().unwrap();
+        assert_eq!(first.ok(), Some(200), "every connection gets its answer");
+        assert_eq!(second.ok(), Some(200), "on the same connection too");
+    }
+}
+
+#[test]
+fn request_framing_chunked_bodies_expect_continue_and_bad_heads() {
+    use std::io::{Read, Write};
+    let s = FakeServer::start();
+    let path = format!("/v1/external/steamauth?api_key={}", demo::API_KEY);
+    let body = format!("appdata={}&terms_agreed=true", demo::ALICE_STEAM_TICKET);
+    // A chunked body, with Expect: 100-continue.
+    let mut stream = std::net::TcpStream::connect(s.addr()).unwrap();
+    let half = body.len() / 2;
+    let chunked = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n{:x}\r\n{}\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+        half,
+        &body[..half],
+        body.len() - half,
+        &body[half..]
+    );
+    stream.write_all(chunked.as_bytes()).unwrap();
+    let mut continued = [0u8; 25];
+    stream.read_exact(&mut continued).unwrap();
+    assert_eq!(&continued, b"HTTP/1.1 100 Continue\r\n\r\n");
+    let answer = read_response(&mut stream).unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(answer.json()["access_token"].is_string());
+    // Garbage is a 400 and the connection closes.
+    let mut stream = std::net::TcpStream::connect(s.addr()).unwrap();
+    stream.write_all(b"NOT HTTP AT ALL\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 400);
+    let mut rest = Vec::new();
+    assert_eq!(
+        stream.read_to_end(&mut rest).unwrap(),
+        0,
+        "closed after the 400"
+    );
+    // HTTP/1.0 without keep-alive closes after its answer.
+    let mut stream = std::net::TcpStream::connect(s.addr()).unwrap();
+    write!(
+        stream,
+        "GET /v1/games/1?api_key={} HTTP/1.0\r\n\r\n",
+        demo::API_KEY
+    )
+    .unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().status, 200);
+    assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
+}
