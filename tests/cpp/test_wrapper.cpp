@@ -550,6 +550,19 @@ static void test_bob(mm::Client& client) {
     auto owned = run<mm::Checkout>(client, "checkout 1002 bob", [&](auto cb) { return client.checkout(1002, 250, "", cb); });
     expect_http_error(owned, 422, MODIO_MARKET_ERROR_REF_MONETIZATION_MARKETPLACE_ALREADY_OWNED, "MONETIZATION_MARKETPLACE_ALREADY_OWNED",
                       "bob buying 1002 again");
+    // A refund by mod.io's support: owned offline until a refresh, gone after, currency back.
+    auto bought = run<mm::Checkout>(client, "checkout 1001 bob", [&](auto cb) { return client.checkout(1001, 100, "cpp-refund-1", cb); });
+    if (expect_ok(bought, "bob buys 1001 to have it refunded")) {
+        CHECK(control_ok(fake_control::post("/users/2/refund", R"({"mod_id":1001})")), "the fake refunds bob's 1001");
+        CHECK(client.owns(1001).value_or(false), "1001 is still owned offline before a refresh");
+        auto after = run<mm::Purchases>(client, "refresh_purchases after the refund", [&](auto cb) { return client.refresh_purchases(cb); });
+        if (expect_ok(after, "refresh_purchases after the refund")) {
+            CHECK(after->value().mods.size() == 1 && after->value().mods[0].id == 1002, "only 1002 is left");
+        }
+        CHECK(!client.owns(1001).value_or(true) && client.owns(1002).value_or(false), "owns(1001) false after the refresh");
+        auto wallet = run<mm::Wallet>(client, "get_wallet after the refund", [&](auto cb) { return client.get_wallet(cb); });
+        CHECK(wallet && wallet->ok() && wallet->value().balance == 500, "the 100 came back: 500");
+    }
 }
 
 static void test_tokens(mm::Client& client, const mm::AccessToken& alice) {

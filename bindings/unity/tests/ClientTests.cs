@@ -34,7 +34,7 @@ namespace ModioMarket.Tests
             Suite.Run("checkout: buys, debits, owns at once, replays an idempotency key", Checkout);
             Suite.Run("checkout: 422/900049 insufficient funds", InsufficientFunds);
             Suite.Run("checkout: 422/900034 already owned, 422/900035 price mismatch", AlreadyOwnedAndMismatch);
-            Suite.Run("purchases: refresh fills the ownership cache", RefreshPurchases);
+            Suite.Run("purchases: refresh fills the ownership cache; a refund empties it", RefreshPurchases);
             Suite.Run("delegation token: entity and token, redacted in ToString", DelegationToken);
             Suite.Run("access token: set, clear, NotAuthenticated", AccessTokens);
             Suite.Run("errors: 422 field errors and 429 retry-after reach the exception", FieldErrorsAndRateLimit);
@@ -450,6 +450,13 @@ namespace ModioMarket.Tests
                 Check.True(client.Owns(1002), "owned after the refresh");
                 TimeSpan? age = client.PurchasesAge;
                 Check.True(age.HasValue && age.Value >= TimeSpan.Zero && age.Value < TimeSpan.FromMinutes(1), "confirmed just now: " + age);
+
+                // mod.io's support refunds it: owned offline until the next refresh, gone after.
+                Fake.Post("/users/2/refund", "{\"mod_id\":1002}");
+                Check.True(client.Owns(1002), "still owned offline before a refresh");
+                IReadOnlyList<Mod> after = Drive.Await(client, client.RefreshPurchasesAsync());
+                Check.Equal(0, after.Count, "the refunded mod left the purchased list");
+                Check.True(!client.Owns(1002), "not owned after the refresh");
             }
         }
 
