@@ -13,6 +13,7 @@
 //! `owns()` never waits for a file sync: the view's lock is held only to apply a change.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::log::{LogLevel, Logger};
@@ -90,11 +91,35 @@ pub(crate) struct Ownership {
     /// the file and the view see changes in the same order.
     disk: Mutex<()>,
     logger: Logger,
+    /// The last time stamp [`Ownership::stamp`] gave out.
+    last_stamp: AtomicI64,
 }
 
 impl Ownership {
     pub fn new(data: Option<DataDir>, logger: Logger) -> Ownership {
-        Ownership { data, view: RwLock::new(View { epoch: 0, user_id: None, list: Arc::default() }), disk: Mutex::new(()), logger }
+        Ownership {
+            data,
+            view: RwLock::new(View { epoch: 0, user_id: None, list: Arc::default() }),
+            disk: Mutex::new(()),
+            logger,
+            last_stamp: AtomicI64::new(0),
+        }
+    }
+
+    /// Unix milliseconds, strictly increasing across calls: what orders a purchase against the
+    /// start of a refresh. Wall-clock milliseconds alone tie when a purchase and the refresh that
+    /// follows it fall in the same millisecond, and the refresh then kept a purchase refunded
+    /// meanwhile as if it might be newer than its pages.
+    pub fn stamp(&self) -> i64 {
+        let now = now_unix_ms();
+        let mut last = self.last_stamp.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.last_stamp.compare_exchange_weak(last, next, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
+        }
     }
 
     /// Whether the view belongs to session `current_epoch` and lists `mod_id`.
@@ -198,7 +223,8 @@ impl Ownership {
     }
 
     pub fn insert(&self, epoch: u64, user_id: Option<u64>, mod_id: u64) {
-        self.apply(epoch, user_id, Change::Insert { mod_id, at_ms: now_unix_ms() });
+        let at_ms = self.stamp();
+        self.apply(epoch, user_id, Change::Insert { mod_id, at_ms });
     }
 
     pub fn replace(&self, epoch: u64, user_id: Option<u64>, ids: IdSet, started_ms: i64) {
@@ -225,6 +251,26 @@ mod tests {
         list.apply(Change::Replace { ids: ids(&[1]), confirmed_at: 4, started_ms: 2_500 });
         assert_eq!(list.ids, ids(&[1]));
         assert!(list.recent.is_empty());
+    }
+
+    #[test]
+    fn a_refresh_started_after_a_purchase_is_the_truth_even_in_the_same_millisecond() {
+        let o = Ownership::new(None, Logger::new());
+        o.switch_to(1, Some(10));
+        for round in 0..200u64 {
+            // Bought, then refunded; the refresh that starts right after must drop it.
+            o.insert(1, Some(10), 1000 + round);
+            let started = o.stamp();
+            o.replace(1, Some(10), ids(&[1]), started);
+            assert!(!o.owns(1, 1000 + round), "round {round}: a refund survived the refresh that followed it");
+            // And a purchase recorded after the refresh started survives it.
+            let started = o.stamp();
+            o.insert(1, Some(10), 5000 + round);
+            o.replace(1, Some(10), ids(&[1]), started);
+            assert!(o.owns(1, 5000 + round), "round {round}: a purchase newer than the refresh was lost");
+        }
+        let (a, b) = (o.stamp(), o.stamp());
+        assert!(b > a, "stamps strictly increase");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::error::{Error, Result, Secret};
 use crate::log::{LogLevel, Logger};
 use crate::models::{Mod, ModPage, User};
 use crate::ownership::Ownership;
-use crate::persist::{now_unix, now_unix_ms, DataDir, KnownSessions};
+use crate::persist::{now_unix, DataDir, KnownSessions};
 use crate::runtime::{lock, JobContext};
 use crate::session::{fingerprint, Session, Sessions};
 use crate::transport::{ApiRequest, Auth, Transport};
@@ -146,7 +146,7 @@ impl Shared {
     /// that user's list (in view only if the view is that session's or that user's).
     pub fn fetch_purchases(&self, session: &Session, ctx: &JobContext) -> Result<Purchases> {
         let user = if self.data.is_some() { Some(self.identify(session, ctx)?) } else { session.user_id() };
-        let started_ms = now_unix_ms();
+        let started_ms = self.ownership.stamp();
         let mut mods = Vec::new();
         let mut offset = 0u64;
         for _ in 0..MAX_PURCHASE_PAGES {
