@@ -62,8 +62,6 @@ pub fn serve() {
             state.add_user(NewUser { username: "buyer".into(), game_id, balance: 1_000_000_000, terms_agreed: true, ..Default::default() });
         (tokens, buyer_token)
     };
-    let patched = nodelay_on_listening_sockets();
-    eprintln!("bench: TCP_NODELAY set on {patched} listening sockets of the fake server");
     println!("FAKE_MODIO_URL={}", server.base_url());
     for (size, token) in BULK_SIZES.iter().zip(&bulk_tokens) {
         println!("BULK_TOKEN_{size}={token}");
@@ -83,47 +81,6 @@ pub fn serve() {
         state.requests = Vec::new();
     }
     drop(server);
-}
-
-/// Sets TCP_NODELAY on every listening TCP socket of this process; Linux copies it to the
-/// sockets they accept. Why: the fake's HTTP server (tiny_http 0.12) leaves Nagle's algorithm on
-/// and writes a response in pieces, so on a reused keep-alive connection the last piece of any
-/// answer larger than its write buffer waits for the relay's delayed ACK: +40 ms per request
-/// (a checkout, a page of mods), which would swamp what the benchmarks measure. Real mod.io
-/// answers do not stall like that. Returns how many sockets were changed.
-#[cfg(target_os = "linux")]
-fn nodelay_on_listening_sockets() -> usize {
-    use std::ffi::c_void;
-    extern "C" {
-        fn getsockopt(fd: i32, level: i32, name: i32, value: *mut c_void, len: *mut u32) -> i32;
-        fn setsockopt(fd: i32, level: i32, name: i32, value: *const c_void, len: u32) -> i32;
-    }
-    const SOL_SOCKET: i32 = 1;
-    const SO_ACCEPTCONN: i32 = 30;
-    const IPPROTO_TCP: i32 = 6;
-    const TCP_NODELAY: i32 = 1;
-    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return 0 };
-    let mut changed = 0;
-    for fd in fds.flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok())) {
-        let (mut listening, mut len) = (0i32, 4u32);
-        let one = 1i32;
-        // SAFETY: plain socket-option calls on this process's own descriptors, with valid buffers;
-        // on a descriptor that is not a socket they fail and change nothing.
-        unsafe {
-            if getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, (&mut listening as *mut i32).cast(), &mut len) == 0
-                && listening == 1
-                && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (&one as *const i32).cast(), 4) == 0
-            {
-                changed += 1;
-            }
-        }
-    }
-    changed
-}
-
-#[cfg(not(target_os = "linux"))]
-fn nodelay_on_listening_sockets() -> usize {
-    0
 }
 
 /// The fake server child process; it exits when this is dropped (its stdin closes).

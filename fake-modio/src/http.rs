@@ -1,6 +1,6 @@
-//! Plain request/response values, so the routes never touch tiny_http: a handler takes a
-//! `Req` (body already read) and returns an `ApiResponse`; `server.rs` turns that into
-//! bytes, possibly bent by a fault.
+//! Plain request/response values, so the routes never touch the wire: a handler takes a
+//! `Req` (body already read) and returns an `ApiResponse`; `server.rs` applies the faults and
+//! `wire.rs` turns the reply into bytes.
 
 use serde_json::{json, Map, Value};
 
