@@ -1047,7 +1047,7 @@ pub unsafe extern "C" fn modio_market_client_refresh_purchases(
 ) -> ResultCode {
     ffi_result!({
         let handle = client_ref(client)?;
-        start(callback, user_data, request_id_out, purchases_view, |cb| handle.client.refresh_purchases(cb))
+        start_taking(callback, user_data, request_id_out, purchases_view, |cb| handle.client.refresh_purchases(cb))
     })
 }
 

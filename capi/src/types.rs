@@ -382,8 +382,14 @@ pub struct modio_market_purchases {
     pub mod_count: usize,
 }
 
-pub(crate) fn purchases_view(arena: &mut Arena, p: &Purchases) -> modio_market_purchases {
-    let (mods, mod_count) = mods_slice(arena, &p.mods);
+/// Takes the list by value: each mod is dropped as soon as its view is copied out, so a list of
+/// 100,000 mods (their JSON included) is never held twice while the view is built.
+pub(crate) fn purchases_view(arena: &mut Arena, p: Purchases) -> modio_market_purchases {
+    let mut views = Vec::with_capacity(p.mods.len());
+    for m in p.mods {
+        views.push(mod_view(arena, &m));
+    }
+    let (mods, mod_count) = arena.ptr_slice(views);
     modio_market_purchases { struct_size: size::<modio_market_purchases>(), mods, mod_count }
 }
 
@@ -662,11 +668,11 @@ pub(crate) struct PreparedView<V> {
 // and are not shared; the view is read on the polling thread only after the worker let go.
 unsafe impl<V> Send for PreparedView<V> {}
 
-fn prepare_view<T, V>(result: modio_market::Result<T>, view: fn(&mut Arena, &T) -> V) -> PreparedView<V> {
+fn prepare_view<T, V>(result: modio_market::Result<T>, view: impl FnOnce(&mut Arena, T) -> V) -> PreparedView<V> {
     let mut arena = Arena::default();
-    let outcome = match &result {
+    let outcome = match result {
         Ok(value) => Ok(view(&mut arena, value)),
-        Err(error) => Err(error_view(&mut arena, error)),
+        Err(error) => Err(error_view(&mut arena, &error)),
     };
     PreparedView { _arena: arena, outcome }
 }
@@ -688,12 +694,23 @@ pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
     view: fn(&mut Arena, &T) -> V,
     submit: impl FnOnce(Prepared<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
 ) -> Result<(), Error> {
+    start_taking(callback, user_data, request_id_out, move |arena, value: T| view(arena, &value), submit)
+}
+
+/// As [`start`], for a view that takes the result by value (and can free it as it goes).
+pub(crate) unsafe fn start_taking<T: Send + 'static, V: 'static>(
+    callback: Option<ResultCallback<V>>,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+    view: impl Fn(&mut Arena, T) -> V + Send + Sync + 'static,
+    submit: impl FnOnce(Prepared<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
+) -> Result<(), Error> {
     let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
     let user_data = UserData(user_data);
     // The views are built on the worker (a purchased list of 100,000 mods included); poll only
     // calls the callback, then frees a few large blocks.
     let id = submit(Prepared {
-        prepare: Box::new(move |result| prepare_view(result, view)),
+        prepare: Box::new(move |result| prepare_view(result, &view)),
         deliver: Box::new(move |id, prepared: &PreparedView<V>| invoke(callback, user_data, id, prepared)),
     })?;
     if let Some(out) = request_id_out.as_mut() {
