@@ -513,16 +513,6 @@ fn game_object() {
     get_auth(&url(&s, "/games/1"), "bad").assert_error(401, 11005);
 }
 
-fn ids(r: &Resp) -> Vec<u64> {
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect()
-}
-
 #[test]
 fn get_mods_filters_and_paginates() {
     let s = FakeServer::start();
@@ -944,17 +934,6 @@ fn servers_are_independent() {
     assert_eq!(b.state().lock().unwrap().users.len(), 0);
 }
 
-/// The ids of a listing, in the order served.
-fn listed(r: &Resp) -> Vec<u64> {
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect()
-}
-
 #[test]
 fn mods_are_filtered_and_sorted_as_the_reference_says() {
     let s = FakeServer::start();
@@ -972,7 +951,7 @@ fn mods_are_filtered_and_sorted_as_the_reference_says() {
         assert_eq!(r.status, 200, "{}", r.text());
     }
     let paid = |q: &str| {
-        listed(&get(&with_key(&url(
+        ids(&get(&with_key(&url(
             &s,
             &format!("/games/1/mods?revenue_type=1&{q}"),
         ))))
@@ -1011,7 +990,7 @@ fn mods_are_filtered_and_sorted_as_the_reference_says() {
         &s,
         "/games/1/mods?revenue_type=1&_sort=-price&_limit=2&_offset=1",
     )));
-    assert_eq!(listed(&page), vec![3003, 1003]);
+    assert_eq!(ids(&page), vec![3003, 1003]);
     assert_eq!(page.json()["result_total"], 8);
     // Bad filters are 422 / 13009 naming the parameter.
     let bad = get(&with_key(&url(&s, "/games/1/mods?price-min=cheap")));
@@ -1036,7 +1015,7 @@ fn the_purchased_list_takes_the_same_filters() {
         ],
     );
     assert_eq!(buy.status, 200, "{}", buy.text());
-    let purchased = |q: &str| listed(&get_auth(&url(&s, &format!("/me/purchased?{q}")), bob));
+    let purchased = |q: &str| ids(&get_auth(&url(&s, &format!("/me/purchased?{q}")), bob));
     assert_eq!(purchased(""), vec![1002, 1001], "purchase order by default");
     assert_eq!(purchased("id=1001"), vec![1001]);
     assert_eq!(purchased("id-in=1002,1003"), vec![1002]);
@@ -1090,7 +1069,7 @@ fn platform_and_portal_headers_shape_the_answers() {
         let headers: Vec<(&str, &str)> = platform
             .map(|p| vec![("X-Modio-Platform", p)])
             .unwrap_or_default();
-        listed(&send("GET", &u, &headers, b""))
+        ids(&send("GET", &u, &headers, b""))
     };
     // No header means windows; the values are case-insensitive; an unknown one means windows.
     assert_eq!(list(None), vec![7001, 7003]);
@@ -1114,7 +1093,7 @@ fn platform_and_portal_headers_shape_the_answers() {
     // A game without per-platform filtering lists everything everywhere.
     let demo_paid = |platform: &str| {
         let u = with_key(&url(&s, "/games/1/mods?revenue_type=1"));
-        listed(&send("GET", &u, &[("X-Modio-Platform", platform)], b""))
+        ids(&send("GET", &u, &[("X-Modio-Platform", platform)], b""))
     };
     assert_eq!(demo_paid("switch"), demo_paid("windows"));
 

@@ -187,12 +187,7 @@ fn clock_and_bad_control_calls() {
 }
 
 fn purchased_ids(s: &FakeServer, token: &str) -> Vec<u64> {
-    get_auth(&url(s, "/me/purchased"), token).json()["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_u64().unwrap())
-        .collect()
+    ids(&get_auth(&url(s, "/me/purchased"), token))
 }
 
 fn balance(s: &FakeServer, user: u64) -> i64 {

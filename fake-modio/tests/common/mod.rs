@@ -211,3 +211,14 @@ pub fn alice_token(server: &fake_modio::FakeServer) -> String {
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["access_token"].as_str().unwrap().to_string()
 }
+
+/// The ids of a 200 listing (`data`), in the order served.
+pub fn ids(r: &Resp) -> Vec<u64> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect()
+}
