@@ -599,7 +599,7 @@ impl RevenueType {
 }
 
 /// A listing's order (`_sort`): the fields `get-mods.json` documents as sortable, and price.
-/// The numbers are the C ABI's `modio_market_mod_sort_field`.
+/// The numbers are the C ABI's (`modio_market_mod_sort_field`, generated from this enum): never renumber.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -147,14 +147,23 @@ enum class RevenueType : std::uint32_t {
 /// The order of a ModQuery (`_sort`): descending with ModQuery::descending.
 enum class ModSortField : std::uint32_t {
     // <generated:mod-sort-fields> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+    /// The API's default order: by id, oldest first.
     Id = MODIO_MARKET_MOD_SORT_FIELD_ID,
+    /// Alphabetical (name).
     Name = MODIO_MARKET_MOD_SORT_FIELD_NAME,
+    /// When the mod went live (date_live): descending is "newest".
     DateLive = MODIO_MARKET_MOD_SORT_FIELD_DATE_LIVE,
+    /// Last update (date_updated).
     DateUpdated = MODIO_MARKET_MOD_SORT_FIELD_DATE_UPDATED,
+    /// Downloads in the last 24 hours (downloads_today): descending is "trending".
     DownloadsToday = MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TODAY,
+    /// All-time downloads (downloads_total): descending is "most popular".
     DownloadsTotal = MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TOTAL,
+    /// Subscribers (subscribers_total).
     SubscribersTotal = MODIO_MARKET_MOD_SORT_FIELD_SUBSCRIBERS_TOTAL,
+    /// Rating (ratings_weighted_aggregate): descending is "highest rated".
     Rating = MODIO_MARKET_MOD_SORT_FIELD_RATING,
+    /// Price (price).
     Price = MODIO_MARKET_MOD_SORT_FIELD_PRICE,
     // </generated:mod-sort-fields>
 };

@@ -482,22 +482,49 @@ typedef uint32_t modio_market_revenue_type;
 #endif // __cplusplus
 
 /**
- * The order of `modio_market_mod_query::sort` (`_sort`; the fields `get-mods.json` sorts on,
- * and price). The numbers are `modio_market::ModSortField`'s.
+ * A listing's order (`_sort`): the fields `get-mods.json` documents as sortable, and price.
+ * The numbers are the C ABI's (`modio_market_mod_sort_field`, generated from this enum): never renumber.
  */
 enum modio_market_mod_sort_field
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+  /**
+   * The API's default order: by id, oldest first.
+   */
   MODIO_MARKET_MOD_SORT_FIELD_ID = 0,
+  /**
+   * Alphabetical (`name`).
+   */
   MODIO_MARKET_MOD_SORT_FIELD_NAME = 1,
+  /**
+   * When the mod went live (`date_live`): descending is "newest".
+   */
   MODIO_MARKET_MOD_SORT_FIELD_DATE_LIVE = 2,
+  /**
+   * Last update (`date_updated`).
+   */
   MODIO_MARKET_MOD_SORT_FIELD_DATE_UPDATED = 3,
+  /**
+   * Downloads in the last 24 hours (`downloads_today`): descending is "trending".
+   */
   MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TODAY = 4,
+  /**
+   * All-time downloads (`downloads_total`): descending is "most popular".
+   */
   MODIO_MARKET_MOD_SORT_FIELD_DOWNLOADS_TOTAL = 5,
+  /**
+   * Subscribers (`subscribers_total`).
+   */
   MODIO_MARKET_MOD_SORT_FIELD_SUBSCRIBERS_TOTAL = 6,
+  /**
+   * Rating (`ratings_weighted_aggregate`): descending is "highest rated".
+   */
   MODIO_MARKET_MOD_SORT_FIELD_RATING = 7,
+  /**
+   * Price (`price`).
+   */
   MODIO_MARKET_MOD_SORT_FIELD_PRICE = 8,
 };
 #ifndef __cplusplus

@@ -855,32 +855,6 @@ pub struct modio_market_mod_query {
     pub has_price_max: bool,
 }
 
-/// The order of `modio_market_mod_query::sort` (`_sort`; the fields `get-mods.json` sorts on,
-/// and price). The numbers are `modio_market::ModSortField`'s.
-#[repr(u32)]
-pub enum modio_market_mod_sort_field {
-    Id = 0,
-    Name = 1,
-    DateLive = 2,
-    DateUpdated = 3,
-    DownloadsToday = 4,
-    DownloadsTotal = 5,
-    SubscribersTotal = 6,
-    Rating = 7,
-    Price = 8,
-}
-
-// The C enum only names the Rust enum's numbers: a drift fails the build.
-const _: () = {
-    use modio_market::ModSortField as F;
-    use modio_market_mod_sort_field as C;
-    assert!(C::Id as u32 == F::Id as u32 && C::Name as u32 == F::Name as u32);
-    assert!(C::DateLive as u32 == F::DateLive as u32 && C::DateUpdated as u32 == F::DateUpdated as u32);
-    assert!(C::DownloadsToday as u32 == F::DownloadsToday as u32 && C::DownloadsTotal as u32 == F::DownloadsTotal as u32);
-    assert!(C::SubscribersTotal as u32 == F::SubscribersTotal as u32 && C::Rating as u32 == F::Rating as u32);
-    assert!(C::Price as u32 == F::Price as u32);
-};
-
 /// Reads a caller's query of `struct_size` bytes into this library's layout (zero = not set),
 /// refusing set fields this build does not know (the kernel's `copy_struct_from_user` rule).
 unsafe fn read_mod_query(query: *const modio_market_mod_query) -> Result<modio_market_mod_query, Error> {

@@ -100,14 +100,23 @@ namespace ModioMarket
     public enum ModSortField : uint
     {
         // <generated:mod-sort-fields> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+        /// <summary>The API's default order: by id, oldest first.</summary>
         Id = 0,
+        /// <summary>Alphabetical (name).</summary>
         Name = 1,
+        /// <summary>When the mod went live (date_live): descending is "newest".</summary>
         DateLive = 2,
+        /// <summary>Last update (date_updated).</summary>
         DateUpdated = 3,
+        /// <summary>Downloads in the last 24 hours (downloads_today): descending is "trending".</summary>
         DownloadsToday = 4,
+        /// <summary>All-time downloads (downloads_total): descending is "most popular".</summary>
         DownloadsTotal = 5,
+        /// <summary>Subscribers (subscribers_total).</summary>
         SubscribersTotal = 6,
+        /// <summary>Rating (ratings_weighted_aggregate): descending is "highest rated".</summary>
         Rating = 7,
+        /// <summary>Price (price).</summary>
         Price = 8,
         // </generated:mod-sort-fields>
     }
