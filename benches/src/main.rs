@@ -257,6 +257,16 @@ struct Samples {
 }
 
 impl Samples {
+    /// Sorted; all samples stand in for the kept ones when every sample was preempted.
+    fn new(mut all: Vec<u64>, mut kept: Vec<u64>) -> Samples {
+        all.sort_unstable();
+        kept.sort_unstable();
+        if kept.is_empty() {
+            kept = all.clone();
+        }
+        Samples { all, kept }
+    }
+
     fn describe(&self) -> String {
         let p = |s: &[u64], q| ns(percentile(s, q));
         format!(
@@ -331,12 +341,7 @@ fn submit_samples(sdk: &Sdk, net: Net, samples: u64) -> Samples {
     if matches!(net, Net::Answering | Net::Idle) {
         tally.expect_ok("submit (answering)");
     }
-    all.sort_unstable();
-    kept.sort_unstable();
-    if kept.is_empty() {
-        kept = all.clone();
-    }
-    Samples { all, kept }
+    Samples::new(all, kept)
 }
 
 fn bench_submit(fake: &FakeProcess, args: &Args) -> Vec<Row> {
@@ -440,12 +445,7 @@ fn bare_wake_samples(samples: u64) -> Samples {
     }
     drop(tx);
     receiver.join().unwrap();
-    all.sort_unstable();
-    kept.sort_unstable();
-    if kept.is_empty() {
-        kept = all.clone();
-    }
-    Samples { all, kept }
+    Samples::new(all, kept)
 }
 
 /// `client_free` while requests sit on a server that accepts and never answers: what a game

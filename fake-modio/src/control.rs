@@ -397,11 +397,10 @@ fn add_mod(state: &mut State, body: &Value) -> ApiResponse {
             Some(list) => {
                 let mut platforms = Vec::new();
                 for p in list {
-                    match p.as_str().and_then(|p| {
-                        crate::platforms::PLATFORMS
-                            .iter()
-                            .find(|k| k.eq_ignore_ascii_case(p))
-                    }) {
+                    match p
+                        .as_str()
+                        .and_then(|p| crate::platforms::canonical(p, &crate::platforms::PLATFORMS))
+                    {
                         Some(known) => platforms.push(known.to_string()),
                         None => {
                             return bad(format!(
@@ -427,7 +426,7 @@ fn add_game(state: &mut State, body: &Value) -> ApiResponse {
         return bad("\"id\" and \"api_key\" are required");
     };
     // mod.io keys are 32 characters; the API answers 11001 for any other (routes/mod.rs).
-    if api_key.len() != 32 || !api_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !crate::routes::well_formed_api_key(&api_key) {
         return bad("\"api_key\" must be 32 letters and digits, as mod.io's are");
     }
     let name = str_field(body, "name").unwrap_or_else(|| format!("Game {id}"));

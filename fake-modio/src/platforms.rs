@@ -59,9 +59,13 @@ impl Default for Target {
     }
 }
 
-fn known(value: Option<&str>, list: &[&'static str]) -> Option<&'static str> {
-    let value = value?.trim();
+/// `value` as written in `list` (which is lower-case), compared case-insensitively.
+pub fn canonical(value: &str, list: &[&'static str]) -> Option<&'static str> {
     list.iter().copied().find(|v| v.eq_ignore_ascii_case(value))
+}
+
+fn known(value: Option<&str>, list: &[&'static str]) -> Option<&'static str> {
+    canonical(value?.trim(), list)
 }
 
 /// The request's platform and portal, unknown values ignored.

@@ -133,12 +133,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
             Ok(incoming) => incoming,
             Err(Stop::Gone) => return,
             Err(Stop::Refuse(status, message)) => {
-                let body = format!("{{\"error\":{{\"code\":{status},\"message\":\"{message}\"}}}}");
-                let response = ApiResponse {
+                let response = ApiResponse::json(
                     status,
-                    headers: vec![("Content-Type".into(), "application/json".into())],
-                    body: body.into_bytes(),
-                };
+                    serde_json::json!({"error": {"code": status, "message": message}}),
+                );
                 let _ = writer
                     .write_all(&head(&response, response.body.len(), false))
                     .and_then(|_| writer.write_all(&response.body));

@@ -91,6 +91,11 @@ pub fn require_read(state: &State, req: &Req) -> Result<Option<UserCtx>, ApiResp
     Ok(None)
 }
 
+/// Whether `key` has the shape of a mod.io API key: 32 letters and digits.
+pub fn well_formed_api_key(key: &str) -> bool {
+    key.len() == 32 && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// The `api_key` query parameter, resolved to its game id.
 pub fn require_api_key(state: &State, req: &Req) -> Result<u64, ApiResponse> {
     let key = req
@@ -99,7 +104,7 @@ pub fn require_api_key(state: &State, req: &Req) -> Result<u64, ApiResponse> {
         .ok_or_else(errors::api_key_missing)?;
     // "your unique 32-character API key" (restapi-introduction.md); anything else is the
     // malformed key of restapi-errors.md's example (11001), a well-formed unknown one 11002.
-    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !well_formed_api_key(&key) {
         return Err(errors::api_key_malformed());
     }
     state
