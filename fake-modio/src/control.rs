@@ -11,8 +11,8 @@ use crate::faults::Fault;
 use crate::http::{ApiResponse, Req};
 use crate::objects::mod_object;
 use crate::state::{
-    Credentials, Game, MetaCredential, NewMod, NewUser, OAuthClient, SkuMapping, State,
-    ACCESS_TOKEN_TTL_SECS,
+    ArchiveEntry, Credentials, Game, MetaCredential, NewMod, NewUser, OAuthClient, SkuMapping,
+    State, ACCESS_TOKEN_TTL_SECS,
 };
 
 fn bad(message: impl Into<String>) -> ApiResponse {
@@ -191,6 +191,62 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
                 }
                 _ => bad("\"expires_in\" must be \"integer\" or \"string\""),
             }
+        }
+        ("POST", ["s2s_key_scope"]) => match str_field(&body, "scope").as_deref() {
+            Some("user") => {
+                state.s2s_keys_per_delegation_token = false;
+                ok()
+            }
+            Some("delegation_token") => {
+                state.s2s_keys_per_delegation_token = true;
+                ok()
+            }
+            _ => bad("\"scope\" must be \"user\" or \"delegation_token\""),
+        },
+        ("POST", ["mods", id, "modfile"]) => with_mod(state, id, |state, id| {
+            let version = str_field(&body, "version").unwrap_or_else(|| "2.0".into());
+            let modfile_id = state.next_modfile_id;
+            state.next_modfile_id += 1;
+            let now = state.now();
+            state
+                .mods
+                .get_mut(&id)
+                .expect("checked")
+                .publish(modfile_id, version, now);
+            ApiResponse::ok(json!({"modfile_id": modfile_id}))
+        }),
+        ("POST", ["mods", id, "archive"]) => with_mod(state, id, |state, id| {
+            let Some(entries) = body.get("entries").and_then(Value::as_array) else {
+                return bad("\"entries\" (an array) is required");
+            };
+            let mut archive = Vec::new();
+            for e in entries {
+                let Some(name) = str_field(e, "name") else {
+                    return bad("each entry needs a \"name\"");
+                };
+                archive.push(ArchiveEntry {
+                    name,
+                    data: str_field(e, "data").unwrap_or_default().into_bytes(),
+                    symlink_target: str_field(e, "symlink_to"),
+                });
+            }
+            let m = state.mods.get_mut(&id).expect("checked");
+            m.set_archive(archive);
+            ApiResponse::ok(json!({"md5": m.md5(), "filesize": m.archive().bytes.len()}))
+        }),
+        ("POST", ["games", id, "api_access_options"]) => {
+            let Some(game) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| state.games.get_mut(&id))
+            else {
+                return not_found("game");
+            };
+            let Some(options) = body.get("options").and_then(Value::as_u64) else {
+                return bad("\"options\" (an integer) is required");
+            };
+            game.api_access_options = options as u32;
+            ok()
         }
         ("POST", ["faults"]) => add_fault(state, &body),
         ("GET", ["faults"]) => ApiResponse::ok(Value::Array(
@@ -418,6 +474,18 @@ fn add_mod(state: &mut State, body: &Value) -> ApiResponse {
 
 /// `{"id","name","api_key","monetized":bool,"iap_portals":[..],"api_access_options",
 /// "token_name","skus":[{"portal","sku","amount"}],"platform_filtering":bool}`.
+/// Runs `f` with a mod's id, or answers 404 for an unknown one.
+fn with_mod(
+    state: &mut State,
+    id: &str,
+    f: impl FnOnce(&mut State, u64) -> ApiResponse,
+) -> ApiResponse {
+    match id.parse::<u64>() {
+        Ok(id) if state.mods.contains_key(&id) => f(state, id),
+        _ => not_found("mod"),
+    }
+}
+
 fn add_game(state: &mut State, body: &Value) -> ApiResponse {
     let (Some(id), Some(api_key)) = (
         body.get("id").and_then(Value::as_u64),
@@ -461,6 +529,10 @@ fn add_game(state: &mut State, body: &Value) -> ApiResponse {
             amount,
             token_pack_id: i as u64 + 1,
             token_pack_name: format!("{amount} pack"),
+            price: s
+                .get("price")
+                .and_then(Value::as_i64)
+                .unwrap_or((amount - 1).max(0)),
         });
     }
     state.add_game(Game {

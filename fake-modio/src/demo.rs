@@ -98,6 +98,7 @@ fn game(id: u64, name: &str, api_key: &str, monetized: bool, iap: bool) -> Game 
                     amount,
                     token_pack_id: pack_id,
                     token_pack_name: format!("{amount} {TOKEN_NAME}"),
+                    price: amount - 1,
                 });
             }
         }

@@ -72,6 +72,30 @@ pub fn portal_not_linked() -> ApiResponse {
     e(400, 11069, "The user has no association with the portal.")
 }
 
+/// 900098 on `POST /me/entitlements` (message from `get-user-entitlements.json`).
+pub fn portal_invalid() -> ApiResponse {
+    e(400, 900098, "The portal supplied is invalid or missing.")
+}
+
+/// The download route: a verification hash past its expiry. The reference names no ref for
+/// it; the fake answers 410 Gone with 15010's family (the file is not reachable by that link).
+pub fn download_link_expired() -> ApiResponse {
+    e(
+        410,
+        15010,
+        "The download link has expired: fetch the modfile again for a new one.",
+    )
+}
+
+/// The download route of a paid mod, in a game that lets only owners download paid mods.
+pub fn download_needs_purchase() -> ApiResponse {
+    e(
+        403,
+        15023,
+        "You must purchase this mod before you can download it.",
+    )
+}
+
 /// 900054 on entitlement sync (message from `get-user-entitlements.json`).
 pub fn iap_not_configured() -> ApiResponse {
     e(

@@ -37,6 +37,12 @@ pub enum Fault {
     Trickle { bytes_per_sec: u64 },
     /// Answer a redirect to `location` instead of processing.
     Redirect { status: u16, location: String },
+    /// Process, then send the head (with the full Content-Length) and only the first `bytes`
+    /// bytes of the body, and close: a download cut off mid-file.
+    DropAfter { bytes: u64 },
+    /// Process, then answer with one byte of the body changed (a corrupted CDN copy): the size
+    /// is right, the MD5 is not.
+    Corrupt,
 }
 
 impl Fault {
@@ -65,6 +71,8 @@ impl Fault {
             Fault::Oversized { .. } => "oversized",
             Fault::Trickle { .. } => "trickle",
             Fault::Redirect { .. } => "redirect",
+            Fault::DropAfter { .. } => "drop_after",
+            Fault::Corrupt => "corrupt",
         }
     }
 
@@ -149,6 +157,10 @@ impl Fault {
                     location: text("location")?,
                 }
             }
+            "drop_after" => Fault::DropAfter {
+                bytes: num("bytes")?,
+            },
+            "corrupt" => Fault::Corrupt,
             other => return Err(format!("unknown fault kind \"{other}\"")),
         })
     }
@@ -156,7 +168,10 @@ impl Fault {
     /// The flat JSON form, as `GET /_control/faults` lists it.
     pub fn to_json(&self) -> Value {
         let mut v = match self {
-            Fault::CloseAfter | Fault::TruncatedJson | Fault::HtmlError => json!({}),
+            Fault::CloseAfter | Fault::TruncatedJson | Fault::HtmlError | Fault::Corrupt => {
+                json!({})
+            }
+            Fault::DropAfter { bytes } => json!({"bytes": bytes}),
             Fault::StatusBefore { status } => json!({"status": status}),
             Fault::RateLimit {
                 retry_after,

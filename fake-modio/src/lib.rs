@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 
 pub use faults::{Fault, FaultRule};
 pub use md5::md5_hex;
+pub use routes::transactions::monetization_team_id;
 pub use state::{Charge, LoggedRequest, State};
 
 /// How to start a server (the binary's flags; `start()`/`start_empty()` for tests).

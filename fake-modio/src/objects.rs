@@ -78,6 +78,54 @@ pub fn mod_object_for(state: &State, m: &Mod, target: &Target) -> Value {
     v
 }
 
+/// How long a download link lasts: a day where the game allows direct downloads, else ten
+/// minutes ("a frequently changing verification hash", get-game.json's `api_access_options`).
+pub const DIRECT_LINK_SECS: i64 = 86_400;
+pub const VERIFIED_LINK_SECS: i64 = 600;
+
+/// The modfile object of file `modfile_id` of `m` (current or earlier), `None` if it has no such
+/// file. Its `binary_url` ends in the file's MD5 for games with direct downloads, else in a
+/// verification hash that expires (`{md5}-{expiry}`, checked by the download route).
+pub fn modfile_object(state: &State, m: &Mod, modfile_id: u64) -> Option<Value> {
+    let (version, archive) = m.file(modfile_id)?;
+    let direct = state
+        .games
+        .get(&m.game_id)
+        .is_some_and(|g| g.api_access_options & 2 != 0);
+    let now = state.now();
+    let (hash, expires) = if direct {
+        (archive.md5.clone(), now + DIRECT_LINK_SECS)
+    } else {
+        let expires = now + VERIFIED_LINK_SECS;
+        (format!("{}-{expires}", archive.md5), expires)
+    };
+    Some(json!({
+        "id": modfile_id,
+        "mod_id": m.id,
+        "date_added": m.date_updated,
+        "date_updated": m.date_updated,
+        "date_scanned": m.date_updated,
+        "virus_status": 1,
+        "virus_positive": 0,
+        "virustotal_hash": "",
+        "filesize": archive.bytes.len(),
+        "filesize_uncompressed": archive.uncompressed,
+        "filehash": {"md5": archive.md5},
+        "filename": format!("mod-{}-{version}.zip", m.id),
+        "version": version,
+        "changelog": format!("Version {version}."),
+        "metadata_blob": m.tags.join(","),
+        "download": {
+            "binary_url": format!(
+                "{}/games/{}/mods/{}/files/{}/download/{}",
+                state.base_url, m.game_id, m.id, modfile_id, hash
+            ),
+            "date_expires": expires
+        },
+        "platforms": [{"platform": "windows", "status": 1}]
+    }))
+}
+
 /// The full mod object.
 pub fn mod_object(state: &State, m: &Mod) -> Value {
     let game_name_id = state
@@ -85,7 +133,6 @@ pub fn mod_object(state: &State, m: &Mod) -> Value {
         .get(&m.game_id)
         .map(|g| g.name_id.clone())
         .unwrap_or_else(|| format!("game-{}", m.game_id));
-    let md5 = m.md5();
     let ratings_total = m.ratings_positive + m.ratings_negative;
     let percentage = (m.ratings_positive * 100)
         .checked_div(ratings_total)
@@ -148,32 +195,7 @@ pub fn mod_object(state: &State, m: &Mod) -> Value {
                 "thumb_1280x720": PLACEHOLDER_CARD
             }]
         },
-        "modfile": {
-            "id": m.modfile_id,
-            "mod_id": m.id,
-            "date_added": m.date_updated,
-            "date_updated": m.date_updated,
-            "date_scanned": m.date_updated,
-            "virus_status": 1,
-            "virus_positive": 0,
-            "virustotal_hash": "",
-            "filesize": m.filesize,
-            "filesize_uncompressed": m.filesize,
-            "filehash": {"md5": md5},
-            "filename": m.filename,
-            "version": m.version,
-            "changelog": format!("Version {}.", m.version),
-            "metadata_blob": m.tags.join(","),
-            "download": {
-                "binary_url": format!(
-                    "{}/games/{}/mods/{}/files/{}/download/{}",
-                    state.base_url, m.game_id, m.id, m.modfile_id, md5
-                ),
-                // The real service signs URLs for a limited time; a day is plenty here.
-                "date_expires": state.now() + 86_400
-            },
-            "platforms": [{"platform": "windows", "status": 1}]
-        },
+        "modfile": modfile_object(state, m, m.modfile_id).unwrap_or_else(|| json!({})),
         "dependencies": false,
         "platforms": [{"platform": "windows", "modfile_live": m.modfile_id}],
         "metadata_kvp": m.metadata_kvp.iter()

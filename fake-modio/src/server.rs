@@ -35,6 +35,8 @@ pub enum Reply {
     Trickle(ApiResponse, u64),
     /// Drop the connection without a byte of answer (`close_after`).
     Close,
+    /// The head and this many bytes of the body, then close (`drop_after`).
+    Cut(ApiResponse, u64),
 }
 
 /// Answers one request (its faults applied).
@@ -105,6 +107,15 @@ pub fn handle(req: Req, shared: &Shared) -> Reply {
         }
         Some(Fault::Oversized { bytes }) => Reply::Padded(response, bytes),
         Some(Fault::Trickle { bytes_per_sec }) => Reply::Trickle(response, bytes_per_sec),
+        Some(Fault::DropAfter { bytes }) => Reply::Cut(response, bytes),
+        Some(Fault::Corrupt) => {
+            let mut bent = response;
+            if !bent.body.is_empty() {
+                let middle = bent.body.len() / 2;
+                bent.body[middle] ^= 0xFF;
+            }
+            Reply::Send(bent)
+        }
         Some(_) => unreachable!("every fault kind is handled above"),
     }
 }

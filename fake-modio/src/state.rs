@@ -52,6 +52,8 @@ pub struct SkuMapping {
     pub amount: i64,
     pub token_pack_id: u64,
     pub token_pack_name: String,
+    /// The pack's price in USD cents, as the token-pack object shows it.
+    pub price: i64,
 }
 
 /// Platform identities. A user is "linked" to a portal when it has a credential there.
@@ -155,22 +157,132 @@ pub struct Mod {
     pub ratings_negative: u64,
     /// The platforms the mod is live on (`X-Modio-Platform` values); empty: every platform.
     pub platforms: Vec<String>,
+    /// Earlier files (modfile id, version, archive), still readable through the modfile
+    /// endpoint and downloadable.
+    pub previous_files: Vec<(u64, String, Archive)>,
+    /// Archive entries a test set instead of the generated ones.
+    pub custom_archive: Option<Vec<ArchiveEntry>>,
+    pub archive_cache: std::sync::OnceLock<Archive>,
+}
+
+/// One entry of a mod's archive, as a test sets it (`POST /_control/mods/{id}/archive`): a
+/// file, or a symlink to `target`. Names are written as given, `../` and absolute ones
+/// included: that is what an installer must refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveEntry {
+    pub name: String,
+    pub data: Vec<u8>,
+    pub symlink_target: Option<String>,
+}
+
+/// A mod's archive, built once: the zip's bytes, their MD5 and the uncompressed size.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    pub bytes: Vec<u8>,
+    pub md5: String,
+    pub uncompressed: u64,
 }
 
 impl Mod {
-    /// The fake archive behind `modfile.download.binary_url`: deterministic bytes, so
-    /// `filehash.md5` is the real hash of what the download serves.
-    pub fn file_content(&self) -> Vec<u8> {
+    /// The entries of the archive behind `modfile.download.binary_url`: the test's own, or a
+    /// `modinfo.txt` and `content/data.bin` of deterministic bytes (`filesize` of them), so
+    /// `filehash.md5` is the real hash of a real zip.
+    pub fn archive_entries(&self) -> Vec<ArchiveEntry> {
+        if let Some(entries) = &self.custom_archive {
+            return entries.clone();
+        }
         let line = format!(
             "fake-modio archive for mod {} ({}) version {}\n",
             self.id, self.name_id, self.version
         );
-        line.bytes().cycle().take(self.filesize as usize).collect()
+        vec![
+            ArchiveEntry {
+                name: "modinfo.txt".into(),
+                data: format!("name={}\nversion={}\n", self.name, self.version).into_bytes(),
+                symlink_target: None,
+            },
+            ArchiveEntry {
+                name: "content/data.bin".into(),
+                data: line.bytes().cycle().take(self.filesize as usize).collect(),
+                symlink_target: None,
+            },
+        ]
+    }
+
+    /// The archive (built on first use and kept until the mod's file changes).
+    pub fn archive(&self) -> &Archive {
+        self.archive_cache.get_or_init(|| {
+            let entries = self.archive_entries();
+            let bytes = build_zip(&entries);
+            Archive {
+                md5: md5_hex(&bytes),
+                uncompressed: entries.iter().map(|e| e.data.len() as u64).sum(),
+                bytes,
+            }
+        })
+    }
+
+    pub fn file_content(&self) -> Vec<u8> {
+        self.archive().bytes.clone()
     }
 
     pub fn md5(&self) -> String {
-        md5_hex(&self.file_content())
+        self.archive().md5.clone()
     }
+
+    /// The version and archive of file `modfile_id`, current or earlier.
+    pub fn file(&self, modfile_id: u64) -> Option<(&str, &Archive)> {
+        if modfile_id == self.modfile_id {
+            return Some((self.version.as_str(), self.archive()));
+        }
+        self.previous_files
+            .iter()
+            .find(|(id, _, _)| *id == modfile_id)
+            .map(|(_, v, a)| (v.as_str(), a))
+    }
+
+    /// Publishes a new file (an update): a new modfile id and version, the old id kept so its
+    /// modfile can still be read.
+    pub fn publish(&mut self, modfile_id: u64, version: String, now: i64) {
+        let archive = self.archive().clone();
+        self.previous_files
+            .push((self.modfile_id, self.version.clone(), archive));
+        self.modfile_id = modfile_id;
+        self.version = version;
+        self.date_updated = now;
+        self.archive_cache = std::sync::OnceLock::new();
+    }
+
+    pub fn set_archive(&mut self, entries: Vec<ArchiveEntry>) {
+        self.custom_archive = Some(entries);
+        self.archive_cache = std::sync::OnceLock::new();
+    }
+}
+
+/// A zip of `entries`, stored (not deflated: the bytes stay easy to reason about in tests), with
+/// the zip format's fixed 1980 timestamp, so the same entries always give the same bytes.
+fn build_zip(entries: &[ArchiveEntry]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for entry in entries {
+        match &entry.symlink_target {
+            Some(target) => writer
+                .add_symlink(entry.name.as_str(), target.as_str(), options)
+                .expect("a symlink entry"),
+            None if entry.name.ends_with('/') => writer
+                .add_directory(entry.name.as_str(), options)
+                .expect("a directory entry"),
+            None => {
+                writer
+                    .start_file(entry.name.as_str(), options)
+                    .expect("a file entry");
+                writer.write_all(&entry.data).expect("in memory");
+            }
+        }
+    }
+    writer.finish().expect("in memory").into_inner()
 }
 
 /// A mod purchase with virtual currency (checkout).
@@ -293,6 +405,10 @@ pub struct State {
     /// `POST /oauth/token` answers `expires_in` as an integer (the reference's table) instead of
     /// a string (its example): `POST /_control/service_token_format`.
     pub expires_in_as_integer: bool,
+    /// How S2S idempotency keys are scoped: per user (the S2S guide's reading) or per
+    /// delegation-token value (the stricter reading of the reference, under which a resend with
+    /// a fresh token and the same key makes a second transaction). `POST /_control/s2s_key_scope`.
+    pub s2s_keys_per_delegation_token: bool,
     /// 429 blocks that hold until their retry-after, and the counted limits (`ratelimit.rs`).
     pub(crate) rate_limits: crate::ratelimit::RateLimits,
     pub games: BTreeMap<u64, Game>,
@@ -374,6 +490,7 @@ impl State {
             clock_offset: 0,
             rate_limits: Default::default(),
             expires_in_as_integer: false,
+            s2s_keys_per_delegation_token: false,
             games: BTreeMap::new(),
             users: BTreeMap::new(),
             wallets: BTreeMap::new(),
@@ -541,6 +658,9 @@ impl State {
             ratings_positive: positive,
             ratings_negative: negative,
             platforms: new.platforms,
+            previous_files: Vec::new(),
+            custom_archive: None,
+            archive_cache: std::sync::OnceLock::new(),
         };
         self.mods.insert(id, m);
         id

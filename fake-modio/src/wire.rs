@@ -156,6 +156,14 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 let _ = writer.shutdown(Shutdown::Both);
                 return;
             }
+            Reply::Cut(response, bytes) => {
+                let mut out = head(&response, response.body.len(), false);
+                let keep = (bytes as usize).min(response.body.len());
+                out.extend_from_slice(&response.body[..keep]);
+                let _ = writer.write_all(&out).and_then(|_| writer.flush());
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
         };
         if written.is_err() || !keep_alive || shared.stop.load(Ordering::SeqCst) {
             let _ = writer.shutdown(Shutdown::Both);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{ok, pagination, path_id, require_read, require_user};
 use crate::errors;
 use crate::filters::ModFilter;
-use crate::http::{Answer, ApiResponse, Req, Validation};
+use crate::http::{Answer, Req, Validation};
 use crate::objects::{game_object, me_object, mod_object_for, page};
 use crate::platforms::{live_on, target};
 use crate::state::{Mod, State};
@@ -142,31 +142,4 @@ pub fn purchased(state: &mut State, req: &Req) -> Answer {
         .map(|m| mod_object_for(state, m, &to))
         .collect();
     ok(page(data, offset, limit, total))
-}
-
-/// The archive at `binary_url`. The game's `api_access_options` in the demo allow
-/// direct downloads, so no token is needed; the hash segment must match.
-pub fn download(state: &mut State, game: &str, m: &str, file: &str, hash: &str) -> Answer {
-    let game_id = path_id(game, errors::game_not_found)?;
-    let mod_id = path_id(m, errors::mod_not_found)?;
-    let file_id = path_id(file, errors::modfile_not_found)?;
-    let found = state
-        .mods
-        .get(&mod_id)
-        .filter(|m| m.game_id == game_id)
-        .ok_or_else(errors::mod_not_found)?;
-    if found.modfile_id != file_id || found.md5() != hash {
-        return Err(errors::modfile_not_found());
-    }
-    Ok(ApiResponse {
-        status: 200,
-        headers: vec![
-            ("Content-Type".into(), "application/zip".into()),
-            (
-                "Content-Disposition".into(),
-                format!("attachment; filename=\"{}\"", found.filename),
-            ),
-        ],
-        body: found.file_content(),
-    })
 }

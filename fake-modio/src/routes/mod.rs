@@ -3,7 +3,10 @@
 mod auth;
 mod catalog;
 mod checkout;
+mod files;
 mod s2s;
+mod store;
+pub mod transactions;
 mod wallet;
 
 use crate::errors;
@@ -15,6 +18,7 @@ pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
     let rest = req.path.strip_prefix("/v1").unwrap_or("");
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let answer = match (req.method.as_str(), segs.as_slice()) {
+        ("POST", ["external", "udtauth"]) => auth::udt_auth(state, req),
         ("POST", ["external", endpoint]) => auth::external_auth(state, req, endpoint),
         ("GET", ["authenticate", "terms"]) => auth::terms(state, req),
         ("GET", ["me"]) => catalog::me(state, req),
@@ -25,14 +29,27 @@ pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
         ("GET", ["games", game]) => catalog::get_game(state, req, game),
         ("GET", ["games", game, "mods"]) => catalog::get_mods(state, req, game),
         ("GET", ["games", game, "mods", m]) => catalog::get_mod(state, req, game, m),
-        ("GET", ["games", game, "mods", m, "files", file, "download", hash]) => {
-            catalog::download(state, game, m, file, hash)
+        ("GET", ["games", game, "mods", m, "files", file]) => {
+            files::modfile(state, req, game, m, file)
         }
+        ("GET", ["games", game, "mods", m, "files", file, "download", hash]) => {
+            files::download(state, req, game, m, file, hash)
+        }
+        ("GET", ["games", game, "monetization", "token-packs"]) => {
+            store::token_packs(state, req, game)
+        }
+        ("POST", ["me", "entitlements"]) => store::unconverted(state, req),
         ("POST", ["games", game, "mods", m, "checkout"]) => checkout::checkout(state, req, game, m),
         ("POST", ["oauth", "token"]) => s2s::service_token(state, req),
         ("POST", ["s2s", "transactions", "intent"]) => s2s::intent(state, req),
         ("POST", ["s2s", "transactions", "commit"]) => s2s::commit(state, req),
         ("POST", ["s2s", "transactions", "clawback"]) => s2s::clawback(state, req),
+        ("GET", ["s2s", "monetization-teams", team, "transactions"]) => {
+            transactions::list(state, req, team)
+        }
+        ("GET", ["s2s", "monetization-teams", team, "transactions", id]) => {
+            transactions::get(state, req, team, id)
+        }
         // A known path with another method: 405 (`restapi-introduction.md`'s response codes).
         _ => Err(match allowed_method(&segs) {
             Some(allowed) => errors::method_not_allowed(allowed),
@@ -47,8 +64,12 @@ pub fn dispatch(state: &mut State, req: &Req) -> ApiResponse {
 fn allowed_method(segs: &[&str]) -> Option<&'static str> {
     Some(match segs {
         ["external", _] | ["me", "iap", _, "sync"] | ["me", "s2s", "oauth", "token"] => "POST",
+        ["me", "entitlements"] => "POST",
+        ["games", _, "mods", _, "files", _] | ["games", _, "monetization", "token-packs"] => "GET",
         ["games", _, "mods", _, "checkout"] | ["oauth", "token"] => "POST",
         ["s2s", "transactions", "intent" | "commit" | "clawback"] => "POST",
+        ["s2s", "monetization-teams", _, "transactions"] => "GET",
+        ["s2s", "monetization-teams", _, "transactions", _] => "GET",
         ["authenticate", "terms"] | ["me"] | ["me", "wallets"] | ["me", "purchased"] => "GET",
         ["games", _] | ["games", _, "mods"] | ["games", _, "mods", _] => "GET",
         ["games", _, "mods", _, "files", _, "download", _] => "GET",

@@ -213,6 +213,18 @@ fn transaction_object(state: &State, t: &S2sTransaction) -> Value {
     v
 }
 
+/// Whose keys an S2S request's key is among: the user's, or (under the stricter reading) the
+/// delegation token's own, as a number that no user id reaches.
+fn key_owner(state: &State, user_id: u64, delegation: &str) -> u64 {
+    if !state.s2s_keys_per_delegation_token {
+        return user_id;
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    delegation.hash(&mut h);
+    h.finish() | (1 << 63)
+}
+
 /// Replays or runs `f`, storing its answer under (user, scope, key).
 fn idempotent(
     state: &mut State,
@@ -247,7 +259,8 @@ pub fn intent(state: &mut State, req: &Req) -> Answer {
     let (sku, portal) = (sku.expect("validated"), portal.expect("validated"));
     let user_id = delegation_user(state, &delegation, game_id)?;
 
-    idempotent(state, user_id, IdemScope::S2sIntent, &key, |state| {
+    let owner = key_owner(state, user_id, &delegation);
+    idempotent(state, owner, IdemScope::S2sIntent, &key, |state| {
         let game = state
             .games
             .get(&game_id)
@@ -306,7 +319,8 @@ pub fn commit(state: &mut State, req: &Req) -> Answer {
     let transaction_id = transaction_id.expect("validated");
     let user_id = delegation_user(state, &delegation, game_id)?;
 
-    idempotent(state, user_id, IdemScope::S2sCommit, &key, |state| {
+    let owner = key_owner(state, user_id, &delegation);
+    idempotent(state, owner, IdemScope::S2sCommit, &key, |state| {
         let t = u64::try_from(transaction_id)
             .ok()
             .and_then(|id| state.transactions.get(&id))
