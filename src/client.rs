@@ -24,11 +24,15 @@ use crate::callbacks::{CallbackSlot, LogOutput, LogSink};
 use crate::checkout::{retry_unresolved, run_checkout, take_due, InflightGuard};
 use crate::config::Config;
 use crate::error::{Error, Result, Secret};
+use crate::downloads::{DownloadProgress, InstalledMod, Installs};
 use crate::keys::IdempotencyKey;
 use crate::log::{LogLevel, Logger};
-use crate::models::{AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Wallet};
+use crate::models::{
+    AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, ModQuery, Modfile, Terms, TokenPacks,
+    UnconvertedEntitlements, User, Wallet,
+};
 use crate::persist::{now_unix, DataDir};
-use crate::platform::{auth_request, require_secret, AuthOptions, EntitlementSource, PlatformAuth};
+use crate::platform::{auth_request, require_secret, AuthOptions, EntitlementQuery, EntitlementSource, PlatformAuth};
 use crate::runtime::{lock, JobContext, RequestId, Runtime};
 use crate::session::Session;
 pub use crate::shared::Purchases;
@@ -52,7 +56,8 @@ impl Client {
         let logs = LogOutput::new(logger.clone());
         let transport = Transport::new(&config, logger.clone())?;
         let data = config.data_dir.as_deref().map(DataDir::open).transpose()?;
-        let shared = Arc::new(Shared::new(transport, config.game_id, data, config.background_retry.clone(), logger));
+        let installs = config.install_dir.as_deref().map(|dir| Installs::open(dir, config.data_dir.as_deref()));
+        let shared = Arc::new(Shared::new(transport, config.game_id, data, config.background_retry.clone(), logger, installs));
         let doorbell = shared.logger.doorbell();
         let runtime = Runtime::new(shared, config.worker_threads, config.shutdown_timeout, doorbell)?;
         Ok(Client { runtime, logs, recovery_sink: CallbackSlot::new() })
@@ -96,6 +101,9 @@ impl Client {
     fn pump_housekeeping(&self) {
         self.flush_logs();
         let shared = self.shared();
+        if shared.progress.is_dirty() {
+            shared.progress.deliver(|id| self.runtime.is_pending(id));
+        }
         if shared.unresolved_count.load(Ordering::Acquire) > 0 {
             self.start_background_retries(false);
         }
@@ -249,9 +257,65 @@ impl Client {
         )
     }
 
+    /// `GET /authenticate/terms`: the text, buttons and links the game must show before a
+    /// player's first sign-in, in the configured language ([`Config::language`]) and worded for
+    /// the configured portal. Pass the player's answer as [`AuthOptions::terms_agreed`]. Works
+    /// with the API key alone.
+    pub fn get_terms(&self, callback: impl Callback<Terms>) -> Result<RequestId> {
+        self.run(
+            move |shared: &Shared, _: &Arc<Session>, ctx: &JobContext| {
+                let request = ApiRequest::get("authenticate/terms", Auth::ApiKey);
+                shared.transport.call(&request, None, Terms::decode, &|| ctx.is_cancelled())
+            },
+            callback,
+        )
+    }
+
+    /// `GET /me`: the signed-in player.
+    pub fn get_user(&self, callback: impl Callback<User>) -> Result<RequestId> {
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                shared.call(&ApiRequest::get("me", Auth::User), session, ctx, User::decode)
+            },
+            callback,
+        )
+    }
+
     // -----------------------------------------------------------------------------------------
     // Wallet, entitlements
     // -----------------------------------------------------------------------------------------
+
+    /// `GET /games/{id}/monetization/token-packs`: the currency packs the game sells, with the
+    /// game's currency name (read from `GET /games/{id}` in the same request).
+    pub fn get_token_packs(&self, callback: impl Callback<TokenPacks>) -> Result<RequestId> {
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                let request = ApiRequest::get(format!("games/{}/monetization/token-packs", shared.game_id), Auth::User);
+                let packs = shared.call(&request, session, ctx, TokenPacks::decode_packs)?;
+                let game =
+                    shared.call(&ApiRequest::get(format!("games/{}", shared.game_id), Auth::UserOrApiKey), session, ctx, Game::decode)?;
+                Ok(TokenPacks { packs, token_name: game.token_name })
+            },
+            callback,
+        )
+    }
+
+    /// `POST /me/entitlements`: what the player bought on `query`'s platform and has not
+    /// converted yet (so a game can say "2 packs to convert" before [`Client::sync_entitlements`]).
+    /// Converts nothing.
+    pub fn get_unconverted_entitlements(
+        &self,
+        query: EntitlementQuery,
+        callback: impl Callback<UnconvertedEntitlements>,
+    ) -> Result<RequestId> {
+        let request = query.request(self.game_id(), self.shared().transport.has_platform)?;
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                shared.call(&request, session, ctx, UnconvertedEntitlements::decode)
+            },
+            callback,
+        )
+    }
 
     /// `GET /me/wallets`: the user's wallet for this game.
     pub fn get_wallet(&self, callback: impl Callback<Wallet>) -> Result<RequestId> {
@@ -345,6 +409,84 @@ impl Client {
             },
             callback,
         )
+    }
+
+    /// `GET /games/{id}/mods/{mod_id}/files/{modfile_id}`: one file of a mod, with a fresh
+    /// `binary_url` (download links of games without direct downloads expire: see
+    /// `date_expires`).
+    pub fn get_modfile(&self, mod_id: u64, modfile_id: u64, callback: impl Callback<Modfile>) -> Result<RequestId> {
+        if mod_id == 0 {
+            return Err(Error::invalid_argument("mod_id", "must not be 0"));
+        }
+        if modfile_id == 0 {
+            return Err(Error::invalid_argument("modfile_id", "must not be 0"));
+        }
+        self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                crate::install::fetch_modfile(shared, session, ctx, mod_id, modfile_id)
+            },
+            callback,
+        )
+    }
+
+    /// Downloads and installs `mod_id` into the install directory ([`Config::install_dir`]), or
+    /// updates it when mod.io has a newer modfile; answers at once, without a download, when the
+    /// current modfile is installed. Follows the game's `api_access_options`: the player's token
+    /// is sent when downloads need a signed-in player, and a paid mod the player does not own is
+    /// refused (`NotOwned`) before any byte is fetched when only owners may download paid mods.
+    /// The archive streams to disk, its size and MD5 are checked (`IntegrityFailed`: deleted),
+    /// an interrupted download resumes where it stopped (in this run or the next), and it is
+    /// extracted beside the mod's directory and renamed into place; an entry that would land
+    /// outside it refuses the whole archive (`UnsafeArchive`). A full disk is `DiskFull`.
+    ///
+    /// `progress` runs inside poll on the polling thread, at most five times a second, never
+    /// after the completion callback. Cancel at any time with [`Client::cancel`] (the part
+    /// downloaded so far is kept for next time). Operations on one mod run one after the other:
+    /// a second install of a mod being installed waits for the first, then finds it installed.
+    pub fn install_mod(
+        &self,
+        mod_id: u64,
+        progress: impl FnMut(RequestId, DownloadProgress) + Send + 'static,
+        callback: impl Callback<InstalledMod>,
+    ) -> Result<RequestId> {
+        if mod_id == 0 {
+            return Err(Error::invalid_argument("mod_id", "must not be 0"));
+        }
+        let shared = self.shared();
+        shared.installs.as_ref().ok_or_else(crate::install::no_install_dir)?;
+        let slot = shared.progress.register(Box::new(progress));
+        let job_slot = Arc::clone(&slot);
+        let submitted = self.run(
+            move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
+                crate::install::install(shared, session, ctx, mod_id, &job_slot)
+            },
+            callback,
+        );
+        match submitted {
+            Ok(id) => {
+                slot.set_id(id);
+                Ok(id)
+            }
+            Err(e) => {
+                shared.progress.unregister(&slot);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes an installed mod (its directory, then its entry in the list); `InvalidArgument`
+    /// when it is not installed. The files are deleted on a worker.
+    pub fn uninstall_mod(&self, mod_id: u64, callback: impl Callback<InstalledMod>) -> Result<RequestId> {
+        if mod_id == 0 {
+            return Err(Error::invalid_argument("mod_id", "must not be 0"));
+        }
+        self.shared().installs.as_ref().ok_or_else(crate::install::no_install_dir)?;
+        self.run(move |shared: &Shared, _: &Arc<Session>, ctx: &JobContext| crate::install::uninstall(shared, ctx, mod_id), callback)
+    }
+
+    /// What is installed in the install directory, by mod id (from memory: no disk access).
+    pub fn installed_mods(&self) -> Result<Vec<InstalledMod>> {
+        Ok(self.shared().installs.as_ref().ok_or_else(crate::install::no_install_dir)?.list())
     }
 
     // -----------------------------------------------------------------------------------------

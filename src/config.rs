@@ -130,6 +130,10 @@ pub struct Config {
     pub(crate) root_certificates_pem: Vec<String>,
     pub(crate) data_dir: Option<std::path::PathBuf>,
     pub(crate) background_retry: BackgroundRetry,
+    /// `Accept-Language` on every request (the terms' language); `None`: the server's default.
+    pub(crate) language: Option<String>,
+    /// Where installed mods go, one directory per mod (see `Client::install_mod`).
+    pub(crate) install_dir: Option<std::path::PathBuf>,
 }
 
 /// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
@@ -154,6 +158,8 @@ impl Config {
             root_certificates_pem: Vec::new(),
             data_dir: None,
             background_retry: BackgroundRetry::default(),
+            language: None,
+            install_dir: None,
         }
     }
 
@@ -243,6 +249,20 @@ impl Config {
         self
     }
 
+    /// The language mod.io localizes into (`Accept-Language`: `en`, `de`, `pt-BR`, …): the terms
+    /// come back in it. Checked in [`Config::validate`].
+    pub fn language(mut self, language: impl Into<String>) -> Config {
+        self.language = Some(language.into());
+        self
+    }
+
+    /// The directory installed mods go to, one subdirectory per mod id, beside a list of what is
+    /// installed (`modio-market-installed.json`). Needed by [`crate::Client::install_mod`].
+    pub fn install_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Config {
+        self.install_dir = Some(dir.into());
+        self
+    }
+
     /// The API base URL, without a trailing slash.
     pub fn base_url_string(&self) -> String {
         match &self.environment {
@@ -267,6 +287,8 @@ impl Config {
         check_retry_policy(&self.retry)?;
         self.background_retry.validate()?;
         check_max_response_bytes(self.max_response_bytes)?;
+        check_language(self.language.as_deref())?;
+        check_dir("install_dir", self.install_dir.as_deref())?;
         for pem in &self.root_certificates_pem {
             parse_root_certificates(pem)?;
         }
@@ -360,6 +382,39 @@ impl Config {
         }
         self.data_dir = Some(std::path::PathBuf::from(dir));
         Ok(())
+    }
+
+    /// `None` (or "") sends no `Accept-Language`.
+    pub fn set_language(&mut self, language: Option<&str>) -> Result<()> {
+        let language = language.filter(|l| !l.is_empty());
+        check_language(language)?;
+        self.language = language.map(str::to_owned);
+        Ok(())
+    }
+
+    pub fn set_install_dir(&mut self, dir: &str) -> Result<()> {
+        let dir = std::path::Path::new(dir);
+        check_dir("install_dir", Some(dir))?;
+        self.install_dir = Some(dir.to_path_buf());
+        Ok(())
+    }
+}
+
+/// A language tag as `Accept-Language` takes it (BCP 47's letters, digits and hyphens; RFC 4647
+/// ranges up to 8 characters per part), or a list of them with `,` and `;q=` weights.
+fn check_language(language: Option<&str>) -> Result<()> {
+    let Some(language) = language else { return Ok(()) };
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b',' | b';' | b'=' | b'.' | b' ' | b'*');
+    if language.is_empty() || language.len() > 64 || !language.bytes().all(allowed) {
+        return Err(Error::invalid_argument("language", "must be a language tag such as `en` or `pt-BR` (at most 64 characters)"));
+    }
+    Ok(())
+}
+
+fn check_dir(name: &str, dir: Option<&std::path::Path>) -> Result<()> {
+    match dir {
+        Some(d) if d.as_os_str().is_empty() => Err(Error::invalid_argument(name, "must not be empty")),
+        _ => Ok(()),
     }
 }
 

@@ -64,6 +64,18 @@ pub enum ResultCode {
     Io = 40,
     /// A bug inside the library was caught (a panic); the library stays usable.
     Internal = 41,
+    /// The disk (or the quota) is full: nothing half-written was kept as complete.
+    DiskFull = 42,
+    /// A paid mod the player does not own, where the game lets only owners download paid mods:
+    /// refused before any byte was fetched.
+    NotOwned = 50,
+    /// A download's size or MD5 did not match its modfile: the file was deleted.
+    IntegrityFailed = 51,
+    /// An archive entry would land outside its directory (`..`, an absolute path, a symlink), or
+    /// the archive could not be read: nothing was installed.
+    UnsafeArchive = 52,
+    /// The mod has no file to download on this platform.
+    NoModfile = 53,
 }
 
 impl ResultCode {
@@ -95,6 +107,11 @@ impl ResultCode {
         ResultCode::BufferTooSmall,
         ResultCode::Io,
         ResultCode::Internal,
+        ResultCode::DiskFull,
+        ResultCode::NotOwned,
+        ResultCode::IntegrityFailed,
+        ResultCode::UnsafeArchive,
+        ResultCode::NoModfile,
     ];
 
     /// A short English description, stable enough to show a player or log.
@@ -131,6 +148,11 @@ impl ResultCode {
             ResultCode::BufferTooSmall => "the buffer is too small\0",
             ResultCode::Io => "a file operation failed\0",
             ResultCode::Internal => "an internal error occurred\0",
+            ResultCode::DiskFull => "the disk is full\0",
+            ResultCode::NotOwned => "the player does not own this paid mod\0",
+            ResultCode::IntegrityFailed => "the download did not match its size or MD5\0",
+            ResultCode::UnsafeArchive => "the archive is unreadable or would write outside its directory\0",
+            ResultCode::NoModfile => "the mod has no file to download\0",
         }
     }
 
@@ -168,6 +190,11 @@ impl ResultCode {
             ResultCode::BufferTooSmall => "MODIO_MARKET_RESULT_BUFFER_TOO_SMALL\0",
             ResultCode::Io => "MODIO_MARKET_RESULT_IO\0",
             ResultCode::Internal => "MODIO_MARKET_RESULT_INTERNAL\0",
+            ResultCode::DiskFull => "MODIO_MARKET_RESULT_DISK_FULL\0",
+            ResultCode::NotOwned => "MODIO_MARKET_RESULT_NOT_OWNED\0",
+            ResultCode::IntegrityFailed => "MODIO_MARKET_RESULT_INTEGRITY_FAILED\0",
+            ResultCode::UnsafeArchive => "MODIO_MARKET_RESULT_UNSAFE_ARCHIVE\0",
+            ResultCode::NoModfile => "MODIO_MARKET_RESULT_NO_MODFILE\0",
         }
     }
 
@@ -212,6 +239,7 @@ pub mod error_ref {
     pub const VALIDATION_GENERIC: i64 = 13009;
     pub const RESOURCE_NOT_FOUND: i64 = 14000;
     pub const GAME_NOT_FOUND: i64 = 14001;
+    pub const MODFILE_NOT_FOUND: i64 = 15010;
     pub const MOD_NOT_FOUND: i64 = 15022;
     pub const MONETIZATION_PAYMENT_FAILED: i64 = 900030;
     pub const MONETIZATION_MARKETPLACE_ALREADY_OWNED: i64 = 900034;
@@ -223,6 +251,8 @@ pub mod error_ref {
     /// Entitlement sync and S2S calls for a game that is not monetization-enabled (403).
     pub const MONETIZATION_GAME_NOT_MONETIZED: i64 = 900057;
     pub const MONETIZATION_PLATFORM_FETCH_FAILED: i64 = 900096;
+    /// `POST /me/entitlements` without a valid `X-Modio-Portal` (400).
+    pub const MONETIZATION_PORTAL_INVALID: i64 = 900098;
 
     /// The constant's name for a ref the library knows, `None` for others.
     pub fn name(error_ref: i64) -> Option<&'static str> {
@@ -254,6 +284,7 @@ pub mod error_ref {
         VALIDATION_GENERIC,
         RESOURCE_NOT_FOUND,
         GAME_NOT_FOUND,
+        MODFILE_NOT_FOUND,
         MOD_NOT_FOUND,
         MONETIZATION_TEAM_NOT_FOUND,
         MONETIZATION_PAYMENT_FAILED,
@@ -263,6 +294,7 @@ pub mod error_ref {
         MONETIZATION_IAP_NOT_CONFIGURED,
         MONETIZATION_GAME_NOT_MONETIZED,
         MONETIZATION_PLATFORM_FETCH_FAILED,
+        MONETIZATION_PORTAL_INVALID,
     ];
 
     /// [`name`] with a trailing NUL, for the C ABI.
@@ -318,6 +350,16 @@ pub enum ErrorKind {
     Io,
     /// A bug inside the library was caught; the library stays usable.
     Internal,
+    /// The disk or quota is full.
+    DiskFull,
+    /// A paid mod the player does not own, where only owners may download paid mods.
+    NotOwned,
+    /// A download did not match its modfile's size or MD5 (and was deleted).
+    IntegrityFailed,
+    /// An archive that would write outside its directory, or is unreadable.
+    UnsafeArchive,
+    /// The mod has no file to download.
+    NoModfile,
 }
 
 impl ErrorKind {
@@ -348,6 +390,11 @@ impl ErrorKind {
             ResultCode::RequestNotFound => ErrorKind::RequestNotFound,
             ResultCode::AlreadyCompleted => ErrorKind::AlreadyCompleted,
             ResultCode::Io => ErrorKind::Io,
+            ResultCode::DiskFull => ErrorKind::DiskFull,
+            ResultCode::NotOwned => ErrorKind::NotOwned,
+            ResultCode::IntegrityFailed => ErrorKind::IntegrityFailed,
+            ResultCode::UnsafeArchive => ErrorKind::UnsafeArchive,
+            ResultCode::NoModfile => ErrorKind::NoModfile,
             ResultCode::Ok | ResultCode::Internal => ErrorKind::Internal,
         }
     }

@@ -15,6 +15,8 @@ mod doorbell;
 mod error;
 mod executor;
 pub mod fuzzing;
+mod downloads;
+mod install;
 mod keys;
 mod log;
 mod models;
@@ -34,6 +36,7 @@ pub use client::{Callback, Client, Purchases, WithId};
 pub use config::RetryPolicy;
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
 pub use error::{error_ref, Error, ErrorKind, Result, ResultCode, Secret};
+pub use downloads::{DownloadProgress, InstalledMod};
 pub use keys::check_alpha_dash;
 pub use log::{LogLevel, LogRecord};
 pub use models::{
@@ -41,7 +44,8 @@ pub use models::{
     ModQuery, ModSortField, Modfile, MonetizationStatus, PageInfo, RevenueType, Transaction, TransactionState, Wallet, MAX_QUERY_IDS,
     MAX_QUERY_TAGS,
 };
-pub use platform::{AuthOptions, EntitlementSource, MetaDevice, PlatformAuth};
+pub use models::{EntitlementKind, Terms, TermsLink, TokenPack, TokenPacks, UnconvertedEntitlement, UnconvertedEntitlements, User};
+pub use platform::{AuthOptions, EntitlementQuery, EntitlementSource, MetaDevice, PlatformAuth};
 pub use ratelimit::MAX_RETRY_AFTER_SECS;
 pub use runtime::RequestId;
 pub use s2s::{

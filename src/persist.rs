@@ -132,8 +132,15 @@ pub fn now_unix_ms() -> i64 {
 /// Distinguishes the temporary files of writers in one process (several workers, several clients).
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::new(ResultCode::Io, format!("{what} {}: {e}", path.display()))
+/// A filesystem failure, as `DiskFull` when the disk or quota ran out (a game can tell the
+/// player to free space) and `Io` otherwise.
+pub(crate) fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    use std::io::ErrorKind;
+    let code = match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => ResultCode::DiskFull,
+        _ => ResultCode::Io,
+    };
+    Error::new(code, format!("{what} {}: {e}", path.display()))
 }
 
 /// Writes `bytes` to `path` atomically and durably.

@@ -23,6 +23,10 @@ pub enum PlatformAuth {
     Google { auth_code: Option<Secret>, id_token: Option<Secret> },
     /// Epic Games `id_token`.
     Epic { id_token: Secret },
+    /// A user delegation token (`POST /external/udtauth`, in `X-Modio-Delegation-Token`): a
+    /// studio server acting as the player the token was issued for. The player agreed to the
+    /// terms when they signed in on the game; `terms_agreed` is not sent.
+    Udt { delegation_token: Secret },
 }
 
 /// A Meta headset family (`device` in Meta sign-in and entitlement sync).
@@ -67,6 +71,75 @@ pub struct AuthOptions {
 impl AuthOptions {
     pub fn agreed() -> AuthOptions {
         AuthOptions { terms_agreed: true, date_expires: None }
+    }
+}
+
+/// Which platform to ask for purchases not converted yet (`POST /me/entitlements`, whose
+/// `X-Modio-Portal` is required and decides the body). The portals get-user-entitlements.json
+/// names: Steam, PlayStation Network, Xbox Live and Epic Games.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum EntitlementQuery {
+    /// Steam: no body; the user's Steam link is used.
+    Steam,
+    /// `xbox_token` from `GetTokenAndSignatureAsync`.
+    XboxLive { xbox_token: Secret },
+    /// `psn_token` (the auth code), `psn_env` when not production, `psn_service_label` when not 0.
+    /// The reference requires `X-Modio-Platform` with this portal: configure the platform
+    /// (`ps4`/`ps5`) on the client first.
+    Psn { psn_token: Secret, env: Option<i64>, service_label: Option<i64> },
+    /// `epicgames_token` (a bearer token acting for the user) and its sandbox.
+    EpicGames { epicgames_token: Secret, sandbox_id: Option<String> },
+}
+
+impl EntitlementQuery {
+    /// The `X-Modio-Portal` value.
+    pub fn portal(&self) -> &'static str {
+        match self {
+            EntitlementQuery::Steam => "steam",
+            EntitlementQuery::XboxLive { .. } => "xboxlive",
+            EntitlementQuery::Psn { .. } => "psn",
+            EntitlementQuery::EpicGames { .. } => "epicgames",
+        }
+    }
+
+    /// The request, checked; `has_platform`: whether the client sends `X-Modio-Platform`.
+    pub(crate) fn request(&self, game_id: u64, has_platform: bool) -> Result<ApiRequest> {
+        let mut request = ApiRequest::post("me/entitlements", Auth::User)
+            .idempotent()
+            .header("x-modio-portal", Secret::new(self.portal()))
+            .field("game_id", game_id);
+        match self {
+            EntitlementQuery::Steam => {}
+            EntitlementQuery::XboxLive { xbox_token } => {
+                require_secret("xbox_token", xbox_token)?;
+                request = request.secret_field("xbox_token", xbox_token);
+            }
+            EntitlementQuery::Psn { psn_token, env, service_label } => {
+                require_secret("psn_token", psn_token)?;
+                if !has_platform {
+                    return Err(Error::invalid_argument("platform", "PlayStation Network needs the client's platform set (ps4 or ps5)"));
+                }
+                request = request.secret_field("psn_token", psn_token);
+                if let Some(env) = env {
+                    request = request.field("psn_env", env);
+                }
+                if let Some(label) = service_label {
+                    request = request.field("psn_service_label", label);
+                }
+            }
+            EntitlementQuery::EpicGames { epicgames_token, sandbox_id } => {
+                require_secret("epicgames_token", epicgames_token)?;
+                request = request.secret_field("epicgames_token", epicgames_token);
+                if let Some(sandbox) = sandbox_id.as_deref().filter(|s| !s.is_empty()) {
+                    if sandbox.len() > 128 || !sandbox.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                        return Err(Error::invalid_argument("sandbox_id", "must be letters, digits, '-' or '_' (at most 128)"));
+                    }
+                    request = request.field("epicgames_sandbox_id", sandbox);
+                }
+            }
+        }
+        Ok(request)
     }
 }
 
@@ -173,6 +246,14 @@ pub(crate) fn auth_request(auth: PlatformAuth, options: AuthOptions) -> Result<A
         PlatformAuth::Epic { id_token } => {
             require_secret("id_token", id_token)?;
             ("external/epicgamesauth", ApiRequest::post("", Auth::ApiKey).secret_field("id_token", id_token))
+        }
+        PlatformAuth::Udt { delegation_token } => {
+            require_secret("delegation_token", delegation_token)?;
+            let mut r = ApiRequest::post("external/udtauth", Auth::ApiKey).header("x-modio-delegation-token", delegation_token.clone());
+            if let Some(date) = options.date_expires {
+                r = r.field("date_expires", date);
+            }
+            return Ok(r);
         }
     };
     request.path = path.to_owned();

@@ -256,6 +256,11 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         lock(&self.pending).len()
     }
 
+    /// Whether `id`'s callback has not run yet.
+    pub fn is_pending(&self, id: RequestId) -> bool {
+        lock(&self.pending).contains_key(&id)
+    }
+
     pub fn is_pumping_on_this_thread(&self) -> bool {
         self.pumping.load(Ordering::Acquire) == thread_token()
     }

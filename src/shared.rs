@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use crate::attempts::{BackgroundRetry, Inflight, RecoveryReport, Unresolved, KEY_LIFETIME_SECS};
 use crate::error::{Error, Result, Secret};
+use crate::downloads::progress::ProgressBoard;
+use crate::downloads::Installs;
 use crate::log::{LogLevel, Logger};
 use crate::models::{Mod, ModPage, User};
 use crate::ownership::Ownership;
@@ -69,10 +71,22 @@ pub(crate) struct Shared {
     /// One recovery at a time.
     pub(crate) recovery_lock: Mutex<()>,
     pub(crate) logger: Logger,
+    /// The install directory, when configured.
+    pub(crate) installs: Option<Arc<Installs>>,
+    /// Downloads in flight and their progress callbacks.
+    pub(crate) progress: Arc<ProgressBoard>,
 }
 
 impl Shared {
-    pub fn new(transport: Transport, game_id: u64, data: Option<DataDir>, background_retry: BackgroundRetry, logger: Logger) -> Shared {
+    pub fn new(
+        transport: Transport,
+        game_id: u64,
+        data: Option<DataDir>,
+        background_retry: BackgroundRetry,
+        logger: Logger,
+        installs: Option<Installs>,
+    ) -> Shared {
+        let progress = ProgressBoard::new(logger.doorbell());
         let known = data.as_ref().map(DataDir::load_sessions).unwrap_or_default();
         Shared {
             transport,
@@ -92,6 +106,8 @@ impl Shared {
             recovery_wanted: AtomicBool::new(false),
             recovery_lock: Mutex::new(()),
             logger,
+            installs: installs.map(Arc::new),
+            progress,
         }
     }
 

@@ -16,7 +16,7 @@ use reqwest::Client as HttpClient;
 use reqwest::Method;
 use serde::Deserialize;
 
-use crate::config::{is_loopback, parse_root_certificates, Config, RetryPolicy};
+use crate::config::{check_scheme, is_loopback, parse_root_certificates, Config, RetryPolicy};
 use crate::error::{Error, Result, ResultCode, Secret};
 use crate::executor::{run_abortable, WORKER_HTTP};
 use crate::log::{LogLevel, Logger};
@@ -160,6 +160,9 @@ pub(crate) struct Transport {
     /// [`Transport::http`]): a connection is never left waiting on another worker's runtime.
     make_http: Box<dyn Fn() -> Result<HttpClient> + Send + Sync>,
     base: url::Url,
+    /// Whether every request carries `X-Modio-Platform` (PSN's entitlement query needs it).
+    pub(crate) has_platform: bool,
+    allow_insecure_http: bool,
     api_key: Secret,
     max_response_bytes: usize,
     request_timeout: Duration,
@@ -194,6 +197,12 @@ impl Transport {
             headers.insert(
                 "x-modio-portal",
                 HeaderValue::from_str(portal).map_err(|_| Error::invalid_argument("portal", "bad header value"))?,
+            );
+        }
+        if let Some(language) = &config.language {
+            headers.insert(
+                reqwest::header::ACCEPT_LANGUAGE,
+                HeaderValue::from_str(language).map_err(|_| Error::invalid_argument("language", "bad header value"))?,
             );
         }
         if let Some(platform) = &config.platform {
@@ -239,6 +248,8 @@ impl Transport {
         Ok(Transport {
             make_http: Box::new(make_http),
             base,
+            has_platform: config.platform.is_some(),
+            allow_insecure_http: config.allow_insecure_http,
             api_key: config.api_key.clone(),
             max_response_bytes: config.max_response_bytes,
             request_timeout: config.request_timeout,
@@ -431,6 +442,54 @@ impl Transport {
         })
     }
 
+    /// The deadline of one exchange; for a download, of its head and of each pause between chunks.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// How many times a download is tried in all (the retry policy's attempts).
+    pub(crate) fn download_attempts(&self) -> u32 {
+        self.retry.max_attempts
+    }
+
+    pub(crate) fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// Starts a download of `url` (a modfile's `binary_url`) from byte `from` (`Range`), and
+    /// returns the answer with its body still to be read, whatever its status. The user's token
+    /// goes only to the API's own origin: a redirect elsewhere (a CDN) is followed without it,
+    /// at most 5 times, and only to https (or to loopback, or with the insecure-http opt-in).
+    pub(crate) async fn open_download(&self, url: &url::Url, bearer: Option<&Secret>, from: u64) -> Result<reqwest::Response> {
+        let http = self.http()?;
+        let mut url = url.clone();
+        for _ in 0..6 {
+            check_scheme(&url, self.allow_insecure_http)?;
+            let mut builder = http.get(url.clone()).header(ACCEPT, "*/*");
+            if from > 0 {
+                builder = builder.header(reqwest::header::RANGE, format!("bytes={from}-"));
+            }
+            if let Some(token) = bearer.filter(|_| url.origin() == self.base.origin()) {
+                let header = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+                let mut value = HeaderValue::from_str(&header)
+                    .map_err(|_| Error::invalid_argument("access_token", "contains characters not allowed in a header"))?;
+                value.set_sensitive(true);
+                builder = builder.header(AUTHORIZATION, value);
+            }
+            let response = builder.send().await.map_err(map_reqwest_error)?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| Error::malformed("a download redirect without a Location"))?;
+            url = url.join(location).map_err(|_| Error::malformed("a download redirect to an invalid URL"))?;
+        }
+        Err(Error::new(ResultCode::Transport, "the download was redirected more than 5 times"))
+    }
+
     fn too_large(&self) -> Error {
         Error::new(ResultCode::ResponseTooLarge, format!("the answer was larger than the {}-byte cap", self.max_response_bytes))
     }
@@ -603,7 +662,7 @@ fn map_reqwest_error(err: reqwest::Error) -> Error {
 
 /// A failure while the body was arriving: the connection was there, so it is a transport failure
 /// (or a timeout), never a DNS or connect one.
-fn map_body_error(err: reqwest::Error) -> Error {
+pub(crate) fn map_body_error(err: reqwest::Error) -> Error {
     let err = err.without_url();
     let text = chain_text(&err);
     let code = match classify(std::error::Error::source(&err), ResultCode::Transport) {

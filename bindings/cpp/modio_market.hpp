@@ -113,6 +113,11 @@ enum class Code : std::uint32_t {
     BufferTooSmall = MODIO_MARKET_RESULT_BUFFER_TOO_SMALL,
     Io = MODIO_MARKET_RESULT_IO,
     Internal = MODIO_MARKET_RESULT_INTERNAL,
+    DiskFull = MODIO_MARKET_RESULT_DISK_FULL,
+    NotOwned = MODIO_MARKET_RESULT_NOT_OWNED,
+    IntegrityFailed = MODIO_MARKET_RESULT_INTEGRITY_FAILED,
+    UnsafeArchive = MODIO_MARKET_RESULT_UNSAFE_ARCHIVE,
+    NoModfile = MODIO_MARKET_RESULT_NO_MODFILE,
     // </generated:result-codes>
 };
 

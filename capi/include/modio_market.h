@@ -184,6 +184,8 @@
 
 #define MODIO_MARKET_ERROR_REF_GAME_NOT_FOUND 14001
 
+#define MODFILE_NOT_FOUND 15010
+
 #define MODIO_MARKET_ERROR_REF_MOD_NOT_FOUND 15022
 
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_PAYMENT_FAILED 900030
@@ -207,6 +209,11 @@
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_GAME_NOT_MONETIZED 900057
 
 #define MODIO_MARKET_ERROR_REF_MONETIZATION_PLATFORM_FETCH_FAILED 900096
+
+/**
+ * `POST /me/entitlements` without a valid `X-Modio-Portal` (400).
+ */
+#define MONETIZATION_PORTAL_INVALID 900098
 
 /**
  * At most this many ids in [`ModQuery::ids`], and tags in each tag list: a page holds 100
@@ -337,6 +344,28 @@ enum modio_market_result
    * A bug inside the library was caught (a panic); the library stays usable.
    */
   MODIO_MARKET_RESULT_INTERNAL = 41,
+  /**
+   * The disk (or the quota) is full: nothing half-written was kept as complete.
+   */
+  MODIO_MARKET_RESULT_DISK_FULL = 42,
+  /**
+   * A paid mod the player does not own, where the game lets only owners download paid mods:
+   * refused before any byte was fetched.
+   */
+  MODIO_MARKET_RESULT_NOT_OWNED = 50,
+  /**
+   * A download's size or MD5 did not match its modfile: the file was deleted.
+   */
+  MODIO_MARKET_RESULT_INTEGRITY_FAILED = 51,
+  /**
+   * An archive entry would land outside its directory (`..`, an absolute path, a symlink), or
+   * the archive could not be read: nothing was installed.
+   */
+  MODIO_MARKET_RESULT_UNSAFE_ARCHIVE = 52,
+  /**
+   * The mod has no file to download on this platform.
+   */
+  MODIO_MARKET_RESULT_NO_MODFILE = 53,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Secret};
 
+mod store;
+pub use store::{EntitlementKind, Terms, TermsLink, TokenPack, TokenPacks, UnconvertedEntitlement, UnconvertedEntitlements};
+
 // ---------------------------------------------------------------------------------------------
 // Lenient scalar decoding
 // ---------------------------------------------------------------------------------------------
@@ -355,6 +358,8 @@ struct RawFilehash {
 struct RawDownload {
     #[serde(deserialize_with = "lenient_string")]
     binary_url: String,
+    #[serde(deserialize_with = "lenient_i64")]
+    date_expires: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
@@ -363,7 +368,21 @@ struct RawModfile {
     #[serde(deserialize_with = "lenient_u64")]
     id: u64,
     #[serde(deserialize_with = "lenient_u64")]
+    mod_id: u64,
+    #[serde(deserialize_with = "lenient_i64")]
+    date_added: i64,
+    #[serde(deserialize_with = "lenient_u64")]
+    virus_status: u64,
+    #[serde(deserialize_with = "lenient_u64")]
+    virus_positive: u64,
+    #[serde(deserialize_with = "lenient_u64")]
     filesize: u64,
+    #[serde(deserialize_with = "lenient_u64")]
+    filesize_uncompressed: u64,
+    #[serde(deserialize_with = "lenient_string")]
+    changelog: String,
+    #[serde(deserialize_with = "lenient_string")]
+    metadata_blob: String,
     #[serde(deserialize_with = "null_as_default")]
     filehash: RawFilehash,
     #[serde(deserialize_with = "lenient_string")]
@@ -428,6 +447,55 @@ pub struct Modfile {
     pub filename: String,
     pub version: String,
     pub binary_url: String,
+    pub mod_id: u64,
+    pub date_added: i64,
+    /// Unix time `binary_url` stops working (0: not said); the downloader fetches the modfile
+    /// again when it has passed.
+    pub date_expires: i64,
+    pub filesize_uncompressed: u64,
+    pub changelog: String,
+    pub metadata_blob: String,
+    /// 0 not scanned, 1 scanned, 2 in progress, 3 too large, 4 not found, 5 error.
+    pub virus_status: u32,
+    /// 0 no threats, 1 malicious, 2 potentially harmful.
+    pub virus_positive: u32,
+}
+
+impl RawModfile {
+    fn into_modfile(self, mod_id: u64) -> Modfile {
+        Modfile {
+            id: self.id,
+            filesize: self.filesize,
+            md5: self.filehash.md5,
+            filename: self.filename,
+            version: self.version,
+            binary_url: self.download.binary_url,
+            mod_id: if self.mod_id == 0 { mod_id } else { self.mod_id },
+            date_added: self.date_added,
+            date_expires: self.download.date_expires,
+            filesize_uncompressed: self.filesize_uncompressed,
+            changelog: self.changelog,
+            metadata_blob: self.metadata_blob,
+            virus_status: self.virus_status.min(u64::from(u32::MAX)) as u32,
+            virus_positive: self.virus_positive.min(u64::from(u32::MAX)) as u32,
+        }
+    }
+}
+
+impl Modfile {
+    /// `GET /games/{id}/mods/{mod_id}/files/{file_id}`: one modfile object.
+    pub(crate) fn decode(body: &[u8]) -> Result<Modfile> {
+        let raw: RawModfile = decode("modfile", body)?;
+        if raw.id == 0 {
+            return Err(Error::malformed("the modfile has no `id`"));
+        }
+        Ok(raw.into_modfile(0))
+    }
+
+    /// Whether the file was flagged by mod.io's virus scan (malicious or potentially harmful).
+    pub fn flagged_by_scan(&self) -> bool {
+        self.virus_positive != 0
+    }
 }
 
 /// A mod with the fields a store page needs, and the whole object as JSON for the rest.
@@ -487,14 +555,7 @@ impl Mod {
             logo_url: raw.logo.original,
             logo_thumb_url: raw.logo.thumb_640x360,
             profile_url: raw.profile_url,
-            modfile: Modfile {
-                id: raw.modfile.id,
-                filesize: raw.modfile.filesize,
-                md5: raw.modfile.filehash.md5,
-                filename: raw.modfile.filename,
-                version: raw.modfile.version,
-                binary_url: raw.modfile.download.binary_url,
-            },
+            modfile: raw.modfile.into_modfile(raw.id),
             downloads_total: raw.stats.downloads_total,
             subscribers_total: raw.stats.subscribers_total,
             rating_percentage_positive: raw.stats.ratings_percentage_positive,

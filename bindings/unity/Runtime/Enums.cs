@@ -61,6 +61,16 @@ namespace ModioMarket
         Io = 40,
         /// <summary>An internal error occurred.</summary>
         Internal = 41,
+        /// <summary>The disk is full.</summary>
+        DiskFull = 42,
+        /// <summary>The player does not own this paid mod.</summary>
+        NotOwned = 50,
+        /// <summary>The download did not match its size or MD5.</summary>
+        IntegrityFailed = 51,
+        /// <summary>The archive is unreadable or would write outside its directory.</summary>
+        UnsafeArchive = 52,
+        /// <summary>The mod has no file to download.</summary>
+        NoModfile = 53,
         // </generated:result-codes>
     }
 
@@ -218,6 +228,7 @@ namespace ModioMarket
         public const long ValidationGeneric = 13009;
         public const long ResourceNotFound = 14000;
         public const long GameNotFound = 14001;
+        public const long ModfileNotFound = 15010;
         public const long ModNotFound = 15022;
         public const long MonetizationTeamNotFound = 900022;
         public const long MonetizationPaymentFailed = 900030;
@@ -227,6 +238,7 @@ namespace ModioMarket
         public const long MonetizationIapNotConfigured = 900054;
         public const long MonetizationGameNotMonetized = 900057;
         public const long MonetizationPlatformFetchFailed = 900096;
+        public const long MonetizationPortalInvalid = 900098;
         // </generated:error-refs>
     }
 }

@@ -38,6 +38,11 @@ enum class EModioMarketCode : uint8
 	BufferTooSmall = 36 UMETA(ToolTip = "The buffer is too small."),
 	Io = 40 UMETA(ToolTip = "A file operation failed."),
 	Internal = 41 UMETA(ToolTip = "An internal error occurred."),
+	DiskFull = 42 UMETA(ToolTip = "The disk is full."),
+	NotOwned = 50 UMETA(ToolTip = "The player does not own this paid mod."),
+	IntegrityFailed = 51 UMETA(ToolTip = "The download did not match its size or MD5."),
+	UnsafeArchive = 52 UMETA(ToolTip = "The archive is unreadable or would write outside its directory."),
+	NoModfile = 53 UMETA(ToolTip = "The mod has no file to download."),
 	// </generated:result-codes>
 	NotInitialized = 254 UMETA(ToolTip = "The ModioMarket subsystem has no client: check Project Settings > Plugins > mod.io Marketplace."),
 	Unknown = 255 UMETA(ToolTip = "A code this plugin version does not know; see CodeName."),
