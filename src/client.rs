@@ -23,8 +23,8 @@ pub use crate::callbacks::{Callback, WithId};
 use crate::callbacks::{CallbackSlot, LogOutput, LogSink};
 use crate::checkout::{retry_unresolved, run_checkout, take_due, InflightGuard};
 use crate::config::Config;
-use crate::error::{Error, Result, Secret};
 use crate::downloads::{DownloadProgress, InstalledMod, Installs};
+use crate::error::{Error, Result, Secret};
 use crate::keys::IdempotencyKey;
 use crate::log::{LogLevel, Logger};
 use crate::models::{

@@ -12,10 +12,10 @@ mod checkout;
 mod client;
 mod config;
 mod doorbell;
+mod downloads;
 mod error;
 mod executor;
 pub mod fuzzing;
-mod downloads;
 mod install;
 mod keys;
 mod log;
@@ -35,8 +35,8 @@ pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIM
 pub use client::{Callback, Client, Purchases, WithId};
 pub use config::RetryPolicy;
 pub use config::{Config, Environment, DEFAULT_MAX_RESPONSE_BYTES, PLATFORMS, PORTALS};
-pub use error::{error_ref, Error, ErrorKind, Result, ResultCode, Secret};
 pub use downloads::{DownloadProgress, InstalledMod};
+pub use error::{error_ref, Error, ErrorKind, Result, ResultCode, Secret};
 pub use keys::check_alpha_dash;
 pub use log::{LogLevel, LogRecord};
 pub use models::{
@@ -49,9 +49,10 @@ pub use platform::{AuthOptions, EntitlementQuery, EntitlementSource, MetaDevice,
 pub use ratelimit::MAX_RETRY_AFTER_SECS;
 pub use runtime::RequestId;
 pub use s2s::{
-    is_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal,
-    S2sTransaction, ServiceTokenInfo, TransactionMeta, DEFAULT_RENEW_BEFORE, DEFAULT_S2S_SCOPES, ERROR_REF_OAUTH_CLIENT_INVALID,
-    ERROR_REF_TOKEN_MISSING_SCOPE_WRITE, IDEMPOTENCY_KEY_LIFETIME,
+    is_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, HistoryTransaction, IdempotencyKey, IntentRequest, S2sClient, S2sConfig,
+    S2sPortal, S2sTransaction, ServiceTokenInfo, TransactionHistoryPage, TransactionMeta, TransactionQuery, DEFAULT_RENEW_BEFORE,
+    DEFAULT_S2S_SCOPES, ERROR_REF_OAUTH_CLIENT_INVALID, ERROR_REF_TOKEN_MISSING_SCOPE_WRITE, HISTORY_LINE_ITEM_KEYS,
+    HISTORY_MONETIZATION_TYPES, HISTORY_TRANSACTION_TYPES, IDEMPOTENCY_KEY_LIFETIME,
 };
 
 /// The library's version (`CARGO_PKG_VERSION`).

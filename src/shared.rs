@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::attempts::{BackgroundRetry, Inflight, RecoveryReport, Unresolved, KEY_LIFETIME_SECS};
-use crate::error::{Error, Result, Secret};
 use crate::downloads::progress::ProgressBoard;
 use crate::downloads::Installs;
+use crate::error::{Error, Result, Secret};
 use crate::log::{LogLevel, Logger};
 use crate::models::{Mod, ModPage, User};
 use crate::ownership::Ownership;

@@ -466,3 +466,82 @@ fn concurrent_blocking_calls_lose_no_log_record() {
     assert_eq!(sent, 30);
     assert_eq!(logged, sent, "every request's log line reached the sink");
 }
+
+// ---------------------------------------------------------------- transaction history
+
+fn historian(server: &FakeServer) -> S2sClient {
+    let config = S2sConfig::new(common::config(server), demo::OAUTH_CLIENT_ID, demo::OAUTH_CLIENT_SECRET)
+        .monetization_team_id(fake_modio::monetization_team_id(demo::GAME_ID));
+    S2sClient::new(config).unwrap()
+}
+
+#[test]
+fn the_history_lists_with_filters_and_cursor_pages() {
+    let server = FakeServer::start();
+    let s2s = historian(&server);
+    let alice_token = alice(&server);
+    let (bob_id, bob_access) = new_user(&server, "historian-bob", 0);
+    let bob_token = delegation(&server, &bob_access);
+    let mut paid = Vec::new();
+    for (i, (who, gateway)) in [(&alice_token, "order-a1"), (&alice_token, "order-a2"), (&bob_token, "order-b1")].into_iter().enumerate() {
+        let intent = s2s
+            .intent(who, &IntentRequest::new(demo::SKU_GOLD_1000, S2sPortal::Steam).gateway_uuid(gateway), &IdempotencyKey::generate())
+            .unwrap();
+        if i != 1 {
+            s2s.commit(who, &CommitRequest::new(intent.transaction.id), &IdempotencyKey::generate()).unwrap();
+            paid.push(intent.transaction.id);
+        }
+    }
+    let all = s2s.all_transactions(&modio_market::TransactionQuery::new(), 10).unwrap();
+    assert_eq!(all.len(), 3);
+    let found = s2s.transactions(&modio_market::TransactionQuery::by_gateway_uuid("order-a2")).unwrap();
+    assert_eq!(found.transactions.len(), 1);
+    assert_eq!(found.transactions[0].state, TransactionState::Pending);
+    assert_eq!(found.transactions[0].buyer_id(), demo::ALICE_ID);
+
+    let mut q = modio_market::TransactionQuery::new();
+    q.transaction_types = vec!["paid".into()];
+    let paid_page = s2s.transactions(&q).unwrap();
+    let mut ids: Vec<u64> = paid_page.transactions.iter().map(|t| t.id).collect();
+    ids.sort();
+    paid.sort();
+    assert_eq!(ids, paid);
+    let mut q = modio_market::TransactionQuery::new();
+    q.buyer = Some(bob_id);
+    assert_eq!(s2s.transactions(&q).unwrap().transactions.len(), 1);
+
+    // Pages of one: three pages, then none.
+    let mut q = modio_market::TransactionQuery::new();
+    q.limit = Some(1);
+    let mut seen = Vec::new();
+    loop {
+        let page = s2s.transactions(&q).unwrap();
+        assert!(page.transactions.len() <= 1);
+        seen.extend(page.transactions.iter().map(|t| t.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 3);
+    let one = s2s.transaction(paid[0]).unwrap();
+    assert_eq!((one.id, one.state.clone()), (paid[0], TransactionState::Paid));
+    assert_eq!(s2s.transaction(987_654_321).unwrap_err().http_status(), 404);
+
+    // Without a team, or with another team's id, nothing is read.
+    let no_team = s2s_with_secret(&server, demo::OAUTH_CLIENT_SECRET);
+    assert_eq!(no_team.transactions(&modio_market::TransactionQuery::new()).unwrap_err().code(), ResultCode::InvalidArgument);
+    let other =
+        S2sClient::new(S2sConfig::new(common::config(&server), demo::OAUTH_CLIENT_ID, demo::OAUTH_CLIENT_SECRET).monetization_team_id(5))
+            .unwrap();
+    let e = other.transactions(&modio_market::TransactionQuery::new()).unwrap_err();
+    assert_eq!((e.http_status(), e.error_ref()), (404, modio_market::error_ref::MONETIZATION_TEAM_NOT_FOUND));
+    // The async form reports through poll.
+    let got = Arc::new(Mutex::new(None));
+    let g = Arc::clone(&got);
+    let id = s2s
+        .transaction_async(paid[0], move |r: modio_market::Result<modio_market::HistoryTransaction>| *g.lock().unwrap() = Some(r))
+        .unwrap();
+    s2s.wait(id, WAIT).unwrap();
+    assert_eq!(got.lock().unwrap().take().unwrap().unwrap().id, paid[0]);
+}

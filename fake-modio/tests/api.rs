@@ -1201,3 +1201,123 @@ fn request_framing_chunked_bodies_expect_continue_and_bad_heads() {
     assert_eq!(read_response(&mut stream).unwrap().status, 200);
     assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
 }
+
+// ---------------------------------------------------------------- downloads
+
+#[test]
+fn downloads_answer_ranges_and_follow_the_access_options() {
+    let s = FakeServer::start();
+    let m = get(&with_key(&url(&s, "/games/1/mods/1001"))).json();
+    let link = m["modfile"]["download"]["binary_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let whole = get(&link);
+    assert_eq!(whole.status, 200);
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    assert_eq!(&whole.body[..2], b"PK", "a zip archive");
+    let total = whole.body.len();
+    let part = send("GET", &link, &[("Range", "bytes=100-")], b"");
+    assert_eq!(part.status, 206);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 100-{}/{total}", total - 1).as_str())
+    );
+    assert_eq!(part.body, whole.body[100..]);
+    let past = send("GET", &link, &[("Range", &format!("bytes={total}-"))], b"");
+    assert_eq!(past.status, 416);
+    assert_eq!(
+        past.header("content-range"),
+        Some(format!("bytes */{total}").as_str())
+    );
+
+    // AUTHORISED_DOWNLOADS: a token; PAID_DOWNLOADS: a token whose user owns the paid mod.
+    control(
+        &s,
+        "POST",
+        "/games/1/api_access_options",
+        json!({"options": 2 | 4}),
+    );
+    get(&link).assert_error(401, 11000);
+    assert_eq!(get_auth(&link, demo::ALICE_ACCESS_TOKEN).status, 200);
+    control(
+        &s,
+        "POST",
+        "/games/1/api_access_options",
+        json!({"options": 2 | 8}),
+    );
+    get_auth(&link, demo::ALICE_ACCESS_TOKEN).assert_error(403, 15023);
+    let castle = get(&with_key(&url(&s, "/games/1/mods/1002"))).json();
+    let bobs = castle["modfile"]["download"]["binary_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get_auth(&bobs, demo::BOB_ACCESS_TOKEN).status,
+        200,
+        "bob owns Castle Siege"
+    );
+    let free = get(&with_key(&url(&s, "/games/1/mods/2001"))).json();
+    let free_link = free["modfile"]["download"]["binary_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        get_auth(&free_link, demo::ALICE_ACCESS_TOKEN).status,
+        200,
+        "a free mod needs no purchase"
+    );
+
+    // Without DOWNLOADS the link carries an expiring hash; the stable one stops working.
+    control(
+        &s,
+        "POST",
+        "/games/1/api_access_options",
+        json!({"options": 1}),
+    );
+    get(&link).assert_error(404, 15010);
+    let fresh = get(&with_key(&url(&s, "/games/1/mods/1001"))).json();
+    let expiring = fresh["modfile"]["download"]["binary_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(expiring, link);
+    assert_eq!(get(&expiring).status, 200);
+    s.advance_clock(601);
+    get(&expiring).assert_error(410, 15010);
+}
+
+#[test]
+fn a_new_modfile_keeps_the_old_one_readable_and_archives_can_be_set() {
+    let s = FakeServer::start();
+    let before = get(&with_key(&url(&s, "/games/1/mods/2001"))).json()["modfile"].clone();
+    let published = control(&s, "POST", "/mods/2001/modfile", json!({"version": "9.9"})).json();
+    let new_id = published["modfile_id"].as_u64().unwrap();
+    let after = get(&with_key(&url(&s, "/games/1/mods/2001"))).json()["modfile"].clone();
+    assert_eq!(
+        (after["id"].as_u64(), after["version"].as_str()),
+        (Some(new_id), Some("9.9"))
+    );
+    assert_ne!(after["filehash"]["md5"], before["filehash"]["md5"]);
+    let old = get(&with_key(&url(
+        &s,
+        &format!("/games/1/mods/2001/files/{}", before["id"]),
+    )))
+    .json();
+    assert_eq!(old["filehash"], before["filehash"]);
+    let set = control(
+        &s,
+        "POST",
+        "/mods/2001/archive",
+        json!({"entries": [{"name": "../x", "data": "y"}]}),
+    )
+    .json();
+    let now = get(&with_key(&url(&s, "/games/1/mods/2001"))).json()["modfile"].clone();
+    assert_eq!(now["filehash"]["md5"], set["md5"]);
+    let bytes = get(now["download"]["binary_url"].as_str().unwrap()).body;
+    assert_eq!(fake_modio::md5_hex(&bytes), set["md5"].as_str().unwrap());
+    assert!(
+        bytes.windows(4).any(|w| w == b"../x"),
+        "the name is written as given"
+    );
+}

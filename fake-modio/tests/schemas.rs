@@ -54,6 +54,16 @@ fn json_schema(file: &str, mut schema: Value) -> Value {
         // The schema says an array of objects, the guide's checkout example `"meta": {}`.
         schema["properties"]["meta"] = serde_json::json!({"type": ["array", "object"]});
     }
+    if file == "get-monetization-transactions.json" && schema["properties"]["download"].is_object()
+    {
+        // The pagination object types its page links as integers, its examples are paths;
+        // the last page has none (`null`).
+        if let Some(download) = schema["properties"]["download"]["properties"].as_object_mut() {
+            for link in ["next_page_url", "prev_page_url"] {
+                download[link]["type"] = serde_json::json!(["integer", "string", "null"]);
+            }
+        }
+    }
     fn adjust(name: Option<&str>, v: &mut Value) {
         if let Value::Object(map) = v {
             let description = map
@@ -412,4 +422,130 @@ fn s2s_answers_match_the_schemas() {
     );
     assert_eq!(clawback.status, 200, "{}", clawback.text());
     conforms("s-2-s-transaction-clawback.json", "a clawback", &clawback);
+}
+
+#[test]
+fn store_download_and_history_answers_match_the_schemas() {
+    let s = FakeServer::start();
+    let alice = demo::ALICE_ACCESS_TOKEN;
+    conforms(
+        "terms.json",
+        "the terms in German for Steam",
+        &send(
+            "GET",
+            &with_key(&url(&s, "/authenticate/terms")),
+            &[("Accept-Language", "de"), ("X-Modio-Portal", "steam")],
+            b"",
+        ),
+    );
+    conforms(
+        "get-game-token-packs.json",
+        "the token packs",
+        &get_auth(&url(&s, "/games/1/monetization/token-packs"), alice),
+    );
+    let entitlements = |headers: &[(&str, &str)]| {
+        let auth = format!("Bearer {alice}");
+        let mut all = vec![FORM, ("Authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        send("POST", &url(&s, "/me/entitlements"), &all, &form(&[]))
+    };
+    let listed = entitlements(&[("X-Modio-Portal", "steam")]);
+    assert_eq!(listed.json()["result_total"], 2, "{}", listed.text());
+    conforms(
+        "get-user-entitlements.json",
+        "unconverted entitlements",
+        &listed,
+    );
+    let no_portal = entitlements(&[]);
+    no_portal.assert_error(400, 900098);
+    conforms("get-user-entitlements.json", "no portal", &no_portal);
+    let m = get(&with_key(&url(&s, "/games/1/mods/1001"))).json();
+    let file_id = m["modfile"]["id"].as_u64().unwrap();
+    let modfile = get(&with_key(&url(
+        &s,
+        &format!("/games/1/mods/1001/files/{file_id}"),
+    )));
+    conforms("get-modfile.json", "a modfile", &modfile);
+    assert_eq!(
+        modfile.json(),
+        m["modfile"],
+        "the modfile endpoint and the mod agree"
+    );
+    let missing = get(&with_key(&url(&s, "/games/1/mods/1001/files/999999")));
+    missing.assert_error(404, 15010);
+    conforms("get-modfile.json", "an unknown modfile", &missing);
+
+    let delegation = post_form(&url(&s, "/me/s2s/oauth/token"), Some(alice), &[]).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let udt = send(
+        "POST",
+        &with_key(&url(&s, "/external/udtauth")),
+        &[FORM, ("X-Modio-Delegation-Token", &delegation)],
+        &form(&[]),
+    );
+    assert_eq!(udt.status, 200, "{}", udt.text());
+    conforms("authenticate-via-udt.json", "UDT sign-in", &udt);
+
+    let service = post_form(
+        &url(&s, "/oauth/token"),
+        None,
+        &[
+            ("client_id", demo::OAUTH_CLIENT_ID),
+            ("client_secret", demo::OAUTH_CLIENT_SECRET),
+            ("grant_type", "client_credentials"),
+            ("scope", "read,write,monetization"),
+        ],
+    )
+    .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = format!("Bearer {service}");
+    let intent = send(
+        "POST",
+        &url(&s, "/s2s/transactions/intent"),
+        &[
+            FORM,
+            ("Authorization", &auth),
+            ("X-Modio-Delegation-Token", &delegation),
+            ("X-Modio-Idempotent-Key", "schema-history"),
+        ],
+        &form(&[
+            ("sku", "GOLD_500"),
+            ("portal", "steam"),
+            ("gateway_uuid", "order-7"),
+        ]),
+    );
+    assert_eq!(intent.status, 200, "{}", intent.text());
+    let team = fake_modio::monetization_team_id(1);
+    let list = send(
+        "GET",
+        &url(
+            &s,
+            &format!("/s2s/monetization-teams/{team}/transactions?gateway_uuid=order-7"),
+        ),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(
+        list.json()["data"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        list.text()
+    );
+    conforms("get-monetization-transactions.json", "the history", &list);
+    let id = intent.json()["transaction_id"].as_u64().unwrap();
+    let one = send(
+        "GET",
+        &url(
+            &s,
+            &format!("/s2s/monetization-teams/{team}/transactions/{id}"),
+        ),
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(one.status, 200, "{}", one.text());
+    conforms("get-monetization-transaction.json", "one transaction", &one);
 }

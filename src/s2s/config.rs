@@ -14,6 +14,7 @@ pub struct S2sConfig {
     pub(crate) client_secret: Secret,
     pub(crate) scopes: String,
     pub(crate) renew_before: Duration,
+    pub(crate) monetization_team_id: u64,
 }
 
 impl S2sConfig {
@@ -24,6 +25,7 @@ impl S2sConfig {
             client_secret: client_secret.into(),
             scopes: DEFAULT_S2S_SCOPES.to_owned(),
             renew_before: DEFAULT_RENEW_BEFORE,
+            monetization_team_id: 0,
         }
     }
 
@@ -38,6 +40,13 @@ impl S2sConfig {
     /// the token's lifetime).
     pub fn renew_before(mut self, margin: Duration) -> S2sConfig {
         self.renew_before = margin;
+        self
+    }
+
+    /// The studio's monetization team id (from the game's dashboard): the transaction history
+    /// ([`S2sClient::transactions`]) is read per team.
+    pub fn monetization_team_id(mut self, team: u64) -> S2sConfig {
+        self.monetization_team_id = team;
         self
     }
 

@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::error::{Error, Result, ResultCode, Secret};
 pub use crate::keys::{is_alpha_dash, IdempotencyKey};
 use crate::log::{LogLevel, Logger};
-use crate::models::{lenient_string, lenient_u64, Transaction};
+use crate::models::{lenient_i64, lenient_string, lenient_u64, Transaction, TransactionState};
 use crate::runtime::{lock, JobContext, RequestId, Runtime};
 use crate::transport::{ApiRequest, Auth, Transport};
 
@@ -72,11 +72,13 @@ pub const IDEMPOTENCY_KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 const KEY_BOOK_CAPACITY: usize = 100_000;
 
 mod config;
+mod history;
 mod models;
 mod requests;
 mod shared;
 
 pub use self::config::*;
+pub use self::history::*;
 pub use self::models::*;
 pub use self::requests::*;
 use self::shared::*;
@@ -118,6 +120,7 @@ impl S2sClient {
             client_secret: config.client_secret,
             scopes: config.scopes,
             renew_before: config.renew_before,
+            monetization_team_id: config.monetization_team_id,
             token: Mutex::new(TokenSlot::default()),
             keys: Mutex::new(KeyBook::new()),
             logger,
@@ -165,6 +168,33 @@ impl S2sClient {
     /// `POST /s2s/transactions/clawback` (service token only).
     pub fn clawback(&self, request: &ClawbackRequest) -> Result<S2sTransaction> {
         let r = request.validate().and_then(|()| self.shared.clawback(request, &|| false));
+        self.flush_logs();
+        r
+    }
+
+    /// One page of the transaction history (`GET /s2s/monetization-teams/{team}/transactions`),
+    /// newest first; pass [`TransactionHistoryPage::next_cursor`] as the query's `cursor` for
+    /// the next. Needs [`S2sConfig::monetization_team_id`].
+    pub fn transactions(&self, query: &TransactionQuery) -> Result<TransactionHistoryPage> {
+        let r = query.validate().and_then(|()| self.shared.transactions(query, &|| false));
+        self.flush_logs();
+        r
+    }
+
+    /// Every page of the history matching `query` (its `cursor` is where to start), at most
+    /// `max_pages` of them (`MalformedResponse` if the history does not end by then).
+    pub fn all_transactions(&self, query: &TransactionQuery, max_pages: usize) -> Result<Vec<HistoryTransaction>> {
+        let r = query.validate().and_then(|()| self.shared.all_transactions(query, max_pages.max(1), &|| false));
+        self.flush_logs();
+        r
+    }
+
+    /// One transaction (`GET /s2s/monetization-teams/{team}/transactions/{id}`).
+    pub fn transaction(&self, transaction_id: u64) -> Result<HistoryTransaction> {
+        if transaction_id == 0 {
+            return Err(Error::invalid_argument("transaction_id", "must not be 0"));
+        }
+        let r = self.shared.transaction(transaction_id, &|| false);
         self.flush_logs();
         r
     }
@@ -225,6 +255,20 @@ impl S2sClient {
     pub fn clawback_async(&self, request: ClawbackRequest, callback: impl Callback<S2sTransaction>) -> Result<RequestId> {
         request.validate()?;
         self.run(move |shared: &S2sShared, ctx: &JobContext| shared.clawback(&request, &|| ctx.is_cancelled()), callback)
+    }
+
+    /// [`S2sClient::transactions`] on a worker.
+    pub fn transactions_async(&self, query: TransactionQuery, callback: impl Callback<TransactionHistoryPage>) -> Result<RequestId> {
+        query.validate()?;
+        self.run(move |shared: &S2sShared, ctx: &JobContext| shared.transactions(&query, &|| ctx.is_cancelled()), callback)
+    }
+
+    /// [`S2sClient::transaction`] on a worker.
+    pub fn transaction_async(&self, transaction_id: u64, callback: impl Callback<HistoryTransaction>) -> Result<RequestId> {
+        if transaction_id == 0 {
+            return Err(Error::invalid_argument("transaction_id", "must not be 0"));
+        }
+        self.run(move |shared: &S2sShared, ctx: &JobContext| shared.transaction(transaction_id, &|| ctx.is_cancelled()), callback)
     }
 
     /// Runs the callbacks of completed `*_async` calls on this thread; never blocks.

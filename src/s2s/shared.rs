@@ -74,6 +74,8 @@ pub(crate) struct S2sShared {
     pub(super) client_secret: Secret,
     pub(super) scopes: String,
     pub(super) renew_before: Duration,
+    /// The studio's monetization team (the transaction history's path); 0: not configured.
+    pub(super) monetization_team_id: u64,
     pub(super) token: Mutex<TokenSlot>,
     pub(super) keys: Mutex<KeyBook>,
     pub(super) logger: Logger,
@@ -234,6 +236,65 @@ impl S2sShared {
             r.idempotent()
         };
         self.with_service_token(build, S2sTransaction::decode, cancel)
+    }
+}
+
+impl S2sShared {
+    fn team(&self) -> Result<u64> {
+        if self.monetization_team_id == 0 {
+            return Err(Error::invalid_argument(
+                "monetization_team_id",
+                "is not configured: the transaction history is per monetization team",
+            ));
+        }
+        Ok(self.monetization_team_id)
+    }
+
+    /// One page of the transaction history.
+    pub(super) fn transactions(&self, query: &TransactionQuery, cancel: &dyn Fn() -> bool) -> Result<TransactionHistoryPage> {
+        let team = self.team()?;
+        let build = |token: Secret| {
+            let mut r = ApiRequest::get(format!("s2s/monetization-teams/{team}/transactions"), Auth::Bearer(token));
+            for (k, v) in query.parameters() {
+                r = r.query(k, v);
+            }
+            r
+        };
+        self.with_service_token(build, TransactionHistoryPage::decode, cancel)
+    }
+
+    /// One transaction of the history.
+    pub(super) fn transaction(&self, id: u64, cancel: &dyn Fn() -> bool) -> Result<HistoryTransaction> {
+        let team = self.team()?;
+        let build = |token: Secret| ApiRequest::get(format!("s2s/monetization-teams/{team}/transactions/{id}"), Auth::Bearer(token));
+        let t = self.with_service_token(build, HistoryTransaction::decode_one, cancel)?;
+        if t.id != id {
+            return Err(Error::new(
+                ResultCode::UnexpectedAnswer,
+                format!("asked for transaction {id}, the answer is transaction {}", t.id),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// Every page of the history matching `query` (at most `max_pages`).
+    pub(super) fn all_transactions(
+        &self,
+        query: &TransactionQuery,
+        max_pages: usize,
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<HistoryTransaction>> {
+        let mut query = query.clone();
+        let mut out = Vec::new();
+        for _ in 0..max_pages {
+            let page = self.transactions(&query, cancel)?;
+            out.extend(page.transactions);
+            match page.next_cursor {
+                Some(next) if Some(&next) != query.cursor.as_ref() => query.cursor = Some(next),
+                _ => return Ok(out),
+            }
+        }
+        Err(Error::malformed(format!("the transaction history did not end after {max_pages} pages")))
     }
 }
 
