@@ -179,12 +179,13 @@ impl Client {
     }
 
     /// Whether [`Client::pump_housekeeping`] has anything to do besides the logs (which ring the
-    /// runtime's bell): three loads.
+    /// runtime's bell): four loads.
     fn housekeeping_due(&self) -> bool {
         let shared = self.shared();
         shared.unresolved_count.load(Ordering::Acquire) > 0
             || shared.recovery_wanted.load(Ordering::Acquire)
             || shared.recovery_backlog_filled.load(Ordering::Acquire)
+            || shared.progress.is_dirty()
     }
 
     /// Blocks until the callback of `id` has run, running other callbacks that complete meanwhile.
@@ -455,10 +456,11 @@ impl Client {
         let shared = self.shared();
         shared.installs.as_ref().ok_or_else(crate::install::no_install_dir)?;
         let slot = shared.progress.register(Box::new(progress));
-        let job_slot = Arc::clone(&slot);
+        // Dropped with the job however it ends (run, refused, never run): the entry then goes.
+        let finish = crate::downloads::progress::FinishOnDrop(Arc::clone(&slot));
         let submitted = self.run(
             move |shared: &Shared, session: &Arc<Session>, ctx: &JobContext| {
-                crate::install::install(shared, session, ctx, mod_id, &job_slot)
+                crate::install::install(shared, session, ctx, mod_id, &finish.0)
             },
             callback,
         );

@@ -134,6 +134,8 @@ pub struct Config {
     pub(crate) language: Option<String>,
     /// Where installed mods go, one directory per mod (see `Client::install_mod`).
     pub(crate) install_dir: Option<std::path::PathBuf>,
+    /// The game's monetization team (0: not set), for the S2S transaction history.
+    pub(crate) monetization_team_id: u64,
 }
 
 /// Default cap on a response body: a page of 100 full mod objects is ~300 KiB.
@@ -160,6 +162,7 @@ impl Config {
             background_retry: BackgroundRetry::default(),
             language: None,
             install_dir: None,
+            monetization_team_id: 0,
         }
     }
 
@@ -260,6 +263,13 @@ impl Config {
     /// installed (`modio-market-installed.json`). Needed by [`crate::Client::install_mod`].
     pub fn install_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Config {
         self.install_dir = Some(dir.into());
+        self
+    }
+
+    /// The game's monetization team id (from its dashboard): an S2S client reads the
+    /// transaction history of this team.
+    pub fn monetization_team_id(mut self, team: u64) -> Config {
+        self.monetization_team_id = team;
         self
     }
 
@@ -390,6 +400,11 @@ impl Config {
         check_language(language)?;
         self.language = language.map(str::to_owned);
         Ok(())
+    }
+
+    /// 0 clears it.
+    pub fn set_monetization_team_id(&mut self, team: u64) {
+        self.monetization_team_id = team;
     }
 
     pub fn set_install_dir(&mut self, dir: &str) -> Result<()> {

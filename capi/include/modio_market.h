@@ -184,7 +184,7 @@
 
 #define MODIO_MARKET_ERROR_REF_GAME_NOT_FOUND 14001
 
-#define MODFILE_NOT_FOUND 15010
+#define MODIO_MARKET_ERROR_REF_MODFILE_NOT_FOUND 15010
 
 #define MODIO_MARKET_ERROR_REF_MOD_NOT_FOUND 15022
 
@@ -213,7 +213,7 @@
 /**
  * `POST /me/entitlements` without a valid `X-Modio-Portal` (400).
  */
-#define MONETIZATION_PORTAL_INVALID 900098
+#define MODIO_MARKET_ERROR_REF_MONETIZATION_PORTAL_INVALID 900098
 
 /**
  * At most this many ids in [`ModQuery::ids`], and tags in each tag list: a page holds 100

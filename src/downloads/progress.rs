@@ -33,8 +33,36 @@ pub(crate) struct ProgressSlot {
     done: AtomicU64,
     total: AtomicU64,
     dirty: AtomicBool,
+    /// The download's job ended (ran, or was dropped unrun): the entry goes once its
+    /// completion callback ran.
+    finished: AtomicBool,
     last_post: Mutex<Option<Instant>>,
-    board: Arc<ProgressBoard>,
+    /// The board's "look at me" flag and the client's bell (not the board itself: no cycle).
+    signal: Arc<Signal>,
+}
+
+/// How a slot tells the pump it has news.
+struct Signal {
+    dirty: AtomicBool,
+    doorbell: Doorbell,
+}
+
+impl Signal {
+    fn raise(&self) {
+        self.dirty.store(true, Ordering::Release);
+        self.doorbell.ring();
+    }
+}
+
+/// Marks its slot finished when dropped: held by the download's job, so a job that ends in any
+/// way (done, failed, cancelled while queued, dropped at shutdown) lets its entry go.
+pub(crate) struct FinishOnDrop(pub Arc<ProgressSlot>);
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.0.finished.store(true, Ordering::Release);
+        self.0.signal.raise();
+    }
 }
 
 impl ProgressSlot {
@@ -55,21 +83,19 @@ impl ProgressSlot {
             *last = Some(now);
         }
         self.dirty.store(true, Ordering::Release);
-        self.board.dirty.store(true, Ordering::Release);
-        self.board.doorbell.ring();
+        self.signal.raise();
     }
 }
 
 /// Every download in flight with its game callback.
 pub(crate) struct ProgressBoard {
     entries: Mutex<Vec<(Arc<ProgressSlot>, ProgressFn)>>,
-    dirty: AtomicBool,
-    doorbell: Doorbell,
+    signal: Arc<Signal>,
 }
 
 impl ProgressBoard {
     pub fn new(doorbell: Doorbell) -> Arc<ProgressBoard> {
-        Arc::new(ProgressBoard { entries: Mutex::new(Vec::new()), dirty: AtomicBool::new(false), doorbell })
+        Arc::new(ProgressBoard { entries: Mutex::new(Vec::new()), signal: Arc::new(Signal { dirty: AtomicBool::new(false), doorbell }) })
     }
 
     /// A slot for a new download whose callback is `progress`.
@@ -79,8 +105,9 @@ impl ProgressBoard {
             done: AtomicU64::new(0),
             total: AtomicU64::new(0),
             dirty: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
             last_post: Mutex::new(None),
-            board: Arc::clone(self),
+            signal: Arc::clone(&self.signal),
         });
         lock(&self.entries).push((Arc::clone(&slot), progress));
         slot
@@ -91,16 +118,18 @@ impl ProgressBoard {
         lock(&self.entries).retain(|(s, _)| !Arc::ptr_eq(s, slot));
     }
 
-    /// Whether a poll has progress to deliver: one load.
+    /// Whether a poll has progress to deliver or entries to let go: one load.
     pub fn is_dirty(&self) -> bool {
-        self.dirty.load(Ordering::Acquire)
+        self.signal.dirty.load(Ordering::Acquire)
     }
 
     /// On the polling thread: calls each callback whose download posted since the last call,
-    /// while `is_pending(id)` (its completion has not run); drops the entries of finished
-    /// requests. Callbacks run without the lock held, so one may start another download.
+    /// while `is_pending(id)` (its completion has not run); drops the entries of requests whose
+    /// completion ran. A finished job whose completion is still queued keeps the board dirty, so
+    /// the poll that delivers it (or the next) lets the entry go. Callbacks run without the lock
+    /// held, so one may start another download.
     pub fn deliver(&self, is_pending: impl Fn(RequestId) -> bool) {
-        if !self.dirty.swap(false, Ordering::AcqRel) {
+        if !self.signal.dirty.swap(false, Ordering::AcqRel) {
             return;
         }
         let mut taken = std::mem::take(&mut *lock(&self.entries));
@@ -108,8 +137,8 @@ impl ProgressBoard {
             let id = slot.id.load(Ordering::Acquire);
             if id == 0 {
                 // Submitted, id not yet stored: keep it and look again at the next poll.
-                if slot.dirty.load(Ordering::Acquire) {
-                    self.dirty.store(true, Ordering::Release);
+                if slot.dirty.load(Ordering::Acquire) || slot.finished.load(Ordering::Acquire) {
+                    self.signal.dirty.store(true, Ordering::Release);
                 }
                 return true;
             }
@@ -120,6 +149,9 @@ impl ProgressBoard {
                 let progress =
                     DownloadProgress { bytes_done: slot.done.load(Ordering::Relaxed), bytes_total: slot.total.load(Ordering::Relaxed) };
                 callback(id, progress);
+            }
+            if slot.finished.load(Ordering::Acquire) {
+                self.signal.dirty.store(true, Ordering::Release);
             }
             true
         });
@@ -152,5 +184,15 @@ mod tests {
         board.deliver(|_| false);
         assert_eq!(seen.lock().unwrap().len(), 2, "the request completed: its progress is dropped");
         assert!(lock(&board.entries).is_empty());
+
+        // A job that ends before its completion is delivered keeps the board dirty until then.
+        let other = board.register(Box::new(|_, _| {}));
+        other.set_id(8);
+        drop(FinishOnDrop(Arc::clone(&other)));
+        board.deliver(|_| true);
+        assert!(board.is_dirty() && lock(&board.entries).len() == 1, "kept while its completion is queued");
+        board.deliver(|_| false);
+        assert!(!board.is_dirty() && lock(&board.entries).is_empty(), "let go once delivered");
+        assert_eq!(Arc::strong_count(&other), 1, "the board holds no slot any more");
     }
 }

@@ -14,7 +14,6 @@ pub struct S2sConfig {
     pub(crate) client_secret: Secret,
     pub(crate) scopes: String,
     pub(crate) renew_before: Duration,
-    pub(crate) monetization_team_id: u64,
 }
 
 impl S2sConfig {
@@ -25,7 +24,6 @@ impl S2sConfig {
             client_secret: client_secret.into(),
             scopes: DEFAULT_S2S_SCOPES.to_owned(),
             renew_before: DEFAULT_RENEW_BEFORE,
-            monetization_team_id: 0,
         }
     }
 
@@ -44,9 +42,10 @@ impl S2sConfig {
     }
 
     /// The studio's monetization team id (from the game's dashboard): the transaction history
-    /// ([`S2sClient::transactions`]) is read per team.
+    /// ([`S2sClient::transactions`]) is read per team. The same as
+    /// [`Config::monetization_team_id`] on the base configuration.
     pub fn monetization_team_id(mut self, team: u64) -> S2sConfig {
-        self.monetization_team_id = team;
+        self.base.monetization_team_id = team;
         self
     }
 

@@ -120,7 +120,7 @@ impl S2sClient {
             client_secret: config.client_secret,
             scopes: config.scopes,
             renew_before: config.renew_before,
-            monetization_team_id: config.monetization_team_id,
+            monetization_team_id: config.base.monetization_team_id,
             token: Mutex::new(TokenSlot::default()),
             keys: Mutex::new(KeyBook::new()),
             logger,

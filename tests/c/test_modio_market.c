@@ -1214,7 +1214,7 @@ static void test_library(void)
     CHECK(bad_messages == 0 && duplicate_messages == 0, "result_message gives each code its own non-empty text");
     CHECK(strcmp(modio_market_result_message(MODIO_MARKET_RESULT_TIMEOUT), "the request timed out") == 0,
           "result_message(TIMEOUT) is the header's example \"the request timed out\"");
-    static const uint32_t unknown_codes[] = {6, 9, 16, 42, 9999, UINT32_MAX};
+    static const uint32_t unknown_codes[] = {6, 9, 16, 43, 9999, UINT32_MAX};
     int unknown_ok = 0;
     for (size_t i = 0; i < sizeof unknown_codes / sizeof unknown_codes[0]; i++) {
         const char *name = modio_market_result_name(unknown_codes[i]);
