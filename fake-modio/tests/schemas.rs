@@ -154,6 +154,24 @@ fn conforms(file: &str, what: &str, resp: &Resp) {
     );
 }
 
+/// A service token of the demo OAuth client, with every scope the S2S calls need.
+fn service_token(s: &FakeServer) -> String {
+    post_form(
+        &url(s, "/oauth/token"),
+        None,
+        &[
+            ("client_id", demo::OAUTH_CLIENT_ID),
+            ("client_secret", demo::OAUTH_CLIENT_SECRET),
+            ("grant_type", "client_credentials"),
+            ("scope", "read,write,monetization"),
+        ],
+    )
+    .json()["access_token"]
+        .as_str()
+        .expect("a service token")
+        .to_owned()
+}
+
 fn url(server: &FakeServer, path: &str) -> String {
     format!("{}{}", server.base_url(), path)
 }
@@ -360,20 +378,7 @@ fn authentication_answers_match_the_schemas() {
 #[test]
 fn s2s_answers_match_the_schemas() {
     let s = FakeServer::start();
-    let service = post_form(
-        &url(&s, "/oauth/token"),
-        None,
-        &[
-            ("client_id", demo::OAUTH_CLIENT_ID),
-            ("client_secret", demo::OAUTH_CLIENT_SECRET),
-            ("grant_type", "client_credentials"),
-            ("scope", "read,write,monetization"),
-        ],
-    );
-    let service = service.json()["access_token"]
-        .as_str()
-        .expect("a service token")
-        .to_owned();
+    let service = service_token(&s);
     let delegation = post_form(
         &url(&s, "/me/s2s/oauth/token"),
         Some(demo::ALICE_ACCESS_TOKEN),
@@ -488,20 +493,7 @@ fn store_download_and_history_answers_match_the_schemas() {
     assert_eq!(udt.status, 200, "{}", udt.text());
     conforms("authenticate-via-udt.json", "UDT sign-in", &udt);
 
-    let service = post_form(
-        &url(&s, "/oauth/token"),
-        None,
-        &[
-            ("client_id", demo::OAUTH_CLIENT_ID),
-            ("client_secret", demo::OAUTH_CLIENT_SECRET),
-            ("grant_type", "client_credentials"),
-            ("scope", "read,write,monetization"),
-        ],
-    )
-    .json()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let service = service_token(&s);
     let auth = format!("Bearer {service}");
     let intent = send(
         "POST",

@@ -102,15 +102,23 @@ pub fn delegation_token(state: &mut State, req: &Req) -> Answer {
     ok(json!({"entity": "purchase_server", "token": token}))
 }
 
-/// A valid service token with `write` and `monetization` (the OpenAPI security of the
-/// transaction endpoints). Returns the token's game.
-fn require_service(state: &State, req: &Req) -> Result<u64, ApiResponse> {
+/// The request's current service token (401 / 11005 without one).
+pub(super) fn current_service_token<'a>(
+    state: &'a State,
+    req: &Req,
+) -> Result<&'a ServiceToken, ApiResponse> {
     let token = req.bearer().ok_or_else(errors::token_invalid)?;
-    let t = state
+    state
         .service_tokens
         .get(&token)
         .filter(|t| t.expires_at > state.now())
-        .ok_or_else(errors::token_invalid)?;
+        .ok_or_else(errors::token_invalid)
+}
+
+/// A valid service token with `write` and `monetization` (the OpenAPI security of the
+/// transaction endpoints). Returns the token's game.
+fn require_service(state: &State, req: &Req) -> Result<u64, ApiResponse> {
+    let t = current_service_token(state, req)?;
     for scope in ["write", "monetization"] {
         if !t.scopes.iter().any(|s| s == scope) {
             return Err(errors::token_missing_scope(scope));

@@ -22,12 +22,7 @@ const MAX_PER_PAGE: usize = 100;
 /// A service token with `monetization` and `read` (or `write`, which includes reading), for
 /// the game whose team is `team`; another team's history is 404 / 900022.
 fn require_team(state: &State, req: &Req, team: &str) -> Result<u64, ApiResponse> {
-    let token = req.bearer().ok_or_else(errors::token_invalid)?;
-    let t = state
-        .service_tokens
-        .get(&token)
-        .filter(|t| t.expires_at > state.now())
-        .ok_or_else(errors::token_invalid)?;
+    let t = super::s2s::current_service_token(state, req)?;
     if !t.scopes.iter().any(|s| s == "monetization") {
         return Err(errors::token_missing_scope("monetization"));
     }
