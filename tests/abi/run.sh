@@ -28,7 +28,7 @@ extra=$(comm -13 <(echo "$declared") <(echo "$exported" | sort -u))
 unprefixed=$(grep -oE '^#define [A-Za-z_0-9]+|^typedef [^;(]*[ *]([A-Za-z_0-9]+);|^(typedef )?(struct|enum) [A-Za-z_0-9]+|^  [A-Z][A-Z_0-9]+ =' capi/include/modio_market.h \
   | grep -vE 'MODIO_MARKET|modio_market' | sort -u || true)
 [ -z "$unprefixed" ] || { echo "abi: names in the header without the prefix:"; echo "$unprefixed"; exit 1; }
-grep -A6 '^\[profile.release\]' Cargo.toml | grep -q '^panic = "unwind"' || { echo "abi: release profile must keep panic = \"unwind\""; exit 1; }
+[[ $(grep -A6 '^\[profile.release\]' Cargo.toml) == *$'\npanic = "unwind"'* ]] || { echo "abi: release profile must keep panic = \"unwind\""; exit 1; }
 echo "abi: $count exported symbols, all modio_market_*, all declared in the header"
 
 # ABI 1.0 stays: the facts of the frozen header (every struct field's offset and size, every

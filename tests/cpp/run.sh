@@ -191,7 +191,10 @@ build "storefront (clang++, ASan+UBSan, static)" \
   examples/storefront.cpp -o "$out/storefront_asan" "${static_lib[@]}" || true
 
 if [ -x "$out/test_wrapper_shared" ]; then
-  if ldd "$out/test_wrapper_shared" | grep -q "libmodio_market.so"; then
+  # ldd's output is read whole before grep: under pipefail, `grep -q` quitting at the first
+  # match could kill ldd with SIGPIPE and fail the pipeline now and then.
+  linked=$(ldd "$out/test_wrapper_shared" || true)
+  if [[ $linked == *libmodio_market.so* ]]; then
     pass "the shared build loads libmodio_market.so"
   else
     fail "the shared build loads libmodio_market.so"
