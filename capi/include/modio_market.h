@@ -62,7 +62,7 @@
 /* The version of this header. A game checks at start that the loaded library serves it:
  *   if (!MODIO_MARKET_VERSION_CHECK()) { ... a stale library was found beside the game ... } */
 #define MODIO_MARKET_VERSION_MAJOR 1
-#define MODIO_MARKET_VERSION_MINOR 1
+#define MODIO_MARKET_VERSION_MINOR 2
 #define MODIO_MARKET_VERSION_PATCH 0
 #define MODIO_MARKET_VERSION_CHECK() modio_market_version_is_compatible(MODIO_MARKET_VERSION_MAJOR, MODIO_MARKET_VERSION_MINOR)
 
@@ -586,6 +586,31 @@ typedef uint32_t modio_market_entitlement_state;
 #endif // __cplusplus
 
 /**
+ * `entitlement_type` of an unconverted entitlement (other values pass through as numbers).
+ */
+enum modio_market_entitlement_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A virtual currency pack.
+   */
+  MODIO_MARKET_ENTITLEMENT_KIND_TOKEN_PACK = 0,
+  /**
+   * A SKU product.
+   */
+  MODIO_MARKET_ENTITLEMENT_KIND_SKU = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum modio_market_entitlement_kind modio_market_entitlement_kind;
+#else
+typedef uint32_t modio_market_entitlement_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Opaque client handle: owns the configuration, the user's token, the ownership cache, the
  * worker threads and the completion queue. Create with `modio_market_client_new`, free with
  * `modio_market_client_free`. Internally synchronized: any thread may call its functions;
@@ -1062,33 +1087,55 @@ typedef struct modio_market_recovery {
 typedef void (*modio_market_recovery_cb)(void *user_data, const struct modio_market_recovery *report);
 
 /**
- * The current service token, described without the token itself.
+ * What `modio_market_s2s_client_transactions` lists. Every field left zero means "not set", so
+ * `modio_market_transaction_query q = {.struct_size = sizeof q};` lists everything, newest
+ * first, a page of the server's default size; set the fields you need. The library copies what
+ * it needs during the call. Same `struct_size` rule as `modio_market_mod_query`.
  */
-typedef struct modio_market_s2s_service_token {
-  /**
-   * `sizeof` of this struct in the library that filled it: read a field only if it ends
-   * within `struct_size` (fields are only ever appended).
-   */
+typedef struct modio_market_transaction_query {
   uint32_t struct_size;
   /**
-   * "Bearer".
+   * Page size, 1 to 100; 0 for the server's default.
    */
-  const char *token_type;
+  uint32_t limit;
   /**
-   * The scopes granted, comma-separated.
+   * Optional: only these `transaction_type`s (CANCELLED, CLEARED, CREDITED, FAILED, PAID,
+   * PENDING, REFUNDED; case-insensitive), `transaction_type_count` strings.
    */
-  const char *scopes;
+  const char *const *transaction_types;
+  size_t transaction_type_count;
   /**
-   * The lifetime mod.io gave, in seconds; -1 when it gave none.
+   * Optional (NULL): FIAT, TOKEN or EXTERNAL.
    */
-  int64_t expires_in_secs;
-} modio_market_s2s_service_token;
-
-/**
- * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
- * const modio_market_s2s_service_token *token)`; runs in poll/wait.
- */
-typedef void (*modio_market_s2s_service_token_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_service_token *token);
+  const char *monetization_type;
+  /**
+   * Optional (0): the buyer's user id.
+   */
+  uint64_t buyer_id;
+  /**
+   * Optional (NULL): the transaction an intent with this `gateway_uuid` made.
+   */
+  const char *gateway_uuid;
+  /**
+   * Optional (NULL): the transaction a clawback with this uuid reversed.
+   */
+  const char *clawback_uuid;
+  /**
+   * Optional (NULL): a line item's key (mod_id, buyer_id, game_id or token_pack_id), matched
+   * against `line_item_value`.
+   */
+  const char *line_item_key;
+  uint64_t line_item_value;
+  /**
+   * Unix time: only transactions from then on; only when `has_created_at_start` is true.
+   */
+  int64_t created_at_start;
+  /**
+   * Optional (NULL): the page to read, a `next_cursor` or `prev_cursor` of an earlier page.
+   */
+  const char *cursor;
+  bool has_created_at_start;
+} modio_market_transaction_query;
 
 /**
  * One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
@@ -1118,6 +1165,245 @@ typedef struct modio_market_s2s_meta_line {
 } modio_market_s2s_meta_line;
 
 /**
+ * One transaction as the studio's history shows it.
+ */
+typedef struct modio_market_history_transaction {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  uint64_t id;
+  const char *gateway_uuid;
+  const char *gateway_name;
+  uint64_t account_id;
+  /**
+   * The buyer named by the line items (0 when none does).
+   */
+  uint64_t buyer_id;
+  int64_t gross_amount;
+  int64_t net_amount;
+  int64_t platform_fee;
+  int64_t gateway_fee;
+  int64_t tax;
+  const char *tax_type;
+  const char *currency;
+  /**
+   * Virtual currency involved (0 when none).
+   */
+  int64_t tokens;
+  modio_market_transaction_state state;
+  /**
+   * `transaction_type` as text ("paid", or what the server sent for `OTHER`).
+   */
+  const char *state_name;
+  /**
+   * "fiat", "token" or "external", as sent.
+   */
+  const char *monetization_type;
+  /**
+   * As sent: "2024-10-07 02:29:11".
+   */
+  const char *purchase_date;
+  /**
+   * Microseconds since the epoch, as sent.
+   */
+  const char *created_at;
+  /**
+   * `line_item_count` pointers: the mod, the token pack, the buyer.
+   */
+  const struct modio_market_s2s_meta_line *const *line_items;
+  size_t line_item_count;
+  /**
+   * The whole object as mod.io sent it.
+   */
+  const char *json;
+} modio_market_history_transaction;
+
+/**
+ * One page of the history, newest first.
+ */
+typedef struct modio_market_history_page {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * `transaction_count` pointers.
+   */
+  const struct modio_market_history_transaction *const *transactions;
+  size_t transaction_count;
+  /**
+   * Pass as `cursor` for the next (older) page; NULL on the last page.
+   */
+  const char *next_cursor;
+  /**
+   * Pass as `cursor` for the previous page; NULL on the first.
+   */
+  const char *prev_cursor;
+  uint64_t per_page;
+} modio_market_history_page;
+
+/**
+ * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+ * const modio_market_history_page *page)`; runs in poll/wait; everything it points to is valid
+ * during the call only.
+ */
+typedef void (*modio_market_history_page_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_history_page *page);
+
+/**
+ * As `modio_market_history_page_cb`, with one transaction.
+ */
+typedef void (*modio_market_history_transaction_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_history_transaction *transaction);
+
+/**
+ * One file of a mod (`GET /games/{id}/mods/{mod_id}/files/{modfile_id}`).
+ */
+typedef struct modio_market_modfile {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  uint64_t id;
+  uint64_t mod_id;
+  /**
+   * The archive's size in bytes.
+   */
+  uint64_t filesize;
+  /**
+   * The size once extracted.
+   */
+  uint64_t filesize_uncompressed;
+  /**
+   * The archive's MD5, lowercase hex.
+   */
+  const char *md5;
+  const char *filename;
+  const char *version;
+  const char *changelog;
+  const char *metadata_blob;
+  /**
+   * Where to download it from; with the game's download restrictions it needs the player's
+   * token and expires at `date_expires` (ask again for a fresh one).
+   */
+  const char *binary_url;
+  /**
+   * Unix times.
+   */
+  int64_t date_added;
+  int64_t date_expires;
+  /**
+   * 0 not scanned, 1 scan complete, 2 in progress, 3 too large to scan, 4 file not found,
+   * 5 error scanning.
+   */
+  uint32_t virus_status;
+  /**
+   * 1 when a scan found a threat.
+   */
+  uint32_t virus_positive;
+} modio_market_modfile;
+
+/**
+ * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+ * const modio_market_modfile *modfile)`; runs in poll/wait; everything it points to is valid
+ * during the call only.
+ */
+typedef void (*modio_market_modfile_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_modfile *modfile);
+
+/**
+ * `void cb(void *user_data, uint64_t request_id, uint64_t bytes_done, uint64_t bytes_total)`:
+ * how far a download has come (`bytes_total` 0 while unknown). Runs inside poll/wait on the
+ * polling thread, at most five times a second, never after the request's completion callback.
+ */
+typedef void (*modio_market_progress_cb)(void *user_data, uint64_t request_id, uint64_t bytes_done, uint64_t bytes_total);
+
+/**
+ * An installed mod.
+ */
+typedef struct modio_market_installed_mod {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  uint64_t mod_id;
+  /**
+   * The modfile installed: a newer one on mod.io means an update (install again).
+   */
+  uint64_t modfile_id;
+  const char *version;
+  /**
+   * The archive's MD5, lowercase hex.
+   */
+  const char *md5;
+  /**
+   * The mod's directory, UTF-8: `{install_dir}/{mod_id}`.
+   */
+  const char *path;
+  /**
+   * Unix time of the install.
+   */
+  int64_t installed_at;
+  /**
+   * Bytes extracted.
+   */
+  uint64_t size;
+} modio_market_installed_mod;
+
+/**
+ * As `modio_market_modfile_cb`, with the installed (or uninstalled) mod.
+ */
+typedef void (*modio_market_installed_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_installed_mod *installed);
+
+/**
+ * What `modio_market_client_installed_mods` returns: free it with
+ * `modio_market_installed_list_free`.
+ */
+typedef struct modio_market_installed_list {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * `mod_count` pointers, by mod id.
+   */
+  const struct modio_market_installed_mod *const *mods;
+  size_t mod_count;
+} modio_market_installed_list;
+
+/**
+ * The current service token, described without the token itself.
+ */
+typedef struct modio_market_s2s_service_token {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * "Bearer".
+   */
+  const char *token_type;
+  /**
+   * The scopes granted, comma-separated.
+   */
+  const char *scopes;
+  /**
+   * The lifetime mod.io gave, in seconds; -1 when it gave none.
+   */
+  int64_t expires_in_secs;
+} modio_market_s2s_service_token;
+
+/**
+ * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+ * const modio_market_s2s_service_token *token)`; runs in poll/wait.
+ */
+typedef void (*modio_market_s2s_service_token_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_service_token *token);
+
+/**
  * An S2S transaction: `transaction` has the id, amounts, fees, tax, state and purchase date.
  */
 typedef struct modio_market_s2s_transaction {
@@ -1145,6 +1431,188 @@ typedef struct modio_market_s2s_transaction {
  * is valid during the call only.
  */
 typedef void (*modio_market_s2s_transaction_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_transaction *transaction);
+
+/**
+ * A link the terms name (the terms of use, the privacy policy, the refund policy...).
+ */
+typedef struct modio_market_terms_link {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * The link's key in mod.io's answer: "website", "terms", "privacy", "refund", "manage".
+   */
+  const char *name;
+  /**
+   * The text to show for it, in the configured language.
+   */
+  const char *text;
+  const char *url;
+  /**
+   * The game must show this link.
+   */
+  bool required;
+} modio_market_terms_link;
+
+/**
+ * `GET /authenticate/terms`: what the game shows before a player's first sign-in, in the
+ * configured language. Show `plaintext` (or `html`) with a button for each of `agree_text` and
+ * `disagree_text`, and the required links; pass the player's answer as `terms_agreed`.
+ */
+typedef struct modio_market_terms {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  const char *plaintext;
+  const char *html;
+  /**
+   * The accept button's label.
+   */
+  const char *agree_text;
+  /**
+   * The decline button's label.
+   */
+  const char *disagree_text;
+  /**
+   * `link_count` pointers.
+   */
+  const struct modio_market_terms_link *const *links;
+  size_t link_count;
+} modio_market_terms;
+
+/**
+ * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
+ * const modio_market_terms *terms)`; runs in poll/wait; everything it points to is valid during
+ * the call only.
+ */
+typedef void (*modio_market_terms_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_terms *terms);
+
+/**
+ * The signed-in player (`GET /me`).
+ */
+typedef struct modio_market_user {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  uint64_t id;
+  const char *username;
+} modio_market_user;
+
+/**
+ * As `modio_market_terms_cb`, with the signed-in player.
+ */
+typedef void (*modio_market_user_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_user *user);
+
+/**
+ * A virtual currency pack the game sells on a platform store.
+ */
+typedef struct modio_market_token_pack {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  uint64_t id;
+  uint64_t token_pack_id;
+  /**
+   * The price on the platform, in its smallest unit (cents).
+   */
+  int64_t price;
+  /**
+   * The virtual currency the pack gives.
+   */
+  int64_t amount;
+  /**
+   * The platform store selling it ("steam", "xboxlive", ...).
+   */
+  const char *portal;
+  /**
+   * The pack's product id in that store.
+   */
+  const char *sku;
+  const char *name;
+  const char *description;
+  /**
+   * Unix times.
+   */
+  int64_t date_added;
+  int64_t date_updated;
+} modio_market_token_pack;
+
+/**
+ * The currency packs of the game, with its name for the currency.
+ */
+typedef struct modio_market_token_packs {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * `pack_count` pointers.
+   */
+  const struct modio_market_token_pack *const *packs;
+  size_t pack_count;
+  /**
+   * The game's name for its virtual currency ("Gems").
+   */
+  const char *token_name;
+} modio_market_token_packs;
+
+/**
+ * As `modio_market_terms_cb`, with the currency packs.
+ */
+typedef void (*modio_market_token_packs_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_token_packs *packs);
+
+/**
+ * A platform purchase not converted into virtual currency yet.
+ */
+typedef struct modio_market_unconverted_entitlement {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * The platform's product id.
+   */
+  const char *sku_id;
+  /**
+   * A `modio_market_entitlement_kind` value, or another number mod.io sent.
+   */
+  int64_t entitlement_type;
+} modio_market_unconverted_entitlement;
+
+/**
+ * What the player bought on the platform and has not converted yet.
+ */
+typedef struct modio_market_unconverted_entitlements {
+  /**
+   * `sizeof` of this struct in the library that filled it: read a field only if it ends
+   * within `struct_size` (fields are only ever appended).
+   */
+  uint32_t struct_size;
+  /**
+   * `entitlement_count` pointers.
+   */
+  const struct modio_market_unconverted_entitlement *const *entitlements;
+  size_t entitlement_count;
+  /**
+   * Every match, across pages.
+   */
+  uint64_t total;
+} modio_market_unconverted_entitlements;
+
+/**
+ * As `modio_market_terms_cb`, with the unconverted entitlements.
+ */
+typedef void (*modio_market_unconverted_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_unconverted_entitlements *entitlements);
 
 
 
@@ -1412,6 +1880,25 @@ MODIO_MARKET_API modio_market_result modio_market_client_auth_google(struct modi
  * As `modio_market_client_auth_steam`.
  */
 MODIO_MARKET_API modio_market_result modio_market_client_auth_epic(struct modio_market_client *client, const char *id_token, bool terms_agreed, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Signs in with a user delegation token (`POST /external/udtauth`): a studio server (or a
+ * companion tool) acting as the player the token was issued for by
+ * `modio_market_client_request_delegation_token`. The player agreed to the terms when they
+ * signed in on the game, so no `terms_agreed` is sent. Same contract as
+ * `modio_market_client_auth_steam`.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param delegation_token The user delegation token (copied, zeroed when freed, never logged).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * As `modio_market_client_auth_steam`.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_auth_udt(struct modio_market_client *client, const char *delegation_token, modio_market_auth_cb callback, void *user_data, uint64_t *request_id_out);
 
 /**
  * Reads the user's wallet (`GET /me/wallets`). Needs an access token. `callback` runs in poll
@@ -1931,6 +2418,169 @@ MODIO_MARKET_API modio_market_result modio_market_config_set_background_retry(st
 MODIO_MARKET_API modio_market_result modio_market_config_set_data_dir(struct modio_market_config *config, const char *path);
 
 /**
+ * The language mod.io answers in (`Accept-Language`): the terms' text and buttons, error
+ * messages. A BCP 47 tag such as "en", "de" or "pt-BR"; NULL or "" goes back to mod.io's
+ * default (English). Copied.
+ *
+ * @param config The configuration (from modio_market_config_new).
+ * @param language A language tag, or NULL / "" for mod.io's default (copied).
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `config` must be a live configuration; `language` NULL or a NUL-terminated string.
+ */
+MODIO_MARKET_API modio_market_result modio_market_config_set_language(struct modio_market_config *config, const char *language);
+
+/**
+ * The directory installed mods go to (created if missing): one subdirectory per mod id, beside
+ * the list of what is installed (`modio-market-installed.json`) and the partial downloads an
+ * interruption left, which the next install of that mod resumes. Needed by
+ * `modio_market_client_install_mod`, `_uninstall_mod` and `_installed_mods`. Copied.
+ *
+ * @param config The configuration (from modio_market_config_new).
+ * @param path The directory, UTF-8 (copied).
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
+ */
+MODIO_MARKET_API modio_market_result modio_market_config_set_install_dir(struct modio_market_config *config, const char *path);
+
+/**
+ * The game's monetization team id (from its mod.io dashboard), which the S2S transaction
+ * history reads (`modio_market_s2s_client_transactions`); 0 clears it. Server-side only.
+ *
+ * @param config The configuration (from modio_market_config_new).
+ * @param team_id The monetization team id, or 0 to clear it.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+MODIO_MARKET_API modio_market_result modio_market_config_set_monetization_team_id(struct modio_market_config *config, uint64_t team_id);
+
+/**
+ * Lists one page of the studio's transactions (`GET /s2s/monetization-teams/{team}/transactions`)
+ * matching `query`, newest first; the team is the configuration's
+ * (`modio_market_config_set_monetization_team_id`). Use it to reconcile: the transaction an
+ * intent made (`gateway_uuid`), a buyer's purchases, what was refunded. The query is checked
+ * before anything is queued (`INVALID_ARGUMENT` naming the bad field). Any thread.
+ *
+ * @param client The S2S client (from modio_market_s2s_client_new).
+ * @param query What to list (see modio_market_transaction_query; copied during the call).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `query` a `modio_market_transaction_query` of `struct_size` readable bytes whose
+ * pointers are NULL or valid; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_transactions(struct modio_market_s2s_client *client, const struct modio_market_transaction_query *query, modio_market_history_page_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Reads one transaction of the studio's history
+ * (`GET /s2s/monetization-teams/{team}/transactions/{id}`). Any thread.
+ *
+ * @param client The S2S client (from modio_market_s2s_client_new).
+ * @param transaction_id The transaction's id (not 0).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_transaction(struct modio_market_s2s_client *client, uint64_t transaction_id, modio_market_history_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Reads one file of a mod with a fresh download link (links of games that restrict downloads
+ * expire: see `date_expires`); 404 / 15010 when the file is unknown. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param mod_id The mod's id.
+ * @param modfile_id The file's id (`modio_market_mod.modfile_id` for the current one).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_get_modfile(struct modio_market_client *client, uint64_t mod_id, uint64_t modfile_id, modio_market_modfile_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Downloads and installs `mod_id` into the install directory
+ * (`modio_market_config_set_install_dir`), or updates it when mod.io has a newer file; answers
+ * at once, without a download, when the current file is installed. Follows the game's download
+ * rules: the player's token is sent when downloads need one, and a paid mod the player does not
+ * own is refused (`NOT_OWNED`) before a byte is fetched when only owners may download it. The
+ * archive streams to disk on a worker (never whole in memory); its size and MD5 are checked
+ * (`INTEGRITY_FAILED`: the file is deleted); an interrupted download resumes where it stopped,
+ * in this run or the next; it is extracted beside the mod's directory and renamed into place,
+ * and an entry that would land outside it refuses the whole archive (`UNSAFE_ARCHIVE`). A full
+ * disk is `DISK_FULL`; a mod without a file `NO_MODFILE`. Cancel at any time with
+ * `modio_market_client_cancel` (what was downloaded is kept for next time). Installs of one mod
+ * run one after the other. No install directory configured: `INVALID_ARGUMENT` at once. Any
+ * thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param mod_id The mod to install.
+ * @param progress Optional (NULL): how far the download has come, inside poll/wait on the polling thread, at most five times a second, never after `callback`.
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the installed mod or the error. Must not be NULL.
+ * @param user_data Passed back untouched to both callbacks; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_install_mod(struct modio_market_client *client, uint64_t mod_id, modio_market_progress_cb progress, modio_market_installed_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Removes an installed mod: its directory, then its entry in the list (on a worker).
+ * `INVALID_ARGUMENT` in the callback when it is not installed. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param mod_id The mod to remove.
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the removed mod or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_uninstall_mod(struct modio_market_client *client, uint64_t mod_id, modio_market_installed_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * What is installed in the install directory, by mod id, answered from memory (no disk
+ * access, no network). Ownership: `*list_out` is yours; free it with
+ * `modio_market_installed_list_free`. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param list_out Receives the list on success; free it with modio_market_installed_list_free.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `list_out` valid for a write.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_installed_mods(const struct modio_market_client *client, struct modio_market_installed_list **list_out);
+
+/**
+ * Frees a list from `modio_market_client_installed_mods`. NULL is ignored. Any thread.
+ *
+ * @param list The list (from modio_market_client_installed_mods).
+ *
+ * # Safety
+ * `list` must be NULL or a list from `modio_market_client_installed_mods`, not freed before.
+ */
+MODIO_MARKET_API void modio_market_installed_list_free(struct modio_market_installed_list *list);
+
+/**
  * Creates an S2S client from `config` (copied: game id, API key, environment or base URL,
  * timeouts, retry policy, worker threads) and the OAuth client credentials of the game
  * (`client_id`, `client_secret`, copied). `scopes` is a comma-separated list of `read`, `write`,
@@ -2053,7 +2703,7 @@ MODIO_MARKET_API modio_market_result modio_market_s2s_client_refresh_service_tok
  * or the error. Strings are copied. Any thread.
  *
  * @param client The S2S client (from modio_market_s2s_client_new).
- * @param delegation_token The delegation token a game client obtained with modio_market_client_get_delegation_token (copied, never logged).
+ * @param delegation_token The delegation token a game client obtained with modio_market_client_request_delegation_token (copied, never logged).
  * @param sku The platform SKU mapped on mod.io.
  * @param portal The platform of the purchase: one of the S2S portals ("steam", "xboxlive", "psn", ...).
  * @param gateway_uuid Optional (NULL): the studio's own alpha-dash id of the platform transaction.
@@ -2075,7 +2725,7 @@ MODIO_MARKET_API modio_market_result modio_market_s2s_client_intent(struct modio
  * `callback` runs in poll/wait with the paid transaction or the error. Any thread.
  *
  * @param client The S2S client (from modio_market_s2s_client_new).
- * @param delegation_token The delegation token a game client obtained with modio_market_client_get_delegation_token (copied, never logged).
+ * @param delegation_token The delegation token a game client obtained with modio_market_client_request_delegation_token (copied, never logged).
  * @param transaction_id The id of the transaction the intent opened.
  * @param clawback_uuid Optional (NULL): the studio's own alpha-dash id of this clawback.
  * @param idempotency_key Optional (NULL generates one, returned in the transaction): 1 to 255 characters of [a-zA-Z0-9_-] naming this one operation (copied).
@@ -2139,6 +2789,124 @@ MODIO_MARKET_API modio_market_result modio_market_s2s_idempotency_key_generate(c
  * `key` NUL-terminated.
  */
 MODIO_MARKET_API modio_market_result modio_market_s2s_idempotency_key_validate(const char *key);
+
+/**
+ * Reads mod.io's terms (`GET /authenticate/terms`) in the configured language
+ * (`modio_market_config_set_language`), worded for the configured portal. The game must show
+ * them before a player's first sign-in and pass the player's answer as `terms_agreed`. Works
+ * with the API key alone. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_get_terms(struct modio_market_client *client, modio_market_terms_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Reads the signed-in player (`GET /me`): the id and the name to show. Needs an access token.
+ * Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_get_user(struct modio_market_client *client, modio_market_user_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Reads the currency packs the game sells (`GET /games/{id}/monetization/token-packs`) with the
+ * game's name for its currency. Needs an access token. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_get_token_packs(struct modio_market_client *client, modio_market_token_packs_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * Lists what the player bought on Steam and has not converted yet (`POST /me/entitlements`,
+ * `X-Modio-Portal: steam`), so the game can say "2 packs to convert" before
+ * `modio_market_client_sync_steam`. Converts nothing. `callback` runs in poll with the list or
+ * the error (11069 no Steam account linked, 900054 IAP not configured, 900098 portal not
+ * supported). Needs an access token. Any thread.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * `client` live; `user_data` passed back untouched; `request_id_out` NULL or valid.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_unconverted_entitlements_steam(struct modio_market_client *client, modio_market_unconverted_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * As `modio_market_client_unconverted_entitlements_steam`, for Xbox Live, with a token from
+ * `GetTokenAndSignatureAsync`.
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param xbox_token The Xbox Live token for mod.io's relying party (copied, never logged).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * As `modio_market_client_unconverted_entitlements_steam`; `xbox_token` NUL-terminated.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_unconverted_entitlements_xbox_live(struct modio_market_client *client, const char *xbox_token, modio_market_unconverted_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * As `modio_market_client_unconverted_entitlements_steam`, for PlayStation Network: the auth
+ * code, and `env` / `service_label` (negative to leave out). mod.io needs the platform header:
+ * set the platform ("ps4" or "ps5") on the configuration first (else `INVALID_ARGUMENT`).
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param auth_code The platform's one-time authorization code (copied, never logged).
+ * @param env The PSN environment number as the PSN SDK gives it, or negative to leave it out (production).
+ * @param service_label The PSN service label, or negative to leave it out.
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * As `modio_market_client_unconverted_entitlements_steam`; `auth_code` NUL-terminated.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_unconverted_entitlements_psn(struct modio_market_client *client, const char *auth_code, int64_t env, int64_t service_label, modio_market_unconverted_cb callback, void *user_data, uint64_t *request_id_out);
+
+/**
+ * As `modio_market_client_unconverted_entitlements_steam`, for the Epic Games Store: a bearer
+ * token acting for the player, and the sandbox (NULL or "" to leave it out; letters, digits,
+ * '-' and '_').
+ *
+ * @param client The client (from modio_market_client_new).
+ * @param epicgames_token An Epic bearer token acting for the player (copied, never logged).
+ * @param sandbox_id Optional (NULL): the Epic sandbox id (copied).
+ * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+ * @param user_data Passed back untouched to the callback; the library never reads it.
+ * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+ * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+ *
+ * # Safety
+ * As `modio_market_client_unconverted_entitlements_steam`; strings NULL or NUL-terminated.
+ */
+MODIO_MARKET_API modio_market_result modio_market_client_unconverted_entitlements_epic(struct modio_market_client *client, const char *epicgames_token, const char *sandbox_id, modio_market_unconverted_cb callback, void *user_data, uint64_t *request_id_out);
 
 /**
  * The library version, e.g. "1.0.0". Static: never free it. Any thread.

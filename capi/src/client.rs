@@ -22,7 +22,7 @@ use super::{arg_opt_str, arg_out, arg_ref, arg_slice, arg_str};
 /// `modio_market_client_free`. Internally synchronized: any thread may call its functions;
 /// callbacks run only inside `modio_market_client_poll`/`modio_market_client_wait`.
 pub struct modio_market_client {
-    client: Client,
+    pub(crate) client: Client,
     /// Set when free is called from inside one of this client's callbacks; poll frees on return.
     free_requested: AtomicBool,
 }
@@ -102,15 +102,15 @@ pub type modio_market_delegation_token_cb = Option<
     ),
 >;
 
-unsafe fn client_ref<'a>(client: *const modio_market_client) -> Result<&'a modio_market_client, Error> {
+pub(crate) unsafe fn client_ref<'a>(client: *const modio_market_client) -> Result<&'a modio_market_client, Error> {
     arg_ref(client, "client")
 }
 
-fn secret(value: &str) -> Secret {
+pub(crate) fn secret(value: &str) -> Secret {
     Secret::new(value)
 }
 
-fn optional_number(value: i64) -> Option<i64> {
+pub(crate) fn optional_number(value: i64) -> Option<i64> {
     (value >= 0).then_some(value)
 }
 
@@ -528,6 +528,35 @@ pub unsafe extern "C" fn modio_market_client_auth_epic(
     })
 }
 
+/// Signs in with a user delegation token (`POST /external/udtauth`): a studio server (or a
+/// companion tool) acting as the player the token was issued for by
+/// `modio_market_client_request_delegation_token`. The player agreed to the terms when they
+/// signed in on the game, so no `terms_agreed` is sent. Same contract as
+/// `modio_market_client_auth_steam`.
+///
+/// @param client The client (from modio_market_client_new).
+/// @param delegation_token The user delegation token (copied, zeroed when freed, never logged).
+/// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
+/// @param user_data Passed back untouched to the callback; the library never reads it.
+/// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
+/// # Safety
+/// As `modio_market_client_auth_steam`.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_client_auth_udt(
+    client: *mut modio_market_client,
+    delegation_token: *const c_char,
+    callback: modio_market_auth_cb,
+    user_data: *mut c_void,
+    request_id_out: *mut u64,
+) -> ResultCode {
+    ffi_result!({
+        let delegation_token = secret(arg_str(delegation_token, "delegation_token")?);
+        authenticate(client, PlatformAuth::Udt { delegation_token }, false, callback, user_data, request_id_out)
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wallet and entitlements
 // ---------------------------------------------------------------------------------------------
@@ -855,47 +884,18 @@ pub struct modio_market_mod_query {
     pub has_price_max: bool,
 }
 
-/// Reads a caller's query of `struct_size` bytes into this library's layout (zero = not set),
-/// refusing set fields this build does not know (the kernel's `copy_struct_from_user` rule).
+/// Reads a caller's query through the one input-struct rule ([`read_input`]).
 unsafe fn read_mod_query(query: *const modio_market_mod_query) -> Result<modio_market_mod_query, Error> {
-    if query.is_null() {
-        return Err(Error::new(ResultCode::NullPointer, "argument `query` is NULL"));
-    }
-    // Only `struct_size` bytes are the caller's: read the size alone first, not the struct.
-    let theirs = query.cast::<u32>().read_unaligned() as usize;
-    let ours = std::mem::size_of::<modio_market_mod_query>();
-    if theirs < std::mem::size_of::<u32>() * 2 {
-        return Err(Error::invalid_argument("query", "struct_size must be sizeof(modio_market_mod_query)"));
-    }
-    let src = query.cast::<u8>();
-    if theirs > ours {
-        let extra = std::slice::from_raw_parts(src.add(ours), theirs - ours);
-        if extra.iter().any(|&b| b != 0) {
-            return Err(Error::invalid_argument("query", "sets fields this library does not know: update the library"));
-        }
-    }
-    let mut copy = std::mem::MaybeUninit::<modio_market_mod_query>::zeroed();
-    std::ptr::copy_nonoverlapping(src, copy.as_mut_ptr().cast::<u8>(), theirs.min(ours));
-    // SAFETY: all-zero is a valid value of every field (null pointers, 0, false), and the bytes
-    // copied over it came from the caller's struct of the same layout; the bools are checked
-    // next, as a byte other than 0 or 1 is not a valid bool.
     let bools = [
         std::mem::offset_of!(modio_market_mod_query, sort_descending),
         std::mem::offset_of!(modio_market_mod_query, has_price_min),
         std::mem::offset_of!(modio_market_mod_query, has_price_max),
     ];
-    for at in bools {
-        if *copy.as_ptr().cast::<u8>().add(at) > 1 {
-            return Err(Error::invalid_argument("query", "a bool field is neither true nor false"));
-        }
-    }
-    let mut q = copy.assume_init();
-    q.struct_size = ours as u32;
-    Ok(q)
+    read_input(query, "query", "modio_market_mod_query", &bools)
 }
 
 /// The strings of a C array argument, copied.
-unsafe fn tag_list(ptr: *const *const c_char, count: usize, name: &str) -> Result<Vec<String>, Error> {
+pub(crate) unsafe fn tag_list(ptr: *const *const c_char, count: usize, name: &str) -> Result<Vec<String>, Error> {
     arg_slice(ptr, count, modio_market::MAX_QUERY_TAGS + 1, name)?.iter().map(|&t| arg_str(t, name).map(str::to_owned)).collect()
 }
 

@@ -333,3 +333,57 @@ pub unsafe extern "C" fn modio_market_config_set_data_dir(config: *mut modio_mar
         config.set_data_dir(arg_str(path, "path")?)
     })
 }
+
+/// The language mod.io answers in (`Accept-Language`): the terms' text and buttons, error
+/// messages. A BCP 47 tag such as "en", "de" or "pt-BR"; NULL or "" goes back to mod.io's
+/// default (English). Copied.
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param language A language tag, or NULL / "" for mod.io's default (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
+/// # Safety
+/// `config` must be a live configuration; `language` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_set_language(config: *mut modio_market_config, language: *const c_char) -> ResultCode {
+    ffi_result!({
+        let config = config_mut(config)?;
+        config.set_language(arg_opt_str(language, "language")?)
+    })
+}
+
+/// The directory installed mods go to (created if missing): one subdirectory per mod id, beside
+/// the list of what is installed (`modio-market-installed.json`) and the partial downloads an
+/// interruption left, which the next install of that mod resumes. Needed by
+/// `modio_market_client_install_mod`, `_uninstall_mod` and `_installed_mods`. Copied.
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param path The directory, UTF-8 (copied).
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
+/// # Safety
+/// `config` must be a live configuration; `path` a NUL-terminated UTF-8 path.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_set_install_dir(config: *mut modio_market_config, path: *const c_char) -> ResultCode {
+    ffi_result!({
+        let config = config_mut(config)?;
+        config.set_install_dir(arg_str(path, "path")?)
+    })
+}
+
+/// The game's monetization team id (from its mod.io dashboard), which the S2S transaction
+/// history reads (`modio_market_s2s_client_transactions`); 0 clears it. Server-side only.
+///
+/// @param config The configuration (from modio_market_config_new).
+/// @param team_id The monetization team id, or 0 to clear it.
+/// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn modio_market_config_set_monetization_team_id(config: *mut modio_market_config, team_id: u64) -> ResultCode {
+    ffi_result!({
+        config_mut(config)?.set_monetization_team_id(team_id);
+        Ok(())
+    })
+}

@@ -46,14 +46,20 @@ mod macros {
 
 mod client;
 mod config;
+mod history;
+mod install;
 mod pump;
 mod s2s;
+mod store;
 mod types;
 mod util;
 
 pub use client::*;
 pub use config::*;
+pub use history::*;
+pub use install::*;
 pub use s2s::*;
+pub use store::*;
 pub use types::*;
 pub use util::*;
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use modio_market::{
     ClawbackRequest, ClawbackTarget, CommitRequest, IdempotencyKey, IntentRequest, S2sClient, S2sConfig, S2sPortal, S2sTransaction,
-    ServiceTokenInfo,
+    ServiceTokenInfo, TransactionMeta,
 };
 use modio_market::{Error, ResultCode, Secret};
 
@@ -28,7 +28,7 @@ use super::{arg_opt_str, arg_out, arg_ref, arg_str, modio_market_config, modio_m
 ///
 /// Server-side only: the client secret must never ship in a game.
 pub struct modio_market_s2s_client {
-    client: S2sClient,
+    pub(crate) client: S2sClient,
     /// Set when free is called from inside one of this client's callbacks; poll frees on return.
     free_requested: AtomicBool,
 }
@@ -123,9 +123,9 @@ pub type modio_market_s2s_service_token_cb = Option<
     ),
 >;
 
-fn s2s_transaction_view(arena: &mut Arena, t: &S2sTransaction) -> modio_market_s2s_transaction {
-    let lines: Vec<modio_market_s2s_meta_line> = t
-        .meta
+/// The views of a transaction's `meta` lines (the history calls them `line_items`).
+pub(crate) fn meta_lines(arena: &mut Arena, lines: &[TransactionMeta]) -> (*const *const modio_market_s2s_meta_line, usize) {
+    let lines: Vec<modio_market_s2s_meta_line> = lines
         .iter()
         .map(|m| modio_market_s2s_meta_line {
             struct_size: size::<modio_market_s2s_meta_line>(),
@@ -141,7 +141,11 @@ fn s2s_transaction_view(arena: &mut Arena, t: &S2sTransaction) -> modio_market_s
             json: arena.str(&m.json),
         })
         .collect();
-    let (meta, meta_count) = arena.ptr_slice(lines);
+    arena.ptr_slice(lines)
+}
+
+fn s2s_transaction_view(arena: &mut Arena, t: &S2sTransaction) -> modio_market_s2s_transaction {
+    let (meta, meta_count) = meta_lines(arena, &t.meta);
     let transaction = transaction_view(arena, &t.transaction);
     modio_market_s2s_transaction {
         struct_size: size::<modio_market_s2s_transaction>(),
@@ -161,7 +165,7 @@ fn service_token_view(arena: &mut Arena, t: &ServiceTokenInfo) -> modio_market_s
     }
 }
 
-unsafe fn s2s_ref<'a>(client: *const modio_market_s2s_client) -> Result<&'a modio_market_s2s_client, Error> {
+pub(crate) unsafe fn s2s_ref<'a>(client: *const modio_market_s2s_client) -> Result<&'a modio_market_s2s_client, Error> {
     arg_ref(client, "client")
 }
 
@@ -343,7 +347,7 @@ pub unsafe extern "C" fn modio_market_s2s_client_refresh_service_token(
 /// or the error. Strings are copied. Any thread.
 ///
 /// @param client The S2S client (from modio_market_s2s_client_new).
-/// @param delegation_token The delegation token a game client obtained with modio_market_client_get_delegation_token (copied, never logged).
+/// @param delegation_token The delegation token a game client obtained with modio_market_client_request_delegation_token (copied, never logged).
 /// @param sku The platform SKU mapped on mod.io.
 /// @param portal The platform of the purchase: one of the S2S portals ("steam", "xboxlive", "psn", ...).
 /// @param gateway_uuid Optional (NULL): the studio's own alpha-dash id of the platform transaction.
@@ -383,7 +387,7 @@ pub unsafe extern "C" fn modio_market_s2s_client_intent(
 /// `callback` runs in poll/wait with the paid transaction or the error. Any thread.
 ///
 /// @param client The S2S client (from modio_market_s2s_client_new).
-/// @param delegation_token The delegation token a game client obtained with modio_market_client_get_delegation_token (copied, never logged).
+/// @param delegation_token The delegation token a game client obtained with modio_market_client_request_delegation_token (copied, never logged).
 /// @param transaction_id The id of the transaction the intent opened.
 /// @param clawback_uuid Optional (NULL): the studio's own alpha-dash id of this clawback.
 /// @param idempotency_key Optional (NULL generates one, returned in the transaction): 1 to 255 characters of [a-zA-Z0-9_-] naming this one operation (copied).

@@ -430,7 +430,7 @@ pub struct modio_market_transaction {
     pub purchase_date: i64,
 }
 
-fn state_number(s: &TransactionState) -> modio_market_transaction_state {
+pub(crate) fn state_number(s: &TransactionState) -> modio_market_transaction_state {
     match s {
         TransactionState::Pending => modio_market_transaction_state::Pending,
         TransactionState::Paid => modio_market_transaction_state::Paid,
@@ -717,6 +717,48 @@ pub(crate) unsafe fn start_taking<T: Send + 'static, V: 'static>(
         *out = id;
     }
     Ok(())
+}
+
+/// Reads an input struct of the caller's `struct_size` bytes into this library's layout (zero =
+/// not set), refusing set fields this build does not know (the kernel's `copy_struct_from_user`
+/// rule): a newer caller's unknown fields are refused, an older caller's missing ones defaulted.
+/// `T` must be a `#[repr(C)]` struct starting with `struct_size: u32` whose every field is valid
+/// all-zero (pointers, integers, bools); `bools` are the offsets of its bool fields, checked to
+/// be 0 or 1 before the value is made.
+pub(crate) unsafe fn read_input<T>(input: *const T, name: &str, type_name: &str, bools: &[usize]) -> Result<T, Error> {
+    if input.is_null() {
+        return Err(Error::new(ResultCode::NullPointer, format!("argument `{name}` is NULL")));
+    }
+    // Only `struct_size` bytes are the caller's: read the size alone first, not the struct.
+    let theirs = input.cast::<u32>().read_unaligned() as usize;
+    let ours = std::mem::size_of::<T>();
+    if theirs < std::mem::size_of::<u32>() * 2 {
+        return Err(Error::invalid_argument(name, &format!("struct_size must be sizeof({type_name})")));
+    }
+    let src = input.cast::<u8>();
+    if theirs > ours {
+        let extra = std::slice::from_raw_parts(src.add(ours), theirs - ours);
+        if extra.iter().any(|&b| b != 0) {
+            return Err(Error::invalid_argument(name, "sets fields this library does not know: update the library"));
+        }
+    }
+    let mut copy = std::mem::MaybeUninit::<T>::zeroed();
+    std::ptr::copy_nonoverlapping(src, copy.as_mut_ptr().cast::<u8>(), theirs.min(ours));
+    for &at in bools {
+        if *copy.as_ptr().cast::<u8>().add(at) > 1 {
+            return Err(Error::invalid_argument(name, "a bool field is neither true nor false"));
+        }
+    }
+    // SAFETY: all-zero is a valid value of every field (the caller's contract), the bytes copied
+    // over it came from the caller's struct of the same layout, and the bools were just checked.
+    let mut value = copy.assume_init();
+    copy_size(&mut value, ours as u32);
+    Ok(value)
+}
+
+/// Writes `struct_size` (the first field of every input struct) as this library's size.
+unsafe fn copy_size<T>(value: &mut T, size: u32) {
+    (value as *mut T).cast::<u32>().write_unaligned(size);
 }
 
 // Keep ResultCode importable for the header's typedef.

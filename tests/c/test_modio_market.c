@@ -566,6 +566,46 @@ struct outcome {
         char meta_game_name[64], meta_buyer_name[64], meta_token_name[32], meta_token_pack_name[64];
         bool meta_json_set;
     } s2s;
+    struct {
+        char agree[64], disagree[64], plaintext[1024];
+        size_t link_count;
+        bool terms_link_required, https_links;
+    } terms;
+    struct {
+        uint64_t id;
+        char username[64];
+    } user;
+    struct {
+        size_t count, steam;
+        char token_name[32];
+        int64_t gold_1000_amount, gold_1000_price;
+    } packs;
+    struct {
+        size_t count, token_packs;
+        uint64_t total;
+        char first_sku[32];
+    } unconverted;
+    struct {
+        uint64_t id, mod_id, filesize, filesize_uncompressed;
+        char md5[40], filename[64], version[24], binary_url[512];
+        int64_t date_expires;
+    } modfile;
+    struct {
+        uint64_t mod_id, modfile_id, size;
+        char version[24], md5[40], path[512];
+        int64_t installed_at;
+    } installed;
+    struct {
+        int calls, after_completion, outside_pump, wrong_id, backwards;
+        uint64_t done, total;
+    } progress;
+    struct {
+        size_t count, first_line_items;
+        uint64_t ids[16], first_buyer, per_page;
+        char first_gateway_uuid[64], first_state_name[32], next_cursor[256];
+        bool next_null, json_set;
+        int64_t first_gross;
+    } history;
 };
 
 static _Thread_local int t_pumping; /* > 0 while this thread is inside poll/wait/free */
@@ -3879,6 +3919,652 @@ static void test_ledger(void)
           "alice's balance is 2000 + 2500 - 2050 = 2450 (%" PRId64 ")", g_alice_balance);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The store page around the mods, downloads and installs, the studio's history
+ * ------------------------------------------------------------------------------------------- */
+
+static void on_terms(void *user_data, uint64_t request_id, const modio_market_error *error, const modio_market_terms *t)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, t)) {
+        return;
+    }
+    VIEW(t, modio_market_terms);
+    copy_text(o->terms.agree, sizeof o->terms.agree, t->agree_text);
+    copy_text(o->terms.disagree, sizeof o->terms.disagree, t->disagree_text);
+    copy_text(o->terms.plaintext, sizeof o->terms.plaintext, t->plaintext);
+    o->terms.link_count = t->link_count;
+    o->terms.https_links = t->link_count > 0;
+    for (size_t i = 0; i < t->link_count; i++) {
+        VIEW(t->links[i], modio_market_terms_link);
+        if (strcmp(t->links[i]->name, "terms") == 0) {
+            o->terms.terms_link_required = t->links[i]->required;
+        }
+        o->terms.https_links = o->terms.https_links && strncmp(t->links[i]->url, "https://", 8) == 0;
+    }
+}
+
+static void on_user(void *user_data, uint64_t request_id, const modio_market_error *error, const modio_market_user *u)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, u)) {
+        return;
+    }
+    VIEW(u, modio_market_user);
+    o->user.id = u->id;
+    copy_text(o->user.username, sizeof o->user.username, u->username);
+}
+
+static void on_token_packs(void *user_data, uint64_t request_id, const modio_market_error *error,
+                           const modio_market_token_packs *p)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, p)) {
+        return;
+    }
+    VIEW(p, modio_market_token_packs);
+    o->packs.count = p->pack_count;
+    copy_text(o->packs.token_name, sizeof o->packs.token_name, p->token_name);
+    for (size_t i = 0; i < p->pack_count; i++) {
+        const modio_market_token_pack *pack = p->packs[i];
+        VIEW(pack, modio_market_token_pack);
+        o->packs.steam += strcmp(pack->portal, "STEAM") == 0;
+        if (strcmp(pack->sku, "GOLD_1000") == 0 && strcmp(pack->portal, "STEAM") == 0) {
+            o->packs.gold_1000_amount = pack->amount;
+            o->packs.gold_1000_price = pack->price;
+        }
+    }
+}
+
+static void on_unconverted(void *user_data, uint64_t request_id, const modio_market_error *error,
+                           const modio_market_unconverted_entitlements *u)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, u)) {
+        return;
+    }
+    VIEW(u, modio_market_unconverted_entitlements);
+    o->unconverted.count = u->entitlement_count;
+    o->unconverted.total = u->total;
+    for (size_t i = 0; i < u->entitlement_count; i++) {
+        VIEW(u->entitlements[i], modio_market_unconverted_entitlement);
+        o->unconverted.token_packs += u->entitlements[i]->entitlement_type == MODIO_MARKET_ENTITLEMENT_KIND_TOKEN_PACK;
+        if (i == 0) {
+            copy_text(o->unconverted.first_sku, sizeof o->unconverted.first_sku, u->entitlements[i]->sku_id);
+        }
+    }
+}
+
+static void on_modfile(void *user_data, uint64_t request_id, const modio_market_error *error, const modio_market_modfile *f)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, f)) {
+        return;
+    }
+    VIEW(f, modio_market_modfile);
+    o->modfile.id = f->id;
+    o->modfile.mod_id = f->mod_id;
+    o->modfile.filesize = f->filesize;
+    o->modfile.filesize_uncompressed = f->filesize_uncompressed;
+    o->modfile.date_expires = f->date_expires;
+    copy_text(o->modfile.md5, sizeof o->modfile.md5, f->md5);
+    copy_text(o->modfile.filename, sizeof o->modfile.filename, f->filename);
+    copy_text(o->modfile.version, sizeof o->modfile.version, f->version);
+    copy_text(o->modfile.binary_url, sizeof o->modfile.binary_url, f->binary_url);
+}
+
+static void on_installed(void *user_data, uint64_t request_id, const modio_market_error *error,
+                         const modio_market_installed_mod *m)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, m)) {
+        return;
+    }
+    VIEW(m, modio_market_installed_mod);
+    o->installed.mod_id = m->mod_id;
+    o->installed.modfile_id = m->modfile_id;
+    o->installed.size = m->size;
+    o->installed.installed_at = m->installed_at;
+    copy_text(o->installed.version, sizeof o->installed.version, m->version);
+    copy_text(o->installed.md5, sizeof o->installed.md5, m->md5);
+    copy_text(o->installed.path, sizeof o->installed.path, m->path);
+}
+
+/* Progress reports: inside the pump, for this request, never going back, never after the end. */
+static void on_progress(void *user_data, uint64_t request_id, uint64_t bytes_done, uint64_t bytes_total)
+{
+    struct outcome *o = user_data;
+    o->progress.calls++;
+    o->progress.after_completion += o->calls > 0;
+    o->progress.outside_pump += t_pumping == 0;
+    o->progress.wrong_id += o->request_id != 0 && o->request_id != request_id;
+    o->progress.backwards += bytes_done < o->progress.done || (bytes_total != 0 && bytes_done > bytes_total);
+    o->request_id = request_id;
+    o->progress.done = bytes_done;
+    o->progress.total = bytes_total;
+}
+
+static void on_history_page(void *user_data, uint64_t request_id, const modio_market_error *error,
+                            const modio_market_history_page *p)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, p)) {
+        return;
+    }
+    VIEW(p, modio_market_history_page);
+    o->history.count = p->transaction_count;
+    o->history.per_page = p->per_page;
+    o->history.next_null = p->next_cursor == NULL;
+    copy_text(o->history.next_cursor, sizeof o->history.next_cursor, p->next_cursor);
+    for (size_t i = 0; i < p->transaction_count && i < 16; i++) {
+        const modio_market_history_transaction *t = p->transactions[i];
+        VIEW(t, modio_market_history_transaction);
+        for (size_t k = 0; k < t->line_item_count; k++) {
+            VIEW(t->line_items[k], modio_market_s2s_meta_line);
+        }
+        o->history.ids[i] = t->id;
+        if (i == 0) {
+            copy_text(o->history.first_gateway_uuid, sizeof o->history.first_gateway_uuid, t->gateway_uuid);
+            copy_text(o->history.first_state_name, sizeof o->history.first_state_name, t->state_name);
+            o->history.first_buyer = t->buyer_id;
+            o->history.first_line_items = t->line_item_count;
+            o->history.first_gross = t->gross_amount;
+            o->history.json_set = t->json != NULL && strstr(t->json, "\"gateway_uuid\"") != NULL;
+        }
+    }
+}
+
+static void on_history_transaction(void *user_data, uint64_t request_id, const modio_market_error *error,
+                                   const modio_market_history_transaction *t)
+{
+    struct outcome *o = user_data;
+    if (!record(o, request_id, error, t)) {
+        return;
+    }
+    VIEW(t, modio_market_history_transaction);
+    o->history.count = 1;
+    o->history.ids[0] = t->id;
+    copy_text(o->history.first_gateway_uuid, sizeof o->history.first_gateway_uuid, t->gateway_uuid);
+    copy_text(o->history.first_state_name, sizeof o->history.first_state_name, t->state_name);
+    o->history.first_buyer = t->buyer_id;
+    o->history.first_gross = t->gross_amount;
+}
+
+/* A client for game 1 with an install directory and a data directory under `root`, signed in
+ * with `token` (NULL: signed out). */
+static modio_market_client *new_installer(const char *root, const char *token)
+{
+    char mods[600], data[600];
+    snprintf(mods, sizeof mods, "%s/mods", root);
+    snprintf(data, sizeof data, "%s/data", root);
+    modio_market_config *config = NULL;
+    modio_market_client *client = NULL;
+    if (modio_market_config_new(GAME_ID, API_KEY, &config) != MODIO_MARKET_RESULT_OK ||
+        modio_market_config_set_base_url(config, g_base_url) != MODIO_MARKET_RESULT_OK ||
+        modio_market_config_set_install_dir(config, mods) != MODIO_MARKET_RESULT_OK ||
+        modio_market_config_set_data_dir(config, data) != MODIO_MARKET_RESULT_OK ||
+        modio_market_client_new(config, &client) != MODIO_MARKET_RESULT_OK) {
+        CHECK(false, "created an installing client (%s)", last_error());
+        modio_market_config_free(config);
+        return NULL;
+    }
+    modio_market_config_free(config);
+    if (token != NULL && modio_market_client_set_access_token(client, token) != MODIO_MARKET_RESULT_OK) {
+        CHECK(false, "set the installer's token");
+    }
+    return client;
+}
+
+static bool do_install(modio_market_client *c, uint64_t mod_id, struct outcome *o, const char *what)
+{
+    uint64_t id = 0;
+    fresh(o);
+    return started(c, modio_market_client_install_mod(c, mod_id, on_progress, on_installed, o, &id), &id, o, what);
+}
+
+static bool file_in_dir(const char *dir, const char *name)
+{
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+static size_t installed_count(modio_market_client *c, uint64_t *first_id)
+{
+    modio_market_installed_list *list = NULL;
+    if (modio_market_client_installed_mods(c, &list) != MODIO_MARKET_RESULT_OK || list == NULL) {
+        CHECK(false, "installed_mods answered (%s)", last_error());
+        return SIZE_MAX;
+    }
+    VIEW(list, modio_market_installed_list);
+    size_t count = list->mod_count;
+    for (size_t i = 0; i < count; i++) {
+        VIEW(list->mods[i], modio_market_installed_mod);
+    }
+    if (first_id != NULL) {
+        *first_id = count > 0 ? list->mods[0]->mod_id : 0;
+    }
+    modio_market_installed_list_free(list);
+    return count;
+}
+
+/* How many logged requests of the fake contain `needle` (after the last clear). */
+static int logged(const char *needle)
+{
+    int status = 0;
+    char *log = control("GET", "/requests", NULL, &status);
+    int n = log != NULL ? count_occurrences(log, needle) : -1;
+    free(log);
+    return n;
+}
+
+static void test_store_page(void)
+{
+    struct outcome o;
+    uint64_t id = 0;
+    section("store page: terms, the player, currency packs, unconverted entitlements, UDT");
+    modio_market_client *c = new_client();
+    if (c == NULL) {
+        return;
+    }
+    fresh(&o);
+    if (started(c, modio_market_client_get_terms(c, on_terms, &o, &id), &id, &o, "get_terms") && expect_ok(&o, "terms")) {
+        CHECK(strcmp(o.terms.agree, "I Agree") == 0 && strcmp(o.terms.disagree, "No, Thanks") == 0,
+              "the terms' buttons are in English by default (%s / %s)", o.terms.agree, o.terms.disagree);
+        CHECK(o.terms.link_count == 6 && o.terms.terms_link_required && o.terms.https_links,
+              "six links, https, the Terms of Use required (%zu)", o.terms.link_count);
+    }
+    fresh(&o);
+    expect_not_authenticated(c, modio_market_client_get_user(c, on_user, &o, &id), &id, &o, "get_user signed out");
+    free_client(c);
+
+    /* German, signing in through Steam: the language and the portal reach mod.io. */
+    modio_market_config *config = NULL;
+    c = NULL;
+    if (modio_market_config_new(GAME_ID, API_KEY, &config) == MODIO_MARKET_RESULT_OK) {
+        modio_market_config_set_base_url(config, g_base_url);
+        CHECK_RC(modio_market_config_set_language(config, "de"), MODIO_MARKET_RESULT_OK, "set_language(de)");
+        CHECK_RC(modio_market_config_set_language(config, "de\r\nX-Evil: 1"), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+                 "a language that is not a tag is refused");
+        CHECK_RC(modio_market_config_set_portal(config, "steam"), MODIO_MARKET_RESULT_OK, "set_portal(steam)");
+        CHECK_RC(modio_market_client_new(config, &c), MODIO_MARKET_RESULT_OK, "client_new (German)");
+        modio_market_config_free(config);
+    }
+    if (c != NULL) {
+        CHECK(control_ok("DELETE", "/requests", NULL), "cleared the fake's request log");
+        fresh(&o);
+        if (started(c, modio_market_client_get_terms(c, on_terms, &o, &id), &id, &o, "get_terms (de)") &&
+            expect_ok(&o, "terms (de)")) {
+            CHECK(strcmp(o.terms.agree, "Ich stimme zu") == 0, "the buttons are German (%s)", o.terms.agree);
+            CHECK(strstr(o.terms.plaintext, "Steam") != NULL, "the text names the Steam account");
+        }
+        CHECK(logged("\"accept-language\":\"de\"") == 1, "Accept-Language: de was sent");
+        free_client(c);
+    }
+
+    /* Alice: who she is, the packs, what she has not converted. */
+    c = new_client();
+    if (c == NULL) {
+        return;
+    }
+    struct outcome auth;
+    if (!do_auth_steam(c, ALICE_STEAM, true, &auth, "alice signs in") || !expect_ok(&auth, "alice signs in")) {
+        free_client(c);
+        return;
+    }
+    fresh(&o);
+    if (started(c, modio_market_client_get_user(c, on_user, &o, &id), &id, &o, "get_user") && expect_ok(&o, "get_user")) {
+        CHECK(o.user.id == ALICE_ID && strcmp(o.user.username, "alice") == 0, "get_user names alice (%" PRIu64 " %s)",
+              o.user.id, o.user.username);
+    }
+    fresh(&o);
+    if (started(c, modio_market_client_get_token_packs(c, on_token_packs, &o, &id), &id, &o, "get_token_packs") &&
+        expect_ok(&o, "token packs")) {
+        CHECK(strcmp(o.packs.token_name, "Gold") == 0, "the packs name the game's currency (%s)", o.packs.token_name);
+        CHECK(o.packs.steam == 2 && o.packs.gold_1000_amount == 1000 && o.packs.gold_1000_price == 999,
+              "two Steam packs; GOLD_1000 gives 1000 for 999 (%zu, %" PRId64 ", %" PRId64 ")", o.packs.steam,
+              o.packs.gold_1000_amount, o.packs.gold_1000_price);
+    }
+    fresh(&o);
+    uint64_t before = 0;
+    if (started(c, modio_market_client_unconverted_entitlements_steam(c, on_unconverted, &o, &id), &id, &o,
+                "unconverted (steam)") &&
+        expect_ok(&o, "unconverted (steam)")) {
+        before = o.unconverted.total;
+    }
+    CHECK(add_entitlement(ALICE_ID, "steam", "GOLD_500", 2), "the fake gives alice two GOLD_500 on Steam");
+    int64_t balance = fake_balance(ALICE_ID);
+    fresh(&o);
+    if (started(c, modio_market_client_unconverted_entitlements_steam(c, on_unconverted, &o, &id), &id, &o,
+                "unconverted again") &&
+        expect_ok(&o, "unconverted again")) {
+        CHECK(o.unconverted.total == before + 2 && o.unconverted.count == o.unconverted.total &&
+                  o.unconverted.token_packs == o.unconverted.count,
+              "two more token packs to convert (%" PRIu64 " -> %" PRIu64 ")", before, o.unconverted.total);
+    }
+    CHECK(fake_balance(ALICE_ID) == balance, "listing converted nothing");
+    fresh(&o);
+    if (started(c, modio_market_client_unconverted_entitlements_xbox_live(c, ALICE_XBOX, on_unconverted, &o, &id), &id,
+                &o, "unconverted (xbox)")) {
+        expect_ok(&o, "unconverted (xbox)");
+    }
+    CHECK_RC(modio_market_client_unconverted_entitlements_psn(c, "psn", -1, -1, on_unconverted, &o, &id),
+             MODIO_MARKET_RESULT_INVALID_ARGUMENT, "PSN without the client's platform is refused at submission");
+    CHECK(last_error_mentions("platform"), "the error says the platform is needed (%s)", last_error());
+    CHECK_RC(modio_market_client_unconverted_entitlements_epic(c, "t", "a b", on_unconverted, &o, &id),
+             MODIO_MARKET_RESULT_INVALID_ARGUMENT, "a sandbox id with a space is refused");
+    fresh(&o);
+    if (started(c, modio_market_client_unconverted_entitlements_epic(c, ALICE_EPIC, NULL, on_unconverted, &o, &id), &id,
+                &o, "unconverted (epic)")) {
+        CHECK(o.ok || o.code == MODIO_MARKET_RESULT_HTTP, "Epic: an answer or mod.io's refusal (%s)", o.message);
+    }
+
+    /* A studio tool signs in as alice with her delegation token. */
+    fresh(&o);
+    char delegation[512] = "";
+    if (started(c, modio_market_client_request_delegation_token(c, on_delegation, &o, &id), &id, &o, "delegation token") &&
+        expect_ok(&o, "delegation token")) {
+        copy_text(delegation, sizeof delegation, g_delegation_token);
+    }
+    modio_market_client *studio = new_client();
+    if (studio != NULL && delegation[0] != '\0') {
+        fresh(&o);
+        if (started(studio, modio_market_client_auth_udt(studio, delegation, on_auth, &o, &id), &id, &o, "auth_udt")) {
+            expect_ok(&o, "auth_udt");
+        }
+        fresh(&o);
+        if (started(studio, modio_market_client_get_user(studio, on_user, &o, &id), &id, &o, "get_user (UDT)") &&
+            expect_ok(&o, "get_user (UDT)")) {
+            CHECK(o.user.id == ALICE_ID, "the studio acts as alice");
+        }
+        fresh(&o);
+        if (started(studio, modio_market_client_auth_udt(studio, "forged", on_auth, &o, &id), &id, &o, "auth_udt forged")) {
+            expect_http_error(&o, 401, 11005, "TOKEN_EXPIRED_OR_REVOKED", "a forged delegation token");
+        }
+    }
+    free_client(studio);
+    free_client(c);
+}
+
+static void test_install(void)
+{
+    struct outcome o;
+    uint64_t id = 0;
+    section("downloads: the modfile, install with progress, resume, integrity, ownership, uninstall");
+    char root[512];
+    if (!make_temp_dir(root, sizeof root, "modio-c-install")) {
+        CHECK(false, "created a temporary install directory");
+        return;
+    }
+    modio_market_client *plain = new_client();
+    if (plain != NULL) {
+        CHECK_RC(modio_market_client_install_mod(plain, 2001, NULL, on_installed, &o, &id),
+                 MODIO_MARKET_RESULT_INVALID_ARGUMENT, "install without an install directory is refused at once");
+        CHECK(last_error_mentions("install_dir"), "the error names install_dir (%s)", last_error());
+        modio_market_installed_list *list = (modio_market_installed_list *)(void *)&g_sentinel_storage[0];
+        CHECK_RC(modio_market_client_installed_mods(plain, &list), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+                 "installed_mods without an install directory");
+        CHECK(list == (modio_market_installed_list *)(void *)&g_sentinel_storage[0], "the out-param is untouched");
+        free_client(plain);
+    }
+    modio_market_client *c = new_installer(root, NULL);
+    if (c == NULL) {
+        return;
+    }
+    uint64_t modfile_id = 0;
+    char md5[40] = "";
+    fresh(&o);
+    if (started(c, modio_market_client_get_mod(c, 2001, on_mod, &o, &id), &id, &o, "get_mod 2001") && expect_ok(&o, "mod")) {
+        modfile_id = o.mod.modfile_id;
+        copy_text(md5, sizeof md5, o.mod.md5);
+    }
+    fresh(&o);
+    if (started(c, modio_market_client_get_modfile(c, 2001, modfile_id, on_modfile, &o, &id), &id, &o, "get_modfile") &&
+        expect_ok(&o, "modfile")) {
+        CHECK(o.modfile.id == modfile_id && o.modfile.mod_id == 2001 && strcmp(o.modfile.md5, md5) == 0,
+              "the modfile is the mod's current file, same MD5");
+        CHECK(o.modfile.filesize > 0 && o.modfile.filesize_uncompressed > 0 && strstr(o.modfile.binary_url, "/download/"),
+              "it has sizes and a download link");
+    }
+    fresh(&o);
+    if (started(c, modio_market_client_get_modfile(c, 2001, 999999, on_modfile, &o, &id), &id, &o, "get_modfile unknown")) {
+        expect_http_error(&o, 404, 15010, "MODFILE_NOT_FOUND", "an unknown modfile");
+    }
+
+    /* Install with progress. */
+    CHECK(control_ok("DELETE", "/requests", NULL), "cleared the fake's request log");
+    if (do_install(c, 2001, &o, "install 2001") && expect_ok(&o, "install 2001")) {
+        char want[600];
+        snprintf(want, sizeof want, "%s/mods/2001", root);
+        CHECK(o.installed.mod_id == 2001 && o.installed.modfile_id == modfile_id && strcmp(o.installed.md5, md5) == 0,
+              "the installed mod names its file and MD5");
+        CHECK(strcmp(o.installed.path, want) == 0 && file_in_dir(o.installed.path, "modinfo.txt"),
+              "extracted to {install_dir}/2001 (%s)", o.installed.path);
+        CHECK(o.installed.size > 0 && o.installed.installed_at > 0, "its size and install time are set");
+        CHECK(o.progress.calls >= 1 && o.progress.done == o.progress.total && o.progress.total > 0,
+              "progress ended at the archive's size (%d reports, %" PRIu64 "/%" PRIu64 ")", o.progress.calls,
+              o.progress.done, o.progress.total);
+        CHECK(o.progress.after_completion == 0 && o.progress.outside_pump == 0 && o.progress.wrong_id == 0 &&
+                  o.progress.backwards == 0,
+              "progress ran inside the pump, for this request, forward only, before the completion");
+    }
+    uint64_t first = 0;
+    CHECK(installed_count(c, &first) == 1 && first == 2001, "installed_mods lists 2001");
+    int downloads = logged("/mods/2001/files/");
+    if (do_install(c, 2001, &o, "install 2001 again") && expect_ok(&o, "install again")) {
+        CHECK(logged("/mods/2001/files/") == downloads, "the current file installed: no second download");
+    }
+
+    /* Cancelled mid-download (a slow server), then resumed with Range. */
+    CHECK(control_ok("DELETE", "/requests", NULL), "cleared the fake's request log");
+    CHECK(control_ok("POST", "/faults",
+                     "{\"path\":\"/v1/games/1/mods/2002/files/\",\"method\":\"GET\",\"count\":1,\"kind\":\"trickle\","
+                     "\"bytes_per_sec\":1000}"),
+          "the fake trickles the next download of 2002");
+    fresh(&o);
+    CHECK_RC(modio_market_client_install_mod(c, 2002, on_progress, on_installed, &o, &id), MODIO_MARKET_RESULT_OK,
+             "install 2002 submitted");
+    for (double start = now_ms(); o.progress.done == 0 && o.calls == 0 && now_ms() - start < WAIT_MS;) {
+        pump_wait(c, 0, 100, NULL);
+    }
+    CHECK(o.progress.done > 0 && o.calls == 0, "some bytes arrived before the end (%" PRIu64 ")", o.progress.done);
+    CHECK_RC(modio_market_client_cancel(c, id), MODIO_MARKET_RESULT_OK, "cancel the install");
+    pump_wait(c, id, WAIT_MS, NULL);
+    expect_code(&o, MODIO_MARKET_RESULT_CANCELLED, "the cancelled install");
+    CHECK(installed_count(c, NULL) == 1, "nothing more installed");
+    if (do_install(c, 2002, &o, "install 2002 again") && expect_ok(&o, "install 2002 again")) {
+        CHECK(logged("\"range\":\"bytes=") == 1, "the second download resumed with a Range");
+        CHECK(file_in_dir(o.installed.path, "modinfo.txt"), "2002 is installed");
+    }
+
+    /* A corrupted archive is refused and nothing is installed. */
+    if (do_install(c, 2001, &o, "2001 is still installed") && o.ok) {
+        uint64_t uid = 0;
+        fresh(&o);
+        if (started(c, modio_market_client_uninstall_mod(c, 2001, on_installed, &o, &uid), &uid, &o, "uninstall 2001") &&
+            expect_ok(&o, "uninstall 2001")) {
+            CHECK(o.installed.mod_id == 2001 && !file_in_dir(o.installed.path, "modinfo.txt"), "its directory is gone");
+        }
+    }
+    fresh(&o);
+    if (started(c, modio_market_client_uninstall_mod(c, 2001, on_installed, &o, &id), &id, &o, "uninstall again")) {
+        expect_code(&o, MODIO_MARKET_RESULT_INVALID_ARGUMENT, "uninstalling what is not installed");
+    }
+    CHECK(control_ok("POST", "/faults",
+                     "{\"path\":\"/v1/games/1/mods/2001/files/\",\"method\":\"GET\",\"count\":1,\"kind\":\"corrupt\"}"),
+          "the fake corrupts the next download of 2001");
+    if (do_install(c, 2001, &o, "install a corrupted archive")) {
+        expect_code(&o, MODIO_MARKET_RESULT_INTEGRITY_FAILED, "a corrupted archive");
+    }
+    uint64_t left = 0;
+    CHECK(installed_count(c, &left) == 1 && left == 2002, "only 2002 is installed");
+    free_client(c);
+
+    /* Only owners download paid mods when the game says so. */
+    CHECK(control_ok("POST", "/games/1/api_access_options", "{\"options\":10}"), "game 1: paid downloads for owners only");
+    char carol_root[600];
+    snprintf(carol_root, sizeof carol_root, "%s/carol", root);
+    modio_market_client *carol = new_installer(carol_root, NULL);
+    struct outcome auth;
+    if (carol != NULL && do_auth_steam(carol, CAROL_STEAM, true, &auth, "carol signs in") && expect_ok(&auth, "carol")) {
+        CHECK(control_ok("DELETE", "/requests", NULL), "cleared the fake's request log");
+        if (do_install(carol, 1004, &o, "carol installs a mod she does not own")) {
+            expect_code(&o, MODIO_MARKET_RESULT_NOT_OWNED, "a paid mod carol does not own");
+            CHECK(logged("/mods/1004/files/") == 0, "not a byte was fetched");
+        }
+    }
+    free_client(carol);
+    CHECK(control_ok("POST", "/games/1/api_access_options", "{\"options\":3}"), "game 1: downloads open again");
+}
+
+static void test_history(void)
+{
+    struct outcome o;
+    uint64_t id = 0;
+    section("S2S: the studio's transaction history");
+    modio_market_config *config = NULL;
+    modio_market_s2s_client *s = NULL;
+    if (modio_market_config_new(GAME_ID, API_KEY, &config) != MODIO_MARKET_RESULT_OK) {
+        CHECK(false, "config_new");
+        return;
+    }
+    modio_market_config_set_base_url(config, g_base_url);
+    modio_market_s2s_client *unset = NULL;
+    CHECK_RC(modio_market_s2s_client_new(config, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, NULL, &unset), MODIO_MARKET_RESULT_OK,
+             "an S2S client without a team");
+    CHECK_RC(modio_market_config_set_monetization_team_id(config, GAME_ID + 1000), MODIO_MARKET_RESULT_OK,
+             "set_monetization_team_id");
+    CHECK_RC(modio_market_s2s_client_new(config, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, NULL, &s), MODIO_MARKET_RESULT_OK,
+             "an S2S client of team 1001");
+    modio_market_config_free(config);
+    modio_market_transaction_query q;
+    memset(&q, 0, sizeof q);
+    q.struct_size = sizeof q;
+    if (unset != NULL) {
+        fresh(&o);
+        if (s2s_started(unset, modio_market_s2s_client_transactions(unset, &q, on_history_page, &o, &id), &id, &o,
+                        "history without a team")) {
+            expect_code(&o, MODIO_MARKET_RESULT_INVALID_ARGUMENT, "history without a team");
+            CHECK(strstr(o.message, "monetization_team_id") != NULL, "the error names monetization_team_id");
+        }
+        t_pumping++;
+        modio_market_s2s_client_free(unset);
+        t_pumping--;
+    }
+    if (s == NULL) {
+        return;
+    }
+    /* Two intents of alice's more: the history then holds at least three transactions. */
+    const char *uuids[] = {"gw-c-history-1", "gw-c-history-2"};
+    for (size_t i = 0; i < 2; i++) {
+        fresh(&o);
+        if (s2s_started(s,
+                        modio_market_s2s_client_intent(s, g_delegation_token, "GOLD_1000", "steam", uuids[i], NULL,
+                                                       on_s2s_transaction, &o, &id),
+                        &id, &o, "an intent for the history")) {
+            expect_ok(&o, "an intent for the history");
+        }
+    }
+    q.limit = 2;
+    fresh(&o);
+    uint64_t first_ids[2] = {0, 0};
+    char gateway[64] = "", cursor[256] = "";
+    if (s2s_started(s, modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), &id, &o, "history page 1") &&
+        expect_ok(&o, "history page 1")) {
+        CHECK(o.history.count == 2 && o.history.per_page == 2 && !o.history.next_null,
+              "two transactions, and a next page (%zu, per page %" PRIu64 ", next %s)",
+              o.history.count, o.history.per_page, o.history.next_null ? "NULL" : o.history.next_cursor);
+        CHECK(o.history.first_gateway_uuid[0] != '\0' && o.history.json_set && o.history.first_line_items > 0,
+              "the transaction has its gateway uuid, line items and JSON");
+        first_ids[0] = o.history.ids[0];
+        first_ids[1] = o.history.ids[1];
+        copy_text(gateway, sizeof gateway, o.history.first_gateway_uuid);
+        copy_text(cursor, sizeof cursor, o.history.next_cursor);
+    }
+    if (cursor[0] != '\0') {
+        q.cursor = cursor;
+        fresh(&o);
+        if (s2s_started(s, modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), &id, &o,
+                        "history page 2") &&
+            expect_ok(&o, "history page 2")) {
+            CHECK(o.history.count >= 1 && !id_in(o.history.ids[0], first_ids, 2), "the next page holds other transactions");
+        }
+        q.cursor = NULL;
+    }
+    if (gateway[0] != '\0') {
+        q.gateway_uuid = gateway;
+        q.limit = 0;
+        fresh(&o);
+        if (s2s_started(s, modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), &id, &o,
+                        "history by gateway_uuid") &&
+            expect_ok(&o, "by gateway_uuid")) {
+            CHECK(o.history.count == 1 && o.history.ids[0] == first_ids[0], "the intent's transaction, found by its uuid");
+            CHECK(strcmp(gateway, "gw-c-history-2") == 0 && o.history.first_buyer == ALICE_ID,
+                  "newest first: the last intent, bought by alice (%s, buyer %" PRIu64 ")", gateway, o.history.first_buyer);
+        }
+        q.gateway_uuid = NULL;
+    }
+    if (first_ids[0] != 0) {
+        fresh(&o);
+        if (s2s_started(s, modio_market_s2s_client_transaction(s, first_ids[0], on_history_transaction, &o, &id), &id, &o,
+                        "one transaction") &&
+            expect_ok(&o, "one transaction")) {
+            CHECK(o.history.ids[0] == first_ids[0] && strcmp(o.history.first_gateway_uuid, gateway) == 0,
+                  "the transaction by id is the same one");
+        }
+    }
+    const char *types[] = {"refunded"};
+    q.transaction_types = types;
+    q.transaction_type_count = 1;
+    fresh(&o);
+    if (s2s_started(s, modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), &id, &o, "refunded only") &&
+        expect_ok(&o, "refunded only")) {
+        CHECK(o.history.count == 0 || strcasecmp(o.history.first_state_name, "refunded") == 0,
+              "only refunded transactions (%s)", o.history.first_state_name);
+    }
+    const char *bad_types[] = {"BOUGHT"};
+    q.transaction_types = bad_types;
+    CHECK_RC(modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "an unknown transaction type is refused at submission");
+    CHECK(last_error_mentions("transaction_types"), "the error names transaction_types");
+    q.transaction_types = NULL;
+    q.transaction_type_count = 3;
+    CHECK_RC(modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), MODIO_MARKET_RESULT_NULL_POINTER,
+             "a count without an array");
+    q.transaction_type_count = 0;
+    q.line_item_key = "colour";
+    CHECK_RC(modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "an unknown line item key");
+    q.line_item_key = NULL;
+    q.struct_size = 4;
+    CHECK_RC(modio_market_s2s_client_transactions(s, &q, on_history_page, &o, &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "a struct_size smaller than any header's");
+    /* A newer caller's struct with a field this library does not know set. */
+    struct {
+        modio_market_transaction_query q;
+        uint64_t future;
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.q.struct_size = sizeof newer;
+    newer.future = 1;
+    CHECK_RC(modio_market_s2s_client_transactions(s, &newer.q, on_history_page, &o, &id),
+             MODIO_MARKET_RESULT_INVALID_ARGUMENT, "a field this library does not know, set, is refused");
+    newer.future = 0;
+    fresh(&o);
+    if (s2s_started(s, modio_market_s2s_client_transactions(s, &newer.q, on_history_page, &o, &id), &id, &o,
+                    "a newer caller's struct with its new field unset")) {
+        expect_ok(&o, "a newer caller's struct with its new field unset");
+    }
+    CHECK_RC(modio_market_s2s_client_transactions(s, NULL, on_history_page, &o, &id), MODIO_MARKET_RESULT_NULL_POINTER,
+             "a NULL query");
+    CHECK_RC(modio_market_s2s_client_transaction(s, 0, on_history_transaction, &o, &id), MODIO_MARKET_RESULT_INVALID_ARGUMENT,
+             "transaction id 0");
+    t_pumping++;
+    modio_market_s2s_client_free(s);
+    t_pumping--;
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -3912,6 +4598,9 @@ int main(void)
     test_background_retry();
     test_s2s();
     test_ledger();
+    test_store_page();
+    test_install();
+    test_history();
     CHECK(g_views > 50 && g_bad_views == 0, "every view the library handed out carried its struct_size (%d views, %d wrong)",
           g_views, g_bad_views);
     printf("\n%d checks, %d failed\n", g_checks, g_failures);

@@ -171,6 +171,21 @@ DEFINE_CB(purchases_cb, modio_market_purchases)
 DEFINE_CB(delegation_cb, modio_market_delegation_token)
 DEFINE_CB(service_token_cb, modio_market_s2s_service_token)
 DEFINE_CB(s2s_tx_cb, modio_market_s2s_transaction)
+DEFINE_CB(terms_cb, modio_market_terms)
+DEFINE_CB(user_cb, modio_market_user)
+DEFINE_CB(token_packs_cb, modio_market_token_packs)
+DEFINE_CB(unconverted_cb, modio_market_unconverted_entitlements)
+DEFINE_CB(modfile_cb, modio_market_modfile)
+DEFINE_CB(installed_cb, modio_market_installed_mod)
+DEFINE_CB(history_page_cb, modio_market_history_page)
+DEFINE_CB(history_tx_cb, modio_market_history_transaction)
+
+static void progress_cb(void *ud, uint64_t id, uint64_t done_bytes, uint64_t total) {
+  (void)ud;
+  (void)id;
+  (void)done_bytes;
+  (void)total;
+}
 
 static void log_cb(void *ud, modio_market_log_level level, const char *message) {
   (void)level;
@@ -368,6 +383,20 @@ static void test_config(void) {
 
   RC(NULLP, modio_market_config_set_data_dir(NULL, "/tmp"));
   REQUIRED_STRING(INVALID, modio_market_config_set_data_dir(cfg, S));
+  RC(NULLP, modio_market_config_set_install_dir(NULL, "/tmp"));
+  REQUIRED_STRING(INVALID, modio_market_config_set_install_dir(cfg, S));
+  RC(NULLP, modio_market_config_set_language(NULL, "en"));
+  OPTIONAL_STRING(OK, OK, modio_market_config_set_language(cfg, S));
+  /* An Accept-Language list ("de-DE, en;q=0.5", "*") is fine; header injection, quotes, slashes,
+   * non-ASCII and more than 64 bytes are not. */
+  const char *bad_languages[] = {"en\r\nX-Evil: 1", "en\"x", "en/x", "\xc3\xa9", "a12345678901234567890123456789012345678901234567890123456789012345"};
+  for (size_t i = 0; i < sizeof bad_languages / sizeof *bad_languages; i++)
+    RCL(bad_languages[i], INVALID, modio_market_config_set_language(cfg, bad_languages[i]));
+  RC(OK, modio_market_config_set_language(cfg, "pt-BR"));
+  RC(OK, modio_market_config_set_language(cfg, "de-DE, en;q=0.5"));
+  RC(NULLP, modio_market_config_set_monetization_team_id(NULL, 1));
+  RC(OK, modio_market_config_set_monetization_team_id(cfg, UINT64_MAX));
+  RC(OK, modio_market_config_set_monetization_team_id(cfg, 0));
 
   /* A configuration full of maximal values still makes a client (no overflow in durations). */
   modio_market_client *c = SENTINEL;
@@ -450,6 +479,55 @@ static void test_client_arguments(void) {
   RC(NULLP, modio_market_client_auth_epic(NULL, "t", true, auth_cb, &refused, &id));
   RC(NULLP, modio_market_client_auth_epic(c, "t", true, NULL, &refused, &id));
   REQUIRED_STRING(INVALID, modio_market_client_auth_epic(c, S, true, auth_cb, &refused, &id));
+  RC(NULLP, modio_market_client_auth_udt(NULL, "t", auth_cb, &refused, &id));
+  RC(NULLP, modio_market_client_auth_udt(c, "t", NULL, &refused, &id));
+  REQUIRED_STRING(INVALID, modio_market_client_auth_udt(c, S, auth_cb, &refused, &id));
+
+  /* The store page */
+  RC(NULLP, modio_market_client_get_terms(NULL, terms_cb, &refused, &id));
+  RC(NULLP, modio_market_client_get_terms(c, NULL, &refused, &id));
+  RC(NULLP, modio_market_client_get_user(NULL, user_cb, &refused, &id));
+  RC(NULLP, modio_market_client_get_user(c, NULL, &refused, &id));
+  RC(NULLP, modio_market_client_get_token_packs(NULL, token_packs_cb, &refused, &id));
+  RC(NULLP, modio_market_client_get_token_packs(c, NULL, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_steam(NULL, unconverted_cb, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_steam(c, NULL, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_xbox_live(NULL, "t", unconverted_cb, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_xbox_live(c, "t", NULL, &refused, &id));
+  REQUIRED_STRING(INVALID, modio_market_client_unconverted_entitlements_xbox_live(c, S, unconverted_cb, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_psn(NULL, "t", -1, -1, unconverted_cb, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_psn(c, "t", -1, -1, NULL, &refused, &id));
+  REQUIRED_STRING(INVALID, modio_market_client_unconverted_entitlements_psn(c, S, -1, -1, unconverted_cb, &refused, &id));
+  /* Without the platform header mod.io needs for PSN, a valid code is refused too. */
+  RC(INVALID, modio_market_client_unconverted_entitlements_psn(c, "t", INT64_MAX, INT64_MIN, unconverted_cb, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_epic(NULL, "t", NULL, unconverted_cb, &refused, &id));
+  RC(NULLP, modio_market_client_unconverted_entitlements_epic(c, "t", NULL, NULL, &refused, &id));
+  REQUIRED_STRING(INVALID, modio_market_client_unconverted_entitlements_epic(c, S, NULL, unconverted_cb, &refused, &id));
+  OPTIONAL_STRING(OK, OK, (S == NULL || S[0] == '\0' ? OK : modio_market_client_unconverted_entitlements_epic(c, "t", S, unconverted_cb, &refused, &id)));
+  const char *bad_sandboxes[] = {"a b", "a/b", "k\r\nX-Evil: 1", "\xc3\xbc"};
+  for (size_t i = 0; i < sizeof bad_sandboxes / sizeof *bad_sandboxes; i++)
+    RCL(bad_sandboxes[i], INVALID, modio_market_client_unconverted_entitlements_epic(c, "t", bad_sandboxes[i], unconverted_cb, &refused, &id));
+
+  /* Downloads: this client has no install directory. */
+  RC(NULLP, modio_market_client_get_modfile(NULL, 1, 1, modfile_cb, &refused, &id));
+  RC(NULLP, modio_market_client_get_modfile(c, 1, 1, NULL, &refused, &id));
+  RC(INVALID, modio_market_client_get_modfile(c, 0, 1, modfile_cb, &refused, &id));
+  RC(INVALID, modio_market_client_get_modfile(c, 1, 0, modfile_cb, &refused, &id));
+  RC(NULLP, modio_market_client_install_mod(NULL, 1001, progress_cb, installed_cb, &refused, &id));
+  RC(NULLP, modio_market_client_install_mod(c, 1001, progress_cb, NULL, &refused, &id));
+  RC(INVALID, modio_market_client_install_mod(c, 0, progress_cb, installed_cb, &refused, &id));
+  RC(INVALID, modio_market_client_install_mod(c, 1001, progress_cb, installed_cb, &refused, &id));
+  RC(INVALID, modio_market_client_install_mod(c, 1001, NULL, installed_cb, &refused, &id));
+  RC(NULLP, modio_market_client_uninstall_mod(NULL, 1001, installed_cb, &refused, &id));
+  RC(NULLP, modio_market_client_uninstall_mod(c, 1001, NULL, &refused, &id));
+  RC(INVALID, modio_market_client_uninstall_mod(c, 0, installed_cb, &refused, &id));
+  RC(INVALID, modio_market_client_uninstall_mod(c, 1001, installed_cb, &refused, &id));
+  modio_market_installed_list *list = SENTINEL;
+  RC(NULLP, modio_market_client_installed_mods(NULL, &list));
+  RC(NULLP, modio_market_client_installed_mods(c, NULL));
+  RC(INVALID, modio_market_client_installed_mods(c, &list));
+  CHECK(list == SENTINEL);
+  modio_market_installed_list_free(NULL);
 
   /* Wallet and entitlements */
   RC(NULLP, modio_market_client_get_wallet(NULL, wallet_cb, &refused, &id));
@@ -955,6 +1033,55 @@ static void test_s2s(void) {
   REQUIRED_STRING(INVALID, modio_market_s2s_client_clawback(s, 1, NULL, "steam", S, NULL, s2s_tx_cb, &refused, &id));
   OPTIONAL_STRING(OK, INVALID, (S == NULL ? OK : modio_market_s2s_client_clawback(s, 0, S, "steam", "refund", NULL, s2s_tx_cb, &refused, &id)));
   OPTIONAL_STRING(OK, INVALID, (S == NULL ? OK : modio_market_s2s_client_clawback(s, 1, NULL, "steam", "refund", S, s2s_tx_cb, &refused, &id)));
+
+  /* The history: the query struct's rules. */
+  modio_market_transaction_query q;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  RC(NULLP, modio_market_s2s_client_transactions(NULL, &q, history_page_cb, &refused, &id));
+  RC(NULLP, modio_market_s2s_client_transactions(s, NULL, history_page_cb, &refused, &id));
+  RC(NULLP, modio_market_s2s_client_transactions(s, &q, NULL, &refused, &id));
+  q.struct_size = 0;
+  RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  q.struct_size = sizeof q;
+  q.limit = 101;
+  RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  q.limit = 0;
+  q.transaction_type_count = 1;
+  RC(NULLP, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  const char *types[] = {BAD_UTF8};
+  q.transaction_types = types;
+  RC(UTF8, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  q.transaction_type_count = 1000;
+  RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  q.transaction_types = NULL;
+  q.transaction_type_count = 0;
+#define QUERY_STRING(field)                                                                         \
+  do {                                                                                            \
+    const char *values[] = {BAD_UTF8, "", "a b", "k\r\nX-Evil: 1"};                                \
+    modio_market_result want[] = {UTF8, INVALID, INVALID, INVALID};                               \
+    for (size_t i = 0; i < 4; i++) {                                                              \
+      q.field = values[i];                                                                        \
+      RCL(#field, want[i], modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id)); \
+    }                                                                                             \
+    q.field = HUGE;                                                                               \
+    RCL(#field " 1 MiB", INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id)); \
+    q.field = NULL;                                                                               \
+  } while (0)
+  QUERY_STRING(monetization_type);
+  QUERY_STRING(gateway_uuid);
+  QUERY_STRING(clawback_uuid);
+  QUERY_STRING(line_item_key);
+  QUERY_STRING(cursor);
+  q.has_created_at_start = true;
+  q.created_at_start = -1;
+  RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  q.has_created_at_start = false;
+  memset((char *)&q + offsetof(modio_market_transaction_query, has_created_at_start), 7, 1);
+  RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
+  RC(NULLP, modio_market_s2s_client_transaction(NULL, 1, history_tx_cb, &refused, &id));
+  RC(NULLP, modio_market_s2s_client_transaction(s, 1, NULL, &refused, &id));
+  RC(INVALID, modio_market_s2s_client_transaction(s, 0, history_tx_cb, &refused, &id));
   CHECK(id == 77);
   RC(OK, modio_market_s2s_client_poll(s, &n));
   CHECK(n == 0);
