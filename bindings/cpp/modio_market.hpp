@@ -183,6 +183,16 @@ enum class EntitlementState : std::int64_t {
     // </generated:entitlement-states>
 };
 
+/// What an unconverted entitlement is; other numbers mod.io sends pass through.
+enum class EntitlementKind : std::int64_t {
+    // <generated:entitlement-kinds> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+    /// A virtual currency pack.
+    TokenPack = MODIO_MARKET_ENTITLEMENT_KIND_TOKEN_PACK,
+    /// A SKU product.
+    Sku = MODIO_MARKET_ENTITLEMENT_KIND_SKU,
+    // </generated:entitlement-kinds>
+};
+
 enum class TransactionState : std::uint32_t {
     // <generated:transaction-states> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
     Pending = MODIO_MARKET_TRANSACTION_STATE_PENDING,
@@ -656,6 +666,184 @@ struct S2sTransaction {
     std::string idempotency_key;
 };
 
+/// A link mod.io's terms name (terms of use, privacy policy, refund policy...).
+struct TermsLink {
+    /// The link's key: "website", "terms", "privacy", "refund", "manage".
+    std::string name;
+    /// The text to show, in the configured language.
+    std::string text;
+    std::string url;
+    /// The game must show this link.
+    bool required = false;
+};
+
+/// What the game shows before a player's first sign-in (Client::get_terms): the text, a button
+/// for each answer, the links. Pass the player's answer as `terms_agreed` when signing in.
+struct Terms {
+    std::string plaintext;
+    std::string html;
+    std::string agree_text;
+    std::string disagree_text;
+    std::vector<TermsLink> links;
+
+    /// The link named `name`, or nullptr.
+    const TermsLink* link(std::string_view name) const noexcept {
+        for (const TermsLink& l : links) {
+            if (l.name == name) return &l;
+        }
+        return nullptr;
+    }
+};
+
+/// The signed-in player.
+struct User {
+    std::uint64_t id = 0;
+    std::string username;
+};
+
+/// A virtual currency pack the game sells on a platform store.
+struct TokenPack {
+    std::uint64_t id = 0;
+    std::uint64_t token_pack_id = 0;
+    /// The platform price, in its smallest unit (cents).
+    std::int64_t price = 0;
+    /// The virtual currency it gives.
+    std::int64_t amount = 0;
+    /// The store selling it ("STEAM", ...).
+    std::string portal;
+    std::string sku;
+    std::string name;
+    std::string description;
+    std::int64_t date_added = 0;
+    std::int64_t date_updated = 0;
+};
+
+/// The game's currency packs and its name for the currency.
+struct TokenPacks {
+    std::vector<TokenPack> packs;
+    std::string token_name;
+};
+
+/// A platform purchase not converted into virtual currency yet.
+struct UnconvertedEntitlement {
+    std::string sku_id;
+    /// An EntitlementKind value, or another number mod.io sent.
+    std::int64_t entitlement_type = 0;
+
+    bool is_token_pack() const noexcept { return entitlement_type == static_cast<std::int64_t>(EntitlementKind::TokenPack); }
+};
+
+/// What the player bought on the platform and has not converted yet.
+struct UnconvertedEntitlements {
+    std::vector<UnconvertedEntitlement> entitlements;
+    /// Every match, across pages.
+    std::uint64_t total = 0;
+
+    std::size_t token_packs() const noexcept {
+        std::size_t n = 0;
+        for (const UnconvertedEntitlement& e : entitlements) n += e.is_token_pack() ? std::size_t{1} : std::size_t{0};
+        return n;
+    }
+};
+
+/// One file of a mod.
+struct Modfile {
+    std::uint64_t id = 0;
+    std::uint64_t mod_id = 0;
+    std::uint64_t filesize = 0;
+    std::uint64_t filesize_uncompressed = 0;
+    /// Lowercase hex.
+    std::string md5;
+    std::string filename;
+    std::string version;
+    std::string changelog;
+    std::string metadata_blob;
+    /// Needs the player's token and expires at date_expires when the game restricts downloads.
+    std::string binary_url;
+    std::int64_t date_added = 0;
+    std::int64_t date_expires = 0;
+    std::uint32_t virus_status = 0;
+    std::uint32_t virus_positive = 0;
+};
+
+/// An installed mod.
+struct InstalledMod {
+    std::uint64_t mod_id = 0;
+    /// A newer modfile on mod.io means an update: install again.
+    std::uint64_t modfile_id = 0;
+    std::string version;
+    std::string md5;
+    /// `{install_dir}/{mod_id}`, UTF-8.
+    std::string path;
+    std::int64_t installed_at = 0;
+    /// Bytes extracted.
+    std::uint64_t size = 0;
+};
+
+/// How far a download has come.
+struct DownloadProgress {
+    std::uint64_t bytes_done = 0;
+    /// 0 while unknown.
+    std::uint64_t bytes_total = 0;
+};
+
+/// What S2sClient::transactions lists; every field is optional (empty / 0 = not set).
+struct TransactionQuery {
+    /// CANCELLED, CLEARED, CREDITED, FAILED, PAID, PENDING, REFUNDED (case-insensitive).
+    std::vector<std::string> transaction_types;
+    /// FIAT, TOKEN or EXTERNAL.
+    std::string monetization_type;
+    std::uint64_t buyer_id = 0;
+    /// The transaction an intent with this uuid made.
+    std::string gateway_uuid;
+    std::string clawback_uuid;
+    /// A line item's key (mod_id, buyer_id, game_id, token_pack_id) and the value it must have.
+    std::string line_item_key;
+    std::uint64_t line_item_value = 0;
+    /// Unix time: only transactions from then on.
+    std::optional<std::int64_t> created_at_start;
+    /// 1 to 100; 0 for the server's default.
+    std::uint32_t limit = 0;
+    /// A next_cursor / prev_cursor of an earlier page.
+    std::string cursor;
+};
+
+/// One transaction of the studio's history.
+struct HistoryTransaction {
+    std::uint64_t id = 0;
+    std::string gateway_uuid;
+    std::string gateway_name;
+    std::uint64_t account_id = 0;
+    /// The buyer the line items name (0 when none does).
+    std::uint64_t buyer_id = 0;
+    std::int64_t gross_amount = 0;
+    std::int64_t net_amount = 0;
+    std::int64_t platform_fee = 0;
+    std::int64_t gateway_fee = 0;
+    std::int64_t tax = 0;
+    std::string tax_type;
+    std::string currency;
+    std::int64_t tokens = 0;
+    TransactionState state = TransactionState::Other;
+    std::string state_name;
+    std::string monetization_type;
+    /// As sent: "2024-10-07 02:29:11".
+    std::string purchase_date;
+    /// Microseconds since the epoch, as sent.
+    std::string created_at;
+    std::vector<S2sMetaLine> line_items;
+    std::string json;
+};
+
+/// One page of the history, newest first.
+struct HistoryPage {
+    std::vector<HistoryTransaction> transactions;
+    /// For TransactionQuery::cursor; empty on the last page.
+    std::optional<std::string> next_cursor;
+    std::optional<std::string> prev_cursor;
+    std::uint64_t per_page = 0;
+};
+
 /// A request's completion handler: runs exactly once, inside poll()/wait() (or the Client's
 /// destructor, with Code::ShutDown).
 template <class T>
@@ -666,6 +854,10 @@ using LogCallback = std::function<void(LogLevel, std::string_view)>;
 
 /// Receives checkout recovery reports inside poll()/wait().
 using RecoveryCallback = std::function<void(const RecoveryReport&)>;
+
+/// Receives a download's progress inside poll()/wait(), at most five times a second, never after
+/// the install's completion callback.
+using ProgressCallback = std::function<void(RequestId, DownloadProgress)>;
 
 // ---------------------------------------------------------------------------------------------
 // Internals: C view -> C++ value conversion, argument checks, trampolines
@@ -860,29 +1052,142 @@ inline ServiceToken from_c(const modio_market_s2s_service_token& t) {
     return ServiceToken{str(t.token_type), str(t.scopes), t.expires_in_secs};
 }
 
+inline std::vector<S2sMetaLine> meta_from_c(const modio_market_s2s_meta_line* const* lines, std::size_t count) {
+    std::vector<S2sMetaLine> out;
+    if (lines == nullptr) return out;
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (lines[i] == nullptr) continue;
+        const modio_market_s2s_meta_line& m = *lines[i];
+        S2sMetaLine line;
+        line.game_id = m.game_id;
+        line.buyer_id = m.buyer_id;
+        line.mod_id = m.mod_id;
+        line.game_name = str(m.game_name);
+        line.buyer_name = str(m.buyer_name);
+        line.mod_name = str(m.mod_name);
+        line.token_name = str(m.token_name);
+        line.token_pack_id = m.token_pack_id;
+        line.token_pack_name = str(m.token_pack_name);
+        line.json = str(m.json);
+        out.push_back(std::move(line));
+    }
+    return out;
+}
+
 inline S2sTransaction from_c(const modio_market_s2s_transaction& t) {
     S2sTransaction out;
     if (t.transaction != nullptr) out.transaction = from_c(*t.transaction);
-    if (t.meta != nullptr) {
-        out.meta.reserve(t.meta_count);
-        for (std::size_t i = 0; i < t.meta_count; ++i) {
-            if (t.meta[i] == nullptr) continue;
-            const modio_market_s2s_meta_line& m = *t.meta[i];
-            S2sMetaLine line;
-            line.game_id = m.game_id;
-            line.buyer_id = m.buyer_id;
-            line.mod_id = m.mod_id;
-            line.game_name = str(m.game_name);
-            line.buyer_name = str(m.buyer_name);
-            line.mod_name = str(m.mod_name);
-            line.token_name = str(m.token_name);
-            line.token_pack_id = m.token_pack_id;
-            line.token_pack_name = str(m.token_pack_name);
-            line.json = str(m.json);
-            out.meta.push_back(std::move(line));
-        }
-    }
+    out.meta = meta_from_c(t.meta, t.meta_count);
     out.idempotency_key = str(t.idempotency_key);
+    return out;
+}
+
+// The item conversions list_from_c calls, declared before it (a template sees only the
+// overloads declared before its definition: the C views are not in this namespace).
+inline TermsLink from_c(const modio_market_terms_link& l);
+inline TokenPack from_c(const modio_market_token_pack& p);
+inline UnconvertedEntitlement from_c(const modio_market_unconverted_entitlement& e);
+inline InstalledMod from_c(const modio_market_installed_mod& m);
+inline HistoryTransaction from_c(const modio_market_history_transaction& t);
+
+/// The `count` items of a C array of pointers, converted (NULL entries skipped).
+template <class T, class CView>
+std::vector<T> list_from_c(const CView* const* items, std::size_t count) {
+    std::vector<T> out;
+    if (items == nullptr) return out;
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (items[i] != nullptr) out.push_back(from_c(*items[i]));
+    }
+    return out;
+}
+
+inline TermsLink from_c(const modio_market_terms_link& l) { return TermsLink{str(l.name), str(l.text), str(l.url), l.required}; }
+
+inline Terms from_c(const modio_market_terms& t) {
+    Terms out;
+    out.plaintext = str(t.plaintext);
+    out.html = str(t.html);
+    out.agree_text = str(t.agree_text);
+    out.disagree_text = str(t.disagree_text);
+    out.links = list_from_c<TermsLink>(t.links, t.link_count);
+    return out;
+}
+
+inline User from_c(const modio_market_user& u) { return User{u.id, str(u.username)}; }
+
+inline TokenPack from_c(const modio_market_token_pack& p) {
+    return TokenPack{p.id, p.token_pack_id, p.price, p.amount, str(p.portal), str(p.sku), str(p.name), str(p.description),
+                     p.date_added, p.date_updated};
+}
+
+inline TokenPacks from_c(const modio_market_token_packs& p) {
+    return TokenPacks{list_from_c<TokenPack>(p.packs, p.pack_count), str(p.token_name)};
+}
+
+inline UnconvertedEntitlement from_c(const modio_market_unconverted_entitlement& e) {
+    return UnconvertedEntitlement{str(e.sku_id), e.entitlement_type};
+}
+
+inline UnconvertedEntitlements from_c(const modio_market_unconverted_entitlements& u) {
+    return UnconvertedEntitlements{list_from_c<UnconvertedEntitlement>(u.entitlements, u.entitlement_count), u.total};
+}
+
+inline Modfile from_c(const modio_market_modfile& f) {
+    Modfile out;
+    out.id = f.id;
+    out.mod_id = f.mod_id;
+    out.filesize = f.filesize;
+    out.filesize_uncompressed = f.filesize_uncompressed;
+    out.md5 = str(f.md5);
+    out.filename = str(f.filename);
+    out.version = str(f.version);
+    out.changelog = str(f.changelog);
+    out.metadata_blob = str(f.metadata_blob);
+    out.binary_url = str(f.binary_url);
+    out.date_added = f.date_added;
+    out.date_expires = f.date_expires;
+    out.virus_status = f.virus_status;
+    out.virus_positive = f.virus_positive;
+    return out;
+}
+
+inline InstalledMod from_c(const modio_market_installed_mod& m) {
+    return InstalledMod{m.mod_id, m.modfile_id, str(m.version), str(m.md5), str(m.path), m.installed_at, m.size};
+}
+
+inline HistoryTransaction from_c(const modio_market_history_transaction& t) {
+    HistoryTransaction out;
+    out.id = t.id;
+    out.gateway_uuid = str(t.gateway_uuid);
+    out.gateway_name = str(t.gateway_name);
+    out.account_id = t.account_id;
+    out.buyer_id = t.buyer_id;
+    out.gross_amount = t.gross_amount;
+    out.net_amount = t.net_amount;
+    out.platform_fee = t.platform_fee;
+    out.gateway_fee = t.gateway_fee;
+    out.tax = t.tax;
+    out.tax_type = str(t.tax_type);
+    out.currency = str(t.currency);
+    out.tokens = t.tokens;
+    out.state = static_cast<TransactionState>(t.state);
+    out.state_name = str(t.state_name);
+    out.monetization_type = str(t.monetization_type);
+    out.purchase_date = str(t.purchase_date);
+    out.created_at = str(t.created_at);
+    out.line_items = meta_from_c(t.line_items, t.line_item_count);
+    out.json = str(t.json);
+    return out;
+}
+
+inline HistoryPage from_c(const modio_market_history_page& p) {
+    HistoryPage out;
+    out.transactions = list_from_c<HistoryTransaction>(p.transactions, p.transaction_count);
+    out.next_cursor = opt_str(p.next_cursor);
+    out.prev_cursor = opt_str(p.prev_cursor);
+    out.per_page = p.per_page;
     return out;
 }
 
@@ -1042,6 +1347,27 @@ Result<RequestId> start(Callback<T>&& callback, Submit&& submit) {
     return id;
 }
 
+/// An install's two handlers, owned by the library between submission and completion.
+struct InstallCalls {
+    Callback<InstalledMod> done;
+    ProgressCallback progress;
+};
+
+inline void install_progress(void* user_data, std::uint64_t request_id, std::uint64_t bytes_done, std::uint64_t bytes_total) noexcept {
+    auto* calls = static_cast<InstallCalls*>(user_data);
+    if (calls == nullptr || !calls->progress) return;
+    MODIO_MARKET_HPP_TRY { calls->progress(request_id, DownloadProgress{bytes_done, bytes_total}); }
+    MODIO_MARKET_HPP_CATCH_ALL
+}
+
+inline void install_done(void* user_data, std::uint64_t request_id, const modio_market_error* error,
+                         const modio_market_installed_mod* view) noexcept {
+    std::unique_ptr<InstallCalls> calls(static_cast<InstallCalls*>(user_data));
+    if (!calls) return;
+    // The completion handler is run through the common path, which also deletes it.
+    complete<InstalledMod, modio_market_installed_mod>(new Callback<InstalledMod>(std::move(calls->done)), request_id, error, view);
+}
+
 inline std::uint32_t clamp_ms(std::chrono::milliseconds ms) noexcept {
     if (ms.count() <= 0) return 0;
     if (ms.count() > static_cast<std::int64_t>((std::numeric_limits<std::uint32_t>::max)())) {
@@ -1055,6 +1381,9 @@ struct ConfigDeleter {
 };
 struct ClientDeleter {
     void operator()(modio_market_client* c) const noexcept { modio_market_client_free(c); }
+};
+struct InstalledListDeleter {
+    void operator()(modio_market_installed_list* l) const noexcept { modio_market_installed_list_free(l); }
 };
 struct S2sClientDeleter {
     void operator()(modio_market_s2s_client* c) const noexcept { modio_market_s2s_client_free(c); }
@@ -1221,6 +1550,23 @@ public:
         detail::CStr p(path, "path");
         if (!p.valid()) return p.error();
         return detail::to_result(modio_market_config_set_data_dir(handle_.get(), p.get()));
+    }
+    /// The language mod.io answers in (Accept-Language: the terms, error messages): "de",
+    /// "pt-BR"; empty for mod.io's default (English).
+    Result<void> set_language(std::string_view language) {
+        auto l = detail::CStr::optional(language, "language");
+        if (!l.valid()) return l.error();
+        return detail::to_result(modio_market_config_set_language(handle_.get(), l.get()));
+    }
+    /// Where installed mods go, one directory per mod id (needed by Client::install_mod).
+    Result<void> set_install_dir(std::string_view path) {
+        detail::CStr p(path, "path");
+        if (!p.valid()) return p.error();
+        return detail::to_result(modio_market_config_set_install_dir(handle_.get(), p.get()));
+    }
+    /// The game's monetization team (for S2sClient::transactions); 0 clears it. Server-side.
+    Result<void> set_monetization_team_id(std::uint64_t team_id) {
+        return detail::to_result(modio_market_config_set_monetization_team_id(handle_.get(), team_id));
     }
     /// Also trusts the CA certificate(s) in `pem` (a private test server's CA); added to the
     /// bundled roots, never instead of them. Code::InvalidArgument when it holds no certificate.
@@ -1429,6 +1775,75 @@ public:
             return modio_market_client_auth_epic(handle_.get(), t.get(), terms_agreed, cb, ud, id);
         });
     }
+    /// A user delegation token: a studio tool acting as the player it was issued for (no terms
+    /// answer is sent: the player gave it when signing in on the game).
+    Result<RequestId> auth_udt(std::string_view delegation_token, Callback<AccessToken> callback) {
+        detail::CStr t(delegation_token, "delegation_token");
+        if (auto e = detail::first_invalid({&t})) return std::move(*e);
+        return detail::start<AccessToken, modio_market_access_token>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_auth_udt(handle_.get(), t.get(), cb, ud, id);
+        });
+    }
+
+    // --- the store page ----------------------------------------------------------------------
+
+    /// mod.io's terms, in the configured language: show them before a player's first sign-in.
+    Result<RequestId> get_terms(Callback<Terms> callback) {
+        return detail::start<Terms, modio_market_terms>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_terms(handle_.get(), cb, ud, id);
+        });
+    }
+    /// The signed-in player (needs an access token).
+    Result<RequestId> get_user(Callback<User> callback) {
+        return detail::start<User, modio_market_user>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_user(handle_.get(), cb, ud, id);
+        });
+    }
+    /// The currency packs the game sells, with its currency name (needs an access token).
+    Result<RequestId> get_token_packs(Callback<TokenPacks> callback) {
+        return detail::start<TokenPacks, modio_market_token_packs>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_token_packs(handle_.get(), cb, ud, id);
+        });
+    }
+    /// What the player bought on Steam and has not converted yet (converts nothing).
+    Result<RequestId> unconverted_entitlements_steam(Callback<UnconvertedEntitlements> callback) {
+        return detail::start<UnconvertedEntitlements, modio_market_unconverted_entitlements>(
+            std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+                return modio_market_client_unconverted_entitlements_steam(handle_.get(), cb, ud, id);
+            });
+    }
+    Result<RequestId> unconverted_entitlements_xbox_live(std::string_view xbox_token, Callback<UnconvertedEntitlements> callback) {
+        detail::CStr t(xbox_token, "xbox_token");
+        if (auto e = detail::first_invalid({&t})) return std::move(*e);
+        return detail::start<UnconvertedEntitlements, modio_market_unconverted_entitlements>(
+            std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+                return modio_market_client_unconverted_entitlements_xbox_live(handle_.get(), t.get(), cb, ud, id);
+            });
+    }
+    /// PSN needs the configuration's platform ("ps4"/"ps5"); `env` / `service_label` left out when empty.
+    Result<RequestId> unconverted_entitlements_psn(std::string_view auth_code, std::optional<std::int64_t> env,
+                                                   std::optional<std::int64_t> service_label,
+                                                   Callback<UnconvertedEntitlements> callback) {
+        detail::CStr c(auth_code, "auth_code");
+        if (auto e = detail::first_invalid({&c})) return std::move(*e);
+        const std::int64_t env_raw = env.value_or(-1);
+        const std::int64_t label_raw = service_label.value_or(-1);
+        return detail::start<UnconvertedEntitlements, modio_market_unconverted_entitlements>(
+            std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+                return modio_market_client_unconverted_entitlements_psn(handle_.get(), c.get(), env_raw, label_raw, cb, ud, id);
+            });
+    }
+    /// Epic Games Store: a bearer token acting for the player, and the sandbox (empty: none).
+    Result<RequestId> unconverted_entitlements_epic(std::string_view epicgames_token, std::string_view sandbox_id,
+                                                    Callback<UnconvertedEntitlements> callback) {
+        detail::CStr t(epicgames_token, "epicgames_token");
+        auto s = detail::CStr::optional(sandbox_id, "sandbox_id");
+        if (auto e = detail::first_invalid({&t, &s})) return std::move(*e);
+        return detail::start<UnconvertedEntitlements, modio_market_unconverted_entitlements>(
+            std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+                return modio_market_client_unconverted_entitlements_epic(handle_.get(), t.get(), s.get(), cb, ud, id);
+            });
+    }
 
     // --- wallet and entitlement sync (need an access token) ---------------------------------
 
@@ -1547,6 +1962,48 @@ public:
         return detail::start<Mod, modio_market_mod>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
             return modio_market_client_get_mod(handle_.get(), mod_id, cb, ud, id);
         });
+    }
+
+    // --- downloads (Config::set_install_dir) -----------------------------------------------
+
+    /// One file of a mod with a fresh download link (404 / 15010 when unknown).
+    Result<RequestId> get_modfile(std::uint64_t mod_id, std::uint64_t modfile_id, Callback<Modfile> callback) {
+        return detail::start<Modfile, modio_market_modfile>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_get_modfile(handle_.get(), mod_id, modfile_id, cb, ud, id);
+        });
+    }
+    /// Downloads (resuming what an interruption left), checks (size, MD5) and installs `mod_id`
+    /// into the install directory, or updates it; answers at once when its current file is
+    /// installed. `progress` (may be empty) runs in poll()/wait() at most five times a second,
+    /// never after `callback`. Errors: Code::NotOwned, IntegrityFailed, UnsafeArchive, DiskFull,
+    /// NoModfile, Cancelled (cancel() keeps what was downloaded for next time).
+    Result<RequestId> install_mod(std::uint64_t mod_id, ProgressCallback progress, Callback<InstalledMod> callback) {
+        if (!callback) return Error::make(Code::NullPointer, "argument `callback` is an empty std::function");
+        auto calls = std::make_unique<detail::InstallCalls>(detail::InstallCalls{std::move(callback), std::move(progress)});
+        RequestId id = 0;
+        const modio_market_result rc = modio_market_client_install_mod(handle_.get(), mod_id, &detail::install_progress,
+                                                                       &detail::install_done, calls.get(), &id);
+        if (rc != MODIO_MARKET_RESULT_OK) {
+            Error e = detail::call_error(rc);
+            calls.reset();
+            return e;
+        }
+        calls.release();  // the library owns it now: install_done deletes it
+        return id;
+    }
+    /// Removes an installed mod (Code::InvalidArgument in the callback when it is not installed).
+    Result<RequestId> uninstall_mod(std::uint64_t mod_id, Callback<InstalledMod> callback) {
+        return detail::start<InstalledMod, modio_market_installed_mod>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_client_uninstall_mod(handle_.get(), mod_id, cb, ud, id);
+        });
+    }
+    /// What is installed, by mod id (from memory: no disk or network).
+    Result<std::vector<InstalledMod>> installed_mods() const {
+        modio_market_installed_list* list = nullptr;
+        const modio_market_result rc = modio_market_client_installed_mods(handle_.get(), &list);
+        if (rc != MODIO_MARKET_RESULT_OK) return detail::call_error(rc);
+        std::unique_ptr<modio_market_installed_list, detail::InstalledListDeleter> owned(list);
+        return detail::list_from_c<InstalledMod>(owned->mods, owned->mod_count);
     }
 
     // --- checkout and ownership ------------------------------------------------------------
@@ -1723,6 +2180,45 @@ public:
         if (auto e = detail::first_invalid({&g, &p, &r, &c})) return std::move(*e);
         return detail::start<S2sTransaction, modio_market_s2s_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
             return modio_market_s2s_client_clawback(handle_.get(), transaction_id, g.get(), p.get(), r.get(), c.get(), cb, ud, id);
+        });
+    }
+    /// A page of the studio's transaction history (Config::set_monetization_team_id), newest first.
+    Result<RequestId> transactions(const TransactionQuery& query, Callback<HistoryPage> callback) {
+        auto mt = detail::CStr::optional(query.monetization_type, "monetization_type");
+        auto g = detail::CStr::optional(query.gateway_uuid, "gateway_uuid");
+        auto c = detail::CStr::optional(query.clawback_uuid, "clawback_uuid");
+        auto k = detail::CStr::optional(query.line_item_key, "line_item_key");
+        auto cur = detail::CStr::optional(query.cursor, "cursor");
+        if (auto e = detail::first_invalid({&mt, &g, &c, &k, &cur})) return std::move(*e);
+        std::vector<detail::CStr> types;
+        for (const std::string& t : query.transaction_types) types.emplace_back(t, "transaction_types");
+        std::vector<const char*> type_ptrs;
+        for (const detail::CStr& t : types) {
+            if (!t.valid()) return t.error();
+            type_ptrs.push_back(t.get());
+        }
+        modio_market_transaction_query q{};
+        q.struct_size = sizeof q;
+        q.limit = query.limit;
+        q.transaction_types = type_ptrs.data();
+        q.transaction_type_count = type_ptrs.size();
+        q.monetization_type = mt.get();
+        q.buyer_id = query.buyer_id;
+        q.gateway_uuid = g.get();
+        q.clawback_uuid = c.get();
+        q.line_item_key = k.get();
+        q.line_item_value = query.line_item_value;
+        q.created_at_start = query.created_at_start.value_or(0);
+        q.has_created_at_start = query.created_at_start.has_value();
+        q.cursor = cur.get();
+        return detail::start<HistoryPage, modio_market_history_page>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_s2s_client_transactions(handle_.get(), &q, cb, ud, id);
+        });
+    }
+    /// One transaction of the studio's history.
+    Result<RequestId> transaction(std::uint64_t transaction_id, Callback<HistoryTransaction> callback) {
+        return detail::start<HistoryTransaction, modio_market_history_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+            return modio_market_s2s_client_transaction(handle_.get(), transaction_id, cb, ud, id);
         });
     }
 

@@ -1075,6 +1075,157 @@ static void test_log_replacement_race() {
     CHECK(capture_intact.load(), "the running callback still had its captures after the replacement");
 }
 
+static void test_store_page_and_downloads() {
+    section("the store page (terms, player, packs, unconverted) and downloads (install with progress, uninstall)");
+    mm::Config german = make_config();
+    CHECK(german.set_language("de").ok(), "set_language(de)");
+    CHECK(german.set_language("de\r\nX: 1").has_error(mm::Code::InvalidArgument), "a language that is not a tag is refused");
+    mm::Result<mm::Client> de = mm::Client::create(german);
+    if (CHECK(de.ok(), "a German client")) {
+        auto terms = run<mm::Terms>(*de, "get_terms (de)", [&](auto cb) { return de->get_terms(cb); });
+        if (expect_ok(terms, "get_terms (de)")) {
+            const mm::Terms& t = terms->value();
+            CHECK(t.agree_text == "Ich stimme zu" && !t.disagree_text.empty(), "German buttons (" + t.agree_text + ")");
+            CHECK(t.links.size() == 6 && t.link("terms") != nullptr && t.link("terms")->required && t.link("nope") == nullptr,
+                  "six links; the Terms of Use are required");
+        }
+    }
+
+    mm::Client client = make_client();
+    auto nobody = run<mm::User>(client, "get_user signed out", [&](auto cb) { return client.get_user(cb); });
+    CHECK(nobody.has_value() && nobody->has_error(mm::Code::NotAuthenticated), "get_user signed out is NotAuthenticated");
+    if (!sign_in(client, "demo-steam-ticket-alice", "alice")) return;
+    auto me = run<mm::User>(client, "get_user", [&](auto cb) { return client.get_user(cb); });
+    if (expect_ok(me, "get_user")) CHECK(me->value().id == 1 && me->value().username == "alice", "get_user names alice");
+    auto packs = run<mm::TokenPacks>(client, "get_token_packs", [&](auto cb) { return client.get_token_packs(cb); });
+    if (expect_ok(packs, "get_token_packs")) {
+        const mm::TokenPacks& p = packs->value();
+        bool gold = false;
+        for (const mm::TokenPack& pack : p.packs) gold = gold || (pack.sku == "GOLD_1000" && pack.amount == 1000 && pack.price == 999);
+        CHECK(p.token_name == "Gold" && gold, "the packs name the currency; GOLD_1000 gives 1000 for 999");
+    }
+    auto before = run<mm::UnconvertedEntitlements>(client, "unconverted (steam)", [&](auto cb) { return client.unconverted_entitlements_steam(cb); });
+    std::uint64_t had = expect_ok(before, "unconverted (steam)") ? before->value().total : 0;
+    CHECK(control_ok(fake_control::post("/users/1/entitlements", R"({"portal":"steam","sku":"GOLD_500","count":1})")),
+          "the fake gives alice one GOLD_500 on Steam");
+    auto after = run<mm::UnconvertedEntitlements>(client, "unconverted again", [&](auto cb) { return client.unconverted_entitlements_steam(cb); });
+    if (expect_ok(after, "unconverted again")) {
+        CHECK(after->value().total == had + 1 && after->value().token_packs() == after->value().entitlements.size(),
+              "one more token pack to convert");
+    }
+    auto xbox = run<mm::UnconvertedEntitlements>(client, "unconverted (xbox)",
+                                                 [&](auto cb) { return client.unconverted_entitlements_xbox_live("XBL3.0 x=alice;ey+/=&%?", cb); });
+    expect_ok(xbox, "unconverted (xbox)");
+    CHECK(client.unconverted_entitlements_psn("psn", std::nullopt, std::nullopt, [](auto) {}).has_error(mm::Code::InvalidArgument),
+          "PSN without the platform is refused at submission");
+    CHECK(client.unconverted_entitlements_epic("t", "a b", [](auto) {}).has_error(mm::Code::InvalidArgument),
+          "a bad Epic sandbox is refused at submission");
+    auto epic = run<mm::UnconvertedEntitlements>(client, "unconverted (epic)",
+                                                 [&](auto cb) { return client.unconverted_entitlements_epic("epic-alice", "", cb); });
+    CHECK(epic.has_value() && (epic->ok() || epic->has_error(mm::Code::Http)), "Epic: an answer or mod.io's refusal");
+    auto delegation = run<mm::DelegationToken>(client, "delegation token", [&](auto cb) { return client.request_delegation_token(cb); });
+    if (expect_ok(delegation, "delegation token")) {
+        mm::Client studio = make_client();
+        auto udt = run<mm::AccessToken>(studio, "auth_udt", [&](auto cb) { return studio.auth_udt(delegation->value().token, cb); });
+        expect_ok(udt, "auth_udt");
+        auto as = run<mm::User>(studio, "get_user (UDT)", [&](auto cb) { return studio.get_user(cb); });
+        CHECK(as.has_value() && as->ok() && as->value().id == 1, "the studio acts as alice");
+    }
+
+    // Downloads.
+    char pattern[] = "/tmp/modio-cpp-install-XXXXXX";
+    const char* root = ::mkdtemp(pattern);
+    if (!CHECK(root != nullptr, "a temporary install directory")) return;
+    CHECK(client.installed_mods().has_error(mm::Code::InvalidArgument), "installed_mods without an install directory");
+    CHECK(client.install_mod(2001, {}, [](auto) {}).has_error(mm::Code::InvalidArgument), "install without an install directory");
+    int released = Tracker::live.load();
+    CHECK(client.install_mod(2001, {}, mm::Callback<mm::InstalledMod>()).has_error(mm::Code::NullPointer), "an empty callback is refused");
+    mm::Config with_dir = make_config();
+    CHECK(with_dir.set_install_dir(std::string(root) + "/mods").ok() && with_dir.set_data_dir(std::string(root) + "/data").ok(),
+          "set_install_dir and set_data_dir");
+    mm::Result<mm::Client> made = mm::Client::create(with_dir);
+    if (!CHECK(made.ok(), "an installing client")) return;
+    mm::Client installer = std::move(made).value();
+    auto m = run<mm::Mod>(installer, "get_mod 2001", [&](auto cb) { return installer.get_mod(2001, cb); });
+    if (!expect_ok(m, "get_mod 2001")) return;
+    auto file = run<mm::Modfile>(installer, "get_modfile", [&](auto cb) { return installer.get_modfile(2001, m->value().modfile_id, cb); });
+    if (expect_ok(file, "get_modfile")) {
+        CHECK(file->value().md5 == m->value().md5 && file->value().binary_url.find("/download/") != std::string::npos,
+              "the modfile has the mod's MD5 and a download link");
+    }
+    std::vector<mm::DownloadProgress> seen;
+    bool progress_after_done = false, done = false;
+    Tracker tracker;
+    auto installed = run<mm::InstalledMod>(installer, "install_mod 2001", [&](auto cb) {
+        return installer.install_mod(
+            2001,
+            [&, tracker](mm::RequestId, mm::DownloadProgress p) {
+                progress_after_done = progress_after_done || done;
+                seen.push_back(p);
+            },
+            [&, cb](mm::Result<mm::InstalledMod> r) {
+                done = true;
+                cb(std::move(r));
+            });
+    });
+    if (expect_ok(installed, "install_mod 2001")) {
+        const mm::InstalledMod& i = installed->value();
+        CHECK(i.mod_id == 2001 && i.md5 == m->value().md5 && std::filesystem::exists(std::filesystem::path(i.path) / "modinfo.txt"),
+              "installed into " + i.path);
+        CHECK(!seen.empty() && seen.back().bytes_done == seen.back().bytes_total && seen.back().bytes_total == m->value().filesize &&
+                  !progress_after_done,
+              "progress ended at the file's size, before the completion");
+    }
+    mm::Result<std::vector<mm::InstalledMod>> list = installer.installed_mods();
+    CHECK(list.ok() && list->size() == 1 && (*list)[0].mod_id == 2001, "installed_mods lists 2001");
+    auto removed = run<mm::InstalledMod>(installer, "uninstall_mod", [&](auto cb) { return installer.uninstall_mod(2001, cb); });
+    if (expect_ok(removed, "uninstall_mod")) {
+        CHECK(!std::filesystem::exists(removed->value().path), "its directory is gone");
+    }
+    auto again = run<mm::InstalledMod>(installer, "uninstall again", [&](auto cb) { return installer.uninstall_mod(2001, cb); });
+    CHECK(again.has_value() && again->has_error(mm::Code::InvalidArgument), "uninstalling what is not installed is InvalidArgument");
+    list = installer.installed_mods();
+    CHECK(list.ok() && list->empty(), "nothing installed");
+    CHECK(Tracker::live.load() <= released + 1, "the install's handlers were released");
+    std::filesystem::remove_all(root);
+}
+
+static void test_s2s_history() {
+    section("S2S: the studio's transaction history");
+    mm::Config config = make_config();
+    CHECK(config.set_monetization_team_id(1001).ok(), "set_monetization_team_id(1001)");
+    mm::Result<mm::S2sClient> created = mm::S2sClient::create(config, "7001", "demo-client-secret");
+    if (!CHECK(created.ok(), "S2sClient::create")) return;
+    mm::S2sClient s2s = std::move(created).value();
+    mm::TransactionQuery q;
+    q.limit = 1;
+    auto page = run<mm::HistoryPage>(s2s, "transactions", [&](auto cb) { return s2s.transactions(q, cb); });
+    if (!expect_ok(page, "transactions")) return;
+    const mm::HistoryPage& p = page->value();
+    if (!CHECK(p.transactions.size() == 1 && p.per_page == 1, "one transaction per page")) return;
+    const mm::HistoryTransaction first = p.transactions[0];
+    CHECK(!first.gateway_uuid.empty() && !first.json.empty() && !first.line_items.empty(), "it has its uuid, JSON and line items");
+    if (p.next_cursor) {
+        q.cursor = *p.next_cursor;
+        auto next = run<mm::HistoryPage>(s2s, "the next page", [&](auto cb) { return s2s.transactions(q, cb); });
+        CHECK(next.has_value() && next->ok() && (next->value().transactions.empty() || next->value().transactions[0].id != first.id),
+              "the next page holds another transaction");
+        q.cursor.clear();
+    }
+    q.gateway_uuid = first.gateway_uuid;
+    auto by_uuid = run<mm::HistoryPage>(s2s, "by gateway_uuid", [&](auto cb) { return s2s.transactions(q, cb); });
+    CHECK(by_uuid.has_value() && by_uuid->ok() && by_uuid->value().transactions.size() == 1 &&
+              by_uuid->value().transactions[0].id == first.id,
+          "found by its gateway_uuid");
+    auto one = run<mm::HistoryTransaction>(s2s, "transaction", [&](auto cb) { return s2s.transaction(first.id, cb); });
+    CHECK(one.has_value() && one->ok() && one->value().id == first.id && one->value().state_name == first.state_name, "one transaction by id");
+    q.transaction_types = {"BOUGHT"};
+    CHECK(s2s.transactions(q, [](auto) {}).has_error(mm::Code::InvalidArgument), "an unknown transaction type is refused");
+    q.transaction_types = {std::string("PA\0ID", 5)};
+    CHECK(s2s.transactions(q, [](auto) {}).has_error(mm::Code::InvalidArgument), "a NUL byte in a type is refused");
+    CHECK(s2s.transaction(0, [](auto) {}).has_error(mm::Code::InvalidArgument), "transaction id 0 is refused");
+}
+
 int main() {
     std::printf("modio_market C++ wrapper tests against %s\n", env_or("MODIO_MARKET_BASE_URL", "(unset)").c_str());
     test_library_functions();
@@ -1096,6 +1247,8 @@ int main() {
         test_retry_policy();
         test_recovery(alice);
         test_s2s(client);
+        test_s2s_history();
+        test_store_page_and_downloads();
         test_cancel();
         test_destroy_in_flight();
         test_move_semantics();

@@ -119,6 +119,7 @@ struct Mirror {
 const HEADER_ENUMS: &[Mirror] = &[
     Mirror { name: "transaction_state", region: "transaction-states", csharp: true, unreal: false },
     Mirror { name: "entitlement_state", region: "entitlement-states", csharp: true, unreal: false },
+    Mirror { name: "entitlement_kind", region: "entitlement-kinds", csharp: true, unreal: false },
     Mirror { name: "recovery_outcome", region: "recovery-outcomes", csharp: true, unreal: true },
     Mirror { name: "environment", region: "environments", csharp: true, unreal: true },
     Mirror { name: "revenue_type", region: "revenue-types", csharp: true, unreal: false },

@@ -142,6 +142,18 @@ namespace ModioMarket
         // </generated:entitlement-states>
     }
 
+    /// <summary>entitlement_type of an unconverted entitlement (<c>modio_market_entitlement_kind</c>);
+    /// other numbers mod.io sends pass through.</summary>
+    public enum EntitlementKind : long
+    {
+        // <generated:entitlement-kinds> (cargo run -p xtask -- mirrors: from capi/include/modio_market.h)
+        /// <summary>A virtual currency pack.</summary>
+        TokenPack = 0,
+        /// <summary>A SKU product.</summary>
+        Sku = 1,
+        // </generated:entitlement-kinds>
+    }
+
     /// <summary>State of a mod.io transaction (<c>modio_market_transaction_state</c>).</summary>
     public enum TransactionState : uint
     {
