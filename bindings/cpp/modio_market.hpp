@@ -1089,7 +1089,7 @@ inline TermsLink from_c(const modio_market_terms_link& l);
 inline TokenPack from_c(const modio_market_token_pack& p);
 inline UnconvertedEntitlement from_c(const modio_market_unconverted_entitlement& e);
 inline InstalledMod from_c(const modio_market_installed_mod& m);
-inline HistoryTransaction from_c(const modio_market_history_transaction& t);
+inline HistoryTransaction from_c(const modio_market_s2s_history_transaction& t);
 
 /// The `count` items of a C array of pointers, converted (NULL entries skipped).
 template <class T, class CView>
@@ -1157,7 +1157,7 @@ inline InstalledMod from_c(const modio_market_installed_mod& m) {
     return InstalledMod{m.mod_id, m.modfile_id, str(m.version), str(m.md5), str(m.path), m.installed_at, m.size};
 }
 
-inline HistoryTransaction from_c(const modio_market_history_transaction& t) {
+inline HistoryTransaction from_c(const modio_market_s2s_history_transaction& t) {
     HistoryTransaction out;
     out.id = t.id;
     out.gateway_uuid = str(t.gateway_uuid);
@@ -1182,7 +1182,7 @@ inline HistoryTransaction from_c(const modio_market_history_transaction& t) {
     return out;
 }
 
-inline HistoryPage from_c(const modio_market_history_page& p) {
+inline HistoryPage from_c(const modio_market_s2s_history_page& p) {
     HistoryPage out;
     out.transactions = list_from_c<HistoryTransaction>(p.transactions, p.transaction_count);
     out.next_cursor = opt_str(p.next_cursor);
@@ -2197,7 +2197,7 @@ public:
             if (!t.valid()) return t.error();
             type_ptrs.push_back(t.get());
         }
-        modio_market_transaction_query q{};
+        modio_market_s2s_transaction_query q{};
         q.struct_size = sizeof q;
         q.limit = query.limit;
         q.transaction_types = type_ptrs.data();
@@ -2211,13 +2211,13 @@ public:
         q.created_at_start = query.created_at_start.value_or(0);
         q.has_created_at_start = query.created_at_start.has_value();
         q.cursor = cur.get();
-        return detail::start<HistoryPage, modio_market_history_page>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+        return detail::start<HistoryPage, modio_market_s2s_history_page>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
             return modio_market_s2s_client_transactions(handle_.get(), &q, cb, ud, id);
         });
     }
     /// One transaction of the studio's history.
     Result<RequestId> transaction(std::uint64_t transaction_id, Callback<HistoryTransaction> callback) {
-        return detail::start<HistoryTransaction, modio_market_history_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
+        return detail::start<HistoryTransaction, modio_market_s2s_history_transaction>(std::move(callback), [&](auto cb, void* ud, RequestId* id) {
             return modio_market_s2s_client_transaction(handle_.get(), transaction_id, cb, ud, id);
         });
     }

@@ -1088,11 +1088,11 @@ typedef void (*modio_market_recovery_cb)(void *user_data, const struct modio_mar
 
 /**
  * What `modio_market_s2s_client_transactions` lists. Every field left zero means "not set", so
- * `modio_market_transaction_query q = {.struct_size = sizeof q};` lists everything, newest
+ * `modio_market_s2s_transaction_query q = {.struct_size = sizeof q};` lists everything, newest
  * first, a page of the server's default size; set the fields you need. The library copies what
  * it needs during the call. Same `struct_size` rule as `modio_market_mod_query`.
  */
-typedef struct modio_market_transaction_query {
+typedef struct modio_market_s2s_transaction_query {
   uint32_t struct_size;
   /**
    * Page size, 1 to 100; 0 for the server's default.
@@ -1135,7 +1135,7 @@ typedef struct modio_market_transaction_query {
    */
   const char *cursor;
   bool has_created_at_start;
-} modio_market_transaction_query;
+} modio_market_s2s_transaction_query;
 
 /**
  * One `meta` line of an S2S transaction (the token pack, or the mod, and the buyer).
@@ -1167,7 +1167,7 @@ typedef struct modio_market_s2s_meta_line {
 /**
  * One transaction as the studio's history shows it.
  */
-typedef struct modio_market_history_transaction {
+typedef struct modio_market_s2s_history_transaction {
   /**
    * `sizeof` of this struct in the library that filled it: read a field only if it ends
    * within `struct_size` (fields are only ever appended).
@@ -1218,12 +1218,12 @@ typedef struct modio_market_history_transaction {
    * The whole object as mod.io sent it.
    */
   const char *json;
-} modio_market_history_transaction;
+} modio_market_s2s_history_transaction;
 
 /**
  * One page of the history, newest first.
  */
-typedef struct modio_market_history_page {
+typedef struct modio_market_s2s_history_page {
   /**
    * `sizeof` of this struct in the library that filled it: read a field only if it ends
    * within `struct_size` (fields are only ever appended).
@@ -1232,7 +1232,7 @@ typedef struct modio_market_history_page {
   /**
    * `transaction_count` pointers.
    */
-  const struct modio_market_history_transaction *const *transactions;
+  const struct modio_market_s2s_history_transaction *const *transactions;
   size_t transaction_count;
   /**
    * Pass as `cursor` for the next (older) page; NULL on the last page.
@@ -1243,19 +1243,19 @@ typedef struct modio_market_history_page {
    */
   const char *prev_cursor;
   uint64_t per_page;
-} modio_market_history_page;
+} modio_market_s2s_history_page;
 
 /**
  * `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
- * const modio_market_history_page *page)`; runs in poll/wait; everything it points to is valid
+ * const modio_market_s2s_history_page *page)`; runs in poll/wait; everything it points to is valid
  * during the call only.
  */
-typedef void (*modio_market_history_page_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_history_page *page);
+typedef void (*modio_market_s2s_history_page_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_history_page *page);
 
 /**
- * As `modio_market_history_page_cb`, with one transaction.
+ * As `modio_market_s2s_history_page_cb`, with one transaction.
  */
-typedef void (*modio_market_history_transaction_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_history_transaction *transaction);
+typedef void (*modio_market_s2s_history_transaction_cb)(void *user_data, uint64_t request_id, const struct modio_market_error *error, const struct modio_market_s2s_history_transaction *transaction);
 
 /**
  * One file of a mod (`GET /games/{id}/mods/{mod_id}/files/{modfile_id}`).
@@ -2467,17 +2467,17 @@ MODIO_MARKET_API modio_market_result modio_market_config_set_monetization_team_i
  * before anything is queued (`INVALID_ARGUMENT` naming the bad field). Any thread.
  *
  * @param client The S2S client (from modio_market_s2s_client_new).
- * @param query What to list (see modio_market_transaction_query; copied during the call).
+ * @param query What to list (see modio_market_s2s_transaction_query; copied during the call).
  * @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
  * @param user_data Passed back untouched to the callback; the library never reads it.
  * @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
  * @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
  *
  * # Safety
- * `client` live; `query` a `modio_market_transaction_query` of `struct_size` readable bytes whose
+ * `client` live; `query` a `modio_market_s2s_transaction_query` of `struct_size` readable bytes whose
  * pointers are NULL or valid; `request_id_out` NULL or valid.
  */
-MODIO_MARKET_API modio_market_result modio_market_s2s_client_transactions(struct modio_market_s2s_client *client, const struct modio_market_transaction_query *query, modio_market_history_page_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_transactions(struct modio_market_s2s_client *client, const struct modio_market_s2s_transaction_query *query, modio_market_s2s_history_page_cb callback, void *user_data, uint64_t *request_id_out);
 
 /**
  * Reads one transaction of the studio's history
@@ -2493,7 +2493,7 @@ MODIO_MARKET_API modio_market_result modio_market_s2s_client_transactions(struct
  * # Safety
  * `client` live; `request_id_out` NULL or valid.
  */
-MODIO_MARKET_API modio_market_result modio_market_s2s_client_transaction(struct modio_market_s2s_client *client, uint64_t transaction_id, modio_market_history_transaction_cb callback, void *user_data, uint64_t *request_id_out);
+MODIO_MARKET_API modio_market_result modio_market_s2s_client_transaction(struct modio_market_s2s_client *client, uint64_t transaction_id, modio_market_s2s_history_transaction_cb callback, void *user_data, uint64_t *request_id_out);
 
 /**
  * Reads one file of a mod with a fresh download link (links of games that restrict downloads

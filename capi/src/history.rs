@@ -12,11 +12,11 @@ use super::s2s::{meta_lines, modio_market_s2s_client, modio_market_s2s_meta_line
 use super::types::{modio_market_error, modio_market_transaction_state, read_input, size, start, state_number, Arena};
 
 /// What `modio_market_s2s_client_transactions` lists. Every field left zero means "not set", so
-/// `modio_market_transaction_query q = {.struct_size = sizeof q};` lists everything, newest
+/// `modio_market_s2s_transaction_query q = {.struct_size = sizeof q};` lists everything, newest
 /// first, a page of the server's default size; set the fields you need. The library copies what
 /// it needs during the call. Same `struct_size` rule as `modio_market_mod_query`.
 #[repr(C)]
-pub struct modio_market_transaction_query {
+pub struct modio_market_s2s_transaction_query {
     pub struct_size: u32,
     /// Page size, 1 to 100; 0 for the server's default.
     pub limit: u32,
@@ -43,9 +43,9 @@ pub struct modio_market_transaction_query {
     pub has_created_at_start: bool,
 }
 
-unsafe fn read_transaction_query(query: *const modio_market_transaction_query) -> Result<TransactionQuery, Error> {
-    let bools = [std::mem::offset_of!(modio_market_transaction_query, has_created_at_start)];
-    let q = read_input(query, "query", "modio_market_transaction_query", &bools)?;
+unsafe fn read_transaction_query(query: *const modio_market_s2s_transaction_query) -> Result<TransactionQuery, Error> {
+    let bools = [std::mem::offset_of!(modio_market_s2s_transaction_query, has_created_at_start)];
+    let q = read_input(query, "query", "modio_market_s2s_transaction_query", &bools)?;
     let mut out = TransactionQuery::new();
     out.transaction_types = tag_list(q.transaction_types, q.transaction_type_count, "query.transaction_types")?;
     out.monetization_type = arg_opt_str(q.monetization_type, "query.monetization_type")?.map(str::to_owned);
@@ -61,7 +61,7 @@ unsafe fn read_transaction_query(query: *const modio_market_transaction_query) -
 
 /// One transaction as the studio's history shows it.
 #[repr(C)]
-pub struct modio_market_history_transaction {
+pub struct modio_market_s2s_history_transaction {
     /// `sizeof` of this struct in the library that filled it: read a field only if it ends
     /// within `struct_size` (fields are only ever appended).
     pub struct_size: u32,
@@ -96,10 +96,10 @@ pub struct modio_market_history_transaction {
     pub json: *const c_char,
 }
 
-fn history_transaction_view(arena: &mut Arena, t: &HistoryTransaction) -> modio_market_history_transaction {
+fn history_transaction_view(arena: &mut Arena, t: &HistoryTransaction) -> modio_market_s2s_history_transaction {
     let (line_items, line_item_count) = meta_lines(arena, &t.line_items);
-    modio_market_history_transaction {
-        struct_size: size::<modio_market_history_transaction>(),
+    modio_market_s2s_history_transaction {
+        struct_size: size::<modio_market_s2s_history_transaction>(),
         id: t.id,
         gateway_uuid: arena.str(&t.gateway_uuid),
         gateway_name: arena.str(&t.gateway_name),
@@ -126,12 +126,12 @@ fn history_transaction_view(arena: &mut Arena, t: &HistoryTransaction) -> modio_
 
 /// One page of the history, newest first.
 #[repr(C)]
-pub struct modio_market_history_page {
+pub struct modio_market_s2s_history_page {
     /// `sizeof` of this struct in the library that filled it: read a field only if it ends
     /// within `struct_size` (fields are only ever appended).
     pub struct_size: u32,
     /// `transaction_count` pointers.
-    pub transactions: *const *const modio_market_history_transaction,
+    pub transactions: *const *const modio_market_s2s_history_transaction,
     pub transaction_count: usize,
     /// Pass as `cursor` for the next (older) page; NULL on the last page.
     pub next_cursor: *const c_char,
@@ -140,11 +140,11 @@ pub struct modio_market_history_page {
     pub per_page: u64,
 }
 
-fn history_page_view(arena: &mut Arena, p: &TransactionHistoryPage) -> modio_market_history_page {
-    let views: Vec<modio_market_history_transaction> = p.transactions.iter().map(|t| history_transaction_view(arena, t)).collect();
+fn history_page_view(arena: &mut Arena, p: &TransactionHistoryPage) -> modio_market_s2s_history_page {
+    let views: Vec<modio_market_s2s_history_transaction> = p.transactions.iter().map(|t| history_transaction_view(arena, t)).collect();
     let (transactions, transaction_count) = arena.ptr_slice(views);
-    modio_market_history_page {
-        struct_size: size::<modio_market_history_page>(),
+    modio_market_s2s_history_page {
+        struct_size: size::<modio_market_s2s_history_page>(),
         transactions,
         transaction_count,
         next_cursor: arena.opt_str(p.next_cursor.as_deref()),
@@ -154,18 +154,23 @@ fn history_page_view(arena: &mut Arena, p: &TransactionHistoryPage) -> modio_mar
 }
 
 /// `void cb(void *user_data, uint64_t request_id, const modio_market_error *error,
-/// const modio_market_history_page *page)`; runs in poll/wait; everything it points to is valid
+/// const modio_market_s2s_history_page *page)`; runs in poll/wait; everything it points to is valid
 /// during the call only.
-pub type modio_market_history_page_cb = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, request_id: u64, error: *const modio_market_error, page: *const modio_market_history_page),
->;
-/// As `modio_market_history_page_cb`, with one transaction.
-pub type modio_market_history_transaction_cb = Option<
+pub type modio_market_s2s_history_page_cb = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
         request_id: u64,
         error: *const modio_market_error,
-        transaction: *const modio_market_history_transaction,
+        page: *const modio_market_s2s_history_page,
+    ),
+>;
+/// As `modio_market_s2s_history_page_cb`, with one transaction.
+pub type modio_market_s2s_history_transaction_cb = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        request_id: u64,
+        error: *const modio_market_error,
+        transaction: *const modio_market_s2s_history_transaction,
     ),
 >;
 
@@ -176,20 +181,20 @@ pub type modio_market_history_transaction_cb = Option<
 /// before anything is queued (`INVALID_ARGUMENT` naming the bad field). Any thread.
 ///
 /// @param client The S2S client (from modio_market_s2s_client_new).
-/// @param query What to list (see modio_market_transaction_query; copied during the call).
+/// @param query What to list (see modio_market_s2s_transaction_query; copied during the call).
 /// @param callback Runs exactly once, inside poll/wait on the polling thread, with the result or the error. Must not be NULL.
 /// @param user_data Passed back untouched to the callback; the library never reads it.
 /// @param request_id_out Optional (NULL): receives the request's id, for cancel/wait, on success only.
 /// @return MODIO_MARKET_RESULT_OK, or why the call failed (the text is in modio_market_last_error_message).
 ///
 /// # Safety
-/// `client` live; `query` a `modio_market_transaction_query` of `struct_size` readable bytes whose
+/// `client` live; `query` a `modio_market_s2s_transaction_query` of `struct_size` readable bytes whose
 /// pointers are NULL or valid; `request_id_out` NULL or valid.
 #[no_mangle]
 pub unsafe extern "C" fn modio_market_s2s_client_transactions(
     client: *mut modio_market_s2s_client,
-    query: *const modio_market_transaction_query,
-    callback: modio_market_history_page_cb,
+    query: *const modio_market_s2s_transaction_query,
+    callback: modio_market_s2s_history_page_cb,
     user_data: *mut c_void,
     request_id_out: *mut u64,
 ) -> ResultCode {
@@ -216,7 +221,7 @@ pub unsafe extern "C" fn modio_market_s2s_client_transactions(
 pub unsafe extern "C" fn modio_market_s2s_client_transaction(
     client: *mut modio_market_s2s_client,
     transaction_id: u64,
-    callback: modio_market_history_transaction_cb,
+    callback: modio_market_s2s_history_transaction_cb,
     user_data: *mut c_void,
     request_id_out: *mut u64,
 ) -> ResultCode {

@@ -4045,20 +4045,20 @@ static void on_progress(void *user_data, uint64_t request_id, uint64_t bytes_don
 }
 
 static void on_history_page(void *user_data, uint64_t request_id, const modio_market_error *error,
-                            const modio_market_history_page *p)
+                            const modio_market_s2s_history_page *p)
 {
     struct outcome *o = user_data;
     if (!record(o, request_id, error, p)) {
         return;
     }
-    VIEW(p, modio_market_history_page);
+    VIEW(p, modio_market_s2s_history_page);
     o->history.count = p->transaction_count;
     o->history.per_page = p->per_page;
     o->history.next_null = p->next_cursor == NULL;
     copy_text(o->history.next_cursor, sizeof o->history.next_cursor, p->next_cursor);
     for (size_t i = 0; i < p->transaction_count && i < 16; i++) {
-        const modio_market_history_transaction *t = p->transactions[i];
-        VIEW(t, modio_market_history_transaction);
+        const modio_market_s2s_history_transaction *t = p->transactions[i];
+        VIEW(t, modio_market_s2s_history_transaction);
         for (size_t k = 0; k < t->line_item_count; k++) {
             VIEW(t->line_items[k], modio_market_s2s_meta_line);
         }
@@ -4075,13 +4075,13 @@ static void on_history_page(void *user_data, uint64_t request_id, const modio_ma
 }
 
 static void on_history_transaction(void *user_data, uint64_t request_id, const modio_market_error *error,
-                                   const modio_market_history_transaction *t)
+                                   const modio_market_s2s_history_transaction *t)
 {
     struct outcome *o = user_data;
     if (!record(o, request_id, error, t)) {
         return;
     }
-    VIEW(t, modio_market_history_transaction);
+    VIEW(t, modio_market_s2s_history_transaction);
     o->history.count = 1;
     o->history.ids[0] = t->id;
     copy_text(o->history.first_gateway_uuid, sizeof o->history.first_gateway_uuid, t->gateway_uuid);
@@ -4438,7 +4438,7 @@ static void test_history(void)
     CHECK_RC(modio_market_s2s_client_new(config, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, NULL, &s), MODIO_MARKET_RESULT_OK,
              "an S2S client of team 1001");
     modio_market_config_free(config);
-    modio_market_transaction_query q;
+    modio_market_s2s_transaction_query q;
     memset(&q, 0, sizeof q);
     q.struct_size = sizeof q;
     if (unset != NULL) {
@@ -4542,7 +4542,7 @@ static void test_history(void)
              "a struct_size smaller than any header's");
     /* A newer caller's struct with a field this library does not know set. */
     struct {
-        modio_market_transaction_query q;
+        modio_market_s2s_transaction_query q;
         uint64_t future;
     } newer;
     memset(&newer, 0, sizeof newer);

@@ -177,8 +177,8 @@ DEFINE_CB(token_packs_cb, modio_market_token_packs)
 DEFINE_CB(unconverted_cb, modio_market_unconverted_entitlements)
 DEFINE_CB(modfile_cb, modio_market_modfile)
 DEFINE_CB(installed_cb, modio_market_installed_mod)
-DEFINE_CB(history_page_cb, modio_market_history_page)
-DEFINE_CB(history_tx_cb, modio_market_history_transaction)
+DEFINE_CB(history_page_cb, modio_market_s2s_history_page)
+DEFINE_CB(history_tx_cb, modio_market_s2s_history_transaction)
 
 static void progress_cb(void *ud, uint64_t id, uint64_t done_bytes, uint64_t total) {
   (void)ud;
@@ -1035,7 +1035,7 @@ static void test_s2s(void) {
   OPTIONAL_STRING(OK, INVALID, (S == NULL ? OK : modio_market_s2s_client_clawback(s, 1, NULL, "steam", "refund", S, s2s_tx_cb, &refused, &id)));
 
   /* The history: the query struct's rules. */
-  modio_market_transaction_query q;
+  modio_market_s2s_transaction_query q;
   memset(&q, 0, sizeof q);
   q.struct_size = sizeof q;
   RC(NULLP, modio_market_s2s_client_transactions(NULL, &q, history_page_cb, &refused, &id));
@@ -1077,7 +1077,7 @@ static void test_s2s(void) {
   q.created_at_start = -1;
   RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
   q.has_created_at_start = false;
-  memset((char *)&q + offsetof(modio_market_transaction_query, has_created_at_start), 7, 1);
+  memset((char *)&q + offsetof(modio_market_s2s_transaction_query, has_created_at_start), 7, 1);
   RC(INVALID, modio_market_s2s_client_transactions(s, &q, history_page_cb, &refused, &id));
   RC(NULLP, modio_market_s2s_client_transaction(NULL, 1, history_tx_cb, &refused, &id));
   RC(NULLP, modio_market_s2s_client_transaction(s, 1, NULL, &refused, &id));

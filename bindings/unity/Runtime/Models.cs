@@ -419,6 +419,257 @@ namespace ModioMarket
 
 namespace ModioMarket.Interop
 {
+    /// <summary>A link mod.io's terms name (terms of use, privacy policy, refund policy...).</summary>
+    public sealed class TermsLink
+    {
+        /// <summary>"website", "terms", "privacy", "refund" or "manage".</summary>
+        public string Name { get; private set; }
+        /// <summary>The text to show, in the configured language.</summary>
+        public string Text { get; private set; }
+        public string Url { get; private set; }
+        /// <summary>The game must show this link.</summary>
+        public bool Required { get; private set; }
+
+        internal static TermsLink FromNative(IntPtr p)
+        {
+            var l = Marshal.PtrToStructure<Native.modio_market_terms_link>(p);
+            return new TermsLink { Name = Utf8.Decode(l.name), Text = Utf8.Decode(l.text), Url = Utf8.Decode(l.url), Required = l.required != 0 };
+        }
+    }
+
+    /// <summary>What the game shows before a player's first sign-in: the text, a button for each
+    /// answer and the links. Pass the player's answer as <c>termsAgreed</c> when signing in.</summary>
+    public sealed class Terms
+    {
+        public string Plaintext { get; private set; }
+        public string Html { get; private set; }
+        public string AgreeText { get; private set; }
+        public string DisagreeText { get; private set; }
+        public IReadOnlyList<TermsLink> Links { get; private set; }
+
+        /// <summary>The link named <paramref name="name"/>, or null.</summary>
+        public TermsLink Link(string name)
+        {
+            foreach (TermsLink l in Links)
+                if (l.Name == name)
+                    return l;
+            return null;
+        }
+
+        internal static Terms FromNative(IntPtr p)
+        {
+            var t = Marshal.PtrToStructure<Native.modio_market_terms>(p);
+            return new Terms
+            {
+                Plaintext = Utf8.Decode(t.plaintext),
+                Html = Utf8.Decode(t.html),
+                AgreeText = Utf8.Decode(t.agree_text),
+                DisagreeText = Utf8.Decode(t.disagree_text),
+                Links = Structs.Array(t.links, t.link_count, TermsLink.FromNative),
+            };
+        }
+    }
+
+    /// <summary>The signed-in player.</summary>
+    public sealed class User
+    {
+        public long Id { get; private set; }
+        public string Username { get; private set; }
+
+        internal static User FromNative(IntPtr p)
+        {
+            var u = Marshal.PtrToStructure<Native.modio_market_user>(p);
+            return new User { Id = (long)u.id, Username = Utf8.Decode(u.username) };
+        }
+    }
+
+    /// <summary>A virtual currency pack the game sells on a platform store.</summary>
+    public sealed class TokenPack
+    {
+        public long Id { get; private set; }
+        public long TokenPackId { get; private set; }
+        /// <summary>The platform price in its smallest unit (cents).</summary>
+        public long Price { get; private set; }
+        /// <summary>The virtual currency the pack gives.</summary>
+        public long Amount { get; private set; }
+        /// <summary>The store selling it ("STEAM", ...).</summary>
+        public string Portal { get; private set; }
+        public string Sku { get; private set; }
+        public string Name { get; private set; }
+        public string Description { get; private set; }
+        public long DateAdded { get; private set; }
+        public long DateUpdated { get; private set; }
+
+        internal static TokenPack FromNative(IntPtr p)
+        {
+            var t = Marshal.PtrToStructure<Native.modio_market_token_pack>(p);
+            return new TokenPack
+            {
+                Id = (long)t.id,
+                TokenPackId = (long)t.token_pack_id,
+                Price = t.price,
+                Amount = t.amount,
+                Portal = Utf8.Decode(t.portal),
+                Sku = Utf8.Decode(t.sku),
+                Name = Utf8.Decode(t.name),
+                Description = Utf8.Decode(t.description),
+                DateAdded = t.date_added,
+                DateUpdated = t.date_updated,
+            };
+        }
+    }
+
+    /// <summary>The game's currency packs and its name for the currency.</summary>
+    public sealed class TokenPacks
+    {
+        public IReadOnlyList<TokenPack> Packs { get; private set; }
+        public string TokenName { get; private set; }
+
+        internal static TokenPacks FromNative(IntPtr p)
+        {
+            var t = Marshal.PtrToStructure<Native.modio_market_token_packs>(p);
+            return new TokenPacks { Packs = Structs.Array(t.packs, t.pack_count, TokenPack.FromNative), TokenName = Utf8.Decode(t.token_name) };
+        }
+    }
+
+    /// <summary>A platform purchase not converted into virtual currency yet.</summary>
+    public sealed class UnconvertedEntitlement
+    {
+        public string SkuId { get; private set; }
+        /// <summary>An <see cref="EntitlementKind"/> value, or another number mod.io sent.</summary>
+        public EntitlementKind Kind { get; private set; }
+
+        internal static UnconvertedEntitlement FromNative(IntPtr p)
+        {
+            var e = Marshal.PtrToStructure<Native.modio_market_unconverted_entitlement>(p);
+            return new UnconvertedEntitlement { SkuId = Utf8.Decode(e.sku_id), Kind = (EntitlementKind)e.entitlement_type };
+        }
+    }
+
+    /// <summary>What the player bought on the platform and has not converted yet.</summary>
+    public sealed class UnconvertedEntitlements
+    {
+        public IReadOnlyList<UnconvertedEntitlement> Entitlements { get; private set; }
+        /// <summary>Every match, across pages.</summary>
+        public long Total { get; private set; }
+
+        /// <summary>How many are currency packs ("you have 2 packs to convert").</summary>
+        public int TokenPacks
+        {
+            get
+            {
+                int n = 0;
+                foreach (UnconvertedEntitlement e in Entitlements)
+                    if (e.Kind == EntitlementKind.TokenPack)
+                        n++;
+                return n;
+            }
+        }
+
+        internal static UnconvertedEntitlements FromNative(IntPtr p)
+        {
+            var u = Marshal.PtrToStructure<Native.modio_market_unconverted_entitlements>(p);
+            return new UnconvertedEntitlements
+            {
+                Entitlements = Structs.Array(u.entitlements, u.entitlement_count, UnconvertedEntitlement.FromNative),
+                Total = (long)u.total,
+            };
+        }
+    }
+
+    /// <summary>One file of a mod.</summary>
+    public sealed class Modfile
+    {
+        public long Id { get; private set; }
+        public long ModId { get; private set; }
+        public long Filesize { get; private set; }
+        public long FilesizeUncompressed { get; private set; }
+        /// <summary>Lowercase hex.</summary>
+        public string Md5 { get; private set; }
+        public string Filename { get; private set; }
+        public string Version { get; private set; }
+        public string Changelog { get; private set; }
+        public string MetadataBlob { get; private set; }
+        /// <summary>Needs the player's token and expires at <see cref="DateExpires"/> when the game restricts downloads.</summary>
+        public string BinaryUrl { get; private set; }
+        public long DateAdded { get; private set; }
+        public long DateExpires { get; private set; }
+        public int VirusStatus { get; private set; }
+        public bool VirusPositive { get; private set; }
+
+        internal static Modfile FromNative(IntPtr p)
+        {
+            var f = Marshal.PtrToStructure<Native.modio_market_modfile>(p);
+            return new Modfile
+            {
+                Id = (long)f.id,
+                ModId = (long)f.mod_id,
+                Filesize = (long)f.filesize,
+                FilesizeUncompressed = (long)f.filesize_uncompressed,
+                Md5 = Utf8.Decode(f.md5),
+                Filename = Utf8.Decode(f.filename),
+                Version = Utf8.Decode(f.version),
+                Changelog = Utf8.Decode(f.changelog),
+                MetadataBlob = Utf8.Decode(f.metadata_blob),
+                BinaryUrl = Utf8.Decode(f.binary_url),
+                DateAdded = f.date_added,
+                DateExpires = f.date_expires,
+                VirusStatus = (int)f.virus_status,
+                VirusPositive = f.virus_positive != 0,
+            };
+        }
+    }
+
+    /// <summary>An installed mod.</summary>
+    public sealed class InstalledMod
+    {
+        public long ModId { get; private set; }
+        /// <summary>A newer modfile on mod.io means an update: install again.</summary>
+        public long ModfileId { get; private set; }
+        public string Version { get; private set; }
+        public string Md5 { get; private set; }
+        /// <summary>The mod's directory: <c>{InstallDirectory}/{ModId}</c>.</summary>
+        public string Path { get; private set; }
+        public long InstalledAt { get; private set; }
+        /// <summary>Bytes extracted.</summary>
+        public long Size { get; private set; }
+
+        internal static InstalledMod FromNative(IntPtr p)
+        {
+            var m = Marshal.PtrToStructure<Native.modio_market_installed_mod>(p);
+            return new InstalledMod
+            {
+                ModId = (long)m.mod_id,
+                ModfileId = (long)m.modfile_id,
+                Version = Utf8.Decode(m.version),
+                Md5 = Utf8.Decode(m.md5),
+                Path = Utf8.Decode(m.path),
+                InstalledAt = m.installed_at,
+                Size = (long)m.size,
+            };
+        }
+    }
+
+    /// <summary>How far a download has come (reported through <see cref="IProgress{T}"/> inside Pump).</summary>
+    public struct DownloadProgress
+    {
+        public DownloadProgress(long bytesDone, long bytesTotal)
+        {
+            BytesDone = bytesDone;
+            BytesTotal = bytesTotal;
+        }
+
+        public long BytesDone { get; private set; }
+        /// <summary>0 while unknown.</summary>
+        public long BytesTotal { get; private set; }
+
+        /// <summary>0 to 1 (0 while the size is unknown).</summary>
+        public float Fraction
+        {
+            get { return BytesTotal > 0 ? (float)BytesDone / BytesTotal : 0f; }
+        }
+    }
+
     internal static class Structs
     {
         /// <summary>Element <paramref name="index"/> of a C array of pointers.</summary>

@@ -404,6 +404,58 @@ namespace ModioMarket
             }
         }
 
+        /// <summary>Signs in with a user delegation token: a studio tool acting as the player it was
+        /// issued for (no terms answer is sent: the player gave it when signing in on the game).</summary>
+        public Task<AccessToken> AuthenticateUdtAsync(string delegationToken, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            byte[] token = Utf8.EncodeRequired(delegationToken, "delegationToken");
+            try
+            {
+                return Start(AccessToken.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                    Native.modio_market_client_auth_udt(_handle, token, Trampolines.OnRequest, ud, out id));
+            }
+            finally
+            {
+                Utf8.Wipe(token);
+            }
+        }
+
+        // ---------------------------------------------------------------------------------
+        // The store page
+        // ---------------------------------------------------------------------------------
+
+        /// <summary>mod.io's terms in <see cref="ModioMarketOptions.Language"/>: show them before a
+        /// player's first sign-in and pass the answer as <c>termsAgreed</c>. The API key is enough.</summary>
+        public Task<Terms> GetTermsAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Start(Terms.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                Native.modio_market_client_get_terms(_handle, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>The signed-in player.</summary>
+        public Task<User> GetUserAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Start(User.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                Native.modio_market_client_get_user(_handle, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>The currency packs the game sells, with its currency name.</summary>
+        public Task<TokenPacks> GetTokenPacksAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Start(TokenPacks.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                Native.modio_market_client_get_token_packs(_handle, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>What the player bought on a platform and has not converted yet ("2 packs to
+        /// convert" before <see cref="SyncEntitlementsAsync"/>). Converts nothing.</summary>
+        public Task<UnconvertedEntitlements> GetUnconvertedEntitlementsAsync(UnconvertedSource source,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (source == null)
+                throw new ArgumentNullException("source");
+            return Start(UnconvertedEntitlements.FromNative, cancellationToken, (IntPtr ud, out ulong id) => source.Start(_handle, ud, out id));
+        }
+
         // ---------------------------------------------------------------------------------
         // Wallet and entitlements (need a signed-in user)
         // ---------------------------------------------------------------------------------
@@ -549,6 +601,62 @@ namespace ModioMarket
         }
 
         // ---------------------------------------------------------------------------------
+        // Downloads (ModioMarketOptions.InstallDirectory)
+        // ---------------------------------------------------------------------------------
+
+        /// <summary>One file of a mod with a fresh download link (404/15010 when unknown).</summary>
+        public Task<Modfile> GetModfileAsync(long modId, long modfileId, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (modId <= 0)
+                throw new ArgumentOutOfRangeException("modId");
+            if (modfileId <= 0)
+                throw new ArgumentOutOfRangeException("modfileId");
+            return Start(Modfile.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                Native.modio_market_client_get_modfile(_handle, (ulong)modId, (ulong)modfileId, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>Downloads (resuming what an interruption left), checks (size, MD5) and installs a
+        /// mod into <see cref="ModioMarketOptions.InstallDirectory"/>, or updates it; completes at once
+        /// when its current file is installed. <paramref name="progress"/> is reported inside Pump, at
+        /// most five times a second, before the task completes. Fails with NotOwned, IntegrityFailed,
+        /// UnsafeArchive, DiskFull or NoModfile; cancelling keeps what was downloaded for next time.</summary>
+        public Task<InstalledMod> InstallModAsync(long modId, IProgress<DownloadProgress> progress = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (modId <= 0)
+                throw new ArgumentOutOfRangeException("modId");
+            return Start(InstalledMod.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                Native.modio_market_client_install_mod(_handle, (ulong)modId, Trampolines.OnProgress, Trampolines.OnRequest, ud, out id),
+                progress);
+        }
+
+        /// <summary>Removes an installed mod (InvalidArgument when it is not installed).</summary>
+        public Task<InstalledMod> UninstallModAsync(long modId, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (modId <= 0)
+                throw new ArgumentOutOfRangeException("modId");
+            return Start(InstalledMod.FromNative, cancellationToken, (IntPtr ud, out ulong id) =>
+                Native.modio_market_client_uninstall_mod(_handle, (ulong)modId, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>What is installed, by mod id (from memory: no disk, no network).</summary>
+        public IReadOnlyList<InstalledMod> InstalledMods()
+        {
+            ThrowIfDisposed();
+            IntPtr list;
+            Check(Native.modio_market_client_installed_mods(_handle, out list));
+            try
+            {
+                var l = Marshal.PtrToStructure<Native.modio_market_installed_list>(list);
+                return Structs.Array(l.mods, l.mod_count, InstalledMod.FromNative);
+            }
+            finally
+            {
+                Native.modio_market_installed_list_free(list);
+            }
+        }
+
+        // ---------------------------------------------------------------------------------
         // Checkout and ownership (need a signed-in user)
         // ---------------------------------------------------------------------------------
 
@@ -655,12 +763,13 @@ namespace ModioMarket
 
         /// <summary>The one path every request takes: a one-shot GCHandle as user_data, freed by the
         /// trampoline, or here when the library refused the request (it then never calls back).</summary>
-        private Task<T> Start<T>(Func<IntPtr, T> convert, CancellationToken cancellationToken, Submit submit)
+        private Task<T> Start<T>(Func<IntPtr, T> convert, CancellationToken cancellationToken, Submit submit,
+            IProgress<DownloadProgress> progress = null)
         {
             ThrowIfDisposed();
             if (cancellationToken.IsCancellationRequested)
                 return Task.FromCanceled<T>(cancellationToken);
-            var request = new PendingRequest<T>(_dispatcher, convert);
+            var request = new PendingRequest<T>(_dispatcher, convert) { Progress = progress };
             IntPtr userData = GCHandles.Alloc(request);
             ResultCode rc;
             ulong requestId;

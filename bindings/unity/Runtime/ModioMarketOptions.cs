@@ -75,6 +75,14 @@ namespace ModioMarket
         /// token the directory has seen before is set. In Unity: Path.Combine(Application.persistentDataPath, "modio-market").</summary>
         public string DataDirectory { get; set; }
 
+        /// <summary>Where installed mods go (created if missing), one directory per mod id; needed by
+        /// <see cref="ModioMarketClient.InstallModAsync"/>. In Unity: Path.Combine(Application.persistentDataPath, "mods").</summary>
+        public string InstallDirectory { get; set; }
+
+        /// <summary>The language mod.io answers in (Accept-Language: the terms, error messages), e.g.
+        /// "de" or "pt-BR"; null for mod.io's default (English).</summary>
+        public string Language { get; set; }
+
         /// <summary>Records at this level or more severe reach <see cref="ModioMarketClient.Log"/> (default Warn).</summary>
         public LogLevel LogLevel { get; set; }
 
@@ -135,6 +143,10 @@ namespace ModioMarket
                         (uint)BackgroundRetry.MaxAttempts));
                 if (DataDirectory != null)
                     Check(Native.modio_market_config_set_data_dir(config, Utf8.Encode(DataDirectory, "DataDirectory")));
+                if (InstallDirectory != null)
+                    Check(Native.modio_market_config_set_install_dir(config, Utf8.Encode(InstallDirectory, "InstallDirectory")));
+                if (Language != null)
+                    Check(Native.modio_market_config_set_language(config, Utf8.Encode(Language, "Language")));
                 if (AllowInsecureHttp)
                     Check(Native.modio_market_config_set_allow_insecure_http(config, true));
                 if (MaxResponseBytes.HasValue)
@@ -339,6 +351,71 @@ namespace ModioMarket
             {
                 return _submit(client, userData, out requestId);
             }
+        }
+    }
+
+    /// <summary>Which platform to ask for purchases not converted yet
+    /// (<see cref="ModioMarketClient.GetUnconvertedEntitlementsAsync"/>).</summary>
+    public sealed class UnconvertedSource
+    {
+        private readonly EntitlementSource.Submit _submit;
+
+        private UnconvertedSource(string portal, EntitlementSource.Submit submit)
+        {
+            Portal = portal;
+            _submit = submit;
+        }
+
+        /// <summary>The mod.io portal name.</summary>
+        public string Portal { get; private set; }
+
+        /// <summary>Steam: the signed-in user's Steam account.</summary>
+        public static UnconvertedSource Steam()
+        {
+            return new UnconvertedSource("steam", (ClientHandle h, IntPtr ud, out ulong id) =>
+                Native.modio_market_client_unconverted_entitlements_steam(h, Trampolines.OnRequest, ud, out id));
+        }
+
+        /// <summary>Xbox Live, with a token from GetTokenAndSignatureAsync.</summary>
+        public static UnconvertedSource XboxLive(string xboxToken)
+        {
+            Utf8.Wipe(Utf8.EncodeRequired(xboxToken, "xboxToken"));
+            return new UnconvertedSource("xboxlive", (ClientHandle h, IntPtr ud, out ulong id) =>
+            {
+                byte[] token = Utf8.Encode(xboxToken, "xboxToken");
+                try { return Native.modio_market_client_unconverted_entitlements_xbox_live(h, token, Trampolines.OnRequest, ud, out id); }
+                finally { Utf8.Wipe(token); }
+            });
+        }
+
+        /// <summary>PlayStation Network (set <see cref="ModioMarketOptions.Platform"/> to ps4 or ps5 first).</summary>
+        public static UnconvertedSource Psn(string authCode, long? environment = null, long? serviceLabel = null)
+        {
+            Utf8.Wipe(Utf8.EncodeRequired(authCode, "authCode"));
+            return new UnconvertedSource("psn", (ClientHandle h, IntPtr ud, out ulong id) =>
+            {
+                byte[] code = Utf8.Encode(authCode, "authCode");
+                try { return Native.modio_market_client_unconverted_entitlements_psn(h, code, environment ?? -1, serviceLabel ?? -1, Trampolines.OnRequest, ud, out id); }
+                finally { Utf8.Wipe(code); }
+            });
+        }
+
+        /// <summary>Epic Games Store: a bearer token acting for the player, and the sandbox (null: none).</summary>
+        public static UnconvertedSource EpicGames(string epicGamesToken, string sandboxId = null)
+        {
+            Utf8.Wipe(Utf8.EncodeRequired(epicGamesToken, "epicGamesToken"));
+            byte[] sandbox = Utf8.Encode(sandboxId, "sandboxId");
+            return new UnconvertedSource("epicgames", (ClientHandle h, IntPtr ud, out ulong id) =>
+            {
+                byte[] token = Utf8.Encode(epicGamesToken, "epicGamesToken");
+                try { return Native.modio_market_client_unconverted_entitlements_epic(h, token, sandbox, Trampolines.OnRequest, ud, out id); }
+                finally { Utf8.Wipe(token); }
+            });
+        }
+
+        internal ResultCode Start(ClientHandle client, IntPtr userData, out ulong requestId)
+        {
+            return _submit(client, userData, out requestId);
         }
     }
 }

@@ -53,6 +53,120 @@ namespace ModioMarket.Tests
             Suite.Run("dispose: racing calls and cancellations from other threads leave no task or GCHandle behind", DisposeRacingThreads);
             Suite.Run("recovery: an interrupted checkout is completed with its key on the next start", Recovery);
             Suite.Run("lifetime: 250 create/dispose cycles leak no GCHandle, client or thread", Cycles);
+            Suite.Run("store page: terms (German), player, currency packs, unconverted entitlements, UDT", StorePage);
+            Suite.Run("downloads: modfile, install with IProgress on the pumping thread, uninstall", Downloads);
+        }
+
+        private sealed class RecordingProgress : IProgress<DownloadProgress>
+        {
+            public readonly List<DownloadProgress> Seen = new List<DownloadProgress>();
+            public readonly int Thread = System.Threading.Thread.CurrentThread.ManagedThreadId;
+            public bool OtherThread;
+            public Task Completion;
+            public bool AfterCompletion;
+
+            public void Report(DownloadProgress value)
+            {
+                OtherThread |= System.Threading.Thread.CurrentThread.ManagedThreadId != Thread;
+                AfterCompletion |= Completion != null && Completion.IsCompleted;
+                Seen.Add(value);
+            }
+        }
+
+        private static void StorePage()
+        {
+            Fake.Reset();
+            ModioMarketOptions german = Drive.Options();
+            german.Language = "de";
+            using (var client = new ModioMarketClient(german))
+            {
+                Terms terms = Drive.Await(client, client.GetTermsAsync());
+                Check.Equal("Ich stimme zu", terms.AgreeText, "German agree button");
+                Check.Equal(6, terms.Links.Count, "six links");
+                Check.True(terms.Link("terms") != null && terms.Link("terms").Required && terms.Link("nope") == null, "the Terms of Use are required");
+            }
+            ModioMarketOptions bad = Drive.Options();
+            bad.Language = "de\r\nX: 1";
+            Check.Throws<ModioMarketException>(() => new ModioMarketClient(bad).Dispose(), "a language that is not a tag is refused");
+            using (ModioMarketClient client = Drive.NewClient())
+            {
+                ModioMarketException signedOut = Drive.Fails(client, client.GetUserAsync());
+                Check.Equal(ResultCode.NotAuthenticated, signedOut.Code, "get_user signed out");
+                Drive.SignIn(client, Fake.AliceTicket);
+                User me = Drive.Await(client, client.GetUserAsync());
+                Check.True(me.Id == 1 && me.Username == "alice", "the player is alice");
+                TokenPacks packs = Drive.Await(client, client.GetTokenPacksAsync());
+                Check.Equal("Gold", packs.TokenName, "the currency name");
+                Check.True(packs.Packs.Any(p => p.Sku == "GOLD_1000" && p.Amount == 1000 && p.Price == 999 && p.Portal == "STEAM"), "GOLD_1000 on Steam");
+                UnconvertedEntitlements pending = Drive.Await(client, client.GetUnconvertedEntitlementsAsync(UnconvertedSource.Steam()));
+                Check.Equal(2L, pending.Total, "two GOLD_1000 to convert");
+                Check.Equal(2, pending.TokenPacks, "both are token packs");
+                Check.True(pending.Entitlements.All(e => e.SkuId == "GOLD_1000" && e.Kind == EntitlementKind.TokenPack), "sku and kind copied");
+                Check.Equal(0L, Drive.Await(client, client.GetWalletAsync()).Balance, "listing converted nothing");
+                Drive.Await(client, client.SyncEntitlementsAsync(EntitlementSource.Steam()));
+                Check.Equal(0L, Drive.Await(client, client.GetUnconvertedEntitlementsAsync(UnconvertedSource.Steam())).Total, "nothing left after a sync");
+                Drive.Await(client, client.GetUnconvertedEntitlementsAsync(UnconvertedSource.XboxLive("XBL3.0 x=alice;ey+/=&%?")));
+                ModioMarketException psn = Drive.Faulted(client.GetUnconvertedEntitlementsAsync(UnconvertedSource.Psn("psn-alice")));
+                Check.Equal(ResultCode.InvalidArgument, psn.Code, "PSN without the platform is refused");
+                ModioMarketException sandbox = Drive.Faulted(client.GetUnconvertedEntitlementsAsync(UnconvertedSource.EpicGames("t", "a b")));
+                Check.Equal(ResultCode.InvalidArgument, sandbox.Code, "a bad Epic sandbox is refused");
+                Check.Throws<ArgumentNullException>(() => client.GetUnconvertedEntitlementsAsync(null), "a null source");
+                DelegationToken delegation = Drive.Await(client, client.RequestDelegationTokenAsync());
+                using (ModioMarketClient studio = Drive.NewClient())
+                {
+                    Drive.Await(studio, studio.AuthenticateUdtAsync(delegation.Token));
+                    Check.Equal(1L, Drive.Await(studio, studio.GetUserAsync()).Id, "the studio acts as alice");
+                    ModioMarketException forged = Drive.Fails(studio, studio.AuthenticateUdtAsync("forged"));
+                    Drive.HttpError(forged, 401, 11005, "TOKEN_EXPIRED_OR_REVOKED");
+                }
+            }
+        }
+
+        private static void Downloads()
+        {
+            Fake.Reset();
+            string root = Path.Combine(Path.GetTempPath(), "modio-cs-install-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                using (ModioMarketClient plain = Drive.NewClient())
+                {
+                    Check.Equal(ResultCode.InvalidArgument, Drive.Faulted(plain.InstallModAsync(2001)).Code, "install without an install directory");
+                    Check.Throws<ModioMarketException>(() => plain.InstalledMods(), "InstalledMods without an install directory");
+                }
+                ModioMarketOptions options = Drive.Options();
+                options.InstallDirectory = Path.Combine(root, "mods");
+                options.DataDirectory = Path.Combine(root, "data");
+                using (var client = new ModioMarketClient(options))
+                {
+                    Mod mod = Drive.Await(client, client.GetModAsync(2001));
+                    Modfile file = Drive.Await(client, client.GetModfileAsync(2001, mod.ModfileId));
+                    Check.True(file.Md5 == mod.Md5 && file.ModId == 2001 && file.BinaryUrl.Contains("/download/"), "the modfile matches the mod");
+                    Drive.HttpError(Drive.Fails(client, client.GetModfileAsync(2001, 999999)), 404, 15010, "MODFILE_NOT_FOUND");
+                    int handles = GCHandles.Live;
+                    var progress = new RecordingProgress();
+                    Task<InstalledMod> install = client.InstallModAsync(2001, progress);
+                    progress.Completion = install;
+                    InstalledMod installed = Drive.Await(client, install);
+                    Check.True(installed.ModId == 2001 && installed.Md5 == mod.Md5 && File.Exists(Path.Combine(installed.Path, "modinfo.txt")),
+                        "installed into " + installed.Path);
+                    Check.True(progress.Seen.Count > 0 && progress.Seen.Last().BytesDone == progress.Seen.Last().BytesTotal
+                        && progress.Seen.Last().BytesTotal == mod.Filesize, "progress ended at the file's size");
+                    Check.True(!progress.OtherThread && !progress.AfterCompletion, "progress ran on the pumping thread, before the task completed");
+                    Check.Equal(handles, GCHandles.Live, "the install's GCHandle was freed");
+                    IReadOnlyList<InstalledMod> list = client.InstalledMods();
+                    Check.True(list.Count == 1 && list[0].ModId == 2001 && list[0].Path == installed.Path, "InstalledMods lists 2001");
+                    InstalledMod removed = Drive.Await(client, client.UninstallModAsync(2001));
+                    Check.True(removed.ModId == 2001 && !Directory.Exists(removed.Path), "uninstalled");
+                    Check.Equal(ResultCode.InvalidArgument, Drive.Fails(client, client.UninstallModAsync(2001)).Code, "uninstalling again");
+                    Check.Equal(0, client.InstalledMods().Count, "nothing installed");
+                    Check.Throws<ArgumentOutOfRangeException>(() => client.InstallModAsync(0), "mod id 0");
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(root))
+                    Directory.Delete(root, true);
+            }
         }
 
         // ---------------------------------------------------------------------------------
@@ -873,6 +987,9 @@ namespace ModioMarket.Tests
                 ModioMarketClient client = Drive.NewClient();
                 var tasks = new System.Collections.Concurrent.ConcurrentBag<Task>();
                 var started = new CountdownEvent(3 * 4);
+                // Signals left to give, claimed atomically: three threads checking CurrentCount
+                // and then signalling could signal past zero (and throw) now and then.
+                int signalsLeft = 3 * 4;
                 var threads = new List<Thread>();
                 for (int t = 0; t < 3; t++)
                 {
@@ -887,7 +1004,7 @@ namespace ModioMarket.Tests
                                 client.Owns(1001);
                                 if (n % 2 == 1)
                                     cts.Cancel(); // native cancel from this thread, racing Dispose
-                                if (started.CurrentCount > 0)
+                                if (Volatile.Read(ref signalsLeft) > 0 && Interlocked.Decrement(ref signalsLeft) >= 0)
                                     started.Signal();
                                 else
                                     Thread.Yield();

@@ -75,7 +75,9 @@ namespace ModioMarket.Tests
         public static bool ServerOnly(string name)
         {
             return name.StartsWith("modio_market_s2s_", StringComparison.Ordinal)
-                || name.StartsWith("MODIO_MARKET_S2S_", StringComparison.Ordinal);
+                || name.StartsWith("MODIO_MARKET_S2S_", StringComparison.Ordinal)
+                // A configuration setter only the S2S client reads (the history's team).
+                || name == "modio_market_config_set_monetization_team_id";
         }
     }
 
@@ -146,6 +148,7 @@ namespace ModioMarket.Tests
             new KeyValuePair<string, Type>("MODIO_MARKET_REVENUE_TYPE_", typeof(RevenueType)),
             new KeyValuePair<string, Type>("MODIO_MARKET_MOD_SORT_FIELD_", typeof(ModSortField)),
             new KeyValuePair<string, Type>("MODIO_MARKET_ENTITLEMENT_STATE_", typeof(EntitlementState)),
+            new KeyValuePair<string, Type>("MODIO_MARKET_ENTITLEMENT_KIND_", typeof(EntitlementKind)),
             new KeyValuePair<string, Type>("MODIO_MARKET_TRANSACTION_STATE_", typeof(TransactionState)),
             new KeyValuePair<string, Type>("MODIO_MARKET_RECOVERY_OUTCOME_", typeof(RecoveryOutcome)),
             new KeyValuePair<string, Type>("MODIO_MARKET_MONETIZATION_STATUS_", typeof(MonetizationStatus)),
@@ -285,6 +288,7 @@ namespace ModioMarket.Tests
                     continue;
                 Type d = cb.Key == "modio_market_log_cb" ? typeof(Native.LogCallback)
                     : cb.Key == "modio_market_recovery_cb" ? typeof(Native.RecoveryCallback)
+                    : cb.Key == "modio_market_progress_cb" ? typeof(Native.ProgressCallback)
                     : typeof(Native.RequestCallback);
                 checkedCount++;
                 var ufp = (UnmanagedFunctionPointerAttribute)Attribute.GetCustomAttribute(d, typeof(UnmanagedFunctionPointerAttribute));
@@ -338,7 +342,11 @@ namespace ModioMarket.Tests
                     return expect(function.EndsWith("_free", StringComparison.Ordinal) ? typeof(IntPtr) : typeof(ConfigHandle), false);
                 case "struct modio_market_client **":
                 case "struct modio_market_config **":
+                case "struct modio_market_installed_list **":
                     return expect(typeof(IntPtr), true);
+                // The list is read and freed at once by the wrapper: a raw pointer, no SafeHandle.
+                case "struct modio_market_installed_list *":
+                    return expect(typeof(IntPtr), false);
                 case "const char *":
                 case "char *":
                     return expect(typeof(byte[]), false);
@@ -363,6 +371,7 @@ namespace ModioMarket.Tests
                 case "size_t *": return expect(typeof(UIntPtr), true);
                 case "modio_market_log_cb": return expect(typeof(Native.LogCallback), false);
                 case "modio_market_recovery_cb": return expect(typeof(Native.RecoveryCallback), false);
+                case "modio_market_progress_cb": return expect(typeof(Native.ProgressCallback), false);
             }
             if (c.StartsWith("modio_market_", StringComparison.Ordinal) && c.EndsWith("_cb", StringComparison.Ordinal))
                 return expect(typeof(Native.RequestCallback), false); // every request callback has one shape

@@ -89,6 +89,11 @@ namespace ModioMarket.Interop
         /// Never throws.</summary>
         internal abstract void Capture(IntPtr error, IntPtr result);
 
+        /// <summary>A download's progress, from inside the native poll (before the completion).</summary>
+        internal virtual void CaptureProgress(ulong bytesDone, ulong bytesTotal)
+        {
+        }
+
         public abstract void Run();
     }
 
@@ -118,6 +123,34 @@ namespace ModioMarket.Interop
         internal Task<T> Task
         {
             get { return _tcs.Task; }
+        }
+
+        /// <summary>Where an install's progress goes (reported on the pumping thread, in order,
+        /// never after the task completes: the native library reports none after the completion).</summary>
+        internal IProgress<DownloadProgress> Progress { get; set; }
+
+        internal override void CaptureProgress(ulong bytesDone, ulong bytesTotal)
+        {
+            IProgress<DownloadProgress> progress = Progress;
+            if (progress != null)
+                _dispatcher.Enqueue(new ProgressItem(progress, new DownloadProgress((long)bytesDone, (long)bytesTotal)));
+        }
+
+        private sealed class ProgressItem : IDispatchItem
+        {
+            private readonly IProgress<DownloadProgress> _progress;
+            private readonly DownloadProgress _value;
+
+            internal ProgressItem(IProgress<DownloadProgress> progress, DownloadProgress value)
+            {
+                _progress = progress;
+                _value = value;
+            }
+
+            public void Run()
+            {
+                _progress.Report(_value);
+            }
         }
 
         /// <summary>After the native call accepted the request: maps the token to native cancel.</summary>
@@ -289,6 +322,7 @@ namespace ModioMarket.Interop
         internal static readonly Native.RequestCallback OnRequest = RequestTrampoline;
         internal static readonly Native.LogCallback OnLog = LogTrampoline;
         internal static readonly Native.RecoveryCallback OnRecovery = RecoveryTrampoline;
+        internal static readonly Native.ProgressCallback OnProgress = ProgressTrampoline;
 
         private static int s_faults;
 
@@ -334,6 +368,27 @@ namespace ModioMarket.Interop
                     return;
                 }
                 request.Capture(error, result);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref s_faults);
+            }
+        }
+
+        // The request's handle stays allocated: the completion (RequestTrampoline) takes it.
+        [MonoPInvokeCallback(typeof(Native.ProgressCallback))]
+        private static void ProgressTrampoline(IntPtr userData, ulong requestId, ulong bytesDone, ulong bytesTotal)
+        {
+            try
+            {
+                CheckThread();
+                PendingRequest request = GCHandles.Peek(userData) as PendingRequest;
+                if (request == null)
+                {
+                    Interlocked.Increment(ref s_faults);
+                    return;
+                }
+                request.CaptureProgress(bytesDone, bytesTotal);
             }
             catch (Exception)
             {

@@ -42,7 +42,7 @@ namespace ModioMarket.Interop
         internal const int MODIO_MARKET_MAX_QUERY_TAGS = 32;
         // The header version these mirrors follow; checked against the library at client creation.
         internal const uint MODIO_MARKET_VERSION_MAJOR = 1;
-        internal const uint MODIO_MARKET_VERSION_MINOR = 1;
+        internal const uint MODIO_MARKET_VERSION_MINOR = 2;
         internal const uint MODIO_MARKET_VERSION_PATCH = 0;
 
         // -----------------------------------------------------------------------------------
@@ -62,6 +62,10 @@ namespace ModioMarket.Interop
         /// <summary><c>modio_market_recovery_cb</c>.</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void RecoveryCallback(IntPtr userData, IntPtr report);
+
+        /// <summary><c>modio_market_progress_cb</c>: a download's progress (runs inside poll).</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void ProgressCallback(IntPtr userData, ulong requestId, ulong bytesDone, ulong bytesTotal);
 
         // -----------------------------------------------------------------------------------
         // Struct mirrors, named and laid out exactly as in the header (ABI 1.0: struct_size first,
@@ -266,6 +270,118 @@ namespace ModioMarket.Interop
             public IntPtr error;
             public IntPtr journal_file;
         }
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_terms_link
+        {
+            public uint struct_size;
+            public IntPtr name;
+            public IntPtr text;
+            public IntPtr url;
+            public byte required;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_terms
+        {
+            public uint struct_size;
+            public IntPtr plaintext;
+            public IntPtr html;
+            public IntPtr agree_text;
+            public IntPtr disagree_text;
+            public IntPtr links;
+            public UIntPtr link_count;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_user
+        {
+            public uint struct_size;
+            public ulong id;
+            public IntPtr username;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_token_pack
+        {
+            public uint struct_size;
+            public ulong id;
+            public ulong token_pack_id;
+            public long price;
+            public long amount;
+            public IntPtr portal;
+            public IntPtr sku;
+            public IntPtr name;
+            public IntPtr description;
+            public long date_added;
+            public long date_updated;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_token_packs
+        {
+            public uint struct_size;
+            public IntPtr packs;
+            public UIntPtr pack_count;
+            public IntPtr token_name;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_unconverted_entitlement
+        {
+            public uint struct_size;
+            public IntPtr sku_id;
+            public long entitlement_type;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_unconverted_entitlements
+        {
+            public uint struct_size;
+            public IntPtr entitlements;
+            public UIntPtr entitlement_count;
+            public ulong total;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_modfile
+        {
+            public uint struct_size;
+            public ulong id;
+            public ulong mod_id;
+            public ulong filesize;
+            public ulong filesize_uncompressed;
+            public IntPtr md5;
+            public IntPtr filename;
+            public IntPtr version;
+            public IntPtr changelog;
+            public IntPtr metadata_blob;
+            public IntPtr binary_url;
+            public long date_added;
+            public long date_expires;
+            public uint virus_status;
+            public uint virus_positive;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_installed_mod
+        {
+            public uint struct_size;
+            public ulong mod_id;
+            public ulong modfile_id;
+            public IntPtr version;
+            public IntPtr md5;
+            public IntPtr path;
+            public long installed_at;
+            public ulong size;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct modio_market_installed_list
+        {
+            public uint struct_size;
+            public IntPtr mods;
+            public UIntPtr mod_count;
+        }
 #pragma warning restore 0649
 
         // -----------------------------------------------------------------------------------
@@ -312,6 +428,12 @@ namespace ModioMarket.Interop
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ResultCode modio_market_config_set_data_dir(ConfigHandle config, byte[] path);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_config_set_language(ConfigHandle config, byte[] language);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_config_set_install_dir(ConfigHandle config, byte[] path);
 
         // -----------------------------------------------------------------------------------
         // Client lifetime, pump, cancellation
@@ -374,6 +496,37 @@ namespace ModioMarket.Interop
         internal static extern ResultCode modio_market_client_auth_epic(ClientHandle client, byte[] id_token, [MarshalAs(UnmanagedType.U1)] bool terms_agreed,
             RequestCallback callback, IntPtr user_data, out ulong request_id_out);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_auth_udt(ClientHandle client, byte[] delegation_token,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        // -----------------------------------------------------------------------------------
+        // The store page
+        // -----------------------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_get_terms(ClientHandle client, RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_get_user(ClientHandle client, RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_get_token_packs(ClientHandle client, RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_unconverted_entitlements_steam(ClientHandle client, RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_unconverted_entitlements_xbox_live(ClientHandle client, byte[] xbox_token,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_unconverted_entitlements_psn(ClientHandle client, byte[] auth_code, long env, long service_label,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_unconverted_entitlements_epic(ClientHandle client, byte[] epicgames_token, byte[] sandbox_id,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
         // -----------------------------------------------------------------------------------
         // Wallet and entitlements
         // -----------------------------------------------------------------------------------
@@ -415,6 +568,27 @@ namespace ModioMarket.Interop
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern ResultCode modio_market_client_get_mod(ClientHandle client, ulong mod_id, RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        // -----------------------------------------------------------------------------------
+        // Downloads
+        // -----------------------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_get_modfile(ClientHandle client, ulong mod_id, ulong modfile_id,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_install_mod(ClientHandle client, ulong mod_id, ProgressCallback progress,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_uninstall_mod(ClientHandle client, ulong mod_id,
+            RequestCallback callback, IntPtr user_data, out ulong request_id_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern ResultCode modio_market_client_installed_mods(ClientHandle client, out IntPtr list_out);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void modio_market_installed_list_free(IntPtr list);
 
         // -----------------------------------------------------------------------------------
         // Checkout and ownership
