@@ -187,6 +187,13 @@ pub fn regions() -> Vec<Region> {
                 .map(|c| format!("{} = {} UMETA(ToolTip = \"{}\"),", variant(*c), *c as u32, sentence(c.message())))
                 .collect(),
         },
+        // The plugin's C++-to-Blueprint code conversion: one case per code, so a new code can
+        // never fall through to Unknown.
+        Region {
+            file: "bindings/unreal/ModioMarket/Source/ModioMarket/Private/ModioMarketConvert.h",
+            name: "result-code-cases",
+            lines: codes.iter().map(|c| format!("case modio_market::Code::{v}: return EModioMarketCode::{v};", v = variant(*c))).collect(),
+        },
         Region {
             file: "bindings/cpp/modio_market.hpp",
             name: "result-codes",

@@ -7,6 +7,7 @@
 #include "ModioMarketModule.h"
 #include "ModioMarketSettings.h"
 #include "ModioMarketSubsystem.h"
+#include "Misc/Paths.h"
 #include "Tickable.h"
 #include "fake_control.hpp"
 
@@ -282,6 +283,66 @@ int main()
 				  Reports[0].Receipt.PurchasedMod.Id == 1005,
 			"Resume Checkouts finishes it: On Checkout Recovered fires Completed with the receipt");
 		Check(Market->IsModOwned(1005), "1005 is owned after the recovery");
+	}
+
+	std::printf("\n== terms, currency packs, unconverted purchases\n");
+	{
+		auto Terms = Run<FModioMarketTerms>(UModioMarketGetTermsAsync::GetTerms(Context), "Get Terms");
+		bool bRequiredTerms = false;
+		for (const FModioMarketTermsLink& Link : Terms->Value.Links)
+		{
+			bRequiredTerms = bRequiredTerms || (Link.Name == FString("terms") && Link.bRequired);
+		}
+		Check(Terms->bSuccess && Terms->Value.AgreeText == FString("I Agree") && Terms->Value.Links.Num() == 6 && bRequiredTerms,
+			"Get Terms: the buttons and six links, the Terms of Use required (" + Describe(Terms->Error) + ")");
+		auto Packs = Run<FModioMarketTokenPacks>(UModioMarketGetTokenPacksAsync::GetTokenPacks(Context), "Get Currency Packs");
+		bool bGold = false;
+		for (const FModioMarketTokenPack& Pack : Packs->Value.Packs)
+		{
+			bGold = bGold || (Pack.Sku == FString("GOLD_1000") && Pack.Amount == 1000 && Pack.Price == 999);
+		}
+		Check(Packs->bSuccess && Packs->Value.TokenName == FString("Gold") && bGold, "Get Currency Packs names Gold and GOLD_1000");
+		auto Before = Run<FModioMarketUnconvertedEntitlements>(UModioMarketGetUnconvertedAsync::GetUnconvertedSteam(Context), "Get Unconverted (synced)");
+		Check(Before->bSuccess && Before->Value.Total == 0, "after the sync nothing is left to convert");
+		const bool bAdded = fake_control::post("/users/1/entitlements", R"({"portal":"steam","sku":"GOLD_500","count":1})").status == 200;
+		auto After = Run<FModioMarketUnconvertedEntitlements>(UModioMarketGetUnconvertedAsync::GetUnconvertedSteam(Context), "Get Unconverted");
+		Check(bAdded && After->bSuccess && After->Value.Total == 1 && After->Value.TokenPacks == 1 && After->Value.Skus.Num() == 1 &&
+				  After->Value.Skus[0] == FString("GOLD_500"),
+			"one GOLD_500 to convert");
+	}
+
+	std::printf("\n== install with progress, installed list, uninstall (Saved/ModioMarket/Mods)\n");
+	{
+		auto* Node = UModioMarketInstallModAsync::InstallMod(Context, 2001);
+		std::vector<FModioMarketDownloadProgress> Seen;
+		bool bProgressAfterDone = false;
+		auto Outcome = Watch<UModioMarketInstallModAsync, FModioMarketInstalledMod>(Node);
+		Node->OnProgress.AddLambda([&](const FModioMarketDownloadProgress& P) {
+			bProgressAfterDone = bProgressAfterDone || Outcome->Fired > 0;
+			Seen.push_back(P);
+		});
+		Node->Activate();
+		Frames([&] { return Outcome->Fired > 0; });
+		Check(Outcome->Fired == 1 && Outcome->bSuccess && Outcome->Value.ModId == 2001 &&
+				  Outcome->Value.Path == FPaths::Combine(FPaths::Combine(FPaths::Combine(FPaths::ProjectSavedDir(), TEXT("ModioMarket")), TEXT("Mods")), TEXT("2001")),
+			"Install Mod 2001 into Saved/ModioMarket/Mods (" + Describe(Outcome->Error) + ")");
+		Check(!Seen.empty() && Seen.back().BytesDone == Seen.back().BytesTotal && Seen.back().Fraction == 1.f && !bProgressAfterDone,
+			"On Progress fired before On Success and ended at the file's size");
+		TArray<FModioMarketInstalledMod> Installed;
+		FModioMarketError Error;
+		Check(Market->GetInstalledMods(Installed, Error) && Installed.Num() == 1 && Installed[0].ModId == 2001, "Get Installed Mods lists 2001");
+
+		const bool bOwnersOnly = fake_control::post("/games/1/api_access_options", R"({"options":10})").status == 200;
+		auto NotOwned = Run<FModioMarketInstalledMod>(UModioMarketInstallModAsync::InstallMod(Context, 1001), "Install Mod 1001 (not owned)");
+		Check(bOwnersOnly && !NotOwned->bSuccess && NotOwned->Error.Code == EModioMarketCode::NotOwned,
+			"a paid mod alice does not own: NotOwned (" + Describe(NotOwned->Error) + ")");
+		fake_control::post("/games/1/api_access_options", R"({"options":3})");
+
+		auto Removed = Run<FModioMarketInstalledMod>(UModioMarketInstallModAsync::UninstallMod(Context, 2001), "Uninstall Mod 2001");
+		Check(Removed->bSuccess && Removed->Value.ModId == 2001, "Uninstall Mod 2001");
+		Check(Market->GetInstalledMods(Installed, Error) && Installed.Num() == 0, "nothing installed any more");
+		auto Again = Run<FModioMarketInstalledMod>(UModioMarketInstallModAsync::UninstallMod(Context, 2001), "Uninstall Mod 2001 again");
+		Check(!Again->bSuccess && Again->Error.Code == EModioMarketCode::InvalidArgument, "uninstalling what is not installed: InvalidArgument");
 	}
 
 	std::printf("\n== C++ API, refused calls, cancel\n");

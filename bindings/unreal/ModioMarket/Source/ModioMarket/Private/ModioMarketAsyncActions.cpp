@@ -280,4 +280,118 @@ void UModioMarketRefreshPurchasesAsync::Finish(const FModioMarketPurchasesResult
 	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Terms, currency packs, unconverted purchases
+// ---------------------------------------------------------------------------------------------
+
+UModioMarketGetTermsAsync* UModioMarketGetTermsAsync::GetTerms(UObject* WorldContextObject)
+{
+	UModioMarketGetTermsAsync* Node = NewObject<UModioMarketGetTermsAsync>();
+	Node->Bind(WorldContextObject);
+	return Node;
+}
+
+void UModioMarketGetTermsAsync::Activate()
+{
+	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
+	{
+		RequestId = Market->GetTerms(MODIO_MARKET_FINISH_WITH(FModioMarketTermsResult));
+	}
+}
+
+void UModioMarketGetTermsAsync::Finish(const FModioMarketTermsResult& Result)
+{
+	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
+}
+
+UModioMarketGetTokenPacksAsync* UModioMarketGetTokenPacksAsync::GetTokenPacks(UObject* WorldContextObject)
+{
+	UModioMarketGetTokenPacksAsync* Node = NewObject<UModioMarketGetTokenPacksAsync>();
+	Node->Bind(WorldContextObject);
+	return Node;
+}
+
+void UModioMarketGetTokenPacksAsync::Activate()
+{
+	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
+	{
+		RequestId = Market->GetTokenPacks(MODIO_MARKET_FINISH_WITH(FModioMarketTokenPacksResult));
+	}
+}
+
+void UModioMarketGetTokenPacksAsync::Finish(const FModioMarketTokenPacksResult& Result)
+{
+	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
+}
+
+UModioMarketGetUnconvertedAsync* UModioMarketGetUnconvertedAsync::GetUnconvertedSteam(UObject* WorldContextObject)
+{
+	UModioMarketGetUnconvertedAsync* Node = NewObject<UModioMarketGetUnconvertedAsync>();
+	Node->Bind(WorldContextObject);
+	return Node;
+}
+
+void UModioMarketGetUnconvertedAsync::Activate()
+{
+	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
+	{
+		RequestId = Market->GetUnconvertedSteam(MODIO_MARKET_FINISH_WITH(FModioMarketUnconvertedResult));
+	}
+}
+
+void UModioMarketGetUnconvertedAsync::Finish(const FModioMarketUnconvertedResult& Result)
+{
+	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install, uninstall
+// ---------------------------------------------------------------------------------------------
+
+UModioMarketInstallModAsync* UModioMarketInstallModAsync::InstallMod(UObject* WorldContextObject, int64 ModId)
+{
+	UModioMarketInstallModAsync* Node = NewObject<UModioMarketInstallModAsync>();
+	Node->Bind(WorldContextObject);
+	Node->ModId = ModId;
+	return Node;
+}
+
+UModioMarketInstallModAsync* UModioMarketInstallModAsync::UninstallMod(UObject* WorldContextObject, int64 ModId)
+{
+	UModioMarketInstallModAsync* Node = InstallMod(WorldContextObject, ModId);
+	Node->bUninstall = true;
+	return Node;
+}
+
+void UModioMarketInstallModAsync::Activate()
+{
+	UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); });
+	if (Market == nullptr)
+	{
+		return;
+	}
+	if (bUninstall)
+	{
+		RequestId = Market->UninstallMod(ModId, MODIO_MARKET_FINISH_WITH(FModioMarketInstalledModResult));
+		return;
+	}
+	// A node collected mid-download stops hearing progress, like its completion.
+	RequestId = Market->InstallMod(
+		ModId,
+		[WeakThis = TWeakObjectPtr<ThisClass>(this)](const FModioMarketDownloadProgress& Progress)
+		{
+			if (ThisClass* Self = WeakThis.Get())
+			{
+				Self->OnProgress.Broadcast(Progress);
+			}
+		},
+		MODIO_MARKET_FINISH_WITH(FModioMarketInstalledModResult));
+}
+
+void UModioMarketInstallModAsync::Finish(const FModioMarketInstalledModResult& Result)
+{
+	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
+}
+
 #undef MODIO_MARKET_FINISH_WITH

@@ -30,6 +30,7 @@ namespace ModioMarketConvert
 	{
 		switch (Value)
 		{
+		// <generated:result-code-cases> (cargo run -p xtask -- mirrors: from modio_market::ResultCode)
 		case modio_market::Code::Ok: return EModioMarketCode::Ok;
 		case modio_market::Code::NullPointer: return EModioMarketCode::NullPointer;
 		case modio_market::Code::InvalidUtf8: return EModioMarketCode::InvalidUtf8;
@@ -46,6 +47,7 @@ namespace ModioMarketConvert
 		case modio_market::Code::MalformedResponse: return EModioMarketCode::MalformedResponse;
 		case modio_market::Code::ResponseTooLarge: return EModioMarketCode::ResponseTooLarge;
 		case modio_market::Code::RateLimited: return EModioMarketCode::RateLimited;
+		case modio_market::Code::UnexpectedAnswer: return EModioMarketCode::UnexpectedAnswer;
 		case modio_market::Code::Cancelled: return EModioMarketCode::Cancelled;
 		case modio_market::Code::ShutDown: return EModioMarketCode::ShutDown;
 		case modio_market::Code::Reentrant: return EModioMarketCode::Reentrant;
@@ -55,6 +57,12 @@ namespace ModioMarketConvert
 		case modio_market::Code::BufferTooSmall: return EModioMarketCode::BufferTooSmall;
 		case modio_market::Code::Io: return EModioMarketCode::Io;
 		case modio_market::Code::Internal: return EModioMarketCode::Internal;
+		case modio_market::Code::DiskFull: return EModioMarketCode::DiskFull;
+		case modio_market::Code::NotOwned: return EModioMarketCode::NotOwned;
+		case modio_market::Code::IntegrityFailed: return EModioMarketCode::IntegrityFailed;
+		case modio_market::Code::UnsafeArchive: return EModioMarketCode::UnsafeArchive;
+		case modio_market::Code::NoModfile: return EModioMarketCode::NoModfile;
+		// </generated:result-code-cases>
 		default: return EModioMarketCode::Unknown;
 		}
 	}
@@ -231,6 +239,78 @@ namespace ModioMarketConvert
 		Out.TokenName = Str(In.token_name);
 		Out.ApiAccessOptions = static_cast<int32>(In.api_access_options);
 		Out.bPaidDownloadsNeedPurchase = In.paid_downloads_need_purchase;
+		return Out;
+	}
+
+	inline FModioMarketTerms Value(const modio_market::Terms& In)
+	{
+		FModioMarketTerms Out;
+		Out.Plaintext = Str(In.plaintext);
+		Out.Html = Str(In.html);
+		Out.AgreeText = Str(In.agree_text);
+		Out.DisagreeText = Str(In.disagree_text);
+		for (const modio_market::TermsLink& L : In.links)
+		{
+			FModioMarketTermsLink Link;
+			Link.Name = Str(L.name);
+			Link.Text = Str(L.text);
+			Link.Url = Str(L.url);
+			Link.bRequired = L.required;
+			Out.Links.Add(Link);
+		}
+		return Out;
+	}
+
+	inline FModioMarketTokenPacks Value(const modio_market::TokenPacks& In)
+	{
+		FModioMarketTokenPacks Out;
+		Out.TokenName = Str(In.token_name);
+		for (const modio_market::TokenPack& P : In.packs)
+		{
+			FModioMarketTokenPack Pack;
+			Pack.Id = Id(P.id);
+			Pack.Price = P.price;
+			Pack.Amount = P.amount;
+			Pack.Portal = Str(P.portal);
+			Pack.Sku = Str(P.sku);
+			Pack.Name = Str(P.name);
+			Pack.Description = Str(P.description);
+			Out.Packs.Add(Pack);
+		}
+		return Out;
+	}
+
+	inline FModioMarketUnconvertedEntitlements Value(const modio_market::UnconvertedEntitlements& In)
+	{
+		FModioMarketUnconvertedEntitlements Out;
+		for (const modio_market::UnconvertedEntitlement& E : In.entitlements)
+		{
+			Out.Skus.Add(Str(E.sku_id));
+		}
+		Out.TokenPacks = static_cast<int32>(In.token_packs());
+		Out.Total = Id(In.total);
+		return Out;
+	}
+
+	inline FModioMarketInstalledMod Value(const modio_market::InstalledMod& In)
+	{
+		FModioMarketInstalledMod Out;
+		Out.ModId = Id(In.mod_id);
+		Out.ModfileId = Id(In.modfile_id);
+		Out.Version = Str(In.version);
+		Out.Md5 = Str(In.md5);
+		Out.Path = Str(In.path);
+		Out.InstalledAt = In.installed_at;
+		Out.Size = Id(In.size);
+		return Out;
+	}
+
+	inline FModioMarketDownloadProgress Value(const modio_market::DownloadProgress& In)
+	{
+		FModioMarketDownloadProgress Out;
+		Out.BytesDone = Id(In.bytes_done);
+		Out.BytesTotal = Id(In.bytes_total);
+		Out.Fraction = In.bytes_total > 0 ? static_cast<float>(static_cast<double>(In.bytes_done) / static_cast<double>(In.bytes_total)) : 0.f;
 		return Out;
 	}
 }

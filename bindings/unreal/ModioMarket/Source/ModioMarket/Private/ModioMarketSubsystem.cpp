@@ -179,6 +179,10 @@ bool UModioMarketSubsystem::CreateClient(int64 GameId, const FString& ApiKey, EM
 				? FPaths::Combine(FPaths::ProjectSavedDir(), TEXT("ModioMarket"))
 				: Settings->DataDirectory))
 									: modio_market::Result<void>(),
+		C.set_install_dir(ModioMarketConvert::Utf8(Settings->InstallDirectory.IsEmpty()
+				? FPaths::Combine(FPaths::Combine(FPaths::ProjectSavedDir(), TEXT("ModioMarket")), TEXT("Mods"))
+				: Settings->InstallDirectory)),
+		C.set_language(ModioMarketConvert::Utf8(Settings->Language)),
 	};
 	for (const modio_market::Result<void>& Step : Steps)
 	{
@@ -428,4 +432,70 @@ int64 UModioMarketSubsystem::RefreshPurchases(TFunction<void(const FModioMarketP
 {
 	return Start<modio_market::Purchases, FModioMarketPurchases>(MoveTemp(Done), [](modio_market::Client& C, modio_market::Callback<modio_market::Purchases> Cb)
 		{ return C.refresh_purchases(std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetTerms(TFunction<void(const FModioMarketTermsResult&)> Done)
+{
+	return Start<modio_market::Terms, FModioMarketTerms>(MoveTemp(Done), [](modio_market::Client& C, modio_market::Callback<modio_market::Terms> Cb)
+		{ return C.get_terms(std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetTokenPacks(TFunction<void(const FModioMarketTokenPacksResult&)> Done)
+{
+	return Start<modio_market::TokenPacks, FModioMarketTokenPacks>(MoveTemp(Done),
+		[](modio_market::Client& C, modio_market::Callback<modio_market::TokenPacks> Cb) { return C.get_token_packs(std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetUnconvertedSteam(TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+{
+	return Start<modio_market::UnconvertedEntitlements, FModioMarketUnconvertedEntitlements>(MoveTemp(Done),
+		[](modio_market::Client& C, modio_market::Callback<modio_market::UnconvertedEntitlements> Cb)
+		{ return C.unconverted_entitlements_steam(std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::InstallMod(int64 ModId, TFunction<void(const FModioMarketDownloadProgress&)> Progress,
+	TFunction<void(const FModioMarketInstalledModResult&)> Done)
+{
+	const std::uint64_t Id = ModId > 0 ? static_cast<std::uint64_t>(ModId) : 0;
+	// Progress reaches game code under the same rule as completions: only while this subsystem lives.
+	modio_market::ProgressCallback OnProgress = [WeakThis = TWeakObjectPtr<UModioMarketSubsystem>(this), Progress = MoveTemp(Progress)](
+		modio_market::RequestId, modio_market::DownloadProgress P)
+	{
+		const UModioMarketSubsystem* Self = WeakThis.Get();
+		if (Self != nullptr && !Self->IsShuttingDown() && !IsGarbageCollecting() && Progress)
+		{
+			Progress(ModioMarketConvert::Value(P));
+		}
+	};
+	return Start<modio_market::InstalledMod, FModioMarketInstalledMod>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::InstalledMod> Cb)
+		{ return C.install_mod(Id, std::move(OnProgress), std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::UninstallMod(int64 ModId, TFunction<void(const FModioMarketInstalledModResult&)> Done)
+{
+	const std::uint64_t Id = ModId > 0 ? static_cast<std::uint64_t>(ModId) : 0;
+	return Start<modio_market::InstalledMod, FModioMarketInstalledMod>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::InstalledMod> Cb) { return C.uninstall_mod(Id, std::move(Cb)); });
+}
+
+bool UModioMarketSubsystem::GetInstalledMods(TArray<FModioMarketInstalledMod>& OutMods, FModioMarketError& OutError) const
+{
+	OutMods.Reset();
+	if (!Client.IsValid())
+	{
+		OutError = ModioMarketConvert::NotInitialized();
+		return false;
+	}
+	modio_market::Result<std::vector<modio_market::InstalledMod>> Installed = Client->installed_mods();
+	if (!Installed.ok())
+	{
+		OutError = ModioMarketConvert::Error(Installed.error());
+		return false;
+	}
+	for (const modio_market::InstalledMod& Mod : Installed.value())
+	{
+		OutMods.Add(ModioMarketConvert::Value(Mod));
+	}
+	return true;
 }

@@ -18,6 +18,11 @@ DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketSyncPin, const FModioMa
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketModPagePin, const FModioMarketModPage&, Page, const FModioMarketError&, Error);
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketCheckoutPin, const FModioMarketCheckout&, Receipt, const FModioMarketError&, Error);
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketPurchasesPin, const FModioMarketPurchases&, Purchases, const FModioMarketError&, Error);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketTermsPin, const FModioMarketTerms&, Terms, const FModioMarketError&, Error);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketTokenPacksPin, const FModioMarketTokenPacks&, Packs, const FModioMarketError&, Error);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketUnconvertedPin, const FModioMarketUnconvertedEntitlements&, Unconverted, const FModioMarketError&, Error);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketInstalledModPin, const FModioMarketInstalledMod&, Installed, const FModioMarketError&, Error);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(FModioMarketProgressPin, const FModioMarketDownloadProgress&, Progress);
 
 /** Shared plumbing: finds the subsystem, remembers the request id, finishes once. */
 UCLASS(Abstract)
@@ -212,4 +217,105 @@ public:
 
 private:
 	void Finish(const FModioMarketPurchasesResult& Result);
+};
+
+UCLASS()
+class MODIOMARKET_API UModioMarketGetTermsAsync : public UModioMarketAsyncAction
+{
+	GENERATED_BODY()
+
+public:
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketTermsPin OnSuccess;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketTermsPin OnFailure;
+
+	/** mod.io's terms in the configured language: show them (and the required links) before a player's first sign-in. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Terms"))
+	static UModioMarketGetTermsAsync* GetTerms(UObject* WorldContextObject);
+
+	virtual void Activate() override;
+
+private:
+	void Finish(const FModioMarketTermsResult& Result);
+};
+
+UCLASS()
+class MODIOMARKET_API UModioMarketGetTokenPacksAsync : public UModioMarketAsyncAction
+{
+	GENERATED_BODY()
+
+public:
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketTokenPacksPin OnSuccess;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketTokenPacksPin OnFailure;
+
+	/** The currency packs the game sells, with its currency name (needs a signed-in player). */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Wallet", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Currency Packs"))
+	static UModioMarketGetTokenPacksAsync* GetTokenPacks(UObject* WorldContextObject);
+
+	virtual void Activate() override;
+
+private:
+	void Finish(const FModioMarketTokenPacksResult& Result);
+};
+
+UCLASS()
+class MODIOMARKET_API UModioMarketGetUnconvertedAsync : public UModioMarketAsyncAction
+{
+	GENERATED_BODY()
+
+public:
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketUnconvertedPin OnSuccess;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketUnconvertedPin OnFailure;
+
+	/** What the player bought on Steam and has not converted yet ("2 packs to convert"); converts nothing. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Wallet", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Unconverted Steam Purchases"))
+	static UModioMarketGetUnconvertedAsync* GetUnconvertedSteam(UObject* WorldContextObject);
+
+	virtual void Activate() override;
+
+private:
+	void Finish(const FModioMarketUnconvertedResult& Result);
+};
+
+UCLASS()
+class MODIOMARKET_API UModioMarketInstallModAsync : public UModioMarketAsyncAction
+{
+	GENERATED_BODY()
+
+public:
+	/** How far the download has come: on the game thread, at most five times a second, before On Success / On Failure. */
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketProgressPin OnProgress;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketInstalledModPin OnSuccess;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketInstalledModPin OnFailure;
+
+	/**
+	 * Downloads (resuming an interrupted download), checks and installs a mod the player may play, or
+	 * updates it. Errors: NotOwned, IntegrityFailed, UnsafeArchive, DiskFull, NoModfile, Cancelled.
+	 */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Downloads", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Install Mod"))
+	static UModioMarketInstallModAsync* InstallMod(UObject* WorldContextObject, int64 ModId);
+
+	/** Removes an installed mod (its folder and its entry). */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Downloads", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Uninstall Mod"))
+	static UModioMarketInstallModAsync* UninstallMod(UObject* WorldContextObject, int64 ModId);
+
+	virtual void Activate() override;
+
+private:
+	int64 ModId = 0;
+	bool bUninstall = false;
+	void Finish(const FModioMarketInstalledModResult& Result);
 };

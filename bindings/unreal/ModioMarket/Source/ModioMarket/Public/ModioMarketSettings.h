@@ -60,6 +60,14 @@ public:
 	UPROPERTY(Config, EditAnywhere, Category = "Client", meta = (EditCondition = "bUseDataDirectory"))
 	FString DataDirectory;
 
+	/** Where installed mods go, one folder per mod id (empty: <Project>/Saved/ModioMarket/Mods). */
+	UPROPERTY(Config, EditAnywhere, Category = "Downloads")
+	FString InstallDirectory;
+
+	/** The language mod.io answers in (the terms, error messages): "de", "pt-BR"; empty for English. */
+	UPROPERTY(Config, EditAnywhere, Category = "Client")
+	FString Language;
+
 	/** Library log records at this level or more severe go to LogModioMarket. */
 	UPROPERTY(Config, EditAnywhere, Category = "Logging")
 	EModioMarketLogLevel LogLevel = EModioMarketLogLevel::Warning;

@@ -77,6 +77,10 @@ public:
 	UFUNCTION(BlueprintPure, Category = "ModioMarket")
 	int32 GetPendingRequestCount() const;
 
+	/** What is installed (Project Settings > Downloads > Install Directory), by mod id; no disk or network. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Downloads")
+	bool GetInstalledMods(TArray<FModioMarketInstalledMod>& OutMods, FModioMarketError& OutError) const;
+
 	UFUNCTION(BlueprintPure, Category = "ModioMarket")
 	static FString GetLibraryVersion();
 
@@ -117,6 +121,15 @@ public:
 	/** DisplayAmount: the price the player saw. IdempotencyKey empty: one is generated (returned in the receipt). */
 	int64 Checkout(int64 ModId, int64 DisplayAmount, const FString& IdempotencyKey, TFunction<void(const FModioMarketCheckoutResult&)> Done);
 	int64 RefreshPurchases(TFunction<void(const FModioMarketPurchasesResult&)> Done);
+
+	/** mod.io's terms in the configured language: show them before a player's first sign-in. */
+	int64 GetTerms(TFunction<void(const FModioMarketTermsResult&)> Done);
+	int64 GetTokenPacks(TFunction<void(const FModioMarketTokenPacksResult&)> Done);
+	/** What the player bought on Steam and has not converted yet (converts nothing). */
+	int64 GetUnconvertedSteam(TFunction<void(const FModioMarketUnconvertedResult&)> Done);
+	/** Downloads (resuming), checks and installs ModId into the install directory; Progress runs on the game thread. */
+	int64 InstallMod(int64 ModId, TFunction<void(const FModioMarketDownloadProgress&)> Progress, TFunction<void(const FModioMarketInstalledModResult&)> Done);
+	int64 UninstallMod(int64 ModId, TFunction<void(const FModioMarketInstalledModResult&)> Done);
 
 	/** The wrapped client, for calls this subsystem does not expose (nullptr before InitializeMarket). Game thread only. */
 	modio_market::Client* GetClient() const { return Client.Get(); }

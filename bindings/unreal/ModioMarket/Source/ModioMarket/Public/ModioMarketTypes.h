@@ -439,6 +439,158 @@ struct MODIOMARKET_API FModioMarketRecoveryReport
 };
 
 /** C++ completion types: a value or the error, delivered on the game thread from the subsystem's Tick. */
+/** A link the terms name: the game must show the ones marked required. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketTermsLink
+{
+	GENERATED_BODY()
+
+	/** "website", "terms", "privacy", "refund" or "manage". */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Name;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Text;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Url;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	bool bRequired = false;
+};
+
+/** mod.io's terms: show them before a player's first sign-in; pass the answer as bTermsAgreed. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketTerms
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Plaintext;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Html;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString AgreeText;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString DisagreeText;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	TArray<FModioMarketTermsLink> Links;
+};
+
+/** A virtual currency pack the game sells on a platform store. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketTokenPack
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Id = 0;
+
+	/** The platform price in its smallest unit (cents). */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Price = 0;
+
+	/** The virtual currency it gives. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Amount = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Portal;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Sku;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Name;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Description;
+};
+
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketTokenPacks
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	TArray<FModioMarketTokenPack> Packs;
+
+	/** The game's name for its currency ("Gold"). */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString TokenName;
+};
+
+/** What the player bought on the platform and has not converted yet. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketUnconvertedEntitlements
+{
+	GENERATED_BODY()
+
+	/** The platform product id of each. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	TArray<FString> Skus;
+
+	/** How many are currency packs ("you have 2 packs to convert"). */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int32 TokenPacks = 0;
+
+	/** Every match, across pages. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Total = 0;
+};
+
+/** An installed mod. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketInstalledMod
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 ModId = 0;
+
+	/** A newer modfile on mod.io means an update: install again. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 ModfileId = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Version;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Md5;
+
+	/** The mod's directory: <InstallDirectory>/<ModId>. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Path;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 InstalledAt = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Size = 0;
+};
+
+/** How far a download has come. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketDownloadProgress
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 BytesDone = 0;
+
+	/** 0 while unknown. */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 BytesTotal = 0;
+
+	/** 0 to 1 (0 while the size is unknown). */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	float Fraction = 0.f;
+};
+
 using FModioMarketSessionResult = TValueOrError<FModioMarketSession, FModioMarketError>;
 using FModioMarketWalletResult = TValueOrError<FModioMarketWallet, FModioMarketError>;
 using FModioMarketSyncResult = TValueOrError<FModioMarketEntitlementSync, FModioMarketError>;
@@ -447,3 +599,7 @@ using FModioMarketModPageResult = TValueOrError<FModioMarketModPage, FModioMarke
 using FModioMarketModResult = TValueOrError<FModioMarketMod, FModioMarketError>;
 using FModioMarketCheckoutResult = TValueOrError<FModioMarketCheckout, FModioMarketError>;
 using FModioMarketPurchasesResult = TValueOrError<FModioMarketPurchases, FModioMarketError>;
+using FModioMarketTermsResult = TValueOrError<FModioMarketTerms, FModioMarketError>;
+using FModioMarketTokenPacksResult = TValueOrError<FModioMarketTokenPacks, FModioMarketError>;
+using FModioMarketUnconvertedResult = TValueOrError<FModioMarketUnconvertedEntitlements, FModioMarketError>;
+using FModioMarketInstalledModResult = TValueOrError<FModioMarketInstalledMod, FModioMarketError>;
