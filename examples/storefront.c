@@ -3,15 +3,17 @@
  * the plain C ABI of modio-market (capi/include/modio_market.h). It runs the whole flow a game runs and
  * tells the player, in words, what happens:
  *
- *   1. sign in with Steam (an encrypted app ticket),
- *   2. turn the player's Steam purchases (entitlements) into virtual currency,
- *   3. show the wallet,
- *   4. read the game's settings (api_access_options),
- *   5. list the premium (paid) mods with name, price, size and rating,
- *   6. buy the most expensive one the player can afford and does not own yet, with an
+ *   1. show mod.io's terms (the game must, before a player's first sign-in),
+ *   2. sign in with Steam (an encrypted app ticket),
+ *   3. show the currency packs for sale and the Steam purchases not converted yet,
+ *   4. turn the player's Steam purchases (entitlements) into virtual currency,
+ *   5. show the wallet,
+ *   6. read the game's settings (api_access_options),
+ *   7. list the premium (paid) mods with name, price, size and rating,
+ *   8. buy the most expensive one the player can afford and does not own yet, with an
  *      idempotency key generated here (a retry with the same key never charges twice),
- *   7. refresh the player's purchases from mod.io,
- *   8. show what the player owns.
+ *   9. refresh the player's purchases from mod.io and show what the player owns,
+ *  10. download and install the mod just bought, with progress, and list what is installed.
  *
  * BUILD (from the repository root)
  *     cargo build -p modio-market-artifact
@@ -36,6 +38,8 @@
  *   MODIO_MARKET_STEAM_TICKET  Steam encrypted app ticket, base64 (default demo-steam-ticket-alice)
  *   MODIO_MARKET_TERMS_AGREED  1 if the player accepted the mod.io terms in your UI (default 0:
  *                              enough for a player who accepted them before)
+ *   MODIO_MARKET_INSTALL_DIR   where mods are installed (default $TMPDIR/modio-market-storefront/mods)
+ *   MODIO_MARKET_LANGUAGE      the language of mod.io's texts, e.g. de (default: mod.io's, English)
  *
  * Exit status: 0 when every step worked, 1 when a step failed, 2 for a bad configuration.
  *
@@ -194,6 +198,20 @@ static bool run_request(modio_market_client *client, struct request *r, modio_ma
  * Callbacks (each copies what the storefront keeps)
  * ------------------------------------------------------------------------------------------- */
 
+static void human_size(uint64_t bytes, char *buffer, size_t length);
+
+static bool same_text_ignoring_case(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
+        char y = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y) {
+            return false;
+        }
+    }
+    return *a == *b;
+}
+
 static void on_auth(void *user_data, uint64_t request_id, const modio_market_error *error,
                     const modio_market_access_token *token)
 {
@@ -205,6 +223,109 @@ static void on_auth(void *user_data, uint64_t request_id, const modio_market_err
     /* The client keeps the token itself; a game could store it securely to resume the session.
      * Never print it. */
     *(int64_t *)r->out = token->date_expires;
+}
+
+static void on_terms(void *user_data, uint64_t request_id, const modio_market_error *error, const modio_market_terms *terms)
+{
+    struct request *r = user_data;
+    (void)request_id;
+    if (!request_finish(r, error)) {
+        return;
+    }
+    /* A game shows the whole text; the console shows its first line. */
+    const char *text = terms->plaintext;
+    const char *newline = strchr(text, '\n');
+    int first_line = newline != NULL ? (int)(newline - text) : (int)strlen(text);
+    printf("      \"%.*s%s\"\n", first_line > 200 ? 200 : first_line, text, first_line > 200 ? "..." : "");
+    printf("      Buttons: [%s] [%s]\n", terms->agree_text, terms->disagree_text);
+    for (size_t i = 0; i < terms->link_count; i++) {
+        const modio_market_terms_link *link = terms->links[i];
+        if (link->required) {
+            printf("      Must be shown: %s <%s>\n", link->text, link->url);
+        }
+    }
+}
+
+struct store_result {
+    size_t packs;
+    size_t unconverted;
+    char token_name[32];
+};
+
+static void on_token_packs(void *user_data, uint64_t request_id, const modio_market_error *error,
+                           const modio_market_token_packs *packs)
+{
+    struct request *r = user_data;
+    struct store_result *out = r->out;
+    (void)request_id;
+    if (!request_finish(r, error)) {
+        return;
+    }
+    out->packs = packs->pack_count;
+    snprintf(out->token_name, sizeof out->token_name, "%s", packs->token_name);
+    /* Each platform store sells its own packs: show the ones of the store the game runs on. */
+    for (size_t i = 0; i < packs->pack_count; i++) {
+        const modio_market_token_pack *p = packs->packs[i];
+        if (!same_text_ignoring_case(p->portal, "steam")) {
+            continue;
+        }
+        printf("      %-10s %-18s %6" PRId64 " %s for %" PRId64 ".%02" PRId64 " (sku %s)\n", p->portal, p->name, p->amount,
+               packs->token_name, p->price / 100, p->price % 100, p->sku);
+    }
+}
+
+static void on_unconverted(void *user_data, uint64_t request_id, const modio_market_error *error,
+                           const modio_market_unconverted_entitlements *pending)
+{
+    struct request *r = user_data;
+    struct store_result *out = r->out;
+    (void)request_id;
+    if (!request_finish(r, error)) {
+        return;
+    }
+    out->unconverted = 0;
+    for (size_t i = 0; i < pending->entitlement_count; i++) {
+        out->unconverted += pending->entitlements[i]->entitlement_type == MODIO_MARKET_ENTITLEMENT_KIND_TOKEN_PACK;
+    }
+}
+
+struct install_result {
+    uint64_t mod_id;
+    char path[1024];
+    char version[64];
+    uint64_t size;
+    int progress_reports;
+    uint64_t last_done, last_total;
+};
+
+/* Runs inside wait/poll, at most five times a second, while the archive downloads. */
+static void on_progress(void *user_data, uint64_t request_id, uint64_t bytes_done, uint64_t bytes_total)
+{
+    struct request *r = user_data;
+    struct install_result *out = r->out;
+    (void)request_id;
+    out->progress_reports++;
+    out->last_done = bytes_done;
+    out->last_total = bytes_total;
+    char done[32], total[32];
+    human_size(bytes_done, done, sizeof done);
+    human_size(bytes_total, total, sizeof total);
+    printf("      downloading: %s of %s (%.0f%%)\n", done, total, bytes_total > 0 ? 100.0 * (double)bytes_done / (double)bytes_total : 0.0);
+}
+
+static void on_installed(void *user_data, uint64_t request_id, const modio_market_error *error,
+                         const modio_market_installed_mod *installed)
+{
+    struct request *r = user_data;
+    struct install_result *out = r->out;
+    (void)request_id;
+    if (!request_finish(r, error)) {
+        return;
+    }
+    out->mod_id = installed->mod_id;
+    out->size = installed->size;
+    snprintf(out->path, sizeof out->path, "%s", installed->path);
+    snprintf(out->version, sizeof out->version, "%s", installed->version);
 }
 
 struct sync_result {
@@ -454,8 +575,17 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
 {
     uint64_t id = 0;
 
-    /* 1. Sign in. */
-    printf("\n[1/8] Signing in with Steam...\n");
+    /* 1. The terms a game must show before a player's first sign-in. */
+    printf("\n[1/10] mod.io's terms (shown before a first sign-in)\n");
+    request_begin(r, "reading mod.io's terms", NULL);
+    if (!run_request(client, r, modio_market_client_get_terms(client, on_terms, r, &id), &id)) {
+        return 1;
+    }
+    printf("      %s\n", terms_agreed ? "The player accepted them (MODIO_MARKET_TERMS_AGREED=1)."
+                                        : "Signing in as a player who accepted them before (MODIO_MARKET_TERMS_AGREED=1 to accept now).");
+
+    /* 2. Sign in. */
+    printf("\n[2/10] Signing in with Steam...\n");
     int64_t expires = 0;
     request_begin(r, "Steam sign-in", &expires);
     if (!run_request(client, r,
@@ -465,8 +595,22 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
     double days = difftime((time_t)expires, time(NULL)) / 86400.0;
     printf("      Signed in. The library keeps the session token (valid for about %.0f more days).\n", days);
 
-    /* 2. Entitlements -> currency. */
-    printf("\n[2/8] Converting your Steam purchases into virtual currency...\n");
+    /* 3. What the store sells for real money, and what the player bought and has not converted. */
+    printf("\n[3/10] Currency packs\n");
+    struct store_result store;
+    memset(&store, 0, sizeof store);
+    request_begin(r, "listing the currency packs", &store);
+    if (!run_request(client, r, modio_market_client_get_token_packs(client, on_token_packs, r, &id), &id)) {
+        return 1;
+    }
+    request_begin(r, "looking for Steam purchases to convert", &store);
+    if (!run_request(client, r, modio_market_client_unconverted_entitlements_steam(client, on_unconverted, r, &id), &id)) {
+        return 1;
+    }
+    printf("      You have %zu pack%s bought on Steam to convert.\n", store.unconverted, store.unconverted == 1 ? "" : "s");
+
+    /* 4. Entitlements -> currency. */
+    printf("\n[4/10] Converting your Steam purchases into virtual currency...\n");
     struct sync_result synced = {0, 0};
     request_begin(r, "Steam entitlement sync", &synced);
     if (!run_request(client, r, modio_market_client_sync_steam(client, on_sync, r, &id), &id)) {
@@ -475,16 +619,16 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
     printf("      %zu purchase%s converted. New balance: %" PRId64 "\n", synced.lines, synced.lines == 1 ? "" : "s",
            synced.balance);
 
-    /* 3. Wallet. */
-    printf("\n[3/8] Your wallet\n");
+    /* 5. Wallet. */
+    printf("\n[5/10] Your wallet\n");
     int64_t balance = 0;
     request_begin(r, "reading the wallet", &balance);
     if (!run_request(client, r, modio_market_client_get_wallet(client, on_wallet, r, &id), &id)) {
         return 1;
     }
 
-    /* 4. Game settings. */
-    printf("\n[4/8] Game settings\n");
+    /* 6. Game settings. */
+    printf("\n[6/10] Game settings\n");
     struct game_result game;
     memset(&game, 0, sizeof game);
     request_begin(r, "reading the game", &game);
@@ -493,8 +637,8 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
     }
     const char *currency = game.token_name;
 
-    /* 5. Premium mods, every page, plus what the player already owns. */
-    printf("\n[5/8] Premium mods for sale\n");
+    /* 7. Premium mods, every page, plus what the player already owns. */
+    printf("\n[7/10] Premium mods for sale\n");
     static struct mod_list list; /* large: keep it off the stack */
     memset(&list, 0, sizeof list);
     const uint32_t page_size = 100;
@@ -536,8 +680,8 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
     printf("      %zu premium mod%s in all; you own %zu mod%s of this game.\n", list.count, list.count == 1 ? "" : "s",
            owned_before.count, owned_before.count == 1 ? "" : "s");
 
-    /* 6. Buy. */
-    printf("\n[6/8] Buying\n");
+    /* 8. Buy. */
+    printf("\n[8/10] Buying\n");
     uint64_t bought_id = 0;
     if (choice == NULL) {
         printf("      Nothing new you can afford with %" PRId64 " %s: no purchase this time.\n", balance, currency);
@@ -581,8 +725,8 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
         }
     }
 
-    /* 7. Refresh purchases from mod.io. */
-    printf("\n[7/8] Refreshing your purchases from mod.io...\n");
+    /* 9. Refresh purchases from mod.io. */
+    printf("\n[9/10] Refreshing your purchases from mod.io...\n");
     struct purchases_result owned = {true, 0};
     request_begin(r, "refreshing purchases", &owned);
     if (!run_request(client, r, modio_market_client_refresh_purchases(client, on_purchases, r, &id), &id)) {
@@ -597,8 +741,8 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
     printf("      You own %zu mod%s (list confirmed by mod.io %" PRId64 " ms ago).\n", owned.count,
            owned.count == 1 ? "" : "s", age_ms);
 
-    /* 8. Ownership, as a game checks it before letting the player download or use a mod. */
-    printf("\n[8/8] Ownership\n");
+    /* 9. Ownership, as a game checks it before letting the player download or use a mod. */
+    printf("      Ownership, as a game checks it before loading a mod:\n");
     for (size_t i = 0; i < list.count; i++) {
         bool owned = false;
         rc = modio_market_client_owns(client, list.mods[i].id, &owned);
@@ -616,6 +760,41 @@ static int run_storefront(modio_market_client *client, struct request *r, const 
             fprintf(stderr, "      ERROR: mod.io's purchase list does not include the mod just bought\n");
             return 1;
         }
+    }
+
+    /* 10. Download and install what the player now owns. */
+    printf("\n[10/10] Downloading and installing\n");
+    uint64_t to_install = bought_id;
+    for (size_t i = 0; to_install == 0 && i < list.count; i++) {
+        bool owned = false;
+        if (modio_market_client_owns(client, list.mods[i].id, &owned) == MODIO_MARKET_RESULT_OK && owned) {
+            to_install = list.mods[i].id;
+        }
+    }
+    if (to_install == 0) {
+        printf("      You own no premium mod yet: nothing to install.\n");
+    } else {
+        struct install_result installed;
+        memset(&installed, 0, sizeof installed);
+        request_begin(r, "installing the mod", &installed);
+        if (!run_request(client, r, modio_market_client_install_mod(client, to_install, on_progress, on_installed, r, &id), &id)) {
+            return 1;
+        }
+        char size[32];
+        human_size(installed.size, size, sizeof size);
+        printf("      Installed #%" PRIu64 " version %s (%s) in %s\n", installed.mod_id, installed.version, size, installed.path);
+        modio_market_installed_list *list_installed = NULL;
+        rc = modio_market_client_installed_mods(client, &list_installed);
+        if (rc != MODIO_MARKET_RESULT_OK) {
+            print_call_failure("listing the installed mods", rc);
+            return 1;
+        }
+        printf("      Installed mods: %zu\n", list_installed->mod_count);
+        for (size_t i = 0; i < list_installed->mod_count; i++) {
+            const modio_market_installed_mod *m = list_installed->mods[i];
+            printf("      #%-6" PRIu64 " version %-8s %s\n", m->mod_id, m->version, m->path);
+        }
+        modio_market_installed_list_free(list_installed);
     }
     printf("\nAll done.\n");
     return 0;
@@ -646,9 +825,19 @@ int main(void)
         print_call_failure("creating the configuration (MODIO_MARKET_GAME_ID / MODIO_MARKET_API_KEY)", rc);
         return 2;
     }
+    char default_install_dir[512];
+    snprintf(default_install_dir, sizeof default_install_dir, "%s/modio-market-storefront/mods", env_or("TMPDIR", "/tmp"));
+    const char *install_dir = env_or("MODIO_MARKET_INSTALL_DIR", default_install_dir);
+    const char *language = getenv("MODIO_MARKET_LANGUAGE");
     rc = modio_market_config_set_base_url(config, base_url);
     if (rc == MODIO_MARKET_RESULT_OK) {
         rc = modio_market_config_set_portal(config, "steam");
+    }
+    if (rc == MODIO_MARKET_RESULT_OK) {
+        rc = modio_market_config_set_install_dir(config, install_dir);
+    }
+    if (rc == MODIO_MARKET_RESULT_OK) {
+        rc = modio_market_config_set_language(config, language);
     }
     if (rc != MODIO_MARKET_RESULT_OK) {
         print_call_failure("configuring the client (MODIO_MARKET_BASE_URL)", rc);

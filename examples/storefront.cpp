@@ -1,8 +1,10 @@
 // storefront.cpp: a console premium-mod store on the modio_market C++ wrapper.
 //
-// Signs in with a Steam ticket, converts the player's Steam purchases into virtual currency,
-// shows the wallet, lists the premium mods, buys the dearest one the player can afford, refreshes
-// the purchase list and shows what the player owns. It drives the library the way a game does:
+// Shows mod.io's terms (a game must, before a first sign-in), signs in with a Steam ticket, shows
+// the currency packs and the Steam purchases not converted yet, converts them into virtual
+// currency, shows the wallet, lists the premium mods, buys the dearest one the player can afford,
+// refreshes the purchase list, shows what the player owns and downloads and installs the mod just
+// bought, with progress. It drives the library the way a game does:
 // it calls poll() once per "frame" and reacts in callbacks.
 //
 // Configuration (environment; defaults are the fake server's demo values):
@@ -10,6 +12,8 @@
 //   MODIO_MARKET_GAME_ID       default 1
 //   MODIO_MARKET_API_KEY       default 0123456789abcdef0123456789abcdef
 //   MODIO_MARKET_STEAM_TICKET  base64 encrypted app ticket (default demo-steam-ticket-alice)
+//   MODIO_MARKET_INSTALL_DIR   where mods are installed (default $TMPDIR/modio-market-storefront-cpp/mods)
+//   MODIO_MARKET_LANGUAGE      the language of mod.io's texts, e.g. de (default English)
 //
 // Build (from the repository root, after `cargo build -p modio-market-artifact`):
 //   g++ -std=c++17 -I capi/include -Ibindings/cpp examples/storefront.cpp
@@ -17,6 +21,7 @@
 // Exit status: 0 when every step worked, 1 when one failed.
 #include "modio_market.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -143,11 +148,14 @@ int main() {
         std::printf("The configuration is not valid: %s\n", explain(config.error()).c_str());
         return 1;
     }
-    mm::Result<void> url = config->set_base_url(base_url);
-    mm::Result<void> portal = config->set_portal("steam");
-    if (!url || !portal) {
-        std::printf("The configuration is not valid: %s\n", explain(!url ? url.error() : portal.error()).c_str());
-        return 1;
+    const std::string install_dir =
+        env_or("MODIO_MARKET_INSTALL_DIR", (env_or("TMPDIR", "/tmp") + "/modio-market-storefront-cpp/mods").c_str());
+    for (mm::Result<void> step : {config->set_base_url(base_url), config->set_portal("steam"), config->set_install_dir(install_dir),
+                                  config->set_language(env_or("MODIO_MARKET_LANGUAGE", ""))}) {
+        if (!step) {
+            std::printf("The configuration is not valid: %s\n", explain(step.error()).c_str());
+            return 1;
+        }
     }
     mm::Result<mm::Client> created = mm::Client::create(*config);
     if (!created) {
@@ -166,8 +174,23 @@ int main() {
         std::printf("Welcome to the %s store. Prices are in %s.\n\n", game->value().name.c_str(), currency.c_str());
     }
 
-    // --- 1. sign in ----------------------------------------------------------------------------
-    std::printf("1. Signing in with Steam...\n");
+    // --- 1. the terms a game shows before a player's first sign-in ----------------------------
+    std::printf("1. mod.io's terms:\n");
+    auto terms = request<mm::Terms>(client, [&](auto cb) { return client.get_terms(cb); });
+    if (!terms || !terms->ok()) {
+        std::printf("   Could not read the terms: %s\n", terms ? explain(terms->error()).c_str() : "no answer");
+        return 1;
+    }
+    const std::string& text = terms->value().plaintext;
+    std::printf("   \"%s\"\n", text.substr(0, std::min<std::size_t>(text.find('\n'), 160)).c_str());
+    std::printf("   [%s] [%s]\n", terms->value().agree_text.c_str(), terms->value().disagree_text.c_str());
+    for (const mm::TermsLink& link : terms->value().links) {
+        if (link.required) std::printf("   Must be shown: %s <%s>\n", link.text.c_str(), link.url.c_str());
+    }
+    std::printf("   The player presses [%s].\n\n", terms->value().agree_text.c_str());
+
+    // --- 2. sign in ----------------------------------------------------------------------------
+    std::printf("2. Signing in with Steam...\n");
     auto token = request<mm::AccessToken>(client, [&](auto cb) { return client.auth_steam(ticket, true, cb); });
     if (!token || !token->ok()) {
         std::printf("   Sign-in failed: %s\n", token ? explain(token->error()).c_str() : "no answer");
@@ -175,8 +198,27 @@ int main() {
     }
     std::printf("   Signed in. The session lasts until %s.\n\n", format_date(token->value().date_expires).c_str());
 
-    // --- 2. sync Steam purchases ---------------------------------------------------------------
-    std::printf("2. Turning your Steam purchases into %s...\n", currency.c_str());
+    // --- 3. currency packs and purchases to convert -------------------------------------------
+    std::printf("3. Currency packs on Steam:\n");
+    auto packs = request<mm::TokenPacks>(client, [&](auto cb) { return client.get_token_packs(cb); });
+    if (!packs || !packs->ok()) {
+        std::printf("   Could not list the packs: %s\n", packs ? explain(packs->error()).c_str() : "no answer");
+        return 1;
+    }
+    for (const mm::TokenPack& p : packs->value().packs) {
+        if (p.portal != "STEAM") continue;
+        std::printf("   %-12s %5lld %s for %lld.%02lld\n", p.name.c_str(), static_cast<long long>(p.amount), packs->value().token_name.c_str(),
+                    static_cast<long long>(p.price / 100), static_cast<long long>(p.price % 100));
+    }
+    auto pending = request<mm::UnconvertedEntitlements>(client, [&](auto cb) { return client.unconverted_entitlements_steam(cb); });
+    if (!pending || !pending->ok()) {
+        std::printf("   Could not read your Steam purchases: %s\n", pending ? explain(pending->error()).c_str() : "no answer");
+        return 1;
+    }
+    std::printf("   You have %zu pack(s) bought on Steam to convert.\n\n", pending->value().token_packs());
+
+    // --- 4. sync Steam purchases ---------------------------------------------------------------
+    std::printf("4. Turning your Steam purchases into %s...\n", currency.c_str());
     auto sync = request<mm::EntitlementSync>(client, [&](auto cb) { return client.sync_steam(cb); });
     if (!sync || !sync->ok()) {
         std::printf("   The sync failed: %s\n", sync ? explain(sync->error()).c_str() : "no answer");
@@ -191,8 +233,8 @@ int main() {
         std::printf("   Converted %zu Steam purchase(s).\n\n", sync->value().entitlements.size());
     }
 
-    // --- 3. wallet -----------------------------------------------------------------------------
-    std::printf("3. Checking your wallet...\n");
+    // --- 5. wallet -----------------------------------------------------------------------------
+    std::printf("5. Checking your wallet...\n");
     auto wallet = request<mm::Wallet>(client, [&](auto cb) { return client.get_wallet(cb); });
     if (!wallet || !wallet->ok()) {
         std::printf("   Could not read the wallet: %s\n", wallet ? explain(wallet->error()).c_str() : "no answer");
@@ -201,8 +243,8 @@ int main() {
     std::int64_t balance = wallet->value().balance;
     std::printf("   You have %lld %s.\n\n", static_cast<long long>(balance), currency.c_str());
 
-    // --- 4. premium mods, and what the player already owns -------------------------------------
-    std::printf("4. Premium mods for sale:\n");
+    // --- 6. premium mods, and what the player already owns -------------------------------------
+    std::printf("6. Premium mods for sale:\n");
     auto owned_before = request<mm::Purchases>(client, [&](auto cb) { return client.refresh_purchases(cb); });
     if (!owned_before || !owned_before->ok()) {
         std::printf("   Could not read your purchases: %s\n", owned_before ? explain(owned_before->error()).c_str() : "no answer");
@@ -227,11 +269,11 @@ int main() {
     }
     std::printf("\n");
 
-    // --- 5. buy --------------------------------------------------------------------------------
+    // --- 7. buy --------------------------------------------------------------------------------
     if (choice == nullptr) {
-        std::printf("5. You cannot afford any mod you do not own yet; nothing to buy.\n\n");
+        std::printf("7. You cannot afford any mod you do not own yet; nothing to buy.\n\n");
     } else {
-        std::printf("5. Buying \"%s\" for %lld %s...\n", choice->name.c_str(), static_cast<long long>(choice->price), currency.c_str());
+        std::printf("7. Buying \"%s\" for %lld %s...\n", choice->name.c_str(), static_cast<long long>(choice->price), currency.c_str());
         const std::uint64_t mod_id = choice->id;
         const std::int64_t price = choice->price;
         auto bought = request<mm::Checkout>(client, [&](auto cb) { return client.checkout(mod_id, price, "", cb); });
@@ -244,8 +286,8 @@ int main() {
                     static_cast<unsigned long long>(bought->value().transaction.id), static_cast<long long>(balance), currency.c_str());
     }
 
-    // --- 6. refresh purchases ------------------------------------------------------------------
-    std::printf("6. Refreshing your purchases from mod.io...\n");
+    // --- 8. refresh purchases ------------------------------------------------------------------
+    std::printf("8. Refreshing your purchases from mod.io...\n");
     auto purchases = request<mm::Purchases>(client, [&](auto cb) { return client.refresh_purchases(cb); });
     if (!purchases || !purchases->ok()) {
         std::printf("   Could not refresh: %s\n", purchases ? explain(purchases->error()).c_str() : "no answer");
@@ -253,8 +295,8 @@ int main() {
     }
     std::printf("   You own %zu premium mod(s).\n\n", purchases->value().mods.size());
 
-    // --- 7. ownership --------------------------------------------------------------------------
-    std::printf("7. Your library:\n");
+    // --- 9. ownership --------------------------------------------------------------------------
+    std::printf("9. Your library:\n");
     bool consistent = true;
     for (const mm::Mod& m : mods) {
         mm::Result<bool> owned = client.owns(m.id);
@@ -268,6 +310,32 @@ int main() {
     if (!consistent) {
         std::printf("\nThe mod just bought does not show as owned.\n");
         return 1;
+    }
+
+    // --- 10. download and install ---------------------------------------------------------------
+    if (choice != nullptr) {
+        const std::uint64_t mod_id = choice->id;
+        std::printf("\n10. Downloading and installing \"%s\"...\n", choice->name.c_str());
+        auto installed = request<mm::InstalledMod>(client, [&](auto cb) {
+            return client.install_mod(
+                mod_id,
+                [](mm::RequestId, mm::DownloadProgress p) {
+                    std::printf("   %llu of %llu bytes\n", static_cast<unsigned long long>(p.bytes_done),
+                                static_cast<unsigned long long>(p.bytes_total));
+                },
+                cb);
+        });
+        if (!installed || !installed->ok()) {
+            std::printf("   The install failed: %s\n", installed ? explain(installed->error()).c_str() : "no answer");
+            return 1;
+        }
+        std::printf("   Installed version %s in %s\n", installed->value().version.c_str(), installed->value().path.c_str());
+        mm::Result<std::vector<mm::InstalledMod>> all = client.installed_mods();
+        if (!all) {
+            std::printf("   Could not list the installed mods: %s\n", explain(all.error()).c_str());
+            return 1;
+        }
+        std::printf("   %zu mod(s) installed.\n", all->size());
     }
     std::printf("\nDone. Enjoy your mods!\n");
     return 0;
