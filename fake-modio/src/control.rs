@@ -12,7 +12,7 @@ use crate::http::{ApiResponse, Req};
 use crate::objects::mod_object;
 use crate::state::{
     ArchiveEntry, Credentials, Game, MetaCredential, NewMod, NewUser, OAuthClient, SkuMapping,
-    State, ACCESS_TOKEN_TTL_SECS,
+    State, TxState, ACCESS_TOKEN_TTL_SECS,
 };
 
 fn bad(message: impl Into<String>) -> ApiResponse {
@@ -316,6 +316,26 @@ pub fn handle(state: &mut State, req: &Req) -> ApiResponse {
                 })
                 .collect(),
         )),
+        // A transaction's state set by hand (mod.io's support reverting a payment, a test of a
+        // purchase server's reconciliation): `{"state": "pending" | "paid" | "refunded"}`.
+        ("POST", ["transactions", id, "state"]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return bad("the transaction id must be a number");
+            };
+            let next = match str_field(&body, "state").as_deref() {
+                Some("pending") => TxState::Pending,
+                Some("paid") => TxState::Paid,
+                Some("refunded") => TxState::Refunded,
+                _ => return bad("\"state\" must be \"pending\", \"paid\" or \"refunded\""),
+            };
+            match state.transactions.get_mut(&id) {
+                Some(t) => {
+                    t.state = next;
+                    ok()
+                }
+                None => not_found("transaction"),
+            }
+        }
         _ => not_found("control endpoint"),
     }
 }

@@ -18,11 +18,12 @@ mod sqlite;
 mod storage;
 
 pub use modio_market::{
-    ClawbackRequest, ClawbackTarget, CommitRequest, Config, Error, IdempotencyKey, IntentRequest, RetryPolicy, S2sClient, S2sConfig,
-    S2sPortal, S2sTransaction, Secret, TransactionState,
+    ClawbackRequest, ClawbackTarget, CommitRequest, Config, Error, HistoryTransaction, IdempotencyKey, IntentRequest, RetryPolicy,
+    S2sClient, S2sConfig, S2sPortal, S2sTransaction, Secret, TransactionQuery, TransactionState,
 };
 pub use processor::{
-    ClawbackEvent, ConsumeOutcome, ConsumeRequest, Entitlement, Outcome, PendingCause, Processor, ProcessorConfig, ProcessorError,
+    ClawbackEvent, ConsumeOutcome, ConsumeRequest, Discrepancy, Entitlement, Outcome, PendingCause, Processor, ProcessorConfig,
+    ProcessorError, Reconciliation,
 };
 pub use sqlite::SqliteStorage;
 pub use storage::{

@@ -6,7 +6,7 @@
 //!
 //! | crashed or interrupted at | what resuming does |
 //! | --- | --- |
-//! | recorded, intent maybe sent | sends the intent again with the same key: mod.io answers the same transaction |
+//! | recorded, intent maybe sent | looks it up in the studio's history by its gateway uuid and adopts it; sends it again (same key) only when the history has none |
 //! | intent answered, consume not started | calls consume (once) |
 //! | consume started, result unknown | calls consume again with `interrupted` set and the same tracking id |
 //! | consumed, commit not confirmed | sends the commit again with its key until mod.io answers definitively; consume never runs again |
@@ -14,6 +14,10 @@
 //!
 //! Google Play and the Apple App Store do not track consumption: their order ids go into a
 //! ledger when recorded, and an order already in it is refused ([`Outcome::DuplicateOrder`]).
+//!
+//! [`Processor::reconcile`] compares the studio's transaction history with the records: intents
+//! never committed, commits owed or lost, credited records mod.io does not show paid, and paid
+//! transactions this server does not know.
 //!
 //! Clawbacks follow the reference: a refund or chargeback of a converted entitlement is sent to
 //! mod.io with its transaction id; one never converted is recorded and not sent; a chargeback
@@ -25,8 +29,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use modio_market::{
-    check_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, Error, IdempotencyKey, IntentRequest, ResultCode, S2sClient,
-    S2sPortal, Secret, TransactionState,
+    check_alpha_dash, ClawbackRequest, ClawbackTarget, CommitRequest, Error, HistoryTransaction, IdempotencyKey, IntentRequest, ResultCode,
+    S2sClient, S2sPortal, Secret, TransactionQuery, TransactionState,
 };
 
 use crate::storage::{
@@ -159,6 +163,45 @@ pub enum PendingCause {
     Busy,
 }
 
+/// One transaction of the studio's history that does not agree with this server's records.
+#[derive(Debug, Clone)]
+pub struct Discrepancy {
+    pub transaction: HistoryTransaction,
+    /// This server's record of it, if it has one.
+    pub record: Option<Record>,
+}
+
+/// What [`Processor::reconcile`] found, by kind. Only `settled` was changed; the rest is for the
+/// studio (or [`Processor::resume`]) to act on.
+#[derive(Debug, Clone, Default)]
+pub struct Reconciliation {
+    /// Transactions of the history compared.
+    pub checked: usize,
+    /// Intents mod.io holds as pending that this server will never commit (the entitlement was
+    /// not consumed, refused, cancelled) or does not know of (`record` is `None`: an intent whose
+    /// answer was lost before it was recorded). No money moved; nothing to undo.
+    pub never_committed: Vec<Discrepancy>,
+    /// Consumed entitlements whose transaction mod.io still shows as not paid: the commit is
+    /// owed. Resume the record with a delegation token of its player.
+    pub commit_owed: Vec<Discrepancy>,
+    /// Records this server held as consumed (or as a refused commit) that mod.io shows paid: the
+    /// commit's answer was lost. They are now credited.
+    pub settled: Vec<Discrepancy>,
+    /// Records this server holds as credited that mod.io does not show as paid (pending,
+    /// failed, cancelled): the player may not have their currency. The studio must look.
+    pub commits_not_paid: Vec<Discrepancy>,
+    /// Paid transactions this server did not commit: no record (another server, a lost database)
+    /// or a record that never reached the commit. The studio must look.
+    pub paid_unknown: Vec<Discrepancy>,
+}
+
+impl Reconciliation {
+    /// Nothing disagrees.
+    pub fn is_clean(&self) -> bool {
+        self.never_committed.is_empty() && self.commit_owed.is_empty() && self.commits_not_paid.is_empty() && self.paid_unknown.is_empty()
+    }
+}
+
 /// The result of [`Processor::process`] / [`Processor::resume`].
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -200,6 +243,9 @@ pub enum ProcessorError {
     /// [`Processor::reopen`] of a record that may not be reopened.
     CannotReopen(Box<Record>),
     Storage(StorageError),
+    /// The studio's transaction history could not be read (reconciliation, or the look-up before
+    /// an intent is sent again): mod.io unreachable, the monetization team not configured.
+    History(Error),
 }
 
 impl fmt::Display for ProcessorError {
@@ -212,6 +258,7 @@ impl fmt::Display for ProcessorError {
             ProcessorError::NotFound(id) => write!(f, "no record {id}"),
             ProcessorError::CannotReopen(r) => write!(f, "record {} is {} and cannot be reopened", r.id, r.step),
             ProcessorError::Storage(e) => write!(f, "{e}"),
+            ProcessorError::History(e) => write!(f, "the transaction history could not be read: {e}"),
         }
     }
 }
@@ -295,6 +342,12 @@ enum Flow {
     Pause(Record, PendingCause),
 }
 
+/// mod.io allocated the tokens: paid, cleared, or (the OpenAPI lists it) credited.
+fn is_paid(state: &TransactionState) -> bool {
+    matches!(state, TransactionState::Paid | TransactionState::Cleared)
+        || matches!(state, TransactionState::Other(s) if s.eq_ignore_ascii_case("credited"))
+}
+
 fn is_refusal(e: &Error) -> bool {
     // mod.io refused the operation itself (not the credentials, not a transient failure).
     e.code() == ResultCode::Http && matches!(e.http_status(), 400 | 404 | 409 | 410 | 422)
@@ -376,6 +429,10 @@ impl<S: Storage> Processor<S> {
         entitlement.validate()?;
         check_delegation(delegation)?;
         let ledger = entitlement.ledger_order();
+        let consume_tracking_id = uuid::Uuid::new_v4().to_string();
+        // Every intent carries a gateway uuid, so an intent whose answer was lost can be found in
+        // the studio's history before it is sent again (see `earlier_intent`).
+        let gateway_uuid = entitlement.gateway_uuid.clone().or_else(|| Some(format!("mmk-{consume_tracking_id}")));
         let new = NewRecord {
             portal: entitlement.portal,
             entitlement_id: entitlement.entitlement_id.clone(),
@@ -383,12 +440,12 @@ impl<S: Storage> Processor<S> {
             claim_order: ledger.is_some(),
             sku: entitlement.sku.clone(),
             user: entitlement.user.clone(),
-            gateway_uuid: entitlement.gateway_uuid.clone(),
+            gateway_uuid,
             clawback_uuid: entitlement.clawback_uuid.clone(),
             step: Step::Recorded,
             reason: None,
             intent_key: IdempotencyKey::generate().to_string(),
-            consume_tracking_id: uuid::Uuid::new_v4().to_string(),
+            consume_tracking_id,
             now: self.now(),
         };
         let record = match self.storage.create(&new)? {
@@ -551,13 +608,16 @@ impl<S: Storage> Processor<S> {
         let Some(_guard) = self.enter(record.id) else {
             return Ok(Outcome::Pending { record, cause: PendingCause::Busy });
         };
+        // An intent may already have reached mod.io: an earlier call paused without its answer
+        // (a reason is recorded), or an earlier run stopped mid-step (its lease is still there).
+        let mut intent_maybe_sent = record.step == Step::Recorded && (record.reason.is_some() || record.lease_owner.is_some());
         let mut record = match self.take_lease(record)? {
             Ok(r) => r,
             Err(busy) => return Ok(Outcome::Pending { record: busy, cause: PendingCause::Busy }),
         };
         let paused = loop {
             let flow = match record.step {
-                Step::Recorded => self.step_intent(record, delegation)?,
+                Step::Recorded => self.step_intent(record, delegation, std::mem::take(&mut intent_maybe_sent))?,
                 Step::IntentCreated | Step::Consuming => self.step_consume(record, consume)?,
                 Step::Consumed => self.step_commit(record, delegation)?,
                 _ => break None,
@@ -598,9 +658,54 @@ impl<S: Storage> Processor<S> {
         Ok(if record.step == Step::Credited { Outcome::Credited(record) } else { Outcome::NotCredited(record) })
     }
 
-    fn step_intent(&self, record: Record, delegation: &Secret) -> Result<Flow, ProcessorError> {
+    /// The pending transaction an earlier send of this record's intent made, found in the
+    /// studio's history by the record's gateway uuid; `None` when there is none, or when the S2S
+    /// client has no monetization team to read the history of.
+    ///
+    /// Why: the reference scopes an idempotency key to the delegation token in one reading, so
+    /// resending with the fresh token a player brings later would make a second transaction.
+    fn earlier_intent(&self, record: &Record) -> Result<Option<HistoryTransaction>, ProcessorError> {
+        let (Some(uuid), Some(_)) = (&record.gateway_uuid, self.s2s.monetization_team_id()) else {
+            return Ok(None);
+        };
+        let page = match self.s2s.transactions(&TransactionQuery::by_gateway_uuid(uuid.clone())) {
+            Ok(page) => page,
+            Err(e) => return Err(ProcessorError::History(e)),
+        };
+        for t in page.transactions {
+            if t.gateway_uuid != *uuid || t.state != TransactionState::Pending {
+                continue;
+            }
+            // Another record's transaction (a gateway uuid reused by the studio) is not ours.
+            match self.storage.find_transaction(t.id)? {
+                Some(other) if other.id != record.id => continue,
+                _ => return Ok(Some(t)),
+            }
+        }
+        Ok(None)
+    }
+
+    fn step_intent(&self, record: Record, delegation: &Secret, maybe_sent: bool) -> Result<Flow, ProcessorError> {
         let now = self.now();
         let mut record = record;
+        if maybe_sent {
+            match self.earlier_intent(&record) {
+                Ok(Some(t)) => {
+                    let written = self.write(&record, |r| {
+                        r.step = Step::IntentCreated;
+                        r.transaction_id = Some(t.id);
+                        r.transaction_state = Some(t.state.name().to_owned());
+                        r.gross_amount = Some(t.gross_amount);
+                        r.reason = Some("an earlier intent was found in the history by its gateway uuid; it was not sent again".into());
+                    })?;
+                    return self.advance(record.id, written);
+                }
+                Ok(None) => {}
+                // Never send again without knowing: the record waits, like an unanswered intent.
+                Err(ProcessorError::History(e)) => return unanswered(record, e),
+                Err(e) => return Err(e),
+            }
+        }
         if now - record.intent_key_at >= self.window_secs() {
             // mod.io forgot the old key: sending it again would not be recognised anyway. At
             // worst an earlier unanswered intent stays pending at mod.io; no money moves.
@@ -832,6 +937,71 @@ impl<S: Storage> Processor<S> {
     /// Clawbacks recorded for an entitlement record.
     pub fn clawbacks(&self, record_id: RecordId) -> Result<Vec<ClawbackRecord>, ProcessorError> {
         Ok(self.storage.clawbacks_for(record_id)?)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Reconciliation against the studio's transaction history
+    // -----------------------------------------------------------------------------------------
+
+    /// Compares the studio's transaction history (from `since`, unix seconds, or all of it; at
+    /// most `max_pages` pages of 100) with this server's records and sorts what disagrees (see
+    /// [`Reconciliation`]). The one change it makes: a record consumed here whose transaction
+    /// mod.io shows paid is marked credited, as the commit's lost answer would have. Needs the
+    /// S2S client's monetization team ([`modio_market::S2sConfig::monetization_team_id`]).
+    pub fn reconcile(&self, since: Option<i64>, max_pages: usize) -> Result<Reconciliation, ProcessorError> {
+        let mut query = TransactionQuery::new();
+        query.created_at_start = since;
+        query.limit = Some(100);
+        let history = self.s2s.all_transactions(&query, max_pages).map_err(ProcessorError::History)?;
+        let mut out = Reconciliation::default();
+        for transaction in history {
+            out.checked += 1;
+            let record = self.storage.find_transaction(transaction.id)?;
+            let paid = is_paid(&transaction.state);
+            let pending = transaction.state == TransactionState::Pending;
+            let Some(r) = record else {
+                if paid {
+                    out.paid_unknown.push(Discrepancy { transaction, record: None });
+                } else if pending {
+                    out.never_committed.push(Discrepancy { transaction, record: None });
+                }
+                continue;
+            };
+            match r.step {
+                Step::Credited if paid || transaction.state == TransactionState::Refunded => {}
+                Step::Credited => out.commits_not_paid.push(Discrepancy { transaction, record: Some(r) }),
+                Step::Consumed | Step::CommitRejected if paid => {
+                    let settled = self.settle_paid(r, &transaction)?;
+                    out.settled.push(Discrepancy { transaction, record: Some(settled) });
+                }
+                Step::Consumed => out.commit_owed.push(Discrepancy { transaction, record: Some(r) }),
+                _ if paid => out.paid_unknown.push(Discrepancy { transaction, record: Some(r) }),
+                Step::Recorded | Step::IntentCreated | Step::Consuming => {} // in progress
+                _ if pending => out.never_committed.push(Discrepancy { transaction, record: Some(r) }),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Marks a consumed record credited because mod.io shows its transaction paid. Written with
+    /// compare-and-set: if another thread or instance moves the record meanwhile, its own answer
+    /// from mod.io decides.
+    fn settle_paid(&self, record: Record, transaction: &HistoryTransaction) -> Result<Record, ProcessorError> {
+        let Some(_guard) = self.enter(record.id) else {
+            return Ok(record);
+        };
+        let mut next = record.clone();
+        next.step = Step::Credited;
+        next.transaction_state = Some(transaction.state.name().to_owned());
+        next.gross_amount = Some(transaction.gross_amount);
+        next.reason = Some("the transaction history shows the commit paid (its answer was lost)".into());
+        next.updated_at = self.now();
+        match self.storage.update(&next) {
+            Ok(r) => Ok(r),
+            Err(StorageError::Conflict) => Ok(self.storage.get(record.id)?.unwrap_or(record)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn close_clawback(&self, c: &ClawbackRecord, status: ClawbackStatus, detail: String) -> Result<ClawbackRecord, ProcessorError> {

@@ -337,6 +337,17 @@ impl Storage for SqliteStorage {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
     }
 
+    fn find_transaction(&self, transaction_id: u64) -> Result<Option<Record>, StorageError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {RECORD_COLUMNS} FROM entitlements WHERE transaction_id = ?1"),
+                params![to_i64(transaction_id)],
+                record_from_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
     fn add_clawback(&self, new: &NewClawback) -> Result<ClawbackRecord, StorageError> {
         let conn = self.conn();
         conn.execute(

@@ -302,6 +302,8 @@ pub trait Storage: Send + Sync {
     fn update(&self, record: &Record) -> Result<Record, StorageError>;
     /// Records not in a terminal step, oldest first.
     fn unfinished(&self) -> Result<Vec<Record>, StorageError>;
+    /// The record whose intent made mod.io transaction `transaction_id` (reconciliation).
+    fn find_transaction(&self, transaction_id: u64) -> Result<Option<Record>, StorageError>;
 
     fn add_clawback(&self, new: &NewClawback) -> Result<ClawbackRecord, StorageError>;
     /// Compare-and-set like [`Storage::update`]. At most one clawback per entitlement record may
@@ -332,6 +334,9 @@ impl<S: Storage + ?Sized> Storage for Arc<S> {
     }
     fn unfinished(&self) -> Result<Vec<Record>, StorageError> {
         (**self).unfinished()
+    }
+    fn find_transaction(&self, transaction_id: u64) -> Result<Option<Record>, StorageError> {
+        (**self).find_transaction(transaction_id)
     }
     fn add_clawback(&self, new: &NewClawback) -> Result<ClawbackRecord, StorageError> {
         (**self).add_clawback(new)

@@ -571,3 +571,146 @@ fn the_commit_answer_state_decides_the_outcome() {
     assert!(p.resume(record.id, &token, |_| panic!("no consume")).unwrap().is_credited());
     assert_eq!(wallet(&env.url(), user), (2 * AMOUNT, 0), "only the two commits the fake processed credited");
 }
+
+/// An intent whose every answer was lost, resumed later with the fresh delegation token the
+/// player brings next time. Under the stricter reading of the reference (keys scoped to the
+/// delegation token) the same key with a new token would make a second transaction: the
+/// processor looks the intent up in the history by its gateway uuid first and adopts it.
+fn a_lost_intent_is_found_by_its_gateway_uuid_under_key_scope(scope: &str) {
+    let env = Env::new();
+    control(&env.url(), "POST", "/s2s_key_scope", serde_json::json!({ "scope": scope }));
+    let p = env.processor();
+    let (user, token) = env.user(&format!("lost-{scope}"));
+    env.platform.grant("xbl-lost");
+    // Every attempt of the first call (three in the test policy) reaches mod.io; no answer arrives.
+    env.server.add_fault("/v1/s2s/transactions/intent", 3, Fault::CloseAfter);
+    let outcome = p.process(&xbox("xbl-lost", user), &token, |_| panic!("no consume before the intent's answer")).unwrap();
+    let Outcome::Pending { record, cause: PendingCause::Unreachable(_) } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(record.step, Step::Recorded);
+    assert_eq!(transactions_of(&env.url(), user).len(), 1, "mod.io made the transaction; the server does not know it");
+    let fresh = delegation(&env.url(), &new_token_for(&env, user));
+    let outcome = p.resume(record.id, &fresh, |r| env.platform.consume(r)).unwrap();
+    assert!(outcome.is_credited(), "{outcome:?}");
+    assert!(outcome.record().reason.is_none(), "the record reached its end: {:?}", outcome.record());
+    assert_eq!(env.requests_to("/v1/s2s/transactions/intent").len(), 3, "the intent was not sent again");
+    let lookups = env.requests_to("/v1/s2s/monetization-teams/1001/transactions");
+    assert_eq!(lookups.len(), 1, "one look-up in the history");
+    assert!(lookups[0].query.contains("gateway_uuid=xbl-lost"), "{}", lookups[0].query);
+    assert_eq!(transactions_of(&env.url(), user).len(), 1, "one transaction");
+    assert_eq!(wallet(&env.url(), user), (AMOUNT, 0), "one credit");
+    assert_eq!(env.platform.calls("xbl-lost"), 1);
+}
+
+#[test]
+fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_user() {
+    a_lost_intent_is_found_by_its_gateway_uuid_under_key_scope("user");
+}
+
+#[test]
+fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_delegation_token() {
+    a_lost_intent_is_found_by_its_gateway_uuid_under_key_scope("delegation_token");
+}
+
+#[test]
+fn without_the_history_a_strict_key_scope_would_make_a_second_transaction() {
+    // The reason for the look-up, shown: the same resume by a server that cannot read the history.
+    let env = Env::new();
+    control(&env.url(), "POST", "/s2s_key_scope", serde_json::json!({ "scope": "delegation_token" }));
+    let config = modio_market_server::ProcessorConfig { instance_id: "blind".into(), ..Default::default() };
+    let p = Processor::new(s2s_client_with_team(&env.url(), 0), SqliteStorage::open(env.db()).unwrap(), config);
+    let (user, token) = env.user("blind");
+    env.platform.grant("xbl-blind");
+    env.server.add_fault("/v1/s2s/transactions/intent", 3, Fault::CloseAfter);
+    let outcome = p.process(&xbox("xbl-blind", user), &token, |_| panic!("no consume")).unwrap();
+    let Outcome::Pending { record, .. } = &outcome else { panic!("{outcome:?}") };
+    let fresh = delegation(&env.url(), &new_token_for(&env, user));
+    assert!(p.resume(record.id, &fresh, |r| env.platform.consume(r)).unwrap().is_credited());
+    assert_eq!(transactions_of(&env.url(), user).len(), 2, "the fresh token made the same key a new intent");
+    assert_eq!(wallet(&env.url(), user), (AMOUNT, 0), "still one credit: only one was committed");
+}
+
+#[test]
+fn an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up() {
+    let env = Env::new();
+    let p = env.processor();
+    let (user, token) = env.user("nogw");
+    env.platform.grant("xbl-nogw");
+    let e = Entitlement::new(S2sPortal::XboxLive, "xbl-nogw", SKU, "nogw");
+    let outcome = p.process(&e, &token, |r| env.platform.consume(r)).unwrap();
+    assert!(outcome.is_credited());
+    let uuid = outcome.record().gateway_uuid.clone().expect("a gateway uuid was made");
+    assert!(uuid.starts_with("mmk-") && modio_market_server::S2sPortal::XboxLive.as_str() == "xboxlive");
+    assert_eq!(transactions_of(&env.url(), user)[0]["gateway_uuid"], uuid.as_str(), "and sent with the intent");
+}
+
+#[test]
+fn reconciliation_sorts_what_the_history_and_the_records_disagree_on() {
+    let env = Env::new();
+    let p = env.processor();
+    // A clean purchase.
+    let (clean_user, token) = env.user("clean");
+    env.platform.grant("xbl-clean");
+    let clean = p.process(&xbox("xbl-clean", clean_user), &token, |r| env.platform.consume(r)).unwrap();
+    assert!(clean.is_credited());
+    // A commit that reached mod.io (paid) but whose answers were all lost: consumed here.
+    let (lost_user, token) = env.user("lostcommit");
+    env.platform.grant("xbl-lostcommit");
+    env.server.add_fault("/v1/s2s/transactions/commit", 3, Fault::CloseAfter);
+    let lost = p.process(&xbox("xbl-lostcommit", lost_user), &token, |r| env.platform.consume(r)).unwrap();
+    assert_eq!(lost.record().step, Step::Consumed, "{lost:?}");
+    // A commit that never reached mod.io: consumed here, pending there.
+    let (owed_user, token) = env.user("owed");
+    env.platform.grant("xbl-owed");
+    env.server.add_fault("/v1/s2s/transactions/commit", 5, Fault::StatusBefore { status: 503 });
+    let owed = p.process(&xbox("xbl-owed", owed_user), &token, |r| env.platform.consume(r)).unwrap();
+    assert_eq!(owed.record().step, Step::Consumed);
+    // An intent never committed: the platform says it was consumed elsewhere.
+    let (gone_user, token) = env.user("gone");
+    env.platform.grant("xbl-gone");
+    env.platform.consume_elsewhere("xbl-gone");
+    let gone = p.process(&xbox("xbl-gone", gone_user), &token, |r| env.platform.consume(r)).unwrap();
+    assert_eq!(gone.record().step, Step::AlreadyConsumed);
+    // A purchase another server (its own database) converted: paid, unknown here.
+    let (other_user, token) = env.user("other");
+    env.platform.grant("xbl-other");
+    let other_db = env.dir.path().join("other.sqlite");
+    let other = processor(&env.url(), &other_db, "server-b");
+    let theirs = other.process(&xbox("xbl-other", other_user), &token, |r| env.platform.consume(r)).unwrap();
+    assert!(theirs.is_credited());
+    // A credited purchase mod.io's support set back to pending: credited here, not paid there.
+    let (reverted_user, token) = env.user("reverted");
+    env.platform.grant("xbl-reverted");
+    let reverted = p.process(&xbox("xbl-reverted", reverted_user), &token, |r| env.platform.consume(r)).unwrap();
+    let reverted_tx = reverted.record().transaction_id.unwrap();
+    control(&env.url(), "POST", &format!("/transactions/{reverted_tx}/state"), serde_json::json!({"state": "pending"}));
+
+    let report = p.reconcile(None, 10).unwrap();
+    let ids = |list: &[modio_market_server::Discrepancy]| list.iter().map(|d| d.transaction.id).collect::<Vec<_>>();
+    let tx = |o: &Outcome| o.record().transaction_id.unwrap();
+    assert!(report.checked >= 6, "{report:?}");
+    assert_eq!(ids(&report.settled), [tx(&lost)], "the lost commit's answer is settled from the history");
+    assert_eq!(ids(&report.commit_owed), [tx(&owed)]);
+    assert_eq!(ids(&report.never_committed), [tx(&gone)]);
+    assert_eq!(ids(&report.paid_unknown), [tx(&theirs)]);
+    assert!(report.paid_unknown[0].record.is_none());
+    assert_eq!(ids(&report.commits_not_paid), [reverted_tx]);
+    assert!(!report.is_clean());
+    let settled = p.record(S2sPortal::XboxLive, "xbl-lostcommit").unwrap().unwrap();
+    assert_eq!(settled.step, Step::Credited, "{settled:?}");
+    assert_eq!(wallet(&env.url(), lost_user), (AMOUNT, 0), "credited once, by the commit that reached mod.io");
+    // The owed commit, resumed, leaves nothing to report for it.
+    let owed_record = owed.record().clone();
+    assert!(p
+        .resume(owed_record.id, &delegation(&env.url(), &new_token_for(&env, owed_user)), |_| panic!("no consume"))
+        .unwrap()
+        .is_credited());
+    let again = p.reconcile(None, 10).unwrap();
+    assert!(again.commit_owed.is_empty() && again.settled.is_empty(), "{again:?}");
+    // Without the team the history cannot be read: a typed error, nothing changed.
+    let blind = Processor::new(
+        s2s_client_with_team(&env.url(), 0),
+        SqliteStorage::open(env.db()).unwrap(),
+        modio_market_server::ProcessorConfig::default(),
+    );
+    assert!(matches!(blind.reconcile(None, 10), Err(ProcessorError::History(_))));
+}

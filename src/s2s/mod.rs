@@ -172,6 +172,12 @@ impl S2sClient {
         r
     }
 
+    /// The monetization team whose history [`S2sClient::transactions`] reads; `None` when it is
+    /// not configured ([`S2sConfig::monetization_team_id`]).
+    pub fn monetization_team_id(&self) -> Option<u64> {
+        (self.shared.monetization_team_id != 0).then_some(self.shared.monetization_team_id)
+    }
+
     /// One page of the transaction history (`GET /s2s/monetization-teams/{team}/transactions`),
     /// newest first; pass [`TransactionHistoryPage::next_cursor`] as the query's `cursor` for
     /// the next. Needs [`S2sConfig::monetization_team_id`].

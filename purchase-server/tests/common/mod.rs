@@ -72,13 +72,22 @@ pub fn transactions_of(base_url: &str, user: u64) -> Vec<Value> {
         .collect()
 }
 
+/// The processors' S2S client: it reads the studio's history (the fake's team of game 1).
 pub fn s2s_client(base_url: &str) -> S2sClient {
-    let config = Config::new(GAME_ID, API_KEY).base_url(base_url).request_timeout(Duration::from_secs(10)).retry_policy(RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        deadline: Duration::from_secs(5),
-    });
+    s2s_client_with_team(base_url, fake_modio::monetization_team_id(GAME_ID))
+}
+
+/// `team` 0: a client without the history (the processor then cannot look an intent up).
+pub fn s2s_client_with_team(base_url: &str, team: u64) -> S2sClient {
+    let config =
+        Config::new(GAME_ID, API_KEY).base_url(base_url).request_timeout(Duration::from_secs(10)).monetization_team_id(team).retry_policy(
+            RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(5),
+                max_delay: Duration::from_millis(20),
+                deadline: Duration::from_secs(5),
+            },
+        );
     S2sClient::new(S2sConfig::new(config, CLIENT_ID, CLIENT_SECRET)).expect("s2s client")
 }
 
