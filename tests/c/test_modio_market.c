@@ -4287,6 +4287,86 @@ static void test_store_page(void)
     free_client(c);
 }
 
+/* The child of the kill test: installs 2001 from a trickling server and dies of SIGKILL (no
+ * cleanup, no destructor, as a crash or a killed game would) once some bytes are on disk. */
+static void install_then_die(const char *root)
+{
+    alarm(60);
+    modio_market_client *c = new_installer(root, NULL);
+    struct outcome o;
+    uint64_t id = 0;
+    fresh(&o);
+    if (c == NULL || modio_market_client_install_mod(c, 2001, on_progress, on_installed, &o, &id) != MODIO_MARKET_RESULT_OK) {
+        _exit(3);
+    }
+    for (double start = now_ms(); now_ms() - start < WAIT_MS;) {
+        modio_market_client_wait(c, 0, 100, NULL);
+        if (o.calls > 0) {
+            _exit(4); /* finished before it could be killed: the trickle did not apply */
+        }
+        if (o.progress.done >= 1500) {
+            raise(SIGKILL);
+        }
+    }
+    _exit(5);
+}
+
+/* The start of the Range the fake last logged for a download, or -1. */
+static long long logged_range_start(void)
+{
+    int status = 0;
+    char *log = control("GET", "/requests", NULL, &status);
+    const char *needle = "\"range\":\"bytes=";
+    long long start = -1;
+    for (const char *at = log != NULL ? strstr(log, needle) : NULL; at != NULL; at = strstr(at + 1, needle)) {
+        start = strtoll(at + strlen(needle), NULL, 10);
+    }
+    free(log);
+    return start;
+}
+
+static void test_killed_download(void)
+{
+    section("downloads: a process killed mid-download, and the next run resumes where it stopped");
+    char root[512];
+    if (!make_temp_dir(root, sizeof root, "modio-c-killed")) {
+        CHECK(false, "created a temporary install directory");
+        return;
+    }
+    CHECK(control_ok("DELETE", "/requests", NULL), "cleared the fake's request log");
+    CHECK(control_ok("POST", "/faults",
+                     "{\"path\":\"/v1/games/1/mods/2001/files/\",\"method\":\"GET\",\"count\":1,\"kind\":\"trickle\","
+                     "\"bytes_per_sec\":2000}"),
+          "the fake trickles the next download of 2001");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        CHECK(false, "fork failed");
+        return;
+    }
+    if (pid == 0) {
+        install_then_die(root);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the installing process was killed mid-download (status %d)", status);
+    modio_market_client *c = new_installer(root, NULL);
+    if (c == NULL) {
+        return;
+    }
+    CHECK(installed_count(c, NULL) == 0, "nothing counts as installed after the kill");
+    struct outcome o;
+    if (do_install(c, 2001, &o, "install 2001 after the kill") && expect_ok(&o, "install after the kill")) {
+        long long resumed_at = logged_range_start();
+        CHECK(resumed_at >= 1500, "the download resumed with a Range from the bytes the killed run kept (bytes=%lld-)", resumed_at);
+        CHECK(file_in_dir(o.installed.path, "modinfo.txt"), "2001 is installed and checked");
+        CHECK(o.progress.total > 0 && o.progress.done == o.progress.total, "its progress ended at the file's size");
+    }
+    free_client(c);
+}
+
 static void test_install(void)
 {
     struct outcome o;
@@ -4599,6 +4679,7 @@ int main(void)
     test_s2s();
     test_ledger();
     test_store_page();
+    test_killed_download();
     test_install();
     test_history();
     CHECK(g_views > 50 && g_bad_views == 0, "every view the library handed out carried its struct_size (%d views, %d wrong)",

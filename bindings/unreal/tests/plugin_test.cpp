@@ -309,10 +309,35 @@ int main()
 		Check(bAdded && After->bSuccess && After->Value.Total == 1 && After->Value.TokenPacks == 1 && After->Value.Skus.Num() == 1 &&
 				  After->Value.Skus[0] == FString("GOLD_500"),
 			"one GOLD_500 to convert");
+		auto Xbox = Run<FModioMarketUnconvertedEntitlements>(
+			UModioMarketGetUnconvertedAsync::GetUnconvertedXboxLive(Context, TEXT("XBL3.0 x=alice;ey+/=&%?")), "Get Unconverted Xbox Live");
+		Check(Xbox->bSuccess, "Get Unconverted Xbox Live answers (" + Describe(Xbox->Error) + ")");
+		auto Psn = Run<FModioMarketUnconvertedEntitlements>(UModioMarketGetUnconvertedAsync::GetUnconvertedPsn(Context, TEXT("psn-alice"), -1, -1),
+			"Get Unconverted PSN");
+		Check(!Psn->bSuccess && Psn->Error.Code == EModioMarketCode::InvalidArgument, "PSN without the project's platform: InvalidArgument");
+		auto Epic = Run<FModioMarketUnconvertedEntitlements>(UModioMarketGetUnconvertedAsync::GetUnconvertedEpic(Context, TEXT("t"), TEXT("a b")),
+			"Get Unconverted Epic (bad sandbox)");
+		Check(!Epic->bSuccess && Epic->Error.Code == EModioMarketCode::InvalidArgument, "a bad Epic sandbox: InvalidArgument");
+
+		auto Me = Run<FModioMarketUser>(UModioMarketGetUserAsync::GetUser(Context), "Get User");
+		Check(Me->bSuccess && Me->Value.Id == 1 && Me->Value.Username == FString("alice"), "Get User names alice");
+		FString Delegation;
+		int Fired = 0;
+		const bool bAsked = Market->GetClient()->request_delegation_token([&](modio_market::Result<modio_market::DelegationToken> R) {
+			++Fired;
+			if (R.ok()) Delegation = FString(R.value().token.c_str());
+		}).ok();
+		Frames([&] { return Fired > 0; });
+		auto Forged = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithDelegationToken(Context, TEXT("forged")), "Sign In With Delegation Token (forged)");
+		Check(!Forged->bSuccess && Forged->Error.HttpStatus == 401 && Forged->Error.ErrorRef == 11005, "a forged delegation token: 401 / 11005");
+		auto Udt = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithDelegationToken(Context, Delegation), "Sign In With Delegation Token");
+		Check(bAsked && Fired == 1 && Udt->bSuccess && Udt->Value.ExpiresAt > 0, "Sign In With Delegation Token (" + Describe(Udt->Error) + ")");
 	}
 
 	std::printf("\n== install with progress, installed list, uninstall (Saved/ModioMarket/Mods)\n");
 	{
+		auto Modfile = Run<FModioMarketModfile>(UModioMarketGetModfileAsync::GetModfile(Context, 2001, 999999), "Get Modfile (unknown)");
+		Check(!Modfile->bSuccess && Modfile->Error.HttpStatus == 404 && Modfile->Error.ErrorRef == 15010, "an unknown modfile: 404 / 15010");
 		auto* Node = UModioMarketInstallModAsync::InstallMod(Context, 2001);
 		std::vector<FModioMarketDownloadProgress> Seen;
 		bool bProgressAfterDone = false;
@@ -331,6 +356,10 @@ int main()
 		TArray<FModioMarketInstalledMod> Installed;
 		FModioMarketError Error;
 		Check(Market->GetInstalledMods(Installed, Error) && Installed.Num() == 1 && Installed[0].ModId == 2001, "Get Installed Mods lists 2001");
+		auto File = Run<FModioMarketModfile>(UModioMarketGetModfileAsync::GetModfile(Context, 2001, Installed.Num() == 1 ? Installed[0].ModfileId : 0),
+			"Get Modfile");
+		Check(File->bSuccess && File->Value.ModId == 2001 && File->Value.Md5 == Installed[0].Md5 && !File->Value.BinaryUrl.IsEmpty(),
+			"Get Modfile: the installed file's MD5 and a download link");
 
 		const bool bOwnersOnly = fake_control::post("/games/1/api_access_options", R"({"options":10})").status == 200;
 		auto NotOwned = Run<FModioMarketInstalledMod>(UModioMarketInstallModAsync::InstallMod(Context, 1001), "Install Mod 1001 (not owned)");

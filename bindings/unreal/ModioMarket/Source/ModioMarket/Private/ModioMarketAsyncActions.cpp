@@ -114,6 +114,15 @@ UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithMeta(UObject* WorldC
 	return Node;
 }
 
+UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithDelegationToken(UObject* WorldContextObject, const FString& DelegationToken)
+{
+	UModioMarketSignInAsync* Node = NewObject<UModioMarketSignInAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [DelegationToken](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketSessionResult&)> Done)
+	{ return Market.SignInWithDelegationToken(DelegationToken, MoveTemp(Done)); };
+	return Node;
+}
+
 void UModioMarketSignInAsync::Activate()
 {
 	UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); });
@@ -329,18 +338,93 @@ UModioMarketGetUnconvertedAsync* UModioMarketGetUnconvertedAsync::GetUnconverted
 {
 	UModioMarketGetUnconvertedAsync* Node = NewObject<UModioMarketGetUnconvertedAsync>();
 	Node->Bind(WorldContextObject);
+	Node->Starter = [](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+	{ return Market.GetUnconvertedSteam(MoveTemp(Done)); };
+	return Node;
+}
+
+UModioMarketGetUnconvertedAsync* UModioMarketGetUnconvertedAsync::GetUnconvertedXboxLive(UObject* WorldContextObject, const FString& XboxToken)
+{
+	UModioMarketGetUnconvertedAsync* Node = NewObject<UModioMarketGetUnconvertedAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [XboxToken](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+	{ return Market.GetUnconvertedXboxLive(XboxToken, MoveTemp(Done)); };
+	return Node;
+}
+
+UModioMarketGetUnconvertedAsync* UModioMarketGetUnconvertedAsync::GetUnconvertedPsn(UObject* WorldContextObject, const FString& AuthCode,
+	int64 Environment, int64 ServiceLabel)
+{
+	UModioMarketGetUnconvertedAsync* Node = NewObject<UModioMarketGetUnconvertedAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [AuthCode, Environment, ServiceLabel](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+	{ return Market.GetUnconvertedPsn(AuthCode, Environment, ServiceLabel, MoveTemp(Done)); };
+	return Node;
+}
+
+UModioMarketGetUnconvertedAsync* UModioMarketGetUnconvertedAsync::GetUnconvertedEpic(UObject* WorldContextObject, const FString& EpicGamesToken,
+	const FString& SandboxId)
+{
+	UModioMarketGetUnconvertedAsync* Node = NewObject<UModioMarketGetUnconvertedAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [EpicGamesToken, SandboxId](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+	{ return Market.GetUnconvertedEpic(EpicGamesToken, SandboxId, MoveTemp(Done)); };
 	return Node;
 }
 
 void UModioMarketGetUnconvertedAsync::Activate()
 {
-	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
+	UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); });
+	if (Market != nullptr && Starter)
 	{
-		RequestId = Market->GetUnconvertedSteam(MODIO_MARKET_FINISH_WITH(FModioMarketUnconvertedResult));
+		RequestId = Starter(*Market, MODIO_MARKET_FINISH_WITH(FModioMarketUnconvertedResult));
+		Starter = nullptr;  // drops the platform token it captured
 	}
 }
 
 void UModioMarketGetUnconvertedAsync::Finish(const FModioMarketUnconvertedResult& Result)
+{
+	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
+}
+
+UModioMarketGetUserAsync* UModioMarketGetUserAsync::GetUser(UObject* WorldContextObject)
+{
+	UModioMarketGetUserAsync* Node = NewObject<UModioMarketGetUserAsync>();
+	Node->Bind(WorldContextObject);
+	return Node;
+}
+
+void UModioMarketGetUserAsync::Activate()
+{
+	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
+	{
+		RequestId = Market->GetUser(MODIO_MARKET_FINISH_WITH(FModioMarketUserResult));
+	}
+}
+
+void UModioMarketGetUserAsync::Finish(const FModioMarketUserResult& Result)
+{
+	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
+}
+
+UModioMarketGetModfileAsync* UModioMarketGetModfileAsync::GetModfile(UObject* WorldContextObject, int64 ModId, int64 ModfileId)
+{
+	UModioMarketGetModfileAsync* Node = NewObject<UModioMarketGetModfileAsync>();
+	Node->Bind(WorldContextObject);
+	Node->ModId = ModId;
+	Node->ModfileId = ModfileId;
+	return Node;
+}
+
+void UModioMarketGetModfileAsync::Activate()
+{
+	if (UModioMarketSubsystem* Market = SubsystemOrFail([this](const FModioMarketError& Error) { Finish(MakeError(Error)); }))
+	{
+		RequestId = Market->GetModfile(ModId, ModfileId, MODIO_MARKET_FINISH_WITH(FModioMarketModfileResult));
+	}
+}
+
+void UModioMarketGetModfileAsync::Finish(const FModioMarketModfileResult& Result)
 {
 	BroadcastOnce(this, Result, OnSuccess, OnFailure, NoError());
 }

@@ -313,4 +313,26 @@ namespace ModioMarketConvert
 		Out.Fraction = In.bytes_total > 0 ? static_cast<float>(static_cast<double>(In.bytes_done) / static_cast<double>(In.bytes_total)) : 0.f;
 		return Out;
 	}
+
+	inline FModioMarketUser Value(const modio_market::User& In)
+	{
+		FModioMarketUser Out;
+		Out.Id = Id(In.id);
+		Out.Username = Str(In.username);
+		return Out;
+	}
+
+	inline FModioMarketModfile Value(const modio_market::Modfile& In)
+	{
+		FModioMarketModfile Out;
+		Out.Id = Id(In.id);
+		Out.ModId = Id(In.mod_id);
+		Out.Filesize = Id(In.filesize);
+		Out.Md5 = Str(In.md5);
+		Out.Version = Str(In.version);
+		Out.Changelog = Str(In.changelog);
+		Out.BinaryUrl = Str(In.binary_url);
+		Out.DateExpires = In.date_expires;
+		return Out;
+	}
 }

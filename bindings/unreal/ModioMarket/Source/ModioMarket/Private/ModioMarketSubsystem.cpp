@@ -499,3 +499,53 @@ bool UModioMarketSubsystem::GetInstalledMods(TArray<FModioMarketInstalledMod>& O
 	}
 	return true;
 }
+
+int64 UModioMarketSubsystem::GetUnconvertedXboxLive(const FString& XboxToken, TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+{
+	const std::string Token = ModioMarketConvert::Utf8(XboxToken);
+	return Start<modio_market::UnconvertedEntitlements, FModioMarketUnconvertedEntitlements>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::UnconvertedEntitlements> Cb)
+		{ return C.unconverted_entitlements_xbox_live(Token, std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetUnconvertedPsn(const FString& AuthCode, int64 Environment, int64 ServiceLabel,
+	TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+{
+	const std::string Code = ModioMarketConvert::Utf8(AuthCode);
+	const std::optional<std::int64_t> Env = Environment >= 0 ? std::optional<std::int64_t>(Environment) : std::nullopt;
+	const std::optional<std::int64_t> Label = ServiceLabel >= 0 ? std::optional<std::int64_t>(ServiceLabel) : std::nullopt;
+	return Start<modio_market::UnconvertedEntitlements, FModioMarketUnconvertedEntitlements>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::UnconvertedEntitlements> Cb)
+		{ return C.unconverted_entitlements_psn(Code, Env, Label, std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetUnconvertedEpic(const FString& EpicGamesToken, const FString& SandboxId,
+	TFunction<void(const FModioMarketUnconvertedResult&)> Done)
+{
+	const std::string Token = ModioMarketConvert::Utf8(EpicGamesToken);
+	const std::string Sandbox = ModioMarketConvert::Utf8(SandboxId);
+	return Start<modio_market::UnconvertedEntitlements, FModioMarketUnconvertedEntitlements>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::UnconvertedEntitlements> Cb)
+		{ return C.unconverted_entitlements_epic(Token, Sandbox, std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetUser(TFunction<void(const FModioMarketUserResult&)> Done)
+{
+	return Start<modio_market::User, FModioMarketUser>(MoveTemp(Done), [](modio_market::Client& C, modio_market::Callback<modio_market::User> Cb)
+		{ return C.get_user(std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::GetModfile(int64 ModId, int64 ModfileId, TFunction<void(const FModioMarketModfileResult&)> Done)
+{
+	const std::uint64_t Mod = ModId > 0 ? static_cast<std::uint64_t>(ModId) : 0;
+	const std::uint64_t File = ModfileId > 0 ? static_cast<std::uint64_t>(ModfileId) : 0;
+	return Start<modio_market::Modfile, FModioMarketModfile>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::Modfile> Cb) { return C.get_modfile(Mod, File, std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::SignInWithDelegationToken(const FString& DelegationToken, TFunction<void(const FModioMarketSessionResult&)> Done)
+{
+	const std::string Token = ModioMarketConvert::Utf8(DelegationToken);
+	return Start<modio_market::AccessToken, FModioMarketSession>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::AccessToken> Cb) { return C.auth_udt(Token, std::move(Cb)); });
+}

@@ -23,6 +23,8 @@ DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketTokenPacksPin, const FM
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketUnconvertedPin, const FModioMarketUnconvertedEntitlements&, Unconverted, const FModioMarketError&, Error);
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketInstalledModPin, const FModioMarketInstalledMod&, Installed, const FModioMarketError&, Error);
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(FModioMarketProgressPin, const FModioMarketDownloadProgress&, Progress);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketUserPin, const FModioMarketUser&, User, const FModioMarketError&, Error);
+DECLARE_DYNAMIC_MULTICAST_DELEGATE_TwoParams(FModioMarketModfilePin, const FModioMarketModfile&, Modfile, const FModioMarketError&, Error);
 
 /** Shared plumbing: finds the subsystem, remembers the request id, finishes once. */
 UCLASS(Abstract)
@@ -78,6 +80,10 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Sign In With Meta"))
 	static UModioMarketSignInAsync* SignInWithMeta(UObject* WorldContextObject, const FString& Device, const FString& Nonce, int64 MetaUserId,
 		const FString& MetaAccessToken, bool bTermsAgreed);
+
+	/** A studio tool acting as the player a delegation token was issued for. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Sign In With Delegation Token"))
+	static UModioMarketSignInAsync* SignInWithDelegationToken(UObject* WorldContextObject, const FString& DelegationToken);
 
 	virtual void Activate() override;
 
@@ -279,10 +285,68 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Wallet", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Unconverted Steam Purchases"))
 	static UModioMarketGetUnconvertedAsync* GetUnconvertedSteam(UObject* WorldContextObject);
 
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Wallet", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Unconverted Xbox Live Purchases"))
+	static UModioMarketGetUnconvertedAsync* GetUnconvertedXboxLive(UObject* WorldContextObject, const FString& XboxToken);
+
+	/** Needs the project's Platform (ps4 or ps5). Environment / ServiceLabel: -1 to leave out. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Wallet", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Unconverted PSN Purchases"))
+	static UModioMarketGetUnconvertedAsync* GetUnconvertedPsn(UObject* WorldContextObject, const FString& AuthCode, int64 Environment, int64 ServiceLabel);
+
+	/** EpicGamesToken: a bearer token acting for the player; SandboxId empty for none. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Wallet", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Unconverted Epic Games Purchases"))
+	static UModioMarketGetUnconvertedAsync* GetUnconvertedEpic(UObject* WorldContextObject, const FString& EpicGamesToken, const FString& SandboxId);
+
 	virtual void Activate() override;
 
 private:
+	TFunction<int64(UModioMarketSubsystem&, TFunction<void(const FModioMarketUnconvertedResult&)>)> Starter;
 	void Finish(const FModioMarketUnconvertedResult& Result);
+};
+
+UCLASS()
+class MODIOMARKET_API UModioMarketGetUserAsync : public UModioMarketAsyncAction
+{
+	GENERATED_BODY()
+
+public:
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketUserPin OnSuccess;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketUserPin OnFailure;
+
+	/** The signed-in player's id and name. */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get User"))
+	static UModioMarketGetUserAsync* GetUser(UObject* WorldContextObject);
+
+	virtual void Activate() override;
+
+private:
+	void Finish(const FModioMarketUserResult& Result);
+};
+
+UCLASS()
+class MODIOMARKET_API UModioMarketGetModfileAsync : public UModioMarketAsyncAction
+{
+	GENERATED_BODY()
+
+public:
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketModfilePin OnSuccess;
+
+	UPROPERTY(BlueprintAssignable)
+	FModioMarketModfilePin OnFailure;
+
+	/** One file of a mod (its size, MD5, version and a fresh download link). */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Downloads", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Get Modfile"))
+	static UModioMarketGetModfileAsync* GetModfile(UObject* WorldContextObject, int64 ModId, int64 ModfileId);
+
+	virtual void Activate() override;
+
+private:
+	int64 ModId = 0;
+	int64 ModfileId = 0;
+	void Finish(const FModioMarketModfileResult& Result);
 };
 
 UCLASS()

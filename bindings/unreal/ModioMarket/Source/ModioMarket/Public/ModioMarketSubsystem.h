@@ -127,6 +127,17 @@ public:
 	int64 GetTokenPacks(TFunction<void(const FModioMarketTokenPacksResult&)> Done);
 	/** What the player bought on Steam and has not converted yet (converts nothing). */
 	int64 GetUnconvertedSteam(TFunction<void(const FModioMarketUnconvertedResult&)> Done);
+	int64 GetUnconvertedXboxLive(const FString& XboxToken, TFunction<void(const FModioMarketUnconvertedResult&)> Done);
+	/** Needs the project's Platform set to ps4 or ps5. Environment / ServiceLabel < 0: left out. */
+	int64 GetUnconvertedPsn(const FString& AuthCode, int64 Environment, int64 ServiceLabel, TFunction<void(const FModioMarketUnconvertedResult&)> Done);
+	/** SandboxId empty: none. */
+	int64 GetUnconvertedEpic(const FString& EpicGamesToken, const FString& SandboxId, TFunction<void(const FModioMarketUnconvertedResult&)> Done);
+	/** The signed-in player. */
+	int64 GetUser(TFunction<void(const FModioMarketUserResult&)> Done);
+	/** One file of a mod, with a fresh download link. */
+	int64 GetModfile(int64 ModId, int64 ModfileId, TFunction<void(const FModioMarketModfileResult&)> Done);
+	/** A studio tool acting as the player a delegation token was issued for (no terms answer is sent). */
+	int64 SignInWithDelegationToken(const FString& DelegationToken, TFunction<void(const FModioMarketSessionResult&)> Done);
 	/** Downloads (resuming), checks and installs ModId into the install directory; Progress runs on the game thread. */
 	int64 InstallMod(int64 ModId, TFunction<void(const FModioMarketDownloadProgress&)> Progress, TFunction<void(const FModioMarketInstalledModResult&)> Done);
 	int64 UninstallMod(int64 ModId, TFunction<void(const FModioMarketInstalledModResult&)> Done);

@@ -439,6 +439,51 @@ struct MODIOMARKET_API FModioMarketRecoveryReport
 };
 
 /** C++ completion types: a value or the error, delivered on the game thread from the subsystem's Tick. */
+/** The signed-in player. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketUser
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Id = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Username;
+};
+
+/** One file of a mod. */
+USTRUCT(BlueprintType)
+struct MODIOMARKET_API FModioMarketModfile
+{
+	GENERATED_BODY()
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Id = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 ModId = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 Filesize = 0;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Md5;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Version;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString Changelog;
+
+	/** Expires at DateExpires when the game restricts downloads (Install Mod asks for a fresh one). */
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	FString BinaryUrl;
+
+	UPROPERTY(BlueprintReadOnly, Category = "ModioMarket")
+	int64 DateExpires = 0;
+};
+
 /** A link the terms name: the game must show the ones marked required. */
 USTRUCT(BlueprintType)
 struct MODIOMARKET_API FModioMarketTermsLink
@@ -600,6 +645,8 @@ using FModioMarketModResult = TValueOrError<FModioMarketMod, FModioMarketError>;
 using FModioMarketCheckoutResult = TValueOrError<FModioMarketCheckout, FModioMarketError>;
 using FModioMarketPurchasesResult = TValueOrError<FModioMarketPurchases, FModioMarketError>;
 using FModioMarketTermsResult = TValueOrError<FModioMarketTerms, FModioMarketError>;
+using FModioMarketUserResult = TValueOrError<FModioMarketUser, FModioMarketError>;
+using FModioMarketModfileResult = TValueOrError<FModioMarketModfile, FModioMarketError>;
 using FModioMarketTokenPacksResult = TValueOrError<FModioMarketTokenPacks, FModioMarketError>;
 using FModioMarketUnconvertedResult = TValueOrError<FModioMarketUnconvertedEntitlements, FModioMarketError>;
 using FModioMarketInstalledModResult = TValueOrError<FModioMarketInstalledMod, FModioMarketError>;
