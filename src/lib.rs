@@ -16,6 +16,7 @@ mod downloads;
 mod error;
 mod executor;
 pub mod fuzzing;
+mod hex;
 mod install;
 mod keys;
 mod log;

@@ -82,7 +82,7 @@ pub(crate) fn fingerprint(salt: &str, token: &Secret) -> String {
     ctx.update(salt.as_bytes());
     ctx.update(&[0]);
     ctx.update(token.expose().as_bytes());
-    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower_hex(ctx.finish().as_ref())
 }
 
 #[cfg(test)]

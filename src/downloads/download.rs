@@ -248,7 +248,7 @@ fn finish(part: &Part, hasher: Md5, written: u64, total: u64) -> Result<Attempt>
         part.discard();
         return Err(Error::new(ResultCode::IntegrityFailed, format!("the download has {written} bytes, the modfile {total}")));
     }
-    let got = hex(&hasher.finalize());
+    let got = crate::hex::lower_hex(&hasher.finalize());
     let want = &part.expected.md5;
     if !want.is_empty() && got != *want {
         part.discard();
@@ -260,23 +260,13 @@ fn finish(part: &Part, hasher: Md5, written: u64, total: u64) -> Result<Attempt>
     Ok(Attempt::Complete)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn md5_is_written_as_lower_case_hex() {
-        assert_eq!(hex(&Md5::digest(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(crate::hex::lower_hex(&Md5::digest(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
     }
 
     #[test]
