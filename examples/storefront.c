@@ -32,7 +32,8 @@
  *     MODIO_MARKET_TERMS_AGREED=1 target/storefront
  *
  * CONFIGURATION (environment variables; the defaults are the local fake's demo values)
- *   MODIO_MARKET_BASE_URL      API base URL            (default http://127.0.0.1:7878/v1)
+ *   MODIO_MARKET_BASE_URL      API base URL            (default http://127.0.0.1:7878/v1, where
+ *                              `target/debug/fake-modio --seed demo --port 7878` listens)
  *   MODIO_MARKET_GAME_ID       the game's mod.io id    (default 1)
  *   MODIO_MARKET_API_KEY       the game's API key      (default 0123456789abcdef0123456789abcdef)
  *   MODIO_MARKET_STEAM_TICKET  Steam encrypted app ticket, base64 (default demo-steam-ticket-alice)
@@ -367,9 +368,12 @@ static void on_wallet(void *user_data, uint64_t request_id, const modio_market_e
     printf("      Balance:         %" PRId64 "\n", wallet->balance);
     printf("      Pending:         %" PRId64 "\n", wallet->pending_balance);
     printf("      Owed (deficit):  %" PRId64 "\n", wallet->deficit);
-    printf("      Wallet:          %s, currency \"%s\", game %" PRIu64 "\n", wallet->wallet_type, wallet->currency,
-           wallet->game_id);
-    printf("      Monetization:   ");
+    /* "mio" is mod.io's code for a game's virtual currency; players see the game's own name for it
+     * (the token name, shown with the game's settings below). */
+    printf("      Wallet:          %s for game %" PRIu64 " (currency code \"%s\": the game's virtual currency)\n",
+           wallet->wallet_type, wallet->game_id, wallet->currency);
+    /* monetization_status is the player's own standing as a creator who sells mods: not an error. */
+    printf("      As a creator:   ");
     static const struct {
         uint32_t flag;
         const char *words;
@@ -388,7 +392,7 @@ static void on_wallet(void *user_data, uint64_t request_id, const modio_market_e
             any = true;
         }
     }
-    printf("%s (flags %" PRIu32 ")\n", any ? "" : " not registered", wallet->monetization_status);
+    printf("%s\n", any ? "" : " not registered to sell mods");
 }
 
 struct game_result {

@@ -8,7 +8,7 @@
 // it calls poll() once per "frame" and reacts in callbacks.
 //
 // Configuration (environment; defaults are the fake server's demo values):
-//   MODIO_MARKET_BASE_URL      e.g. https://g-1.modapi.io/v1   (default http://127.0.0.1:8080/v1)
+//   MODIO_MARKET_BASE_URL      e.g. https://g-1.modapi.io/v1   (default http://127.0.0.1:7878/v1: `fake-modio --port 7878`)
 //   MODIO_MARKET_GAME_ID       default 1
 //   MODIO_MARKET_API_KEY       default 0123456789abcdef0123456789abcdef
 //   MODIO_MARKET_STEAM_TICKET  base64 encrypted app ticket (default demo-steam-ticket-alice)
@@ -128,7 +128,7 @@ std::string format_date(std::int64_t unix_time) {
 }  // namespace
 
 int main() {
-    const std::string base_url = env_or("MODIO_MARKET_BASE_URL", "http://127.0.0.1:8080/v1");
+    const std::string base_url = env_or("MODIO_MARKET_BASE_URL", "http://127.0.0.1:7878/v1");
     const std::string game_id_text = env_or("MODIO_MARKET_GAME_ID", "1");
     const std::string api_key = env_or("MODIO_MARKET_API_KEY", "0123456789abcdef0123456789abcdef");
     const std::string ticket = env_or("MODIO_MARKET_STEAM_TICKET", "demo-steam-ticket-alice");
