@@ -209,6 +209,19 @@ int main()
 		Check(Good->bSuccess && Good->Value.ExpiresAt > static_cast<int64>(std::time(nullptr)) && Good->Error.Code == EModioMarketCode::Ok,
 			"alice signs in; the session expires later and the error pin says Ok");
 		Check(Node->RequestId > 0, "the node exposes its request id");
+		// The other platforms of the reference (the fake links alice on each).
+		auto Apple = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithApple(Context, TEXT("apple-alice"), true), "Sign In With Apple");
+		Check(Apple->bSuccess, "Sign In With Apple (" + Describe(Apple->Error) + ")");
+		auto Google = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithGoogle(Context, TEXT(""), TEXT("google-alice"), true), "Sign In With Google");
+		Check(Google->bSuccess, "Sign In With Google (" + Describe(Google->Error) + ")");
+		auto NoGoogle = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithGoogle(Context, TEXT(""), TEXT(""), true), "Sign In With Google (nothing)");
+		Check(!NoGoogle->bSuccess && NoGoogle->Error.Code == EModioMarketCode::InvalidArgument, "Google with neither code nor token: InvalidArgument");
+		auto Epic = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithEpic(Context, TEXT("epic-alice"), true), "Sign In With Epic Games");
+		Check(Epic->bSuccess, "Sign In With Epic Games (" + Describe(Epic->Error) + ")");
+		// Back to the Steam session the rest of the test uses.
+		auto Again = Run<FModioMarketSession>(UModioMarketSignInAsync::SignInWithSteam(Context, FString(Env("MODIO_MARKET_STEAM_TICKET", "demo-steam-ticket-alice").c_str()), true),
+			"Sign In With Steam again");
+		Check(Again->bSuccess, "signed in with Steam again");
 	}
 
 	std::printf("\n== wallet, sync, store\n");

@@ -114,6 +114,34 @@ UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithMeta(UObject* WorldC
 	return Node;
 }
 
+UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithApple(UObject* WorldContextObject, const FString& IdToken, bool bTermsAgreed)
+{
+	UModioMarketSignInAsync* Node = NewObject<UModioMarketSignInAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [IdToken, bTermsAgreed](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketSessionResult&)> Done)
+	{ return Market.SignInWithApple(IdToken, bTermsAgreed, MoveTemp(Done)); };
+	return Node;
+}
+
+UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithGoogle(UObject* WorldContextObject, const FString& AuthCode, const FString& IdToken,
+	bool bTermsAgreed)
+{
+	UModioMarketSignInAsync* Node = NewObject<UModioMarketSignInAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [AuthCode, IdToken, bTermsAgreed](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketSessionResult&)> Done)
+	{ return Market.SignInWithGoogle(AuthCode, IdToken, bTermsAgreed, MoveTemp(Done)); };
+	return Node;
+}
+
+UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithEpic(UObject* WorldContextObject, const FString& IdToken, bool bTermsAgreed)
+{
+	UModioMarketSignInAsync* Node = NewObject<UModioMarketSignInAsync>();
+	Node->Bind(WorldContextObject);
+	Node->Starter = [IdToken, bTermsAgreed](UModioMarketSubsystem& Market, TFunction<void(const FModioMarketSessionResult&)> Done)
+	{ return Market.SignInWithEpic(IdToken, bTermsAgreed, MoveTemp(Done)); };
+	return Node;
+}
+
 UModioMarketSignInAsync* UModioMarketSignInAsync::SignInWithDelegationToken(UObject* WorldContextObject, const FString& DelegationToken)
 {
 	UModioMarketSignInAsync* Node = NewObject<UModioMarketSignInAsync>();

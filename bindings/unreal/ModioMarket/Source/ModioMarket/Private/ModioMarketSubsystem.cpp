@@ -549,3 +549,27 @@ int64 UModioMarketSubsystem::SignInWithDelegationToken(const FString& Delegation
 	return Start<modio_market::AccessToken, FModioMarketSession>(MoveTemp(Done),
 		[&](modio_market::Client& C, modio_market::Callback<modio_market::AccessToken> Cb) { return C.auth_udt(Token, std::move(Cb)); });
 }
+
+int64 UModioMarketSubsystem::SignInWithApple(const FString& IdToken, bool bTermsAgreed, TFunction<void(const FModioMarketSessionResult&)> Done)
+{
+	const std::string Token = ModioMarketConvert::Utf8(IdToken);
+	return Start<modio_market::AccessToken, FModioMarketSession>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::AccessToken> Cb) { return C.auth_apple(Token, bTermsAgreed, std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::SignInWithGoogle(const FString& AuthCode, const FString& IdToken, bool bTermsAgreed,
+	TFunction<void(const FModioMarketSessionResult&)> Done)
+{
+	const std::string Code = ModioMarketConvert::Utf8(AuthCode);
+	const std::string Token = ModioMarketConvert::Utf8(IdToken);
+	return Start<modio_market::AccessToken, FModioMarketSession>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::AccessToken> Cb)
+		{ return C.auth_google(Code, Token, bTermsAgreed, std::move(Cb)); });
+}
+
+int64 UModioMarketSubsystem::SignInWithEpic(const FString& IdToken, bool bTermsAgreed, TFunction<void(const FModioMarketSessionResult&)> Done)
+{
+	const std::string Token = ModioMarketConvert::Utf8(IdToken);
+	return Start<modio_market::AccessToken, FModioMarketSession>(MoveTemp(Done),
+		[&](modio_market::Client& C, modio_market::Callback<modio_market::AccessToken> Cb) { return C.auth_epic(Token, bTermsAgreed, std::move(Cb)); });
+}

@@ -81,6 +81,16 @@ public:
 	static UModioMarketSignInAsync* SignInWithMeta(UObject* WorldContextObject, const FString& Device, const FString& Nonce, int64 MetaUserId,
 		const FString& MetaAccessToken, bool bTermsAgreed);
 
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Sign In With Apple"))
+	static UModioMarketSignInAsync* SignInWithApple(UObject* WorldContextObject, const FString& IdToken, bool bTermsAgreed);
+
+	/** A server auth code, an ID token, or both (either may be empty, not both). */
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Sign In With Google"))
+	static UModioMarketSignInAsync* SignInWithGoogle(UObject* WorldContextObject, const FString& AuthCode, const FString& IdToken, bool bTermsAgreed);
+
+	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Sign In With Epic Games"))
+	static UModioMarketSignInAsync* SignInWithEpic(UObject* WorldContextObject, const FString& IdToken, bool bTermsAgreed);
+
 	/** A studio tool acting as the player a delegation token was issued for. */
 	UFUNCTION(BlueprintCallable, Category = "ModioMarket|Sign In", meta = (BlueprintInternalUseOnly = "true", WorldContext = "WorldContextObject", DisplayName = "mod.io Sign In With Delegation Token"))
 	static UModioMarketSignInAsync* SignInWithDelegationToken(UObject* WorldContextObject, const FString& DelegationToken);

@@ -104,6 +104,10 @@ public:
 	int64 SignInWithPsn(const FString& AuthCode, int64 Environment, bool bTermsAgreed, TFunction<void(const FModioMarketSessionResult&)> Done);
 	int64 SignInWithMeta(const FString& Device, const FString& Nonce, int64 MetaUserId, const FString& MetaAccessToken, bool bTermsAgreed,
 		TFunction<void(const FModioMarketSessionResult&)> Done);
+	int64 SignInWithApple(const FString& IdToken, bool bTermsAgreed, TFunction<void(const FModioMarketSessionResult&)> Done);
+	/** Either may be empty, not both. */
+	int64 SignInWithGoogle(const FString& AuthCode, const FString& IdToken, bool bTermsAgreed, TFunction<void(const FModioMarketSessionResult&)> Done);
+	int64 SignInWithEpic(const FString& IdToken, bool bTermsAgreed, TFunction<void(const FModioMarketSessionResult&)> Done);
 
 	int64 GetWallet(TFunction<void(const FModioMarketWalletResult&)> Done);
 
