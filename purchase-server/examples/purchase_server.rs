@@ -10,7 +10,8 @@
 //!
 //! Configuration (environment): `MODIO_MARKET_BASE_URL`, `MODIO_MARKET_GAME_ID`,
 //! `MODIO_MARKET_API_KEY`, `MODIO_S2S_CLIENT_ID`, `MODIO_S2S_CLIENT_SECRET`,
-//! `PURCHASE_DB` (SQLite file, default `purchases.sqlite`), `PURCHASE_SERVER_INSTANCE`.
+//! `PURCHASE_DB` (a SQLite file, default `purchases.sqlite`, or a `postgresql://` URL for several
+//! instances on one database), `PURCHASE_SERVER_INSTANCE`.
 //!
 //! Run against the fake mod.io (the demo: it starts the fake, serves on a free port, plays a game
 //! client buying 1000 Gold through Xbox Live, then relays a refund):
@@ -29,7 +30,7 @@ use std::time::Duration;
 
 use modio_market_server::{
     ClawbackEvent, ClawbackKind, Config, ConsumeOutcome, ConsumeRequest, Entitlement, Outcome, Processor, ProcessorConfig, S2sClient,
-    S2sConfig, S2sPortal, Secret, SqliteStorage,
+    S2sConfig, S2sPortal, Secret, Storage,
 };
 
 /// Stand-in for the platform's entitlement API (Xbox Live collections, PSN, Steam inventory...).
@@ -57,7 +58,7 @@ impl PlatformStandIn {
 }
 
 struct Server {
-    processor: Processor<SqliteStorage>,
+    processor: Processor<Arc<dyn Storage>>,
     platform: PlatformStandIn,
 }
 
@@ -76,7 +77,7 @@ fn build_server(base_url: &str, db: &str) -> Result<Server, Box<dyn std::error::
     ))?;
     // A fixed instance id: after a restart this server takes its own unfinished work back at once.
     let config = ProcessorConfig { instance_id: env_or("PURCHASE_SERVER_INSTANCE", "purchase-server-1"), ..ProcessorConfig::default() };
-    let processor = Processor::new(s2s, SqliteStorage::open(db)?, config);
+    let processor = Processor::new(s2s, modio_market_server::open_storage(db)?, config);
     // At start: clawbacks left unsent by a previous run go out now. Unfinished purchases wait for
     // their player's next request (their commit needs a fresh delegation token).
     processor.resume_clawbacks()?;

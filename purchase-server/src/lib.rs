@@ -13,6 +13,7 @@
 //!
 //! This crate is not part of the game library: a game never links it (nor SQLite).
 
+mod postgres;
 mod processor;
 mod sqlite;
 mod storage;
@@ -21,6 +22,18 @@ pub use modio_market::{
     ClawbackRequest, ClawbackTarget, CommitRequest, Config, Error, HistoryTransaction, IdempotencyKey, IntentRequest, RetryPolicy,
     S2sClient, S2sConfig, S2sPortal, S2sTransaction, Secret, TransactionQuery, TransactionState,
 };
+pub use postgres::PostgresStorage;
+
+/// The storage a configuration names: a `postgresql://` (or `postgres://`) URL is a
+/// [`PostgresStorage`] (several instances on one database); anything else is a SQLite file's
+/// path, optionally written `sqlite:PATH` (one instance, the default).
+pub fn open_storage(url: &str) -> Result<std::sync::Arc<dyn Storage>, StorageError> {
+    if url.starts_with("postgresql://") || url.starts_with("postgres://") {
+        Ok(std::sync::Arc::new(PostgresStorage::connect(url)?))
+    } else {
+        Ok(std::sync::Arc::new(SqliteStorage::open(url.strip_prefix("sqlite:").unwrap_or(url))?))
+    }
+}
 pub use processor::{
     ClawbackEvent, ConsumeOutcome, ConsumeRequest, Discrepancy, Entitlement, Outcome, PendingCause, Processor, ProcessorConfig,
     ProcessorError, Reconciliation,

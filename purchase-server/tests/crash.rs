@@ -1,6 +1,7 @@
 //! Crash tests: a purchase server killed with SIGKILL at every step of the processor, then
-//! resumed over the same SQLite file, ends with exactly one credit per entitlement, one
-//! transaction, and an entitlement consumed once.
+//! resumed over the same database, ends with exactly one credit per entitlement, one
+//! transaction, and an entitlement consumed once. Every scenario runs twice: over a SQLite file
+//! and over a PostgreSQL database (a throwaway cluster the parent starts).
 //!
 //! This binary is both sides (`harness = false`): run normally it is the parent, which starts
 //! the fake mod.io and, per scenario, re-runs itself as a child server (`MODIO_CRASH_ROLE=child`).
@@ -22,9 +23,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::*;
 use fake_modio::FakeServer;
 use modio_market_server::{
-    ClawbackRecord, Created, Entitlement, NewClawback, NewRecord, Outcome, Processor, ProcessorConfig, Record, RecordId, S2sPortal, Secret,
-    SqliteStorage, Step, Storage, StorageError,
+    ClawbackRecord, Created, Entitlement, NewClawback, NewRecord, Outcome, PostgresStorage, Processor, ProcessorConfig, Record, RecordId,
+    S2sPortal, Secret, SqliteStorage, Step, Storage, StorageError,
 };
+use std::sync::Arc;
+
+/// The database a scenario uses: a `postgresql://` URL, or a SQLite file's path.
+fn open_storage(db: &str) -> Arc<dyn Storage> {
+    if db.starts_with("postgresql://") {
+        Arc::new(PostgresStorage::connect(db).expect("the PostgreSQL database"))
+    } else {
+        Arc::new(SqliteStorage::open(db).expect("the SQLite database"))
+    }
+}
+
+fn processor_over(base_url: &str, db: &str, instance: &str) -> Processor<Arc<dyn Storage>> {
+    let config = ProcessorConfig { instance_id: instance.to_owned(), ..ProcessorConfig::default() };
+    Processor::new(s2s_client(base_url), open_storage(db), config)
+}
 
 const ROLE: &str = "MODIO_CRASH_ROLE";
 
@@ -91,7 +107,7 @@ fn halt() -> ! {
 }
 
 struct CrashingStorage {
-    inner: SqliteStorage,
+    inner: Arc<dyn Storage>,
     point: Point,
 }
 
@@ -155,7 +171,7 @@ fn entitlement(portal: S2sPortal, id: &str, user: &str) -> Entitlement {
 fn child() {
     let point = Point::parse(&var("MODIO_CRASH_POINT"));
     let base_url = var("MODIO_CRASH_BASE_URL");
-    let storage = CrashingStorage { inner: SqliteStorage::open(var("MODIO_CRASH_DB")).unwrap(), point };
+    let storage = CrashingStorage { inner: open_storage(&var("MODIO_CRASH_DB")), point };
     let config = ProcessorConfig { instance_id: "server-a".into(), ..ProcessorConfig::default() };
     let processor = Processor::new(s2s_client(&base_url), storage, config);
     let platform = Platform::new(var("MODIO_CRASH_PLATFORM"));
@@ -180,6 +196,8 @@ fn child() {
 struct Scenario<'a> {
     server: &'a FakeServer,
     dir: &'a Path,
+    /// The PostgreSQL cluster to make the scenario's database in; `None`: a SQLite file.
+    postgres: Option<&'a common::pg::Cluster>,
     portal: S2sPortal,
     point: Point,
     /// Resume as another instance after the dead one's lease ran out (else as the same instance).
@@ -216,10 +234,19 @@ fn run_child_and_kill(envs: &[(&str, String)]) {
 
 fn run(s: &Scenario<'_>) {
     let url = s.server.base_url();
-    let name = format!("{}-{}{}", s.portal, s.point.name().replace(':', "-"), if s.takeover { "-takeover" } else { "" });
+    let name = format!(
+        "{}-{}{}{}",
+        s.portal,
+        s.point.name().replace(':', "-"),
+        if s.takeover { "-takeover" } else { "" },
+        if s.postgres.is_some() { "-pg" } else { "" }
+    );
     let (user, access) = new_user(&url, &name);
     let entitlement_id = format!("ent-{name}");
-    let db = s.dir.join(format!("{name}.sqlite"));
+    let db = match s.postgres {
+        Some(cluster) => cluster.database(&name.replace('-', "_")),
+        None => s.dir.join(format!("{name}.sqlite")).display().to_string(),
+    };
     let platform_file = s.dir.join(format!("{name}.platform.json"));
     let platform = Platform::new(&platform_file);
     platform.grant(&entitlement_id);
@@ -228,7 +255,7 @@ fn run(s: &Scenario<'_>) {
     run_child_and_kill(&[
         ("MODIO_CRASH_POINT", s.point.name()),
         ("MODIO_CRASH_BASE_URL", url.clone()),
-        ("MODIO_CRASH_DB", db.display().to_string()),
+        ("MODIO_CRASH_DB", db.clone()),
         ("MODIO_CRASH_PLATFORM", platform_file.display().to_string()),
         ("MODIO_CRASH_PORTAL", s.portal.as_str().to_owned()),
         ("MODIO_CRASH_ENTITLEMENT", entitlement_id.clone()),
@@ -237,7 +264,7 @@ fn run(s: &Scenario<'_>) {
     ]);
 
     // What the dead server left behind.
-    let storage = SqliteStorage::open(&db).unwrap();
+    let storage = open_storage(&db);
     let left = storage.find(s.portal, &entitlement_id).unwrap().expect("the entitlement was recorded");
     assert_eq!(left.step, s.point.recorded_step(), "{name}: recorded step");
     let consumed_before = platform.is_consumed(&entitlement_id);
@@ -256,7 +283,7 @@ fn run(s: &Scenario<'_>) {
     // client sends a new one when the player comes back).
     let fresh = delegation(&url, &access);
     let instance = if s.takeover { "server-b" } else { "server-a" };
-    let mut processor = processor(&url, &db, instance);
+    let mut processor = processor_over(&url, &db, instance);
     if s.takeover {
         let lease = ProcessorConfig::default().lease.as_secs() as i64;
         processor = processor.with_clock(move || unix_now() + lease + 1);
@@ -311,18 +338,27 @@ fn run(s: &Scenario<'_>) {
 fn parent() -> i32 {
     let server = FakeServer::start();
     let dir = tempfile::tempdir().unwrap();
+    let cluster = common::pg::Cluster::start();
     let mut scenarios = Vec::new();
-    for portal in [S2sPortal::XboxLive, S2sPortal::Google] {
-        for point in Point::ALL {
-            scenarios.push(Scenario { server: &server, dir: dir.path(), portal, point, takeover: false });
+    for postgres in [None, Some(&cluster)] {
+        for portal in [S2sPortal::XboxLive, S2sPortal::Google] {
+            for point in Point::ALL {
+                scenarios.push(Scenario { server: &server, dir: dir.path(), postgres, portal, point, takeover: false });
+            }
         }
-    }
-    for point in [Point::AfterWrite(Step::Consuming), Point::BeforeWrite(Step::Credited)] {
-        scenarios.push(Scenario { server: &server, dir: dir.path(), portal: S2sPortal::Steam, point, takeover: true });
+        for point in [Point::AfterWrite(Step::Consuming), Point::BeforeWrite(Step::Credited)] {
+            scenarios.push(Scenario { server: &server, dir: dir.path(), postgres, portal: S2sPortal::Steam, point, takeover: true });
+        }
     }
     let (mut passed, mut failed) = (0, 0);
     for s in &scenarios {
-        let label = format!("crash {} at {}{}", s.portal, s.point.name(), if s.takeover { ", taken over by another instance" } else { "" });
+        let label = format!(
+            "crash {} at {}{} ({})",
+            s.portal,
+            s.point.name(),
+            if s.takeover { ", taken over by another instance" } else { "" },
+            if s.postgres.is_some() { "PostgreSQL" } else { "SQLite" }
+        );
         match catch_unwind(AssertUnwindSafe(|| run(s))) {
             Ok(()) => {
                 passed += 1;

@@ -3,6 +3,8 @@
 //! Xbox's is), so a consume interrupted by a crash can be asked again safely.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
