@@ -39,8 +39,11 @@ fn var(name: &str) -> String {
 fn consume_locked(dir: &Path, request: &ConsumeRequest<'_>) -> ConsumeOutcome {
     let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("platform.lock")).unwrap();
     lock.lock().unwrap();
-    // A platform call takes a moment: long enough for a kill to land inside one now and then.
-    std::thread::sleep(Duration::from_millis(15));
+    // A platform call takes a moment: long enough for a kill to land inside one now and then. The
+    // instance to be killed is slower, so it is still at work when the kill comes (the kill must
+    // find it running, however loaded the machine is).
+    let slow = std::env::var_os("MODIO_INSTANCE_SLOW").is_some();
+    std::thread::sleep(Duration::from_millis(if slow { 150 } else { 15 }));
     let outcome = Platform::new(dir.join("platform.json")).consume(request);
     lock.unlock().unwrap();
     outcome
@@ -155,7 +158,10 @@ fn parent() {
             ("MODIO_INSTANCE_TOKENS", tokens.join(",")),
         ]
     };
-    let mut running: Vec<(Child, mpsc::Receiver<String>)> = (0..INSTANCES).map(|i| spawn(&env(i))).collect();
+    let mut victim_env = env(0);
+    victim_env.push(("MODIO_INSTANCE_SLOW", "1".into()));
+    let mut running: Vec<(Child, mpsc::Receiver<String>)> =
+        (0..INSTANCES).map(|i| if i == 0 { spawn(&victim_env) } else { spawn(&env(i)) }).collect();
 
     // Kill instance 0 once it has handled two purchases (it is then in the middle of more), and
     // start it again under the same id: it takes its own leased work back at once.
