@@ -11,13 +11,32 @@ use common::*;
 use fake_modio::{FakeServer, Fault};
 use modio_market_server::{
     ClawbackEvent, ClawbackKind, ClawbackStatus, ConsumeOutcome, ConsumeRequest, Entitlement, Outcome, PendingCause, Processor,
-    ProcessorError, S2sPortal, SqliteStorage, Step, Storage,
+    ProcessorError, S2sPortal, Step, Storage,
 };
+
+/// Which storage a test runs on: every test runs once on each (the wrappers at the end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+thread_local! {
+    /// Set by the wrapper before it calls the test (libtest runs each test on its own thread).
+    static KIND: std::cell::Cell<Db> = const { std::cell::Cell::new(Db::Sqlite) };
+}
+
+fn run_on(kind: Db, test: fn()) {
+    KIND.with(|k| k.set(kind));
+    test();
+}
 
 struct Env {
     server: FakeServer,
     dir: tempfile::TempDir,
     platform: Platform,
+    kind: Db,
+    db: String,
 }
 
 impl Env {
@@ -25,15 +44,31 @@ impl Env {
         let server = FakeServer::start();
         let dir = tempfile::tempdir().unwrap();
         let platform = Platform::new(dir.path().join("platform.json"));
-        Env { server, dir, platform }
+        let kind = KIND.with(|k| k.get());
+        let db = match kind {
+            Db::Sqlite => dir.path().join("purchases.sqlite").display().to_string(),
+            Db::Postgres => common::pg::Cluster::shared().fresh_database("purchases"),
+        };
+        Env { server, dir, platform, kind, db }
     }
     fn url(&self) -> String {
         self.server.base_url()
     }
-    fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("purchases.sqlite")
+    /// The test's database: a SQLite file's path or a `postgresql://` URL.
+    fn db(&self) -> String {
+        self.db.clone()
     }
-    fn processor(&self) -> Processor<SqliteStorage> {
+    /// Another database of the same kind (another server's).
+    fn other_db(&self, name: &str) -> String {
+        match self.kind {
+            Db::Sqlite => self.dir.path().join(format!("{name}.sqlite")).display().to_string(),
+            Db::Postgres => common::pg::Cluster::shared().fresh_database(name),
+        }
+    }
+    fn storage(&self) -> Arc<dyn Storage> {
+        modio_market_server::open_storage(&self.db).unwrap()
+    }
+    fn processor(&self) -> Processor<Arc<dyn Storage>> {
         processor(&self.url(), &self.db(), "server-a")
     }
     fn user(&self, name: &str) -> (u64, modio_market_server::Secret) {
@@ -49,7 +84,6 @@ fn xbox(id: &str, user: u64) -> Entitlement {
     Entitlement::new(S2sPortal::XboxLive, id, SKU, format!("player-{user}")).gateway_uuid(id)
 }
 
-#[test]
 fn one_entitlement_is_recorded_intended_consumed_committed_and_credited_once() {
     let env = Env::new();
     let p = env.processor();
@@ -87,7 +121,6 @@ fn one_entitlement_is_recorded_intended_consumed_committed_and_credited_once() {
     assert!(matches!(p.process(&wrong, &token, |r| env.platform.consume(r)), Err(ProcessorError::Mismatch { field: "sku", .. })));
 }
 
-#[test]
 fn an_entitlement_already_consumed_or_failing_is_never_committed_and_the_record_says_why() {
     let env = Env::new();
     let p = env.processor();
@@ -126,7 +159,6 @@ fn an_entitlement_already_consumed_or_failing_is_never_committed_and_the_record_
     assert!(matches!(p.reopen(consumed.id), Err(ProcessorError::CannotReopen(_))));
 }
 
-#[test]
 fn consume_asked_to_retry_later_leaves_it_pending_and_resumable() {
     let env = Env::new();
     let p = env.processor();
@@ -146,7 +178,6 @@ fn consume_asked_to_retry_later_leaves_it_pending_and_resumable() {
     assert!(p.unfinished().unwrap().is_empty());
 }
 
-#[test]
 fn google_and_apple_orders_go_through_the_ledger_and_convert_once() {
     let env = Env::new();
     let p = env.processor();
@@ -169,7 +200,6 @@ fn google_and_apple_orders_go_through_the_ledger_and_convert_once() {
     assert_eq!(transactions_of(&env.url(), user).len(), 2);
 }
 
-#[test]
 fn dropped_answers_make_one_transaction_and_one_commit() {
     let env = Env::new();
     let p = env.processor();
@@ -188,7 +218,6 @@ fn dropped_answers_make_one_transaction_and_one_commit() {
     assert_eq!(wallet(&env.url(), user), (AMOUNT, 0), "one credit");
 }
 
-#[test]
 fn an_unreachable_commit_is_retried_with_its_key_until_mod_io_answers_and_consume_never_runs_again() {
     let env = Env::new();
     let p = env.processor();
@@ -220,7 +249,6 @@ fn new_token_for(env: &Env, user: u64) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-#[test]
 fn an_expired_delegation_token_pauses_the_commit_until_a_fresh_one_arrives() {
     let env = Env::new();
     let p = env.processor();
@@ -245,7 +273,6 @@ fn an_expired_delegation_token_pauses_the_commit_until_a_fresh_one_arrives() {
     assert_eq!(wallet(&env.url(), user), (AMOUNT, 0));
 }
 
-#[test]
 fn keys_older_than_a_day_are_replaced_before_they_are_sent_again() {
     let env = Env::new();
     let clock = Arc::new(AtomicI64::new(1_800_000_000));
@@ -269,7 +296,6 @@ fn keys_older_than_a_day_are_replaced_before_they_are_sent_again() {
     assert_eq!(wallet(&env.url(), user), (AMOUNT, 0));
 }
 
-#[test]
 fn two_servers_on_one_database_never_consume_the_same_entitlement_twice() {
     let env = Env::new();
     let a = Arc::new(processor(&env.url(), &env.db(), "server-a"));
@@ -306,14 +332,13 @@ fn two_servers_on_one_database_never_consume_the_same_entitlement_twice() {
     assert_eq!(wallet(&env.url(), user), (AMOUNT, 0));
 }
 
-#[test]
 fn a_crashed_instance_is_taken_over_by_another_once_its_lease_runs_out() {
     let env = Env::new();
     let clock = Arc::new(AtomicI64::new(1_800_000_000));
     let (user, token) = env.user("jay");
     env.platform.grant("xbl-8");
     // Server A leaves a record leased mid-way (as if it died): lease taken, never released.
-    let storage = SqliteStorage::open(env.db()).unwrap();
+    let storage = env.storage();
     let a = processor(&env.url(), &env.db(), "server-a");
     env.server.add_fault("/v1/s2s/transactions/intent", 3, Fault::StatusBefore { status: 500 });
     let r = a.process(&xbox("xbl-8", user), &token, |_| unreachable!()).unwrap().record().clone();
@@ -330,7 +355,6 @@ fn a_crashed_instance_is_taken_over_by_another_once_its_lease_runs_out() {
     assert_eq!(wallet(&env.url(), user), (AMOUNT, 0));
 }
 
-#[test]
 fn clawbacks_are_forwarded_only_for_converted_entitlements() {
     let env = Env::new();
     let p = env.processor();
@@ -378,7 +402,6 @@ fn clawbacks_are_forwarded_only_for_converted_entitlements() {
     assert_eq!(wallet(&env.url(), user), (0, 0));
 }
 
-#[test]
 fn the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once() {
     let env = Env::new();
     let a = Arc::new(processor(&env.url(), &env.db(), "server-a"));
@@ -411,7 +434,6 @@ fn the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once() {
     assert_eq!(wallet(&env.url(), user), (0, 0), "each credit taken back once");
 }
 
-#[test]
 fn a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_credit() {
     let env = Env::new();
     let p = env.processor();
@@ -439,7 +461,6 @@ fn a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_c
     assert_eq!(done.record().step, Step::Cancelled);
 }
 
-#[test]
 fn a_clawback_after_spending_leaves_a_deficit_and_an_unreachable_one_is_retried() {
     let env = Env::new();
     let p = env.processor();
@@ -468,7 +489,6 @@ fn a_clawback_after_spending_leaves_a_deficit_and_an_unreachable_one_is_retried(
     assert_eq!(wallet(&env.url(), user), (0, 400), "what the balance could not cover is a deficit");
 }
 
-#[test]
 fn bad_input_is_refused_before_anything_is_recorded_or_sent() {
     let env = Env::new();
     let p = env.processor();
@@ -494,7 +514,6 @@ fn bad_input_is_refused_before_anything_is_recorded_or_sent() {
     assert!(r.reason.as_deref().unwrap().contains("422"));
 }
 
-#[test]
 fn the_database_holds_no_secret_and_is_private() {
     let env = Env::new();
     let p = env.processor();
@@ -506,14 +525,30 @@ fn the_database_holds_no_secret_and_is_private() {
     let service_tokens: Vec<String> = env.server.state().lock().unwrap().service_tokens.keys().cloned().collect();
     assert!(!service_tokens.is_empty());
     drop(p);
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(env.dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.file_name().unwrap().to_string_lossy().starts_with("purchases.sqlite") {
-            bytes.extend(std::fs::read(&path).unwrap());
+    let text = match env.kind {
+        Db::Sqlite => {
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(env.dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.file_name().unwrap().to_string_lossy().starts_with("purchases.sqlite") {
+                    bytes.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
         }
-    }
-    let text = String::from_utf8_lossy(&bytes);
+        Db::Postgres => {
+            // Every row of every table, as text.
+            let mut client = postgres::Client::connect(&env.db(), postgres::NoTls).unwrap();
+            let mut text = String::new();
+            for table in ["entitlements", "order_ledger", "clawbacks", "modio_market_schema"] {
+                for row in client.query(&format!("SELECT t::text FROM {table} t"), &[]).unwrap() {
+                    text.push_str(row.get::<_, &str>(0));
+                    text.push('\n');
+                }
+            }
+            text
+        }
+    };
     assert!(text.contains("xbl-13"), "the database was read");
     let mut secrets = vec![token.expose().to_owned(), CLIENT_SECRET.to_owned()];
     secrets.extend(service_tokens);
@@ -521,14 +556,13 @@ fn the_database_holds_no_secret_and_is_private() {
         assert!(!text.contains(s.as_str()), "the database holds a secret");
     }
     #[cfg(unix)]
-    {
+    if env.kind == Db::Sqlite {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(env.db()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
 }
 
-#[test]
 fn the_commit_answer_state_decides_the_outcome() {
     let env = Env::new();
     let p = env.processor();
@@ -601,23 +635,20 @@ fn a_lost_intent_is_found_by_its_gateway_uuid_under_key_scope(scope: &str) {
     assert_eq!(env.platform.calls("xbl-lost"), 1);
 }
 
-#[test]
 fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_user() {
     a_lost_intent_is_found_by_its_gateway_uuid_under_key_scope("user");
 }
 
-#[test]
 fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_delegation_token() {
     a_lost_intent_is_found_by_its_gateway_uuid_under_key_scope("delegation_token");
 }
 
-#[test]
 fn without_the_history_a_strict_key_scope_would_make_a_second_transaction() {
     // The reason for the look-up, shown: the same resume by a server that cannot read the history.
     let env = Env::new();
     control(&env.url(), "POST", "/s2s_key_scope", serde_json::json!({ "scope": "delegation_token" }));
     let config = modio_market_server::ProcessorConfig { instance_id: "blind".into(), ..Default::default() };
-    let p = Processor::new(s2s_client_with_team(&env.url(), 0), SqliteStorage::open(env.db()).unwrap(), config);
+    let p = Processor::new(s2s_client_with_team(&env.url(), 0), env.storage(), config);
     let (user, token) = env.user("blind");
     env.platform.grant("xbl-blind");
     env.server.add_fault("/v1/s2s/transactions/intent", 3, Fault::CloseAfter);
@@ -629,7 +660,6 @@ fn without_the_history_a_strict_key_scope_would_make_a_second_transaction() {
     assert_eq!(wallet(&env.url(), user), (AMOUNT, 0), "still one credit: only one was committed");
 }
 
-#[test]
 fn an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up() {
     let env = Env::new();
     let p = env.processor();
@@ -643,7 +673,6 @@ fn an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up() {
     assert_eq!(transactions_of(&env.url(), user)[0]["gateway_uuid"], uuid.as_str(), "and sent with the intent");
 }
 
-#[test]
 fn reconciliation_sorts_what_the_history_and_the_records_disagree_on() {
     let env = Env::new();
     let p = env.processor();
@@ -673,7 +702,7 @@ fn reconciliation_sorts_what_the_history_and_the_records_disagree_on() {
     // A purchase another server (its own database) converted: paid, unknown here.
     let (other_user, token) = env.user("other");
     env.platform.grant("xbl-other");
-    let other_db = env.dir.path().join("other.sqlite");
+    let other_db = env.other_db("other");
     let other = processor(&env.url(), &other_db, "server-b");
     let theirs = other.process(&xbox("xbl-other", other_user), &token, |r| env.platform.consume(r)).unwrap();
     assert!(theirs.is_credited());
@@ -707,10 +736,235 @@ fn reconciliation_sorts_what_the_history_and_the_records_disagree_on() {
     let again = p.reconcile(None, 10).unwrap();
     assert!(again.commit_owed.is_empty() && again.settled.is_empty(), "{again:?}");
     // Without the team the history cannot be read: a typed error, nothing changed.
-    let blind = Processor::new(
-        s2s_client_with_team(&env.url(), 0),
-        SqliteStorage::open(env.db()).unwrap(),
-        modio_market_server::ProcessorConfig::default(),
-    );
+    let blind = Processor::new(s2s_client_with_team(&env.url(), 0), env.storage(), modio_market_server::ProcessorConfig::default());
     assert!(matches!(blind.reconcile(None, 10), Err(ProcessorError::History(_))));
+}
+
+/// Every test above, on SQLite and on PostgreSQL (one throwaway cluster for this binary).
+mod on_sqlite {
+    use super::{run_on, Db};
+
+    #[test]
+    fn one_entitlement_is_recorded_intended_consumed_committed_and_credited_once() {
+        run_on(Db::Sqlite, super::one_entitlement_is_recorded_intended_consumed_committed_and_credited_once);
+    }
+
+    #[test]
+    fn an_entitlement_already_consumed_or_failing_is_never_committed_and_the_record_says_why() {
+        run_on(Db::Sqlite, super::an_entitlement_already_consumed_or_failing_is_never_committed_and_the_record_says_why);
+    }
+
+    #[test]
+    fn consume_asked_to_retry_later_leaves_it_pending_and_resumable() {
+        run_on(Db::Sqlite, super::consume_asked_to_retry_later_leaves_it_pending_and_resumable);
+    }
+
+    #[test]
+    fn google_and_apple_orders_go_through_the_ledger_and_convert_once() {
+        run_on(Db::Sqlite, super::google_and_apple_orders_go_through_the_ledger_and_convert_once);
+    }
+
+    #[test]
+    fn dropped_answers_make_one_transaction_and_one_commit() {
+        run_on(Db::Sqlite, super::dropped_answers_make_one_transaction_and_one_commit);
+    }
+
+    #[test]
+    fn an_unreachable_commit_is_retried_with_its_key_until_mod_io_answers_and_consume_never_runs_again() {
+        run_on(Db::Sqlite, super::an_unreachable_commit_is_retried_with_its_key_until_mod_io_answers_and_consume_never_runs_again);
+    }
+
+    #[test]
+    fn an_expired_delegation_token_pauses_the_commit_until_a_fresh_one_arrives() {
+        run_on(Db::Sqlite, super::an_expired_delegation_token_pauses_the_commit_until_a_fresh_one_arrives);
+    }
+
+    #[test]
+    fn keys_older_than_a_day_are_replaced_before_they_are_sent_again() {
+        run_on(Db::Sqlite, super::keys_older_than_a_day_are_replaced_before_they_are_sent_again);
+    }
+
+    #[test]
+    fn two_servers_on_one_database_never_consume_the_same_entitlement_twice() {
+        run_on(Db::Sqlite, super::two_servers_on_one_database_never_consume_the_same_entitlement_twice);
+    }
+
+    #[test]
+    fn a_crashed_instance_is_taken_over_by_another_once_its_lease_runs_out() {
+        run_on(Db::Sqlite, super::a_crashed_instance_is_taken_over_by_another_once_its_lease_runs_out);
+    }
+
+    #[test]
+    fn clawbacks_are_forwarded_only_for_converted_entitlements() {
+        run_on(Db::Sqlite, super::clawbacks_are_forwarded_only_for_converted_entitlements);
+    }
+
+    #[test]
+    fn the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once() {
+        run_on(Db::Sqlite, super::the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once);
+    }
+
+    #[test]
+    fn a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_credit() {
+        run_on(Db::Sqlite, super::a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_credit);
+    }
+
+    #[test]
+    fn a_clawback_after_spending_leaves_a_deficit_and_an_unreachable_one_is_retried() {
+        run_on(Db::Sqlite, super::a_clawback_after_spending_leaves_a_deficit_and_an_unreachable_one_is_retried);
+    }
+
+    #[test]
+    fn bad_input_is_refused_before_anything_is_recorded_or_sent() {
+        run_on(Db::Sqlite, super::bad_input_is_refused_before_anything_is_recorded_or_sent);
+    }
+
+    #[test]
+    fn the_database_holds_no_secret_and_is_private() {
+        run_on(Db::Sqlite, super::the_database_holds_no_secret_and_is_private);
+    }
+
+    #[test]
+    fn the_commit_answer_state_decides_the_outcome() {
+        run_on(Db::Sqlite, super::the_commit_answer_state_decides_the_outcome);
+    }
+
+    #[test]
+    fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_user() {
+        run_on(Db::Sqlite, super::a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_user);
+    }
+
+    #[test]
+    fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_delegation_token() {
+        run_on(Db::Sqlite, super::a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_delegation_token);
+    }
+
+    #[test]
+    fn without_the_history_a_strict_key_scope_would_make_a_second_transaction() {
+        run_on(Db::Sqlite, super::without_the_history_a_strict_key_scope_would_make_a_second_transaction);
+    }
+
+    #[test]
+    fn an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up() {
+        run_on(Db::Sqlite, super::an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up);
+    }
+
+    #[test]
+    fn reconciliation_sorts_what_the_history_and_the_records_disagree_on() {
+        run_on(Db::Sqlite, super::reconciliation_sorts_what_the_history_and_the_records_disagree_on);
+    }
+}
+
+mod on_postgres {
+    use super::{run_on, Db};
+
+    #[test]
+    fn one_entitlement_is_recorded_intended_consumed_committed_and_credited_once() {
+        run_on(Db::Postgres, super::one_entitlement_is_recorded_intended_consumed_committed_and_credited_once);
+    }
+
+    #[test]
+    fn an_entitlement_already_consumed_or_failing_is_never_committed_and_the_record_says_why() {
+        run_on(Db::Postgres, super::an_entitlement_already_consumed_or_failing_is_never_committed_and_the_record_says_why);
+    }
+
+    #[test]
+    fn consume_asked_to_retry_later_leaves_it_pending_and_resumable() {
+        run_on(Db::Postgres, super::consume_asked_to_retry_later_leaves_it_pending_and_resumable);
+    }
+
+    #[test]
+    fn google_and_apple_orders_go_through_the_ledger_and_convert_once() {
+        run_on(Db::Postgres, super::google_and_apple_orders_go_through_the_ledger_and_convert_once);
+    }
+
+    #[test]
+    fn dropped_answers_make_one_transaction_and_one_commit() {
+        run_on(Db::Postgres, super::dropped_answers_make_one_transaction_and_one_commit);
+    }
+
+    #[test]
+    fn an_unreachable_commit_is_retried_with_its_key_until_mod_io_answers_and_consume_never_runs_again() {
+        run_on(Db::Postgres, super::an_unreachable_commit_is_retried_with_its_key_until_mod_io_answers_and_consume_never_runs_again);
+    }
+
+    #[test]
+    fn an_expired_delegation_token_pauses_the_commit_until_a_fresh_one_arrives() {
+        run_on(Db::Postgres, super::an_expired_delegation_token_pauses_the_commit_until_a_fresh_one_arrives);
+    }
+
+    #[test]
+    fn keys_older_than_a_day_are_replaced_before_they_are_sent_again() {
+        run_on(Db::Postgres, super::keys_older_than_a_day_are_replaced_before_they_are_sent_again);
+    }
+
+    #[test]
+    fn two_servers_on_one_database_never_consume_the_same_entitlement_twice() {
+        run_on(Db::Postgres, super::two_servers_on_one_database_never_consume_the_same_entitlement_twice);
+    }
+
+    #[test]
+    fn a_crashed_instance_is_taken_over_by_another_once_its_lease_runs_out() {
+        run_on(Db::Postgres, super::a_crashed_instance_is_taken_over_by_another_once_its_lease_runs_out);
+    }
+
+    #[test]
+    fn clawbacks_are_forwarded_only_for_converted_entitlements() {
+        run_on(Db::Postgres, super::clawbacks_are_forwarded_only_for_converted_entitlements);
+    }
+
+    #[test]
+    fn the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once() {
+        run_on(Db::Postgres, super::the_same_refund_delivered_to_two_instances_at_once_is_forwarded_once);
+    }
+
+    #[test]
+    fn a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_credit() {
+        run_on(Db::Postgres, super::a_refund_while_the_commit_is_unsettled_is_deferred_then_forwarded_after_the_credit);
+    }
+
+    #[test]
+    fn a_clawback_after_spending_leaves_a_deficit_and_an_unreachable_one_is_retried() {
+        run_on(Db::Postgres, super::a_clawback_after_spending_leaves_a_deficit_and_an_unreachable_one_is_retried);
+    }
+
+    #[test]
+    fn bad_input_is_refused_before_anything_is_recorded_or_sent() {
+        run_on(Db::Postgres, super::bad_input_is_refused_before_anything_is_recorded_or_sent);
+    }
+
+    #[test]
+    fn the_database_holds_no_secret_and_is_private() {
+        run_on(Db::Postgres, super::the_database_holds_no_secret_and_is_private);
+    }
+
+    #[test]
+    fn the_commit_answer_state_decides_the_outcome() {
+        run_on(Db::Postgres, super::the_commit_answer_state_decides_the_outcome);
+    }
+
+    #[test]
+    fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_user() {
+        run_on(Db::Postgres, super::a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_user);
+    }
+
+    #[test]
+    fn a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_delegation_token() {
+        run_on(Db::Postgres, super::a_lost_intent_resumed_with_a_fresh_token_makes_one_transaction_keys_per_delegation_token);
+    }
+
+    #[test]
+    fn without_the_history_a_strict_key_scope_would_make_a_second_transaction() {
+        run_on(Db::Postgres, super::without_the_history_a_strict_key_scope_would_make_a_second_transaction);
+    }
+
+    #[test]
+    fn an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up() {
+        run_on(Db::Postgres, super::an_entitlement_without_a_gateway_uuid_gets_one_so_it_can_be_looked_up);
+    }
+
+    #[test]
+    fn reconciliation_sorts_what_the_history_and_the_records_disagree_on() {
+        run_on(Db::Postgres, super::reconciliation_sorts_what_the_history_and_the_records_disagree_on);
+    }
 }

@@ -6,12 +6,10 @@
 pub mod pg;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use modio_market_server::{
-    Config, ConsumeOutcome, ConsumeRequest, Processor, ProcessorConfig, RetryPolicy, S2sClient, S2sConfig, Secret, SqliteStorage,
-};
+use modio_market_server::{Config, ConsumeOutcome, ConsumeRequest, Processor, ProcessorConfig, RetryPolicy, S2sClient, S2sConfig, Secret};
 use serde_json::{json, Value};
 
 pub const GAME_ID: u64 = 1;
@@ -93,9 +91,10 @@ pub fn s2s_client_with_team(base_url: &str, team: u64) -> S2sClient {
     S2sClient::new(S2sConfig::new(config, CLIENT_ID, CLIENT_SECRET)).expect("s2s client")
 }
 
-pub fn processor(base_url: &str, db: &Path, instance: &str) -> Processor<SqliteStorage> {
+/// A processor over `db`: a SQLite file's path or a `postgresql://` URL.
+pub fn processor(base_url: &str, db: &str, instance: &str) -> Processor<std::sync::Arc<dyn modio_market_server::Storage>> {
     let config = ProcessorConfig { instance_id: instance.to_owned(), ..ProcessorConfig::default() };
-    Processor::new(s2s_client(base_url), SqliteStorage::open(db).expect("database"), config)
+    Processor::new(s2s_client(base_url), modio_market_server::open_storage(db).expect("database"), config)
 }
 
 /// A platform inventory in a JSON file: entitlement id → who consumed it (tracking id) and how

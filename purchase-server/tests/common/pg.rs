@@ -5,7 +5,9 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub struct Cluster {
@@ -110,5 +112,48 @@ impl Drop for Cluster {
         // Immediate: nothing to flush for a throwaway cluster.
         let data = self.data();
         let _ = self.command("pg_ctl").args(["-D", path(&data), "-m", "immediate", "-w", "stop"]).output();
+    }
+}
+
+static SHARED: OnceLock<Cluster> = OnceLock::new();
+static GUARD: OnceLock<std::process::ChildStdin> = OnceLock::new();
+static DATABASES: AtomicUsize = AtomicUsize::new(0);
+
+impl Cluster {
+    /// One cluster for every test of this binary, started by the first that asks. A static is
+    /// never dropped, so a guard process holds a pipe from this one: when the test binary exits
+    /// (passing, failing or killed) the pipe closes and the guard stops the server and removes
+    /// its folder, as the fake's stdin does for the fake.
+    pub fn shared() -> &'static Cluster {
+        SHARED.get_or_init(|| {
+            let cluster = Cluster::start();
+            let script = r#"cat >/dev/null
+pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null)
+if [ -n "$pid" ]; then
+  kill -QUIT "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+fi
+rm -rf "$2""#;
+            // It must outlive this process (it cleans up after it): never waited for, by design.
+            #[allow(clippy::zombie_processes)]
+            let mut guard = Command::new("sh")
+                .args(["-c", script, "pg-guard"])
+                .arg(cluster.data())
+                .arg(cluster.dir.path())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the cluster's guard");
+            let _ = GUARD.set(guard.stdin.take().unwrap());
+            cluster
+        })
+    }
+
+    /// A new database with a name of its own in this binary.
+    pub fn fresh_database(&self, tag: &str) -> String {
+        let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+        let tag: String = tag.chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect();
+        self.database(&format!("t{n}_{tag}").to_ascii_lowercase())
     }
 }
