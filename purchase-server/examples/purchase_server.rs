@@ -270,10 +270,9 @@ fn demo(base_url: &str, server: &Server, server_url: &str) -> Result<(i64, i64),
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let db = env_or("PURCHASE_DB", "purchases.sqlite");
     if let Some(port) = args.iter().position(|a| a == "--serve").and_then(|i| args.get(i + 1)) {
         let base_url = std::env::var("MODIO_MARKET_BASE_URL").map_err(|_| "set MODIO_MARKET_BASE_URL")?;
-        let server = Arc::new(build_server(&base_url, &db)?);
+        let server = Arc::new(build_server(&base_url, &env_or("PURCHASE_DB", "purchases.sqlite"))?);
         let listener = TcpListener::bind(("127.0.0.1", port.parse::<u16>()?))?;
         eprintln!("purchase-server: listening on http://{}", listener.local_addr()?);
         serve(server, listener);
@@ -285,9 +284,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(f) => f.base_url(),
         None => std::env::var("MODIO_MARKET_BASE_URL")?,
     };
+    // PURCHASE_DB when set (a PostgreSQL URL, say), else a fresh SQLite file for the demo.
     let dir = tempfile::tempdir()?;
-    let db = dir.path().join("purchases.sqlite");
-    let (before, after) = run_demo(&base_url, db.to_str().ok_or("path")?)?;
+    let db = match std::env::var("PURCHASE_DB") {
+        Ok(db) => db,
+        Err(_) => dir.path().join("purchases.sqlite").to_str().ok_or("path")?.to_owned(),
+    };
+    let (before, after) = run_demo(&base_url, &db)?;
     if before != 1000 || after != 0 {
         return Err(format!("unexpected balances {before} then {after}").into());
     }
