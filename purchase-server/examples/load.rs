@@ -55,11 +55,8 @@ fn run(server: &FakeServer, db: &str, instances: usize, per_instance: usize, tag
 
 /// pgbench's select-only transactions per second with `clients` clients, as a reference.
 fn pgbench(cluster: &Cluster, db: &str, clients: usize, seconds: u32) -> Option<f64> {
-    let bin = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin/pgbench"))
-        .find(|p| p.is_file())?;
+    // The cluster's own server version ships pgbench beside its binaries.
+    let bin = common::pg::server_bin().join("pgbench");
     let port = cluster.port.to_string();
     let common = ["-h", "127.0.0.1", "-p", port.as_str(), "-U", "test"];
     let init = Command::new(&bin).args(common).args(["-i", "-q", "-s", "1", db]).output().ok()?;

@@ -266,17 +266,10 @@ impl Storage for PostgresStorage {
                 .map_err(backend)?;
             if claimed == 0 {
                 // The order belongs to another record: this one is not kept.
-                let holder = tx
-                    .query_one(
-                        &format!(
-                            "SELECT {} FROM entitlements e JOIN order_ledger l ON l.record_id = e.id WHERE l.portal = $1 AND l.order_id = $2",
-                            RECORD_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
-                        ),
-                        &[&new.portal.as_str(), &order],
-                    )
-                    .map_err(backend)?;
-                let holder = record_from_row(&holder)?;
                 tx.rollback().map_err(backend)?;
+                drop(client);
+                let holder =
+                    self.find_order(new.portal, order)?.ok_or_else(|| StorageError::Backend("the order's holder vanished".into()))?;
                 return Ok(Created::DuplicateOrder(holder));
             }
         }

@@ -348,6 +348,11 @@ fn is_paid(state: &TransactionState) -> bool {
         || matches!(state, TransactionState::Other(s) if s.eq_ignore_ascii_case("credited"))
 }
 
+/// The commit went through: paid now, or paid and refunded since.
+fn was_credited(state: &TransactionState) -> bool {
+    is_paid(state) || *state == TransactionState::Refunded
+}
+
 fn is_refusal(e: &Error) -> bool {
     // mod.io refused the operation itself (not the credentials, not a transient failure).
     e.code() == ResultCode::Http && matches!(e.http_status(), 400 | 404 | 409 | 410 | 422)
@@ -668,10 +673,7 @@ impl<S: Storage> Processor<S> {
         let (Some(uuid), Some(_)) = (&record.gateway_uuid, self.s2s.monetization_team_id()) else {
             return Ok(None);
         };
-        let page = match self.s2s.transactions(&TransactionQuery::by_gateway_uuid(uuid.clone())) {
-            Ok(page) => page,
-            Err(e) => return Err(ProcessorError::History(e)),
-        };
+        let page = self.s2s.transactions(&TransactionQuery::by_gateway_uuid(uuid.clone())).map_err(ProcessorError::History)?;
         for t in page.transactions {
             if t.gateway_uuid != *uuid || t.state != TransactionState::Pending {
                 continue;
@@ -808,9 +810,7 @@ impl<S: Storage> Processor<S> {
             }
             Ok(t) => {
                 let state = t.transaction.state.clone();
-                // The OpenAPI also lists CREDITED among the states: the tokens were allocated.
-                let credited = matches!(state, TransactionState::Paid | TransactionState::Cleared | TransactionState::Refunded)
-                    || matches!(&state, TransactionState::Other(s) if s.eq_ignore_ascii_case("credited"));
+                let credited = was_credited(&state);
                 match state {
                     _ if credited => self.write(&record, |r| {
                         r.step = Step::Credited;
@@ -968,7 +968,7 @@ impl<S: Storage> Processor<S> {
                 continue;
             };
             match r.step {
-                Step::Credited if paid || transaction.state == TransactionState::Refunded => {}
+                Step::Credited if was_credited(&transaction.state) => {}
                 Step::Credited => out.commits_not_paid.push(Discrepancy { transaction, record: Some(r) }),
                 Step::Consumed | Step::CommitRejected if paid => {
                     let settled = self.settle_paid(r, &transaction)?;

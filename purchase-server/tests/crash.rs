@@ -23,24 +23,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::*;
 use fake_modio::FakeServer;
 use modio_market_server::{
-    ClawbackRecord, Created, Entitlement, NewClawback, NewRecord, Outcome, PostgresStorage, Processor, ProcessorConfig, Record, RecordId,
-    S2sPortal, Secret, SqliteStorage, Step, Storage, StorageError,
+    open_storage, ClawbackRecord, Created, Entitlement, NewClawback, NewRecord, Outcome, Processor, ProcessorConfig, Record, RecordId,
+    S2sPortal, Secret, Step, Storage, StorageError,
 };
 use std::sync::Arc;
-
-/// The database a scenario uses: a `postgresql://` URL, or a SQLite file's path.
-fn open_storage(db: &str) -> Arc<dyn Storage> {
-    if db.starts_with("postgresql://") {
-        Arc::new(PostgresStorage::connect(db).expect("the PostgreSQL database"))
-    } else {
-        Arc::new(SqliteStorage::open(db).expect("the SQLite database"))
-    }
-}
-
-fn processor_over(base_url: &str, db: &str, instance: &str) -> Processor<Arc<dyn Storage>> {
-    let config = ProcessorConfig { instance_id: instance.to_owned(), ..ProcessorConfig::default() };
-    Processor::new(s2s_client(base_url), open_storage(db), config)
-}
 
 const ROLE: &str = "MODIO_CRASH_ROLE";
 
@@ -171,7 +157,7 @@ fn entitlement(portal: S2sPortal, id: &str, user: &str) -> Entitlement {
 fn child() {
     let point = Point::parse(&var("MODIO_CRASH_POINT"));
     let base_url = var("MODIO_CRASH_BASE_URL");
-    let storage = CrashingStorage { inner: open_storage(&var("MODIO_CRASH_DB")), point };
+    let storage = CrashingStorage { inner: open_storage(&var("MODIO_CRASH_DB")).expect("the database"), point };
     let config = ProcessorConfig { instance_id: "server-a".into(), ..ProcessorConfig::default() };
     let processor = Processor::new(s2s_client(&base_url), storage, config);
     let platform = Platform::new(var("MODIO_CRASH_PLATFORM"));
@@ -264,7 +250,7 @@ fn run(s: &Scenario<'_>) {
     ]);
 
     // What the dead server left behind.
-    let storage = open_storage(&db);
+    let storage = open_storage(&db).expect("the database");
     let left = storage.find(s.portal, &entitlement_id).unwrap().expect("the entitlement was recorded");
     assert_eq!(left.step, s.point.recorded_step(), "{name}: recorded step");
     let consumed_before = platform.is_consumed(&entitlement_id);
@@ -283,7 +269,7 @@ fn run(s: &Scenario<'_>) {
     // client sends a new one when the player comes back).
     let fresh = delegation(&url, &access);
     let instance = if s.takeover { "server-b" } else { "server-a" };
-    let mut processor = processor_over(&url, &db, instance);
+    let mut processor = processor(&url, &db, instance);
     if s.takeover {
         let lease = ProcessorConfig::default().lease.as_secs() as i64;
         processor = processor.with_clock(move || unix_now() + lease + 1);

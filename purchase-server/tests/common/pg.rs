@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 pub struct Cluster {
     dir: tempfile::TempDir,
@@ -18,7 +17,7 @@ pub struct Cluster {
 }
 
 /// The newest installed server's binaries (`/usr/lib/postgresql/<major>/bin`).
-fn server_bin() -> PathBuf {
+pub fn server_bin() -> PathBuf {
     let mut majors: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .expect("PostgreSQL's server is not installed: apt-get install postgresql (scripts/install-deps does)")
         .filter_map(|e| e.ok())
@@ -54,15 +53,8 @@ impl Cluster {
         let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", path(cluster.dir.path()));
         let log = cluster.dir.path().join("server.log");
         cluster.run("pg_ctl", &["-D", path(&data), "-l", path(&log), "-o", &options, "-w", "-t", "60", "start"]);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !cluster.ready() {
-            assert!(
-                Instant::now() < deadline,
-                "the cluster did not accept connections: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // `pg_ctl -w` returned once the server accepts connections.
+        assert!(cluster.ready(), "the cluster does not accept connections: {}", std::fs::read_to_string(&log).unwrap_or_default());
         cluster
     }
 
