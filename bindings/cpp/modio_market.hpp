@@ -1306,21 +1306,27 @@ struct ClientState {
     }
 };
 
+/// Runs `callback` with a request's outcome. Never lets an exception out.
+template <class T, class CView>
+void deliver(Callback<T>& callback, const modio_market_error* error, const CView* view) noexcept {
+    MODIO_MARKET_HPP_TRY {
+        if (error != nullptr) {
+            callback(Result<T>(from_c(*error)));
+        } else if (view != nullptr) {
+            callback(Result<T>(from_c(*view)));
+        } else {
+            callback(Result<T>(Error::make(Code::Internal, "the library passed neither a result nor an error")));
+        }
+    }
+    MODIO_MARKET_HPP_CATCH_ALL
+}
+
 /// Runs a request's callback once with its outcome, then deletes it. Never lets an exception out.
 template <class T, class CView>
 void complete(void* user_data, std::uint64_t /*request_id*/, const modio_market_error* error, const CView* view) noexcept {
     std::unique_ptr<Callback<T>> callback(static_cast<Callback<T>*>(user_data));
     if (!callback) return;
-    MODIO_MARKET_HPP_TRY {
-        if (error != nullptr) {
-            (*callback)(Result<T>(from_c(*error)));
-        } else if (view != nullptr) {
-            (*callback)(Result<T>(from_c(*view)));
-        } else {
-            (*callback)(Result<T>(Error::make(Code::Internal, "the library passed neither a result nor an error")));
-        }
-    }
-    MODIO_MARKET_HPP_CATCH_ALL
+    deliver<T, CView>(*callback, error, view);
     MODIO_MARKET_HPP_TRY { callback.reset(); }
     MODIO_MARKET_HPP_CATCH_ALL
 }
@@ -1360,12 +1366,13 @@ inline void install_progress(void* user_data, std::uint64_t request_id, std::uin
     MODIO_MARKET_HPP_CATCH_ALL
 }
 
-inline void install_done(void* user_data, std::uint64_t request_id, const modio_market_error* error,
+inline void install_done(void* user_data, std::uint64_t /*request_id*/, const modio_market_error* error,
                          const modio_market_installed_mod* view) noexcept {
     std::unique_ptr<InstallCalls> calls(static_cast<InstallCalls*>(user_data));
     if (!calls) return;
-    // The completion handler is run through the common path, which also deletes it.
-    complete<InstalledMod, modio_market_installed_mod>(new Callback<InstalledMod>(std::move(calls->done)), request_id, error, view);
+    if (calls->done) deliver<InstalledMod, modio_market_installed_mod>(calls->done, error, view);
+    MODIO_MARKET_HPP_TRY { calls.reset(); }
+    MODIO_MARKET_HPP_CATCH_ALL
 }
 
 inline std::uint32_t clamp_ms(std::chrono::milliseconds ms) noexcept {
