@@ -1,18 +1,57 @@
 // A tiny HTTP/1.1 client for the fake server's control interface (FAKE_MODIO_CONTROL), so the C++
-// tests can inject faults without another dependency. Loopback only, POSIX sockets.
+// tests can inject faults without another dependency. Loopback only: POSIX sockets, or Winsock
+// when the suite is built with mingw and run under Wine (tests/windows/run.sh).
 #ifndef MODIO_MARKET_TESTS_FAKE_CONTROL_HPP
 #define MODIO_MARKET_TESTS_FAKE_CONTROL_HPP
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#endif
 
 #include <cstdlib>
 #include <string>
 
 namespace fake_control {
+
+#ifdef _WIN32
+using socket_handle = SOCKET;
+using io_length = int;  // send/recv take an int length on Windows, a size_t on POSIX
+inline bool socket_ok(socket_handle fd) { return fd != INVALID_SOCKET; }
+inline void close_socket(socket_handle fd) { ::closesocket(fd); }
+// Winsock needs WSAStartup once per process; a function-local static does it exactly once.
+inline bool network_ready() {
+    static const bool ready = [] {
+        WSADATA data;
+        return ::WSAStartup(MAKEWORD(2, 2), &data) == 0;
+    }();
+    return ready;
+}
+// SO_RCVTIMEO/SO_SNDTIMEO take milliseconds as a DWORD on Windows.
+inline void set_timeouts(socket_handle fd, int seconds) {
+    const DWORD ms = static_cast<DWORD>(seconds) * 1000;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&ms), sizeof ms);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char*>(&ms), sizeof ms);
+}
+#else
+using socket_handle = int;
+using io_length = std::size_t;
+inline bool socket_ok(socket_handle fd) { return fd >= 0; }
+inline void close_socket(socket_handle fd) { ::close(fd); }
+inline bool network_ready() { return true; }
+inline void set_timeouts(socket_handle fd, int seconds) {
+    timeval timeout{};
+    timeout.tv_sec = seconds;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+}
+#endif
 
 struct Response {
     int status = 0;
@@ -36,18 +75,16 @@ inline Response request(const std::string& method, const std::string& path, cons
     const std::string host = host_port.substr(0, colon);
     const int port = std::atoi(host_port.c_str() + colon + 1);
 
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return out;
-    timeval timeout{};
-    timeout.tv_sec = 10;  // never hang the suite on a broken server
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    if (!network_ready()) return out;
+    const socket_handle fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (!socket_ok(fd)) return out;
+    set_timeouts(fd, 10);  // never hang the suite on a broken server
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<unsigned short>(port));
     if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
         ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
+        close_socket(fd);
         return out;
     }
     std::string message = method + " " + prefix + path + " HTTP/1.1\r\nHost: " + host_port +
@@ -55,18 +92,18 @@ inline Response request(const std::string& method, const std::string& path, cons
                           "\r\nConnection: close\r\n\r\n" + body;
     std::size_t sent = 0;
     while (sent < message.size()) {
-        const ssize_t n = ::send(fd, message.data() + sent, message.size() - sent, 0);
+        const int n = static_cast<int>(::send(fd, message.data() + sent, static_cast<io_length>(message.size() - sent), 0));
         if (n <= 0) break;
         sent += static_cast<std::size_t>(n);
     }
     std::string reply;
     char buffer[4096];
     for (;;) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        const int n = static_cast<int>(::recv(fd, buffer, static_cast<io_length>(sizeof buffer), 0));
         if (n <= 0) break;
         reply.append(buffer, static_cast<std::size_t>(n));
     }
-    ::close(fd);
+    close_socket(fd);
     // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody"
     const std::size_t space = reply.find(' ');
     if (space != std::string::npos) out.status = std::atoi(reply.c_str() + space + 1);

@@ -1133,8 +1133,13 @@ static void test_store_page_and_downloads() {
     }
 
     // Downloads.
-    char pattern[] = "/tmp/modio-cpp-install-XXXXXX";
-    const char* root = ::mkdtemp(pattern);
+    // A fresh directory under the system's temporary directory (std::filesystem, not mkdtemp: the
+    // suite is also built with mingw and run under Wine, tests/windows/run.sh).
+    const std::filesystem::path install_root = std::filesystem::temp_directory_path() / ("modio-cpp-install-" + std::to_string(::getpid()));
+    std::error_code made_root;
+    std::filesystem::remove_all(install_root, made_root);
+    const std::string root_text = install_root.string();
+    const char* root = std::filesystem::create_directories(install_root, made_root) ? root_text.c_str() : nullptr;
     if (!CHECK(root != nullptr, "a temporary install directory")) return;
     CHECK(client.installed_mods().has_error(mm::Code::InvalidArgument), "installed_mods without an install directory");
     CHECK(client.install_mod(2001, {}, [](auto) {}).has_error(mm::Code::InvalidArgument), "install without an install directory");
