@@ -72,26 +72,22 @@ static size_t read_handle(HANDLE h, char *buffer, size_t size) {
     return got;
 }
 
-static size_t read_path(const char *utf8, char *buffer, size_t size) {
-    wchar_t *w = wide(utf8);
-    HANDLE h = w != NULL ? CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                                       OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL)
-                         : INVALID_HANDLE_VALUE;
-    free(w);
-    if (h == INVALID_HANDLE_VALUE) {
-        return 0;
-    }
-    size_t n = read_handle(h, buffer, size);
-    CloseHandle(h);
-    return n;
-}
-
 static HANDLE open_reader(const char *utf8, DWORD share) {
     wchar_t *w = wide(utf8);
     HANDLE h = w != NULL ? CreateFileW(w, GENERIC_READ, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL)
                          : INVALID_HANDLE_VALUE;
     free(w);
     return h;
+}
+
+static size_t read_path(const char *utf8, char *buffer, size_t size) {
+    HANDLE h = open_reader(utf8, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
+    if (h == INVALID_HANDLE_VALUE) {
+        return 0;
+    }
+    size_t n = read_handle(h, buffer, size);
+    CloseHandle(h);
+    return n;
 }
 
 /* One completion, whatever the request. */
@@ -436,11 +432,6 @@ static void test_two_clients_one_directory(const char *root) {
           "bob's cached list has his mod and not alice's");
 }
 
-static void on_tls_game(void *user_data, uint64_t id, const struct modio_market_error *error,
-                        const struct modio_market_game *game) {
-    on_game(user_data, id, error, game);
-}
-
 static modio_market_result tls_get_game(const char *url, const char *ca_pem) {
     modio_market_config *config = NULL;
     modio_market_client *client = NULL;
@@ -461,7 +452,7 @@ static modio_market_result tls_get_game(const char *url, const char *ca_pem) {
     }
     struct outcome o = {0};
     uint64_t id = 0;
-    bool done = finish(client, modio_market_client_get_game(client, on_tls_game, &o, &id), &id, &o);
+    bool done = finish(client, modio_market_client_get_game(client, on_game, &o, &id), &id, &o);
     modio_market_client_free(client);
     return done ? o.code : MODIO_MARKET_RESULT_INTERNAL;
 }
