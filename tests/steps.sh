@@ -16,3 +16,20 @@ step() {
     failed+=("$name")
   fi
 }
+
+# The functions capi/include/modio_market.h declares, one per line, sorted (run from the root).
+header_functions() {
+  grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u
+}
+
+# require_tools SUITE TOOL...: exits the suite, naming the first missing tool.
+require_tools() {
+  local suite=$1 tool
+  shift
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "$suite: $tool is missing (scripts/install-deps installs it)" >&2
+      exit 1
+    fi
+  done
+}

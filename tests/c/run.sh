@@ -96,7 +96,7 @@ step "header hygiene (C++17) and C/C++ layout" header_cpp
 # 2. API coverage ----------------------------------------------------------------------------------
 coverage() {
   local declared exported missing extra not_called
-  declared=$(grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u)
+  declared=$(header_functions)
   exported=$(nm -D --defined-only "$lib_dir/libmodio_market.so" | awk '{print $3}' | grep '^modio_market_' | sort -u)
   missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
   extra=$(comm -13 <(echo "$declared") <(echo "$exported"))

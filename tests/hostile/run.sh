@@ -30,7 +30,7 @@ inc=(-I capi/include)
 
 coverage() {
   local declared missing=""
-  declared=$(grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u)
+  declared=$(header_functions)
   local f
   for f in $declared; do
     grep -qE "\b$f\(" "$src" || missing="$missing $f"

@@ -20,19 +20,8 @@ lib_dir="$root/target/$target/debug"
 out="$root/target/windows-tests"
 rm -rf "$out/bin" "$out/tls"
 mkdir -p "$out/bin" "$out/tls"
-# One Wine prefix for every run (its first boot takes a few seconds), kept under target/.
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-wine=/usr/lib/wine/wine64
-[ -x "$wine" ] || wine=$(command -v wine64 || command -v wine || echo wine64)
-wineserver=/usr/lib/wine/wineserver
-[ -x "$wineserver" ] || wineserver=$(command -v wineserver || echo wineserver)
-
-for tool in x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-objdump openssl "$wine"; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "tests/windows: $tool is missing (scripts/install-deps installs it)" >&2
-    exit 1
-  fi
-done
+source "$root/tests/windows/wine.sh"
+require_tools tests/windows x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-objdump openssl "$wine"
 
 echo "--> building modio_market.dll (cargo build --target $target) and the fake server"
 if ! cargo build --locked -q -p modio-market-artifact --target "$target" || ! cargo build --locked -q -p fake-modio; then
@@ -62,13 +51,6 @@ link_dll=(-L "$lib_dir" -lmodio_market)
 # The C++ runtime linked in (no libstdc++-6.dll to ship beside a test); winpthread is the one
 # mingw DLL left, copied next to the executables.
 cxx_runtime=(-static-libgcc -static-libstdc++)
-build_shims() {
-  # Wine 8 lacks two DLLs that Rust's std imports and real Windows 8+ has (see the sources).
-  x86_64-w64-mingw32-gcc -shared -O2 -o "$bin/bcryptprimitives.dll" \
-    tests/windows/shims/bcryptprimitives.c tests/windows/shims/bcryptprimitives.def -ladvapi32 &&
-    x86_64-w64-mingw32-gcc -shared -O2 -o "$bin/api-ms-win-core-synch-l1-2-0.dll" \
-      tests/windows/shims/synch.c tests/windows/shims/synch.def
-}
 build_test() {
   x86_64-w64-mingw32-gcc "${cwarn[@]}" tests/windows/test_windows.c -o "$bin/test_windows.exe" "${link_dll[@]}"
 }
@@ -82,22 +64,13 @@ build_storefronts() {
     x86_64-w64-mingw32-g++-posix "${cxxwarn[@]}" examples/storefront.cpp -o "$bin/storefront_cpp.exe" \
       "${link_dll[@]}" "${cxx_runtime[@]}"
 }
-step "build the Wine shims (bcryptprimitives, api-ms-win-core-synch)" build_shims
+step "build the Wine shims (bcryptprimitives, api-ms-win-core-synch)" build_wine_shims "$bin"
 step "build tests/windows/test_windows.c with mingw" build_test
 step "build tests/cpp/test_wrapper.cpp with mingw g++" build_wrapper_test
 step "build the C and C++ storefronts with mingw" build_storefronts
 
 # 3. Runs under Wine ---------------------------------------------------------------------------------
-wine_boot() {
-  # The prefix is made once; later runs reuse it.
-  # wineserver writes the registry when it exits: wait for it before checking.
-  if [ ! -f "$WINEPREFIX/system.reg" ]; then
-    "$wine" wineboot -i >"$out/wineboot.log" 2>&1
-    "$wineserver" -w
-  fi
-  [ -f "$WINEPREFIX/system.reg" ]
-}
-step "a Wine prefix" wine_boot
+step "a Wine prefix" wine_boot "$out/wineboot.log"
 
 # Runs a Windows program under Wine against a fresh fake; its request log goes to a file.
 run_wine() {
