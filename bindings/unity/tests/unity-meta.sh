@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Unity needs a .meta file (with a stable GUID) beside every asset and folder of a package: a
 # package added from a git URL is immutable, and Unity ignores assets that have none.
-#   unity-meta.sh check   fails on a missing .meta, an orphan .meta, a malformed or duplicate GUID
-#   unity-meta.sh write   creates the missing ones (GUID = md5 of the package-relative path, so a
+#   unity-meta.sh check [DIR]  fails on a missing .meta, an orphan .meta, a malformed or duplicate
+#                              GUID (DIR: an unpacked package; default this package's source)
+#   unity-meta.sh write        creates the missing ones (GUID = md5 of the package-relative path, so a
 #                         regenerated file gets the same GUID; existing files are never rewritten)
 # Hidden files and folders (.npmignore) and Unity-ignored ones (ending in ~) need none.
 set -euo pipefail
 mode=${1:-check}
-pkg=$(cd "$(dirname "$0")/.." && pwd)
+pkg=$(cd "${2:-$(dirname "$0")/..}" && pwd)
 cd "$pkg"
 
 importer() {

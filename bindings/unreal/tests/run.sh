@@ -7,14 +7,25 @@
 #    with AddressSanitizer and UndefinedBehaviorSanitizer. The shared-library path of the module
 #    is compiled too.
 # 3. stage-library.sh stages the headers and the Linux library into a scratch ThirdParty folder.
+# MODIO_MARKET_UNREAL_PLUGIN=DIR runs 1 and 2 on another copy of the plugin (tests/package: the
+# unzipped release plugin), with the headers and the Linux library of its own ThirdParty folder.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
 export NO_PROXY="127.0.0.1,localhost,::1" no_proxy="127.0.0.1,localhost,::1"
 here="$root/bindings/unreal/tests"
-plugin="$root/bindings/unreal/ModioMarket"
+plugin="${MODIO_MARKET_UNREAL_PLUGIN:-$root/bindings/unreal/ModioMarket}"
 module="$plugin/Source/ModioMarket"
-out="$root/target/unreal-tests"
+out="$root/target/unreal-tests${MODIO_MARKET_UNREAL_PLUGIN:+-plugin}"
+# The headers and the library the plugin is built with: the repository's, or the plugin's own.
+if [ -n "${MODIO_MARKET_UNREAL_PLUGIN:-}" ]; then
+  third="$plugin/Source/ThirdParty/ModioMarketLibrary/Linux"
+  library_inc=(-I "$third/include")
+  library_a="$third/lib/libmodio_market.a"
+else
+  library_inc=(-I "$root/capi/include" -I "$root/bindings/cpp")
+  library_a="$root/target/debug/libmodio_market.a"
+fi
 rm -rf "$out"
 mkdir -p "$out/generated"
 
@@ -72,11 +83,11 @@ for header in "$module"/Public/*.h; do
       else printf "#define %s_GENERATED_BODY_%d\n", stem, NR
     }' "$header" >"$out/generated/$stem.generated.h"
 done
-inc=(-I "$here/mock_engine" -I "$out/generated" -I "$module/Public" -I "$module/Private" -I "$root/capi/include" -I "$root/bindings/cpp" -I "$root/tests/cpp")
+inc=(-I "$here/mock_engine" -I "$out/generated" -I "$module/Public" -I "$module/Private" "${library_inc[@]}" -I "$root/tests/cpp")
 base_flags=(-std=c++17 -Wall -Wextra -Wshadow -Werror)
 flags=("${base_flags[@]}" -DMODIO_MARKET_SHARED_LIBRARY=0)
 sources=("$here/plugin_test.cpp" "$module"/Private/*.cpp)
-static_lib=("$root/target/debug/libmodio_market.a" -lpthread -ldl -lm)
+static_lib=("$library_a" -lpthread -ldl -lm)
 
 if g++ "${base_flags[@]}" -DMODIO_MARKET_SHARED_LIBRARY=1 \
      '-DMODIO_MARKET_SHARED_LIBRARY_PATH=TEXT("Binaries/ThirdParty/ModioMarketLibrary/Linux/libmodio_market.so")' \
