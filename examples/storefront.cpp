@@ -304,7 +304,7 @@ int main() {
             std::printf("   Could not check #%llu: %s\n", static_cast<unsigned long long>(m.id), explain(owned.error()).c_str());
             return 1;
         }
-        std::printf("   %-28s %s\n", m.name.c_str(), *owned ? "owned - ready to download" : "not owned");
+        std::printf("   %-28s %s\n", m.name.c_str(), *owned ? "owned" : "not owned");
         if (choice != nullptr && m.id == choice->id && !*owned) consistent = false;
     }
     if (!consistent) {

@@ -227,7 +227,7 @@ for variant in storefront storefront_asan; do
     echo "$transcript" | sed 's/^/   | /'
     if grep -q "Signed in" <<<"$transcript" && grep -q "Converted 2 Steam purchase" <<<"$transcript" &&
        grep -q "You have 2000 Gold" <<<"$transcript" && grep -q 'Bought "Sunny Skies"' <<<"$transcript" &&
-       grep -q "Sunny Skies.*owned - ready to download" <<<"$transcript" &&
+       grep -qE "Sunny Skies +owned$" <<<"$transcript" &&
        grep -q "\[I Agree\] \[No, Thanks\]" <<<"$transcript" && grep -q "You have 2 pack(s) bought on Steam to convert" <<<"$transcript" &&
        grep -q "Installed version .* in .*/1004" <<<"$transcript"; then
       pass "$variant shows the terms, signs in, syncs 2000 Gold, buys Sunny Skies, shows it owned and installs it"
