@@ -35,13 +35,41 @@ type Work<S> = Box<dyn FnOnce(&S, &JobContext) -> Outcome + Send>;
 
 /// What a running job may ask about itself.
 pub(crate) struct JobContext {
-    state: Arc<AtomicU8>,
+    job: Arc<dyn JobState>,
 }
 
 impl JobContext {
     /// True once the request was cancelled or the client is shutting down: stop retrying.
     pub fn is_cancelled(&self) -> bool {
-        self.state.load(Ordering::Acquire) == CANCELLED
+        self.job.state().load(Ordering::Acquire) == CANCELLED
+    }
+}
+
+/// A job's state, shared by its pending entry, the job queue and the running job's context.
+trait JobState: Send + Sync {
+    fn state(&self) -> &AtomicU8;
+}
+
+/// One request's state and its work. The work sits in a slot rather than in the queue: a request
+/// cancelled while still queued behind workers stuck on a stalled network has its work (and all
+/// it captured) dropped at once by `cancel`, not when a worker finally reaches it, so a game that
+/// keeps submitting and cancelling through a stall does not grow its memory with dead requests.
+/// Whoever moves the state out of QUEUED (the worker to RUNNING, cancel or shutdown to
+/// CANCELLED) is the one that takes the work.
+struct JobCell<S> {
+    state: AtomicU8,
+    work: Mutex<Option<Work<S>>>,
+}
+
+impl<S: 'static> JobState for JobCell<S> {
+    fn state(&self) -> &AtomicU8 {
+        &self.state
+    }
+}
+
+impl<S> JobCell<S> {
+    fn take_work(&self) -> Option<Work<S>> {
+        lock(&self.work).take()
     }
 }
 /// What a callback leaves to free once it ran: dropped on a worker, off the game thread.
@@ -55,8 +83,7 @@ const CANCELLED: u8 = 3;
 
 struct Job<S> {
     id: RequestId,
-    state: Arc<AtomicU8>,
-    work: Work<S>,
+    cell: Arc<JobCell<S>>,
 }
 
 /// What a worker is handed: a request to run, or what a delivered callback left to free.
@@ -70,8 +97,8 @@ struct Completion {
     outcome: Outcome,
 }
 
-struct PendingEntry {
-    state: Arc<AtomicU8>,
+struct PendingEntry<S> {
+    cell: Arc<JobCell<S>>,
     deliver: Deliver,
 }
 
@@ -109,7 +136,7 @@ pub(crate) struct Runtime<S: Send + Sync + 'static> {
     /// checks it instead of the channels.
     doorbell: Doorbell,
     completion_rx: Receiver<Completion>,
-    pending: Mutex<HashMap<RequestId, PendingEntry, BuildHasherDefault<IdHasher>>>,
+    pending: Mutex<HashMap<RequestId, PendingEntry<S>, BuildHasherDefault<IdHasher>>>,
     next_id: AtomicU64,
     workers: Mutex<Vec<JoinHandle<()>>>,
     /// Each worker sends its index as its last act, so shutdown joins exactly the ones that ended.
@@ -206,7 +233,6 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             return Err(Error::shut_down());
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let state = Arc::new(AtomicU8::new(QUEUED));
         let deliver: Deliver = Box::new(move |id, outcome: Outcome| {
             let typed = outcome.and_then(|boxed| {
                 boxed.downcast::<T>().map(|b| *b).map_err(|_| Error::new(ResultCode::Internal, "a completion had the wrong type"))
@@ -214,9 +240,10 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             callback(id, typed)
         });
         let work: Work<S> = Box::new(move |shared: &S, ctx: &JobContext| work(shared, ctx).map(|v| Box::new(v) as Box<dyn Any + Send>));
-        lock(&self.pending).insert(id, PendingEntry { state: Arc::clone(&state), deliver });
+        let cell = Arc::new(JobCell { state: AtomicU8::new(QUEUED), work: Mutex::new(Some(work)) });
+        lock(&self.pending).insert(id, PendingEntry { cell: Arc::clone(&cell), deliver });
         let sent = match &*lock(&self.job_tx) {
-            Some(tx) => tx.send(Task::Run(Job { id, state, work })).is_ok(),
+            Some(tx) => tx.send(Task::Run(Job { id, cell })).is_ok(),
             None => false,
         };
         if !sent {
@@ -230,14 +257,15 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     pub fn cancel(&self, id: RequestId) -> Result<()> {
         let pending = lock(&self.pending);
         let entry = pending.get(&id).ok_or_else(|| Error::new(ResultCode::RequestNotFound, format!("no pending request {id}")))?;
-        loop {
-            let current = entry.state.load(Ordering::Acquire);
+        let work = loop {
+            let current = entry.cell.state.load(Ordering::Acquire);
             match current {
                 QUEUED | RUNNING => {
-                    if entry.state.compare_exchange(current, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                    if entry.cell.state.compare_exchange(current, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
                         let _ = self.completion_tx.send(Completion { id, outcome: Err(Error::cancelled()) });
                         self.doorbell.ring();
-                        return Ok(());
+                        // Still queued: no worker will run it, so its work is dropped now.
+                        break if current == QUEUED { entry.cell.take_work() } else { None };
                     }
                 }
                 CANCELLED => return Err(Error::new(ResultCode::AlreadyCompleted, format!("request {id} is already cancelled"))),
@@ -248,7 +276,11 @@ impl<S: Send + Sync + 'static> Runtime<S> {
                     ))
                 }
             }
-        }
+        };
+        // Dropped outside the pending lock: what it captured is the caller's to drop, not the map's.
+        drop(pending);
+        drop(work);
+        Ok(())
     }
 
     /// How many requests have not had their callback yet.
@@ -362,14 +394,17 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         // Closing the job channel lets idle workers exit.
         lock(&self.job_tx).take();
         // Cancel everything: queued jobs are skipped by the workers, running ones are discarded.
-        let entries: Vec<(RequestId, PendingEntry)> = {
+        let entries: Vec<(RequestId, PendingEntry<S>)> = {
             let mut pending = lock(&self.pending);
             let mut all: Vec<_> = pending.drain().collect();
             all.sort_by_key(|(id, _)| *id);
             all
         };
         for (_, entry) in &entries {
-            entry.state.store(CANCELLED, Ordering::Release);
+            // Queued ones: no worker will run them, so their work goes now (see JobCell).
+            if entry.cell.state.swap(CANCELLED, Ordering::AcqRel) == QUEUED {
+                drop(entry.cell.take_work());
+            }
         }
         {
             // Callbacks run now count as "inside a callback": poll from them is refused, and a
@@ -401,13 +436,13 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     }
 }
 
-fn worker_loop<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>, doorbell: &Doorbell) {
+fn worker_loop<S: 'static>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>, doorbell: &Doorbell) {
     crate::executor::enter_worker();
     work_jobs(shared, jobs, completions, doorbell);
     crate::executor::release_thread_runtime();
 }
 
-fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>, doorbell: &Doorbell) {
+fn work_jobs<S: 'static>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Completion>, doorbell: &Doorbell) {
     for task in jobs.iter() {
         let job = match task {
             Task::Run(job) => job,
@@ -416,11 +451,13 @@ fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Compl
                 continue;
             }
         };
-        if job.state.compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        if job.cell.state.compare_exchange(QUEUED, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
             continue; // cancelled while queued: its Cancelled completion is already on the way
         }
-        let work = job.work;
-        let ctx = JobContext { state: Arc::clone(&job.state) };
+        let Some(work) = job.cell.take_work() else {
+            continue; // never: only the one that left QUEUED takes the work
+        };
+        let ctx = JobContext { job: Arc::clone(&job.cell) as Arc<dyn JobState> };
         let outcome = catch_unwind(AssertUnwindSafe(|| work(shared, &ctx))).unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<&str>()
@@ -429,7 +466,7 @@ fn work_jobs<S>(shared: &S, jobs: &Receiver<Task<S>>, completions: &Sender<Compl
                 .unwrap_or_else(|| "unknown panic".to_owned());
             Err(Error::new(ResultCode::Internal, format!("internal error while running the request: {what}")))
         });
-        if job.state.compare_exchange(RUNNING, FINISHED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        if job.cell.state.compare_exchange(RUNNING, FINISHED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             let _ = completions.send(Completion { id: job.id, outcome });
             doorbell.ring();
         }
@@ -541,6 +578,71 @@ mod tests {
         assert_eq!(rt.poll(|| {}).unwrap(), 0);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(rt.cancel(id).unwrap_err().code(), ResultCode::RequestNotFound);
+    }
+
+    /// Sets its flag when dropped: tells whether a job's work (and what it captured) is gone.
+    struct DropFlag(Arc<AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn cancelling_a_queued_job_drops_its_work_at_once_even_with_the_workers_stuck() {
+        let rt = runtime(1);
+        // The only worker is stuck on the first job until released: the network stalls.
+        let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+        let stuck = rt
+            .submit(
+                move |_, _| {
+                    let _ = release_rx.recv();
+                    Ok(())
+                },
+                |_, _r: Result<()>| {},
+            )
+            .unwrap();
+        let dropped: Vec<Arc<AtomicBool>> = (0..3).map(|_| Arc::new(AtomicBool::new(false))).collect();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let ids: Vec<RequestId> = dropped
+            .iter()
+            .map(|flag| {
+                let guard = DropFlag(Arc::clone(flag));
+                let ran = Arc::clone(&ran);
+                rt.submit(
+                    move |_, _| {
+                        let _keep = &guard;
+                        ran.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    },
+                    |_, r: Result<()>| assert_eq!(r.unwrap_err().code(), ResultCode::Cancelled),
+                )
+                .unwrap()
+            })
+            .collect();
+        // Queued behind the stuck one: cancel frees each work now, not when a worker reaches it.
+        rt.cancel(ids[0]).unwrap();
+        assert!(dropped[0].load(Ordering::SeqCst), "the cancelled queued job's work was not dropped by cancel");
+        assert!(!dropped[1].load(Ordering::SeqCst), "a job still queued lost its work");
+        // Shutdown drops the other queued ones at once too, with the worker still stuck.
+        let shutdown_rt = Arc::new(rt);
+        let closing = Arc::clone(&shutdown_rt);
+        let freeing = std::thread::spawn(move || closing.shutdown());
+        // shutdown waits for the stuck worker (up to its timeout); the works go before that wait.
+        loop {
+            // Read before the flags: a shutdown seen finished must have dropped them already.
+            let finished = freeing.is_finished();
+            if dropped[1].load(Ordering::SeqCst) && dropped[2].load(Ordering::SeqCst) {
+                break;
+            }
+            assert!(!finished, "shutdown ended without dropping the queued works");
+            std::thread::yield_now();
+        }
+        release_tx.send(()).unwrap();
+        freeing.join().unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "a cancelled job ran");
+        assert_eq!(shutdown_rt.cancel(stuck).unwrap_err().code(), ResultCode::RequestNotFound);
     }
 
     #[test]
