@@ -4,15 +4,17 @@
 failed=()
 passed=0
 
+# Each step's time is printed with its outcome: the test command has a time budget.
 step() {
   local name=$1; shift
+  local started=$SECONDS
   echo
   echo "--> $name"
   if "$@"; then
-    echo "    passed: $name"
+    echo "    passed: $name ($((SECONDS - started)) s)"
     passed=$((passed + 1))
   else
-    echo "    FAILED: $name"
+    echo "    FAILED: $name ($((SECONDS - started)) s)"
     failed+=("$name")
   fi
 }
