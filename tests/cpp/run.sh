@@ -173,22 +173,39 @@ for cxx in g++ clang++; do
 done
 
 echo "== build the tests and the storefront"
+# The five builds are independent and each is one compiler process: they run side by side (the
+# test command has a time budget), each one's output kept in a log that is printed if it fails.
+build_names=()
+build_pids=()
+build_logs=()
 build() {
   local what=$1; shift
-  if "$@"; then pass "built $what"; else fail "built $what"; return 1; fi
+  local log="$out/build-${#build_pids[@]}.log"
+  "$@" >"$log" 2>&1 &
+  build_pids+=($!)
+  build_names+=("$what")
+  build_logs+=("$log")
 }
 build "test_wrapper (g++, static)" \
-  g++ "${warn[@]}" -g "${inc[@]}" tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_static" "${static_lib[@]}" || true
+  g++ "${warn[@]}" -g "${inc[@]}" tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_static" "${static_lib[@]}"
 build "test_wrapper (g++, shared)" \
-  g++ "${warn[@]}" -g "${inc[@]}" tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_shared" "${shared_lib[@]}" || true
+  g++ "${warn[@]}" -g "${inc[@]}" tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_shared" "${shared_lib[@]}"
 build "test_wrapper (clang++, ASan+UBSan, static)" \
   clang++ "${warn[@]}" -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all "${inc[@]}" \
-  tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_asan" "${static_lib[@]}" || true
+  tests/cpp/test_wrapper.cpp -o "$out/test_wrapper_asan" "${static_lib[@]}"
 build "storefront (g++, static)" \
-  g++ "${warn[@]}" "${inc[@]}" examples/storefront.cpp -o "$out/storefront" "${static_lib[@]}" || true
+  g++ "${warn[@]}" "${inc[@]}" examples/storefront.cpp -o "$out/storefront" "${static_lib[@]}"
 build "storefront (clang++, ASan+UBSan, static)" \
   clang++ "${warn[@]}" -g -fsanitize=address,undefined -fno-sanitize-recover=all "${inc[@]}" \
-  examples/storefront.cpp -o "$out/storefront_asan" "${static_lib[@]}" || true
+  examples/storefront.cpp -o "$out/storefront_asan" "${static_lib[@]}"
+for i in "${!build_pids[@]}"; do
+  if wait "${build_pids[$i]}"; then
+    pass "built ${build_names[$i]}"
+  else
+    sed 's/^/   | /' "${build_logs[$i]}"
+    fail "built ${build_names[$i]}"
+  fi
+done
 
 if [ -x "$out/test_wrapper_shared" ]; then
   # ldd's output is read whole before grep: under pipefail, `grep -q` quitting at the first
