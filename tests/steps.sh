@@ -35,3 +35,15 @@ require_tools() {
     fi
   done
 }
+
+# build_for_target SUITE TARGET: the library for TARGET (debug) and the host's fake server, which
+# the cross-built consumers talk to on loopback; exits the suite when either fails to build.
+build_for_target() {
+  local suite=$1 target=$2
+  echo "--> building libmodio_market for $target and the fake server"
+  if ! cargo build --locked -q -p modio-market-artifact --target "$target" || ! cargo build --locked -q -p fake-modio; then
+    echo "FAILED: cargo build ($suite)"
+    exit 1
+  fi
+  export FAKE_MODIO_BIN="$root/target/debug/fake-modio"
+}

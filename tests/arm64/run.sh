@@ -25,12 +25,7 @@ qemu=$(command -v qemu-aarch64 || command -v qemu-aarch64-static || echo qemu-aa
 
 require_tools tests/arm64 aarch64-linux-gnu-gcc aarch64-linux-gnu-readelf "$qemu"
 
-echo "--> building libmodio_market for $target and the fake server"
-if ! cargo build --locked -q -p modio-market-artifact --target "$target" || ! cargo build --locked -q -p fake-modio; then
-  echo "FAILED: cargo build"
-  exit 1
-fi
-export FAKE_MODIO_BIN="$root/target/debug/fake-modio"
+build_for_target tests/arm64 "$target"
 version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 # 1. The shared object ------------------------------------------------------------------------------

@@ -23,12 +23,7 @@ mkdir -p "$out/bin" "$out/tls"
 source "$root/tests/windows/wine.sh"
 require_tools tests/windows x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-objdump openssl "$wine"
 
-echo "--> building modio_market.dll (cargo build --target $target) and the fake server"
-if ! cargo build --locked -q -p modio-market-artifact --target "$target" || ! cargo build --locked -q -p fake-modio; then
-  echo "FAILED: cargo build"
-  exit 1
-fi
-export FAKE_MODIO_BIN="$root/target/debug/fake-modio"
+build_for_target tests/windows "$target"
 bin="$out/bin"
 cp "$lib_dir/modio_market.dll" "$bin/"
 
