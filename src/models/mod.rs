@@ -598,7 +598,7 @@ pub struct ModPage {
 #[derive(Deserialize)]
 struct RawList<'a> {
     #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
+    data: ListData<'a>,
     #[serde(default, deserialize_with = "lenient_u64")]
     result_count: u64,
     #[serde(default, deserialize_with = "lenient_u64")]
@@ -607,6 +607,61 @@ struct RawList<'a> {
     result_limit: u64,
     #[serde(default, deserialize_with = "lenient_u64")]
     result_total: u64,
+}
+
+/// A list's `data` as the page is read: the text of each item, captured in the same pass that reads
+/// the rest of the page (capturing the array whole and reading it again to split it would scan
+/// every mod's bytes once more, a third of the decoding).
+#[derive(Default)]
+enum ListData<'a> {
+    Items(Vec<&'a RawValue>),
+    /// Absent or null.
+    #[default]
+    Missing,
+    /// Not an array: what it was, for the error.
+    Not(&'static str),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ListData<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Items;
+        impl<'de> de::Visitor<'de> for Items {
+            type Value = ListData<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the `data` array")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(ListData::Items(items))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+                Ok(ListData::Missing)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                Ok(ListData::Not("an object"))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+                Ok(ListData::Not("a string"))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+                Ok(ListData::Not("a boolean"))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+                Ok(ListData::Not("a number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+                Ok(ListData::Not("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+                Ok(ListData::Not("a number"))
+            }
+        }
+        d.deserialize_any(Items)
+    }
 }
 
 impl ModPage {
@@ -618,15 +673,11 @@ impl ModPage {
             return Err(Error::malformed(format!("the mod list was {} instead of an object", kind_of_text(first))));
         }
         let list: RawList<'_> = serde_json::from_str(text).map_err(|e| Error::malformed(format!("could not decode the mod list: {e}")))?;
-        let data = match list.data.map(RawValue::get) {
-            None | Some("null") => return Err(Error::malformed("the mod list has no `data` array")),
-            Some(items) if !items.starts_with('[') => {
-                return Err(Error::malformed(format!("the mod list's `data` was {}", kind_of_text(items))))
-            }
-            Some(items) => items,
+        let items = match list.data {
+            ListData::Missing => return Err(Error::malformed("the mod list has no `data` array")),
+            ListData::Not(kind) => return Err(Error::malformed(format!("the mod list's `data` was {kind}"))),
+            ListData::Items(items) => items,
         };
-        let items: Vec<&RawValue> =
-            serde_json::from_str(data).map_err(|e| Error::malformed(format!("could not decode the mod list: {e}")))?;
         let mods = items.into_iter().map(Mod::from_raw).collect::<Result<Vec<_>>>()?;
         let page = PageInfo {
             result_count: list.result_count,
@@ -1211,7 +1262,18 @@ mod tests {
         assert_eq!(m.downloads_total, 27492);
         assert!(m.json.contains("\"price\":100"));
         assert_eq!(p.page.result_total, 1);
-        assert!(ModPage::decode(br#"{"data":null}"#).is_err());
+        let message = |body: &[u8]| ModPage::decode(body).err().map(|e| e.message().to_owned());
+        for body in [&br#"{"data":null}"#[..], br#"{"result_count":0}"#] {
+            assert_eq!(message(body).as_deref(), Some("the mod list has no `data` array"), "{:?}", std::str::from_utf8(body));
+        }
+        for (data, kind) in
+            [(r#""x""#, "a string"), ("{\"a\":[1]}", "an object"), ("true", "a boolean"), ("-1.5", "a number"), ("7", "a number")]
+        {
+            let body = format!(r#"{{"data":{data},"result_total":1}}"#);
+            assert_eq!(message(body.as_bytes()), Some(format!("the mod list's `data` was {kind}")));
+        }
+        assert_eq!(ModPage::decode(br#"{"data":[],"result_total":0}"#).map(|p| p.mods.len()).ok(), Some(0), "an empty page");
+        assert!(ModPage::decode(br#"{"data":[{"id":1},]}"#).is_err(), "a trailing comma is not JSON");
         assert!(ModPage::decode(br#"{"data":[null]}"#).is_err());
         assert!(ModPage::decode(br#"{"data":[{"id":"x"}]}"#).is_err());
         // null where an object was expected is a default, not an error
