@@ -19,10 +19,8 @@ step() {
   fi
 }
 
-# The functions capi/include/modio_market.h declares, one per line, sorted (run from the root).
-header_functions() {
-  grep -oE '\bmodio_market_[a-z0-9_]+\(' capi/include/modio_market.h | tr -d '(' | sort -u
-}
+# header_functions: shared with scripts/package.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 # require_tools SUITE TOOL...: exits the suite, naming the first missing tool.
 require_tools() {
