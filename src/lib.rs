@@ -31,7 +31,7 @@ mod session;
 mod shared;
 mod transport;
 
-pub use callbacks::{LogSink, Prepared};
+pub use callbacks::{FreeSmallInPoll, LogSink, Prepared};
 pub use checkout::{BackgroundRetry, RecoveryOutcome, RecoveryReport, KEY_LIFETIME_SECS, MAX_FUTURE_SKEW_SECS};
 pub use client::{Callback, Client, Purchases, WithId};
 pub use config::RetryPolicy;

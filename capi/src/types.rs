@@ -10,13 +10,13 @@
 use std::any::Any;
 use std::ffi::{c_char, c_void};
 
-use modio_market::Prepared;
 use modio_market::Purchases;
 use modio_market::RequestId;
 use modio_market::{
     AccessToken, CheckoutReceipt, DelegationToken, EntitlementSync, Game, Mod, ModPage, Transaction, TransactionState, Wallet,
 };
 use modio_market::{Error, ResultCode};
+use modio_market::{FreeSmallInPoll, Prepared};
 use modio_market::{RecoveryOutcome, RecoveryReport};
 
 /// `struct_size` of a view: its size as this build of the library defines it.
@@ -32,7 +32,15 @@ pub(crate) struct Arena {
     /// into it is handed out (only filled up to the capacity it was made with).
     text: Vec<Vec<u8>>,
     blobs: Vec<Box<dyn Any>>,
+    /// Bytes allocated for the view so far (text blocks and items), for [`Arena::is_small`].
+    bytes: usize,
 }
+
+/// A view at most this big, in at most [`SMALL_VIEW_BLOCKS`] allocations, is freed on the polling
+/// thread after its callback (a wallet, a checkout: a microsecond or less); a bigger one (a list)
+/// goes to a worker, as waking one is worth it only then.
+const SMALL_VIEW_BYTES: usize = 16 * 1024;
+const SMALL_VIEW_BLOCKS: usize = 32;
 
 /// Bytes of the first text block, and the most a block grows to (a longer string gets a block of
 /// its own size).
@@ -49,6 +57,7 @@ impl Arena {
             // TEXT_BLOCK, so a big list still ends in few blocks.
             let next = self.text.last().map_or(FIRST_TEXT_BLOCK, |b| (b.capacity() * 2).min(TEXT_BLOCK));
             self.text.push(Vec::with_capacity(needed.max(next)));
+            self.bytes += needed.max(next);
         }
         let block = self.text.last_mut().expect("a block with room was just made");
         let start = block.len();
@@ -74,6 +83,7 @@ impl Arena {
         let boxed: Box<[T]> = items.into_boxed_slice();
         let ptr = boxed.as_ptr();
         let len = boxed.len();
+        self.bytes += std::mem::size_of_val(&*boxed);
         self.blobs.push(Box::new(boxed));
         (ptr, len)
     }
@@ -87,6 +97,7 @@ impl Arena {
         // One allocation for the items and one for the pointers to them.
         let items: Box<[T]> = items.into_boxed_slice();
         let pointers: Vec<*const T> = items.iter().map(|item| item as *const T).collect();
+        self.bytes += std::mem::size_of_val(&*items);
         self.blobs.push(Box::new(items));
         self.slice(pointers)
     }
@@ -94,8 +105,15 @@ impl Arena {
     pub fn boxed<T: 'static>(&mut self, item: T) -> *const T {
         let b = Box::new(item);
         let ptr: *const T = &*b;
+        self.bytes += std::mem::size_of::<T>();
         self.blobs.push(b);
         ptr
+    }
+
+    /// Whether freeing the view is cheap enough to do on the polling thread (see
+    /// [`SMALL_VIEW_BYTES`]).
+    pub fn is_small(&self) -> bool {
+        self.bytes <= SMALL_VIEW_BYTES && self.text.len() + self.blobs.len() <= SMALL_VIEW_BLOCKS
     }
 }
 
@@ -660,7 +678,7 @@ pub(crate) type ResultCallback<V> = unsafe extern "C" fn(*mut c_void, u64, *cons
 /// [`modio_market::Prepared`]) so the game thread only makes the call.
 pub(crate) struct PreparedView<V> {
     /// What the pointers in `outcome` point into.
-    _arena: Arena,
+    arena: Arena,
     outcome: Result<V, modio_market_error>,
 }
 
@@ -674,7 +692,13 @@ fn prepare_view<T, V>(result: modio_market::Result<T>, view: impl FnOnce(&mut Ar
         Ok(value) => Ok(view(&mut arena, value)),
         Err(error) => Err(error_view(&mut arena, &error)),
     };
-    PreparedView { _arena: arena, outcome }
+    PreparedView { arena, outcome }
+}
+
+impl<V> PreparedView<V> {
+    fn is_small(&self) -> bool {
+        self.arena.is_small()
+    }
 }
 
 /// Calls the C callback with a prepared view; everything it points to dies after it returns.
@@ -692,7 +716,7 @@ pub(crate) unsafe fn start<T: Send + 'static, V: 'static>(
     user_data: *mut c_void,
     request_id_out: *mut u64,
     view: fn(&mut Arena, &T) -> V,
-    submit: impl FnOnce(Prepared<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
+    submit: impl FnOnce(FreeSmallInPoll<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
 ) -> Result<(), Error> {
     start_taking(callback, user_data, request_id_out, move |arena, value: T| view(arena, &value), submit)
 }
@@ -703,16 +727,19 @@ pub(crate) unsafe fn start_taking<T: Send + 'static, V: 'static>(
     user_data: *mut c_void,
     request_id_out: *mut u64,
     view: impl Fn(&mut Arena, T) -> V + Send + Sync + 'static,
-    submit: impl FnOnce(Prepared<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
+    submit: impl FnOnce(FreeSmallInPoll<T, PreparedView<V>>) -> modio_market::Result<RequestId>,
 ) -> Result<(), Error> {
     let callback = callback.ok_or_else(|| Error::new(ResultCode::NullPointer, "argument `callback` is NULL"))?;
     let user_data = UserData(user_data);
     // The views are built on the worker (a purchased list of 100,000 mods included); poll only
     // calls the callback, then frees a few large blocks.
-    let id = submit(Prepared {
-        prepare: Box::new(move |result| prepare_view(result, &view)),
-        deliver: Box::new(move |id, prepared: &PreparedView<V>| invoke(callback, user_data, id, prepared)),
-    })?;
+    let id = submit(
+        Prepared {
+            prepare: Box::new(move |result| prepare_view(result, &view)),
+            deliver: Box::new(move |id, prepared: &PreparedView<V>| invoke(callback, user_data, id, prepared)),
+        }
+        .free_small_in_poll(PreparedView::is_small),
+    )?;
     if let Some(out) = request_id_out.as_mut() {
         *out = id;
     }
@@ -786,6 +813,28 @@ mod tests {
             assert_eq!(unsafe { CStr::from_ptr(*ptr) }.to_str().unwrap(), want.as_str());
         }
         assert_eq!(unsafe { CStr::from_ptr(with_nul) }.to_str().unwrap(), "ab");
+    }
+
+    #[test]
+    fn a_wallet_sized_view_is_small_and_a_list_is_not() {
+        let mut wallet = Arena::default();
+        wallet.str("wallet");
+        wallet.str("ALICE");
+        wallet.boxed(0u64);
+        assert!(wallet.is_small(), "freed in poll: {} bytes", wallet.bytes);
+        let mut text = Arena::default();
+        for i in 0..2_000 {
+            text.str(&format!("a mod's name number {i}"));
+        }
+        assert!(!text.is_small(), "{} bytes of text goes to a worker", text.bytes);
+        let mut items = Arena::default();
+        items.slice(vec![[0u8; 256]; 100]);
+        assert!(!items.is_small(), "100 items of 256 bytes go to a worker");
+        let mut many = Arena::default();
+        for i in 0..(SMALL_VIEW_BLOCKS as u64 + 1) {
+            many.boxed(i);
+        }
+        assert!(!many.is_small(), "more than {SMALL_VIEW_BLOCKS} allocations go to a worker");
     }
 
     #[test]
