@@ -295,6 +295,7 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             let handle = thread::Builder::new()
                 .name(format!("modio-market-{index}"))
                 .spawn(move || {
+                    never_preempt_on_wakeup();
                     let queues = WorkerQueues {
                         jobs: &job_rx,
                         idle: &idle,
@@ -562,6 +563,22 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         // Workers still blocked on the network are detached: they hold only Arc'd shared state,
         // never a callback or user data, and their results are dropped.
         drop(workers);
+    }
+}
+
+/// Makes the calling worker thread one that a wake never lets preempt a running thread: it starts
+/// on an idle core, or on a busy one when that thread's time slice ends. A game thread that
+/// submits a request is then not preempted by the worker it woke (Linux's SCHED_BATCH: the same
+/// weight as any thread, without wakeup preemption). Elsewhere a no-op.
+fn never_preempt_on_wakeup() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: plain call on this thread's own handle with a valid parameter; a refusal (a
+        // sandbox without sched_setscheduler) leaves the thread as it was, which is fine.
+        unsafe {
+            libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_BATCH, &param);
+        }
     }
 }
 
