@@ -97,11 +97,6 @@ struct Completion {
     outcome: Outcome,
 }
 
-/// Threads asleep until their queue has something: the idle workers (on the task queue) and a
-/// pump inside `wait` (on the completion queue), most recent last. They sleep here rather than in
-/// the channel's own blocking `recv`, which spins and yields the core for several microseconds
-/// before it sleeps, on every wait: on a 2-core machine that is CPU the game thread, the workers
-/// and the network need. Waking the most recently parked worker first also finds the warmest.
 /// How many times a sleeper looks at its queue before it sleeps (a few microseconds, with no
 /// yield of the core; the channel's own `recv` spins and yields for longer). Measured with
 /// `scripts/bench --only submit` and `--only network`, three runs each on a 2-core VM: 200 looks
@@ -109,6 +104,11 @@ struct Completion {
 /// (3.7-5.0 µs against 5.5-7.4 µs) and with the connection refused (6.0-6.5 against 6.9-7.2).
 const SPIN_BEFORE_SLEEP: u32 = 200;
 
+/// Threads asleep until their queue has something: the idle workers (on the task queue) and a
+/// pump inside `wait` (on the completion queue), most recent last. They sleep here rather than in
+/// the channel's own blocking `recv`, which spins and yields the core for several microseconds
+/// before it sleeps, on every wait: on a 2-core machine that is CPU the game thread, the workers
+/// and the network need. Waking the most recently parked worker first also finds the warmest.
 #[derive(Default)]
 struct Sleepers {
     /// How many are asleep: whoever queues something wakes nobody without taking the lock.
@@ -365,18 +365,24 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         let work: Work<S> = Box::new(move |shared: &S, ctx: &JobContext| work(shared, ctx).map(|v| Box::new(v) as Box<dyn Any + Send>));
         let cell = Arc::new(JobCell { state: AtomicU8::new(QUEUED), work: Mutex::new(Some(work)) });
         lock(&self.pending).insert(id, PendingEntry { cell: Arc::clone(&cell), deliver });
+        if !self.queue_task(Task::Run(Job { id, cell })) {
+            lock(&self.pending).remove(&id);
+            return Err(Error::shut_down());
+        }
+        Ok(id)
+    }
+
+    /// Hands `task` to the workers, waking one if all sleep; false once the client is closing
+    /// (the task is then dropped here).
+    fn queue_task(&self, task: Task<S>) -> bool {
         let sent = match &*lock(&self.job_tx) {
-            Some(tx) => tx.send(Task::Run(Job { id, cell })).is_ok(),
+            Some(tx) => tx.send(task).is_ok(),
             None => false,
         };
         if sent {
             self.idle.wake_one();
         }
-        if !sent {
-            lock(&self.pending).remove(&id);
-            return Err(Error::shut_down());
-        }
-        Ok(id)
+        sent
     }
 
     /// Cancels a pending request: its callback reports `Cancelled` at the next poll.
@@ -388,9 +394,12 @@ impl<S: Send + Sync + 'static> Runtime<S> {
             match current {
                 QUEUED | RUNNING => {
                     if entry.cell.state.compare_exchange(current, CANCELLED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                        let _ = self.completion_tx.send(Completion { id, outcome: Err(Error::cancelled()) });
-                        self.doorbell.ring();
-                        self.waiting_pump.wake_one();
+                        queue_completion(
+                            &self.completion_tx,
+                            &self.doorbell,
+                            &self.waiting_pump,
+                            Completion { id, outcome: Err(Error::cancelled()) },
+                        );
                         // Still queued: no worker will run it, so its work is dropped now.
                         break if current == QUEUED { entry.cell.take_work() } else { None };
                     }
@@ -500,12 +509,8 @@ impl<S: Send + Sync + 'static> Runtime<S> {
         match entry {
             Some(entry) => {
                 if let Some(leftover) = (entry.deliver)(completion.id, completion.outcome) {
-                    if let Some(tx) = &*lock(&self.job_tx) {
-                        // A worker frees it; when the client is closing, it is freed right here.
-                        if tx.send(Task::Free(leftover)).is_ok() {
-                            self.idle.wake_one();
-                        }
-                    }
+                    // A worker frees it; when the client is closing, it is freed right here.
+                    self.queue_task(Task::Free(leftover));
                 }
                 true
             }
@@ -566,6 +571,15 @@ impl<S: Send + Sync + 'static> Runtime<S> {
     }
 }
 
+/// Queues a completion for the pump: rings the bell an idle poll checks, and wakes a pump asleep
+/// in `wait`. A worker detached at shutdown that finishes after the runtime is gone has nobody to
+/// tell: that send fails and its outcome is dropped (its callback already ran).
+fn queue_completion(completions: &Sender<Completion>, doorbell: &Doorbell, waiting_pump: &Sleepers, completion: Completion) {
+    let _ = completions.send(completion);
+    doorbell.ring();
+    waiting_pump.wake_one();
+}
+
 /// Makes the calling worker thread one that a wake never lets preempt a running thread: it starts
 /// on an idle core, or on a busy one when that thread's time slice ends. A game thread that
 /// submits a request is then not preempted by the worker it woke (Linux's SCHED_BATCH: the same
@@ -623,9 +637,7 @@ fn work_jobs<S: 'static>(shared: &S, queues: WorkerQueues<'_, S>) {
             Err(Error::new(ResultCode::Internal, format!("internal error while running the request: {what}")))
         });
         if job.cell.state.compare_exchange(RUNNING, FINISHED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-            let _ = completions.send(Completion { id: job.id, outcome });
-            doorbell.ring();
-            waiting_pump.wake_one();
+            queue_completion(completions, doorbell, waiting_pump, Completion { id: job.id, outcome });
         }
     }
 }

@@ -56,8 +56,9 @@ impl Arena {
             // Blocks start small (a wallet's view needs a few hundred bytes) and double up to
             // TEXT_BLOCK, so a big list still ends in few blocks.
             let next = self.text.last().map_or(FIRST_TEXT_BLOCK, |b| (b.capacity() * 2).min(TEXT_BLOCK));
-            self.text.push(Vec::with_capacity(needed.max(next)));
-            self.bytes += needed.max(next);
+            let capacity = needed.max(next);
+            self.text.push(Vec::with_capacity(capacity));
+            self.bytes += capacity;
         }
         let block = self.text.last_mut().expect("a block with room was just made");
         let start = block.len();
